@@ -1,0 +1,171 @@
+"""ileti: send SMS through many gateways behind one API.
+
+``import ileti`` is cheap: the transport (urllib3), phone numbers
+(phonenumbers), settings (cattrs) and every plugin load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it; resolved on first attribute access
+_EXPORTS: dict[str, str] = {
+    "Client": "ileti.client",
+    "CostPreview": "ileti.client",
+    "Timeout": "ileti.transport",
+    "RetryPolicy": "ileti.transport",
+    "Secret": "ileti.settings",
+    "ProviderInfo": "ileti.plugin",
+    "available_providers": "ileti.host",
+    "segment": "ileti.text",
+    "fold_turkish": "ileti.text",
+    "Segmentation": "ileti.text",
+    "TextProfile": "ileti.text",
+    **dict.fromkeys(
+        (
+            "Balance",
+            "BalanceUnit",
+            "Batch",
+            "BatchItem",
+            "DeliveryReport",
+            "DeliveryState",
+            "Message",
+            "RecipientReport",
+            "RecipientResult",
+            "SendResult",
+            "Sender",
+            "SenderState",
+        ),
+        "ileti.models",
+    ),
+    **dict.fromkeys(
+        (
+            "AccountInactive",
+            "AuthenticationError",
+            "ConfigurationError",
+            "DeliveryUnknown",
+            "Forbidden",
+            "IletiError",
+            "InsufficientCredit",
+            "InvalidContent",
+            "InvalidRecipient",
+            "InvalidSender",
+            "MalformedResponse",
+            "MessageTooLong",
+            "NotSupported",
+            "ProviderError",
+            "ProviderUnavailable",
+            "RateLimited",
+            "Rejected",
+            "TransportError",
+            "ValidationError",
+        ),
+        "ileti.errors",
+    ),
+}
+
+__all__ = [
+    "AccountInactive",
+    "AuthenticationError",
+    "Balance",
+    "BalanceUnit",
+    "Batch",
+    "BatchItem",
+    "Client",
+    "ConfigurationError",
+    "CostPreview",
+    "DeliveryReport",
+    "DeliveryState",
+    "DeliveryUnknown",
+    "Forbidden",
+    "IletiError",
+    "InsufficientCredit",
+    "InvalidContent",
+    "InvalidRecipient",
+    "InvalidSender",
+    "MalformedResponse",
+    "Message",
+    "MessageTooLong",
+    "NotSupported",
+    "ProviderError",
+    "ProviderInfo",
+    "ProviderUnavailable",
+    "RateLimited",
+    "RecipientReport",
+    "RecipientResult",
+    "Rejected",
+    "RetryPolicy",
+    "Secret",
+    "Segmentation",
+    "SendResult",
+    "Sender",
+    "SenderState",
+    "TextProfile",
+    "Timeout",
+    "TransportError",
+    "ValidationError",
+    "__version__",
+    "available_providers",
+    "fold_turkish",
+    "segment",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ileti' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ileti.client import Client, CostPreview
+    from ileti.errors import (
+        AccountInactive,
+        AuthenticationError,
+        ConfigurationError,
+        DeliveryUnknown,
+        Forbidden,
+        IletiError,
+        InsufficientCredit,
+        InvalidContent,
+        InvalidRecipient,
+        InvalidSender,
+        MalformedResponse,
+        MessageTooLong,
+        NotSupported,
+        ProviderError,
+        ProviderUnavailable,
+        RateLimited,
+        Rejected,
+        TransportError,
+        ValidationError,
+    )
+    from ileti.host import available_providers
+    from ileti.models import (
+        Balance,
+        BalanceUnit,
+        Batch,
+        BatchItem,
+        DeliveryReport,
+        DeliveryState,
+        Message,
+        RecipientReport,
+        RecipientResult,
+        Sender,
+        SenderState,
+        SendResult,
+    )
+    from ileti.plugin import ProviderInfo
+    from ileti.settings import Secret
+    from ileti.text import Segmentation, TextProfile, fold_turkish, segment
+    from ileti.transport import RetryPolicy, Timeout

@@ -1,0 +1,5 @@
+import sys
+
+from ileti.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""``ileti providers``: installed providers, capabilities, limits, broken ones."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "providers", help="list installed providers, their capabilities and limits"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON for scripts")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ileti.hookspecs import CAPABILITIES
+    from ileti.host import load_all
+
+    good, broken = load_all()
+    rows: list[dict[str, Any]] = [
+        {
+            "name": p.name,
+            "title": p.info.title,
+            "distribution": p.distribution,
+            "version": p.version,
+            "capabilities": [c for c in CAPABILITIES if c in p.capabilities],
+            "emulator": p.has_emulator,
+            "limits": p.info.limits(),
+        }
+        for p in good
+    ]
+    errors = [{"name": b.name, "distribution": b.distribution, "error": b.error} for b in broken]
+    if args.json:
+        print(json.dumps({"providers": rows, "broken": errors}, ensure_ascii=False, indent=2))
+        return 0
+    if not rows and not errors:
+        print("No providers installed. Install one, e.g.: pip install ileti-efecell")
+        return 0
+    for row in rows:
+        limits = row["limits"]
+        print(f"{row['name']}  ({row['distribution']} {row['version']}) - {row['title']}")
+        print(f"  capabilities: {', '.join(row['capabilities']) or 'none'}")
+        encs = ", ".join(f"{k}={v}" for k, v in limits["encodings"].items())
+        print(f"  encodings:    {encs}; max parts {limits['max_parts'] or 'not limited'}")
+        extras = [k for k in ("scheduling", "validity", "flash", "client_reference") if limits[k]]
+        print(f"  options:      {', '.join(extras) or 'none'}")
+    for err in errors:
+        print(f"{err['name']}  BROKEN: {err['error']}")
+    return 0

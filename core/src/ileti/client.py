@@ -1,0 +1,559 @@
+"""The client users hold: one provider, its settings, a transport, the calls."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ileti.errors import (
+    DeliveryUnknown,
+    IletiError,
+    InvalidContent,
+    MalformedResponse,
+    NotSupported,
+    ValidationError,
+)
+from ileti.host import LoadedProvider, build_manager, load_provider
+from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
+from ileti.numbers import normalise_number, normalise_numbers, validate_sender
+from ileti.settings import ResolvedSettings, default_config_path, resolve_settings, secret_values
+
+if TYPE_CHECKING:
+    from ileti.http import RetryPolicy, Timeout
+    from ileti.plugin import Context, Outgoing, OutgoingBatch
+    from ileti.text import Segmentation
+    from ileti.transport import Transport
+
+__all__ = ["Client", "CostPreview"]
+
+# characters XML 1.0 forbids: refused for every provider, before any request
+_XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@attrs.frozen
+class CostPreview:
+    """What a send would cost: encoding, parts per recipient, credits in all."""
+
+    provider: str | None
+    segmentation: Segmentation
+    recipients: int
+
+    @property
+    def encoding(self) -> str:
+        name: str = self.segmentation.encoding
+        return name
+
+    @property
+    def parts(self) -> int:
+        parts: int = self.segmentation.parts
+        return parts
+
+    @property
+    def credits(self) -> int:
+        """Parts times recipients: what a gateway billing per part charges."""
+        return self.parts * self.recipients
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "provider": self.provider,
+            **self.segmentation.to_dict(),
+            "recipients": self.recipients,
+            "credits": self.credits,
+        }
+
+
+def _batch_item(item: BatchItem | tuple[str, str]) -> BatchItem:
+    if isinstance(item, BatchItem):
+        return item
+    number, text = item
+    return BatchItem(number, text)
+
+
+def check_text(text: str) -> None:
+    """Refuse text that cannot be sent: not a str, empty, or XML-forbidden characters."""
+    if not isinstance(text, str):
+        raise InvalidContent(f"the text must be a str, not {type(text).__name__}")
+    if not text:
+        raise InvalidContent("the text is empty: an empty message cannot be sent")
+    bad = sorted({f"U+{ord(c):04X}" for c in _XML_FORBIDDEN.findall(text)})
+    if bad:
+        raise InvalidContent(
+            f"the text contains control characters that cannot be sent ({', '.join(bad)}); "
+            "remove them (newline, carriage return and tab are allowed)"
+        )
+
+
+def _aware_utc(when: datetime | None, now: datetime) -> datetime | None:
+    if when is None:
+        return None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationError(
+            f"the schedule time {when.isoformat()} has no time zone: pass an aware datetime, "
+            "e.g. datetime(..., tzinfo=ZoneInfo('Europe/Istanbul'))"
+        )
+    utc = when.astimezone(UTC)
+    if utc <= now:
+        raise ValidationError(
+            f"the schedule time {when.isoformat()} is in the past: give a future time, or "
+            "none to send now"
+        )
+    return utc
+
+
+class Client:
+    """Send SMS and read reports through one provider.
+
+    >>> client = Client("efecell", api_key="...")            # doctest: +SKIP
+    >>> client = Client.from_env("efecell")                  # doctest: +SKIP
+    >>> result = client.send("0532 111 22 33", "Merhaba")    # doctest: +SKIP
+
+    Settings are keyword arguments (see the provider's page); ``timeout`` is
+    seconds (or ``(connect, read)``); ``retry`` a :class:`ileti.RetryPolicy`.
+    ``extensions`` are extra pluggy plugins whose hook wrappers surround
+    every call.
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        timeout: Timeout | float | tuple[float, float] | None = None,
+        retry: RetryPolicy | None = None,
+        extensions: Iterable[Any] = (),
+        max_response_bytes: int | None = None,
+        **settings: Any,
+    ) -> None:
+        loaded = load_provider(provider)
+        resolved = resolve_settings(provider, loaded.info.settings_type, settings, env={})
+        self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
+
+    @classmethod
+    def from_env(
+        cls,
+        provider: str,
+        *,
+        config_file: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: Timeout | float | tuple[float, float] | None = None,
+        retry: RetryPolicy | None = None,
+        extensions: Iterable[Any] = (),
+        **overrides: Any,
+    ) -> Client:
+        """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
+
+        The file is ``config_file`` if given, else the default per-user file
+        (``$ILETI_CONFIG`` or ``~/.config/ileti/config.toml``) when it
+        exists. Keyword ``overrides`` win over both.
+        """
+        loaded = load_provider(provider)
+        if config_file is None:
+            default = default_config_path()
+            config_file = default if default.exists() else None
+        resolved = resolve_settings(
+            provider, loaded.info.settings_type, overrides, env=env, config_file=config_file
+        )
+        self = cls.__new__(cls)
+        self._setup(loaded, resolved, timeout, retry, extensions, None)
+        return self
+
+    def _setup(
+        self,
+        loaded: LoadedProvider,
+        resolved: ResolvedSettings,
+        timeout: Timeout | float | tuple[float, float] | None,
+        retry: RetryPolicy | None,
+        extensions: Iterable[Any],
+        max_response_bytes: int | None,
+    ) -> None:
+        from ileti.http import Timeout
+
+        self._loaded = loaded
+        self._resolved = resolved
+        self._timeout = Timeout.of(timeout)
+        self._retry = retry
+        self._max_response_bytes = max_response_bytes
+        self._transport: Transport | None = None
+        self._pm = build_manager(loaded, extensions)
+        self._state: dict[str, Any] = {}
+
+    # -- properties ------------------------------------------------------------
+
+    @property
+    def provider(self) -> str:
+        return self._loaded.name
+
+    @property
+    def info(self) -> Any:
+        """The provider's :class:`ileti.ProviderInfo`."""
+        return self._loaded.info
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self._loaded.capabilities
+
+    @property
+    def settings(self) -> Any:
+        return self._resolved.settings
+
+    @property
+    def resolved_settings(self) -> ResolvedSettings:
+        """The settings and where each value came from."""
+        return self._resolved
+
+    @property
+    def transport(self) -> Transport:
+        if self._transport is None:
+            from ileti.transport import Transport
+
+            kw: dict[str, Any] = {}
+            if self._max_response_bytes is not None:
+                kw["max_response_bytes"] = self._max_response_bytes
+            self._transport = Transport(
+                self.provider,
+                self.settings.base_url,
+                secrets=secret_values(self.settings),
+                timeout=self._timeout,
+                retry=self._retry,
+                **kw,
+            )
+        return self._transport
+
+    def __repr__(self) -> str:
+        return f"Client({self.provider!r}, base_url={self.settings.base_url!r})"
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- text ------------------------------------------------------------------
+
+    def preview(
+        self,
+        text: str,
+        *,
+        encoding: str = "auto",
+        recipients: int = 1,
+        fold_turkish: bool = False,
+    ) -> CostPreview:
+        """Encoding, parts and credits for a text, by this provider's rules.
+
+        Empty text can be previewed (one part); it cannot be sent.
+        """
+        from ileti.text import segment
+
+        seg = segment(text, encoding, self.info.text, fold=fold_turkish)
+        return CostPreview(self.provider, seg, recipients)
+
+    # -- preparing -------------------------------------------------------------
+
+    def _check_options(
+        self,
+        *,
+        sender: str | None,
+        schedule: datetime | None,
+        validity: timedelta | None,
+        flash: bool,
+        client_ref: str | None,
+    ) -> tuple[str | None, datetime | None]:
+        info = self.info
+        if schedule is not None and not info.scheduling:
+            raise self._not_supported("scheduling (schedule=)")
+        if validity is not None and not info.validity:
+            raise self._not_supported("a validity period (validity=)")
+        if flash and not info.flash:
+            raise self._not_supported("flash messages (flash=True)")
+        if client_ref is not None and not info.client_reference:
+            raise self._not_supported("client references (client_ref=)")
+        if validity is not None:
+            if validity <= timedelta(0):
+                raise ValidationError("the validity period must be positive")
+            if info.validity_range is not None:
+                low, high = info.validity_range
+                if not low <= validity <= high:
+                    raise ValidationError(
+                        f"validity {validity} is outside what {self.provider} accepts "
+                        f"({low} to {high})"
+                    )
+        if client_ref is not None and (not client_ref or len(client_ref) > 64):
+            raise ValidationError("client_ref must be 1 to 64 characters")
+        checked_sender = validate_sender(sender) if sender is not None else None
+        return checked_sender, _aware_utc(schedule, datetime.now(UTC))
+
+    def _not_supported(self, what: str) -> NotSupported:
+        return NotSupported(
+            f"provider {self.provider!r} does not support {what}",
+            provider=self.provider,
+            capability=what,
+        )
+
+    def _measure(self, text: str, encoding: str, fold: bool) -> Segmentation:
+        from ileti.text import ensure_fits, segment
+
+        check_text(text)
+        seg = segment(text, encoding, self.info.text, fold=fold)
+        ensure_fits(seg, self.info.text, provider=self.provider)
+        return seg
+
+    def prepare(self, message: Message) -> Outgoing:
+        """Validate and measure a message without sending it (``--dry-run``)."""
+        from ileti.plugin import Outgoing
+
+        sender, schedule = self._check_options(
+            sender=message.sender,
+            schedule=message.schedule,
+            validity=message.validity,
+            flash=message.flash,
+            client_ref=message.client_ref,
+        )
+        recipients = normalise_numbers(message.recipients, keep_duplicates=message.keep_duplicates)
+        limit = self.info.max_recipients
+        if limit is not None and len(recipients) > limit:
+            raise ValidationError(
+                f"{len(recipients)} recipients in one request; {self.provider} takes at most "
+                f"{limit}: split the list"
+            )
+        seg = self._measure(message.text, message.encoding, message.fold_turkish)
+        return Outgoing(
+            recipients=recipients,
+            text=seg.text,
+            segmentation=seg,
+            sender=sender,
+            schedule=schedule,
+            validity=message.validity,
+            flash=message.flash,
+            client_ref=message.client_ref or uuid.uuid4().hex,
+        )
+
+    def prepare_batch(self, batch: Batch) -> OutgoingBatch:
+        """Validate and measure a personalised batch without sending it."""
+        from ileti.plugin import OutgoingBatch, OutgoingItem
+
+        if not batch.items:
+            raise ValidationError("the batch is empty: give at least one recipient and text")
+        sender, schedule = self._check_options(
+            sender=batch.sender,
+            schedule=batch.schedule,
+            validity=batch.validity,
+            flash=batch.flash,
+            client_ref=None,
+        )
+        limit = self.info.max_recipients
+        if limit is not None and len(batch.items) > limit:
+            raise ValidationError(
+                f"{len(batch.items)} recipients in one request; {self.provider} takes at most "
+                f"{limit}: split the batch"
+            )
+        numbers = [
+            normalise_number(item.recipient, position=i) for i, item in enumerate(batch.items)
+        ]
+        for item in batch.items:
+            check_text(item.text)
+        encoding = self._batch_encoding(batch)
+        items = []
+        for number, item in zip(numbers, batch.items, strict=True):
+            seg = self._measure(item.text, encoding, batch.fold_turkish)
+            items.append(
+                OutgoingItem(
+                    recipient=number,
+                    text=seg.text,
+                    segmentation=seg,
+                    client_ref=item.client_ref or uuid.uuid4().hex,
+                )
+            )
+        return OutgoingBatch(
+            items=tuple(items),
+            sender=sender,
+            schedule=schedule,
+            validity=batch.validity,
+            flash=batch.flash,
+            client_ref=uuid.uuid4().hex,
+        )
+
+    def _batch_encoding(self, batch: Batch) -> str:
+        """One encoding for the whole batch: the one that carries every text at
+        the fewest parts in all (ties: the provider's order)."""
+        if batch.encoding != "auto":
+            return batch.encoding
+        from ileti.text import count
+
+        best: tuple[int, int, str] | None = None
+        for order, enc in enumerate(self.info.text.encodings):
+            try:
+                total = sum(
+                    count(item.text, enc.name, self.info.text, fold=batch.fold_turkish)[1]
+                    for item in batch.items
+                )
+            except IletiError:
+                continue
+            if best is None or (total, order) < best[:2]:
+                best = (total, order, enc.name)
+        if best is None:
+            raise InvalidContent(
+                f"no encoding {self.provider} offers can carry every text of the batch"
+            )
+        return best[2]
+
+    # -- calls -----------------------------------------------------------------
+
+    def send(
+        self,
+        to: str | Iterable[str],
+        text: str,
+        *,
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str = "auto",
+        flash: bool = False,
+        client_ref: str | None = None,
+        fold_turkish: bool = False,
+        keep_duplicates: bool = False,
+    ) -> SendResult:
+        """Send one text to one or more numbers. See :class:`ileti.Message`."""
+        recipients = (to,) if isinstance(to, str) else tuple(to)
+        return self.send_message(
+            Message(
+                recipients=recipients,
+                text=text,
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                encoding=encoding,
+                flash=flash,
+                client_ref=client_ref,
+                fold_turkish=fold_turkish,
+                keep_duplicates=keep_duplicates,
+            )
+        )
+
+    def send_message(self, message: Message) -> SendResult:
+        """Send a :class:`ileti.Message`."""
+        self._loaded.require("send")
+        outgoing = self.prepare(message)
+        result: SendResult = self._invoke("send", outgoing.client_ref, message=outgoing)
+        return result
+
+    def send_multi(
+        self,
+        items: Batch | Iterable[BatchItem | tuple[str, str]],
+        *,
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str = "auto",
+        flash: bool = False,
+        fold_turkish: bool = False,
+    ) -> SendResult:
+        """Send each recipient its own text: a :class:`ileti.Batch`, or pairs
+        ``(number, text)`` with the options as keywords."""
+        self._loaded.require("send_multi")
+        if isinstance(items, Batch):
+            batch = items
+        else:
+            batch = Batch(
+                items=tuple(_batch_item(i) for i in items),
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                encoding=encoding,
+                flash=flash,
+                fold_turkish=fold_turkish,
+            )
+        prepared = self.prepare_batch(batch)
+        result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
+        return result
+
+    def report(self, message_id: str | int) -> DeliveryReport:
+        """The delivery state of each recipient of a sent package."""
+        self._loaded.require("query_report")
+        message_id = str(message_id).strip()
+        if not message_id:
+            raise ValidationError("the message id is empty: pass the message_id of a SendResult")
+        report: DeliveryReport = self._invoke("query_report", None, message_id=message_id)
+        return report
+
+    def balance(self) -> Balance:
+        """The account's balance."""
+        self._loaded.require("balance")
+        balance: Balance = self._invoke("balance", None)
+        return balance
+
+    def senders(self) -> list[Sender]:
+        """The account's sender names and their states."""
+        self._loaded.require("senders")
+        return list(self._invoke("senders", None))
+
+    def _context(self, client_ref: str | None) -> Context:
+        from ileti.plugin import Context
+
+        transport = self.transport
+        return Context(
+            provider=self.provider,
+            settings=self.settings,
+            info=self.info,
+            send_request=transport.send,
+            read_request=transport.read,
+            state=self._state,
+            client_ref=client_ref,
+        )
+
+    def _invoke(self, hook: str, client_ref: str | None, **kw: Any) -> Any:
+        """Call a hook; whatever goes wrong reaches the user as an IletiError.
+
+        On a send, an unreadable answer (or a plugin failure after a request
+        left) means the message may have been sent: DeliveryUnknown.
+        """
+        ctx = self._context(client_ref)
+        is_send = hook in ("send", "send_multi")
+        started = self.transport.requests_started
+        error: IletiError | None = None
+        try:
+            result = getattr(self._pm.hook, hook)(ctx=ctx, **kw)
+        except DeliveryUnknown:
+            raise
+        except MalformedResponse as exc:
+            if not is_send:
+                raise
+            error = DeliveryUnknown(
+                f"the provider's answer to the send could not be read ({exc.message})",
+                client_ref=client_ref,
+                provider=self.provider,
+                http_status=exc.http_status,
+                excerpt=exc.excerpt,
+            )
+        except IletiError:
+            raise
+        except Exception as exc:  # a plugin bug must not leak a raw KeyError to the user
+            reason = f"{type(exc).__name__} in the {self.provider} plugin's {hook}"
+            if self.transport.requests_started == started:
+                error = IletiError(f"{reason} before any request was made", provider=self.provider)
+            elif is_send:
+                error = DeliveryUnknown(
+                    f"{reason} while reading the answer",
+                    client_ref=client_ref,
+                    provider=self.provider,
+                )
+            else:
+                error = MalformedResponse(
+                    f"{reason} while reading the answer", provider=self.provider
+                )
+        else:
+            if result is None:
+                raise IletiError(
+                    f"the {self.provider} plugin returned nothing for {hook}",
+                    provider=self.provider,
+                )
+            return result
+        raise error

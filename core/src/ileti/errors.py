@@ -1,0 +1,248 @@
+"""The one tree of errors every ileti call raises.
+
+Every error carries the provider id, the provider's raw code, the HTTP
+status, a ``retryable`` flag and a short, already redacted excerpt of what
+the provider answered. The message always says what to do next.
+
+The tree::
+
+    IletiError
+    ├── ConfigurationError          a setting is missing or malformed
+    ├── ValidationError             bad input; nothing was sent
+    │   ├── InvalidRecipient
+    │   ├── InvalidSender
+    │   ├── MessageTooLong
+    │   └── InvalidContent
+    ├── NotSupported                the provider lacks the hook or option
+    ├── ProviderError               the provider refused; nothing was sent
+    │   ├── AuthenticationError
+    │   ├── InsufficientCredit
+    │   ├── AccountInactive
+    │   ├── Forbidden
+    │   ├── RateLimited
+    │   ├── Rejected
+    │   └── ProviderUnavailable
+    ├── TransportError              nothing left this machine (or a read failed)
+    ├── DeliveryUnknown             the send may have happened: do not resend
+    └── MalformedResponse           the provider answered something unreadable
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AccountInactive",
+    "AuthenticationError",
+    "ConfigurationError",
+    "DeliveryUnknown",
+    "Forbidden",
+    "IletiError",
+    "InsufficientCredit",
+    "InvalidContent",
+    "InvalidRecipient",
+    "InvalidSender",
+    "MalformedResponse",
+    "MessageTooLong",
+    "NotSupported",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RateLimited",
+    "Rejected",
+    "TransportError",
+    "ValidationError",
+]
+
+EXCERPT_LIMIT = 200
+
+
+def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
+    """A short, single-line excerpt of a provider answer for an error message.
+
+    Redaction of secrets is the transport's job (it knows them); this only
+    shortens and flattens.
+    """
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return flat
+
+
+class IletiError(Exception):
+    """Base of every error ileti raises.
+
+    Attributes:
+        provider: provider id (``"efecell"``) or ``None`` when no provider is involved.
+        code: the provider's raw error code or status text, as a string.
+        http_status: the HTTP status of the answer, when there was one.
+        retryable: whether the same call may succeed if made again later.
+        excerpt: a short redacted excerpt of the provider's answer.
+    """
+
+    default_retryable = False
+    #: what the user should do; appended to every message of this class
+    hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        code: str | None = None,
+        http_status: int | None = None,
+        retryable: bool | None = None,
+        excerpt: str | None = None,
+    ) -> None:
+        self.message = message
+        self.provider = provider
+        self.code = code
+        self.http_status = http_status
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.excerpt = excerpt
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        text = self.message
+        if self.provider:
+            text = f"[{self.provider}] {text}"
+        details = []
+        if self.code is not None:
+            details.append(f"provider code {self.code}")
+        if self.http_status is not None:
+            details.append(f"HTTP {self.http_status}")
+        if details:
+            text += f" ({', '.join(details)})"
+        if self.hint and self.hint not in text:
+            text += f". {self.hint}"
+        if self.excerpt:
+            text += f" Provider said: {self.excerpt!r}"
+        return text
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}({self.message!r}, provider={self.provider!r}, code={self.code!r})"
+
+
+class ConfigurationError(IletiError):
+    """A setting is missing or malformed. The message names the setting."""
+
+    def __init__(self, message: str, *, setting: str | None = None, **kw: object) -> None:
+        self.setting = setting
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class ValidationError(IletiError):
+    """The input is not acceptable; nothing was sent."""
+
+
+class InvalidRecipient(ValidationError):
+    """A phone number is not valid (``number`` and its ``position``, 0-based)."""
+
+    def __init__(
+        self, message: str, *, number: str | None = None, position: int | None = None, **kw: object
+    ) -> None:
+        self.number = number
+        self.position = position
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class InvalidSender(ValidationError):
+    """The sender name breaks the rule, or the provider does not allow it."""
+
+
+class MessageTooLong(ValidationError):
+    """The text needs more parts than the provider allows."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        parts: int | None = None,
+        max_parts: int | None = None,
+        **kw: object,
+    ) -> None:
+        self.parts = parts
+        self.max_parts = max_parts
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class InvalidContent(ValidationError):
+    """The text cannot be sent (empty, characters that cannot travel, ...)."""
+
+
+class NotSupported(IletiError):
+    """The provider has no such capability or option."""
+
+    def __init__(self, message: str, *, capability: str | None = None, **kw: object) -> None:
+        self.capability = capability
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class ProviderError(IletiError):
+    """The provider answered and refused the call. Nothing was sent."""
+
+
+class AuthenticationError(ProviderError):
+    hint = "Check the provider's credentials in your settings"
+
+
+class InsufficientCredit(ProviderError):
+    hint = "Top up the account's credit, then send again"
+
+
+class AccountInactive(ProviderError):
+    hint = "The account is not active; contact the provider"
+
+
+class Forbidden(ProviderError):
+    hint = "The account is not allowed to do this; contact the provider"
+
+
+class RateLimited(ProviderError):
+    default_retryable = True
+    hint = "Slow down and try again later"
+
+
+class Rejected(ProviderError):
+    """The provider refused the request as invalid."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider reported an error of its own."""
+
+    default_retryable = True
+
+
+class TransportError(IletiError):
+    """The network failed before the provider could act on the request.
+
+    For a send this means nothing was sent: it is safe to try again.
+    """
+
+    default_retryable = True
+
+
+class DeliveryUnknown(IletiError):
+    """A send failed after its request left: the message may have been sent.
+
+    Do not send again blindly. Settle it with ``Client.report`` on the
+    provider's message id if you have one, or with the provider's panel using
+    ``client_ref``.
+    """
+
+    hint = (
+        "The message may have been sent: do not resend blindly; check with the "
+        "provider (report or panel) using the client reference"
+    )
+
+    def __init__(self, message: str, *, client_ref: str | None = None, **kw: object) -> None:
+        self.client_ref = client_ref
+        if client_ref:
+            message = f"{message} (client reference {client_ref})"
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class MalformedResponse(IletiError):
+    """The provider's answer could not be read (not the documented format)."""

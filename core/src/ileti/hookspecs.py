@@ -1,0 +1,71 @@
+"""The contract between the core and a provider plugin: pluggy hookspecs.
+
+A provider plugin is any object (usually a module) with ``@hookimpl``
+functions, published under the entry-point group ``ileti.providers``; the
+entry-point name is the provider id. Each client builds its own plugin
+manager holding exactly one provider, so a hookimpl never has to ask "is
+this call mine?". Every hook is ``firstresult``: the provider answers.
+
+Non-provider plugins (logging, metrics, an outbox) register in the group
+``ileti.extensions`` and may wrap any hook with ``@hookimpl(wrapper=True)``.
+
+Hook names are the verbs users know. ``provider_info`` is required;
+``provider_emulator`` is how the conformance suite, ``ileti emulate`` and
+``ileti demo`` find the plugin's emulator. A provider lacking one of
+``send``, ``send_multi``, ``query_report``, ``balance``, ``senders`` simply
+does not implement it, and the client raises ``NotSupported``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ileti.models import Balance, DeliveryReport, Sender, SendResult
+    from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo
+
+PROJECT = "ileti"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+#: the capability hooks, in the order they are documented and listed
+CAPABILITIES = ("send", "send_multi", "query_report", "balance", "senders")
+
+
+@hookspec(firstresult=True)
+def provider_info() -> ProviderInfo:  # type: ignore[empty-body]
+    """Describe the provider: its settings class, text profile and limits."""
+
+
+@hookspec(firstresult=True)
+def provider_emulator(clock: Any) -> Any:
+    """Return a new instance of the provider's emulator (a WSGI app built on
+    :class:`ileti.emulation.EmulatorBase`) using the given virtual clock."""
+
+
+@hookspec(firstresult=True)
+def send(ctx: Context, message: Outgoing) -> SendResult:  # type: ignore[empty-body]
+    """Send one text to the message's recipients (already validated, E.164)."""
+
+
+@hookspec(firstresult=True)
+def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:  # type: ignore[empty-body]
+    """Send a personalised batch: each recipient with its own text."""
+
+
+@hookspec(firstresult=True)
+def query_report(ctx: Context, message_id: str) -> DeliveryReport:  # type: ignore[empty-body]
+    """Return the delivery state of every recipient of a package."""
+
+
+@hookspec(firstresult=True)
+def balance(ctx: Context) -> Balance:  # type: ignore[empty-body]
+    """Return the account's balance."""
+
+
+@hookspec(firstresult=True)
+def senders(ctx: Context) -> list[Sender]:  # type: ignore[empty-body]
+    """Return the account's sender names with their states."""

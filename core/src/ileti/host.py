@@ -1,0 +1,239 @@
+"""The plugin host: finds providers through entry points, lazily.
+
+* Providers are entry points in the group ``ileti.providers``; the name is
+  the provider id. Listing them reads metadata only; a provider's module is
+  imported when it is first asked for.
+* A plugin that fails to import is reported with its name and error
+  (:class:`BrokenPlugin`) and does not break the others.
+* ``ILETI_DISABLE_PLUGINS`` (comma separated names) blocks providers and
+  extensions by name.
+* Extensions (group ``ileti.extensions``) are registered in every client's
+  plugin manager, so their hook wrappers surround every call.
+* Each client gets its own :class:`pluggy.PluginManager` with exactly one
+  provider in it: routing is by construction.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import attrs
+import pluggy
+
+from ileti import hookspecs
+from ileti.errors import ConfigurationError, IletiError, NotSupported
+from ileti.hookspecs import CAPABILITIES, PROJECT
+
+__all__ = [
+    "EXTENSION_GROUP",
+    "PROVIDER_GROUP",
+    "BrokenPlugin",
+    "LoadedProvider",
+    "ProviderEntry",
+    "available_providers",
+    "load_provider",
+    "provider_info",
+]
+
+PROVIDER_GROUP = "ileti.providers"
+EXTENSION_GROUP = "ileti.extensions"
+DISABLE_ENV = "ILETI_DISABLE_PLUGINS"
+
+
+def disabled() -> frozenset[str]:
+    raw = os.environ.get(DISABLE_ENV, "")
+    return frozenset(n.strip() for n in raw.split(",") if n.strip())
+
+
+@attrs.frozen
+class ProviderEntry:
+    """An installed provider, known from metadata only (nothing imported)."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    entry_point: EntryPoint = attrs.field(repr=False, eq=False)
+
+
+@attrs.frozen
+class BrokenPlugin:
+    """A provider that could not be loaded, and why."""
+
+    name: str
+    distribution: str | None
+    error: str
+
+
+def _provider_entry_points() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=PROVIDER_GROUP):
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def available_providers() -> list[ProviderEntry]:
+    """Installed, not disabled providers, by name. Imports no plugin."""
+    blocked = disabled()
+    out = []
+    for name, ep in sorted(_provider_entry_points().items()):
+        if name in blocked:
+            continue
+        dist = ep.dist
+        out.append(
+            ProviderEntry(
+                name=name,
+                distribution=dist.name if dist else None,
+                version=dist.version if dist else None,
+                entry_point=ep,
+            )
+        )
+    return out
+
+
+@attrs.frozen
+class LoadedProvider:
+    """A provider's plugin object, its info and the hooks it implements."""
+
+    name: str
+    plugin: Any = attrs.field(repr=False)
+    info: Any  # ProviderInfo
+    capabilities: frozenset[str]
+    distribution: str | None = None
+    version: str | None = None
+
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def require(self, capability: str) -> None:
+        if capability not in self.capabilities:
+            offered = ", ".join(c for c in CAPABILITIES if c in self.capabilities) or "nothing"
+            raise NotSupported(
+                f"provider {self.name!r} does not support {capability!r} (it offers: {offered})",
+                provider=self.name,
+                capability=capability,
+            )
+
+    @property
+    def has_emulator(self) -> bool:
+        return _implements(self.plugin, "provider_emulator")
+
+
+def _implements(plugin: Any, hook: str) -> bool:
+    """Whether a plugin object has a (non-wrapper) hookimpl for ``hook``."""
+    fn = getattr(plugin, hook, None)
+    if fn is None:
+        return False
+    opts = getattr(fn, PROJECT + "_impl", None)
+    return opts is not None and not opts.get("wrapper") and not opts.get("hookwrapper")
+
+
+def new_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+def inspect_plugin(name: str, plugin: Any) -> LoadedProvider:
+    """Read a plugin object's info and capabilities, checking its hookimpls."""
+    pm = new_manager()
+    pm.register(plugin, name=name)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(
+            f"provider plugin {name!r} is broken: {exc}", provider=name
+        ) from None
+    if not _implements(plugin, "provider_info"):
+        raise ConfigurationError(
+            f"provider plugin {name!r} does not implement provider_info", provider=name
+        )
+    info = pm.hook.provider_info()
+    caps = frozenset(c for c in CAPABILITIES if _implements(plugin, c))
+    return LoadedProvider(name=name, plugin=plugin, info=info, capabilities=caps)
+
+
+@functools.cache
+def _load_cached(name: str) -> LoadedProvider:
+    eps = _provider_entry_points()
+    ep = eps.get(name)
+    if ep is None:
+        known = ", ".join(sorted(n for n in eps if n not in disabled())) or "none"
+        raise ConfigurationError(
+            f"no provider named {name!r} is installed (installed: {known}); "
+            f"install it with: pip install ileti-{name}",
+            setting="provider",
+        )
+    try:
+        plugin = ep.load()
+    except Exception as exc:
+        raise ConfigurationError(
+            f"provider plugin {name!r} failed to load: {type(exc).__name__}: {exc}",
+            setting="provider",
+            provider=name,
+        ) from exc
+    loaded = inspect_plugin(name, plugin)
+    dist = ep.dist
+    return attrs.evolve(
+        loaded,
+        distribution=dist.name if dist else None,
+        version=dist.version if dist else None,
+    )
+
+
+def load_provider(name: str) -> LoadedProvider:
+    """Import one provider (and only that one) by its id."""
+    if name in disabled():
+        raise ConfigurationError(
+            f"provider {name!r} is disabled by {DISABLE_ENV}", setting="provider", provider=name
+        )
+    return _load_cached(name)
+
+
+def provider_info(name: str) -> Any:
+    """The :class:`ileti.plugin.ProviderInfo` of an installed provider."""
+    return load_provider(name).info
+
+
+def load_all() -> tuple[list[LoadedProvider], list[BrokenPlugin]]:
+    """Load every installed provider; broken ones are reported, not raised."""
+    good: list[LoadedProvider] = []
+    broken: list[BrokenPlugin] = []
+    for entry in available_providers():
+        try:
+            good.append(load_provider(entry.name))
+        except IletiError as exc:
+            broken.append(BrokenPlugin(entry.name, entry.distribution, exc.message))
+    return good, broken
+
+
+@functools.cache
+def _extensions() -> tuple[tuple[str, Any], ...]:
+    blocked = disabled()
+    found = []
+    for ep in entry_points(group=EXTENSION_GROUP):
+        if ep.name in blocked:
+            continue
+        found.append((ep.name, ep.load()))
+    return tuple(found)
+
+
+def build_manager(provider: LoadedProvider, extensions: Iterable[Any] = ()) -> pluggy.PluginManager:
+    """A plugin manager holding one provider plus every extension."""
+    pm = new_manager()
+    pm.register(provider.plugin, name=provider.name)
+    for ext_name, ext in _extensions():
+        pm.register(ext, name=f"extension:{ext_name}")
+    for i, ext in enumerate(extensions):
+        pm.register(ext, name=f"extension:{i}:{type(ext).__name__}")
+    pm.check_pending()
+    return pm
+
+
+def clear_caches() -> None:
+    """Forget loaded plugins (for tests that install or block plugins)."""
+    _load_cached.cache_clear()
+    _extensions.cache_clear()

@@ -1,0 +1,234 @@
+"""Domain models: frozen attrs classes that never learn a wire name."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+__all__ = [
+    "Balance",
+    "BalanceUnit",
+    "Batch",
+    "BatchItem",
+    "DeliveryReport",
+    "DeliveryState",
+    "Message",
+    "RecipientReport",
+    "RecipientResult",
+    "SendResult",
+    "Sender",
+    "SenderState",
+]
+
+
+class DeliveryState(enum.StrEnum):
+    """The normalised delivery states (see the provider reference, §1)."""
+
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_final(self) -> bool:
+        """True for the terminal states; ``sent`` and ``unknown`` are not final."""
+        return self in _FINAL
+
+    @property
+    def rank(self) -> int:
+        """Progress order: a recipient's state never moves to a lower rank."""
+        return _RANK[self]
+
+
+_FINAL = frozenset(
+    {
+        DeliveryState.DELIVERED,
+        DeliveryState.UNDELIVERED,
+        DeliveryState.EXPIRED,
+        DeliveryState.REJECTED,
+        DeliveryState.FAILED,
+        DeliveryState.CANCELLED,
+    }
+)
+_RANK = {
+    DeliveryState.UNKNOWN: 0,
+    DeliveryState.SCHEDULED: 1,
+    DeliveryState.QUEUED: 2,
+    DeliveryState.SENT: 3,
+    **dict.fromkeys(_FINAL, 4),
+}
+
+
+def _recipients(value: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen
+class Message:
+    """One text to one or more recipients.
+
+    ``recipients`` may be given in any common Turkish form (``0532 111 22 33``,
+    ``+905321112233``, ...); the client parses them to E.164.
+    ``schedule`` must be timezone-aware. ``encoding`` is ``"auto"`` or one of
+    the text engine's encodings (``gsm7``, ``gsm7-tr``, ``ucs2``) or a
+    provider's own (``turkish`` for Efecell).
+    """
+
+    recipients: tuple[str, ...] = attrs.field(converter=_recipients)
+    text: str
+    sender: str | None = None
+    schedule: datetime | None = None
+    validity: timedelta | None = None
+    encoding: str = "auto"
+    flash: bool = False
+    client_ref: str | None = None
+    fold_turkish: bool = False
+    keep_duplicates: bool = False
+
+
+@attrs.frozen
+class BatchItem:
+    """One recipient and its own text in a personalised batch."""
+
+    recipient: str
+    text: str
+    client_ref: str | None = None
+
+
+def _items(value: Iterable[BatchItem]) -> tuple[BatchItem, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class Batch:
+    """A personalised send: a text per recipient, one sender and options."""
+
+    items: tuple[BatchItem, ...] = attrs.field(converter=_items)
+    sender: str | None = None
+    schedule: datetime | None = None
+    validity: timedelta | None = None
+    encoding: str = "auto"
+    flash: bool = False
+    fold_turkish: bool = False
+
+
+@attrs.frozen
+class RecipientResult:
+    """What happened to one recipient of a send.
+
+    ``number`` is E.164 (``+905321112233``). ``message_id`` is the provider's
+    id for this recipient where it gives one per recipient.
+    """
+
+    number: str
+    accepted: bool
+    message_id: str | None = None
+    reason: str | None = None
+    raw_code: str | None = None
+
+
+@attrs.frozen
+class SendResult:
+    """The answer to a send: one entry per recipient, in the caller's order.
+
+    ``message_id`` is the package id to pass to ``Client.report``.
+    ``parts`` is the part count per recipient and ``credits`` what the
+    provider charged, when it says so.
+    """
+
+    provider: str
+    message_id: str | None
+    recipients: tuple[RecipientResult, ...]
+    client_ref: str | None = None
+    parts: int | None = None
+    credits: Decimal | None = None
+
+    @property
+    def accepted(self) -> tuple[RecipientResult, ...]:
+        return tuple(r for r in self.recipients if r.accepted)
+
+    @property
+    def rejected(self) -> tuple[RecipientResult, ...]:
+        return tuple(r for r in self.recipients if not r.accepted)
+
+
+@attrs.frozen
+class RecipientReport:
+    """One recipient's normalised state, with the provider's raw code beside it."""
+
+    number: str
+    state: DeliveryState
+    raw_state: str
+    time: datetime | None = None
+    message_id: str | None = None
+    error: str | None = None
+
+
+@attrs.frozen
+class DeliveryReport:
+    """The delivery state of every recipient of a package."""
+
+    provider: str
+    message_id: str
+    recipients: tuple[RecipientReport, ...]
+    package_state: DeliveryState | None = None
+    raw_package_state: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True when every recipient is in a terminal state."""
+        return bool(self.recipients) and all(r.state.is_final for r in self.recipients)
+
+    def tally(self) -> dict[DeliveryState, int]:
+        counts: dict[DeliveryState, int] = {}
+        for r in self.recipients:
+            counts[r.state] = counts.get(r.state, 0) + 1
+        return counts
+
+
+class BalanceUnit(enum.StrEnum):
+    CREDITS = "credits"
+    CURRENCY = "currency"
+
+
+@attrs.frozen
+class Balance:
+    """An account's balance.
+
+    ``unit`` is ``credits`` (SMS credits) or ``currency`` with ``currency``
+    holding its code (``TRY``). ``postpaid`` accounts have no limit to show:
+    their ``amount`` is ``None``.
+    """
+
+    provider: str
+    amount: Decimal | None
+    unit: BalanceUnit = BalanceUnit.CREDITS
+    currency: str | None = None
+    postpaid: bool = False
+    sms_credits: Decimal | None = None
+
+
+class SenderState(enum.StrEnum):
+    APPROVED = "approved"
+    PENDING = "pending"
+    INACTIVE = "inactive"
+
+
+@attrs.frozen
+class Sender:
+    """A sender name (originator) registered with the provider."""
+
+    name: str
+    state: SenderState = SenderState.APPROVED

@@ -1,0 +1,129 @@
+"""Phone numbers and sender names: parsed and checked once, in the core.
+
+Numbers are kept as E.164 (``+905321112233``) inside ileti. Plugins format
+them for their gateway with :func:`national` (``5321112233``) or
+:func:`international` (``905321112233``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ileti.errors import InvalidRecipient, InvalidSender
+
+__all__ = [
+    "DEFAULT_REGION",
+    "international",
+    "national",
+    "normalise_number",
+    "normalise_numbers",
+    "validate_sender",
+]
+
+DEFAULT_REGION = "TR"
+
+_ALNUM_SENDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-_&]{1,9}[A-Za-z0-9.]")
+_NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,14}")
+_TURKISH = frozenset("çğıİöşüÇĞÖŞÜ")
+
+
+def normalise_number(raw: str, *, position: int | None = None, region: str = DEFAULT_REGION) -> str:
+    """Parse a phone number in any common form to E.164.
+
+    ``0532 111 22 33``, ``+90 532 111 22 33``, ``905321112233`` and
+    ``5321112233`` all give ``+905321112233``. An invalid number raises
+    :class:`~ileti.errors.InvalidRecipient` naming it and its position.
+    """
+    import phonenumbers  # lazy: `import ileti` must stay cheap
+
+    where = f" (recipient {position + 1})" if position is not None else ""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidRecipient(
+            f"empty phone number{where}: give a number such as 0532 111 22 33",
+            number=str(raw),
+            position=position,
+        )
+    text = raw.strip()
+    digits = re.sub(r"[\s().\-/]", "", text)
+    # a bare international number without '+' ("905321112233") is common in Turkey
+    if digits.isdigit() and len(digits) > 10 and not digits.startswith("0"):
+        digits = "+" + digits
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise InvalidRecipient(
+            f"invalid phone number {text!r}{where}: expected a number such as "
+            "0532 111 22 33 or +90 532 111 22 33",
+            number=text,
+            position=position,
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_numbers(
+    raws: Iterable[str], *, keep_duplicates: bool = False, region: str = DEFAULT_REGION
+) -> tuple[str, ...]:
+    """Parse many numbers; duplicates (after parsing) are dropped unless kept."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for i, raw in enumerate(raws):
+        number = normalise_number(raw, position=i, region=region)
+        if number in seen and not keep_duplicates:
+            continue
+        seen.add(number)
+        out.append(number)
+    if not out:
+        raise InvalidRecipient("no recipients: give at least one phone number")
+    return tuple(out)
+
+
+def international(e164: str) -> str:
+    """``+905321112233`` → ``905321112233`` (digits, country code first)."""
+    return e164.lstrip("+")
+
+
+def national(e164: str) -> str:
+    """``+905321112233`` → ``5321112233`` (Turkish national significant number).
+
+    Raises :class:`~ileti.errors.InvalidRecipient` for a non-Turkish number,
+    which has no national form a Turkish gateway understands.
+    """
+    if not e164.startswith("+90"):
+        raise InvalidRecipient(
+            f"{e164} is not a Turkish number; this provider takes Turkish numbers only",
+            number=e164,
+        )
+    return e164[3:]
+
+
+def validate_sender(name: str) -> str:
+    """Check a sender name (originator) and return it.
+
+    Alphanumeric names are 3 to 11 characters of ASCII letters and digits
+    (inner spaces and ``. - _ &`` allowed), with no Turkish letters; numeric
+    senders are up to 14 digits.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidSender("the sender name is empty: give the name registered with the provider")
+    bad = sorted({c for c in name if c in _TURKISH})
+    if bad:
+        raise InvalidSender(
+            f"sender name {name!r} has Turkish letters ({''.join(bad)}); sender names use "
+            "ASCII letters and digits only (e.g. 'ILETI' for 'İLETİ')"
+        )
+    if _NUMERIC_SENDER.fullmatch(name):
+        return name
+    if len(name) < 3 or len(name) > 11:
+        raise InvalidSender(
+            f"sender name {name!r} is {len(name)} characters: alphanumeric sender names are "
+            "3 to 11 characters (numeric ones up to 14 digits)"
+        )
+    if not _ALNUM_SENDER.fullmatch(name):
+        raise InvalidSender(
+            f"sender name {name!r} has characters a sender name cannot carry: use ASCII "
+            "letters and digits (inner spaces and . - _ & allowed)"
+        )
+    return name

@@ -1,0 +1,275 @@
+"""Everything a provider plugin needs from the core, in one import.
+
+A plugin module typically starts with::
+
+    from ileti.plugin import Context, HttpRequest, Outgoing, ProviderInfo, hookimpl
+
+and implements ``provider_info`` plus the capability hooks it supports.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, MutableMapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ileti.errors import (
+    AccountInactive,
+    AuthenticationError,
+    Forbidden,
+    IletiError,
+    InsufficientCredit,
+    InvalidRecipient,
+    InvalidSender,
+    MessageTooLong,
+    ProviderUnavailable,
+    RateLimited,
+    Rejected,
+)
+from ileti.hookspecs import CAPABILITIES, hookimpl
+from ileti.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from ileti.text import Segmentation, TextProfile
+
+__all__ = [
+    "CAPABILITIES",
+    "Category",
+    "Context",
+    "HttpRequest",
+    "HttpResponse",
+    "Outgoing",
+    "OutgoingBatch",
+    "OutgoingItem",
+    "ProviderInfo",
+    "classify_text",
+    "error_for",
+    "hookimpl",
+]
+
+
+@attrs.frozen(kw_only=True)
+class ProviderInfo:
+    """What a provider is and what it can do, besides the hooks it implements.
+
+    ``settings_type`` is the plugin's attrs settings class (a subclass of
+    :class:`ileti.settings.ProviderSettings`). ``text`` is its
+    :class:`ileti.text.TextProfile`: encodings with wire values and limits.
+    ``max_recipients`` is per request (``None``: unknown or unlimited).
+    """
+
+    name: str
+    title: str
+    settings_type: type[Any]
+    text: TextProfile
+    max_recipients: int | None = None
+    scheduling: bool = False
+    validity: bool = False
+    #: the shortest and longest validity the gateway accepts, when it has bounds
+    validity_range: tuple[timedelta, timedelta] | None = None
+    flash: bool = False
+    client_reference: bool = False
+    #: the text must be plain XML-safe characters (XML-forbidden ones are always refused)
+    notes: str = ""
+
+    @property
+    def encodings(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.text.encodings)
+
+    @property
+    def max_parts(self) -> int | None:
+        limit: int | None = self.text.max_parts
+        return limit
+
+    def limits(self) -> dict[str, object]:
+        """A JSON-ready summary for ``ileti providers``."""
+        return {
+            "encodings": {e.name: e.wire for e in self.text.encodings},
+            "max_parts": self.text.max_parts,
+            "max_recipients": self.max_recipients,
+            "scheduling": self.scheduling,
+            "validity": self.validity,
+            "flash": self.flash,
+            "client_reference": self.client_reference,
+        }
+
+
+@attrs.frozen
+class OutgoingItem:
+    """One recipient of a personalised batch, with its text measured."""
+
+    recipient: str
+    text: str
+    segmentation: Segmentation
+    client_ref: str
+
+
+@attrs.frozen(kw_only=True)
+class Outgoing:
+    """A message the core has validated and measured, ready for the wire.
+
+    ``recipients`` are E.164, deduplicated, in the caller's order. ``text`` is
+    the text to put on the wire (NFC, folded if asked). ``segmentation``
+    holds the chosen encoding (``.encoding``, ``.wire``) and ``.parts``.
+    ``schedule`` is an aware UTC datetime. ``client_ref`` is always set: the
+    caller's, or one the core generated.
+    """
+
+    recipients: tuple[str, ...]
+    text: str
+    segmentation: Segmentation
+    sender: str | None
+    schedule: datetime | None
+    validity: timedelta | None
+    flash: bool
+    client_ref: str
+
+
+@attrs.frozen(kw_only=True)
+class OutgoingBatch:
+    """A personalised batch the core has validated and measured.
+
+    One encoding serves the whole batch (``items[i].segmentation.wire`` is the
+    same for every item): the one that can carry every text at the fewest
+    total parts.
+    """
+
+    items: tuple[OutgoingItem, ...]
+    sender: str | None
+    schedule: datetime | None
+    validity: timedelta | None
+    flash: bool
+    client_ref: str
+
+    @property
+    def wire_encoding(self) -> str:
+        wire: str = self.items[0].segmentation.wire
+        return wire
+
+
+@attrs.define
+class Context:
+    """What a hook receives besides its arguments.
+
+    ``settings`` is the plugin's settings instance. ``send`` and ``read`` make
+    HTTP requests through the core's transport (``send`` for requests that
+    send messages: never replayed). ``state`` is a per-client dict where a
+    plugin may keep what it must remember between calls.
+    """
+
+    provider: str
+    settings: Any
+    info: ProviderInfo
+    send_request: Callable[..., HttpResponse]
+    read_request: Callable[[HttpRequest], HttpResponse]
+    state: MutableMapping[str, Any] = attrs.field(factory=dict)
+    client_ref: str | None = None
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        """Make a request that may send messages (never retried once it left)."""
+        return self.send_request(request, client_ref=self.client_ref)
+
+    def read(self, request: HttpRequest) -> HttpResponse:
+        """Make a request that changes nothing (retried within bounds)."""
+        return self.read_request(request)
+
+    def error(self, category: Category | str, message: str, **kw: Any) -> IletiError:
+        """The typed error for a documented provider error (see :func:`error_for`)."""
+        kw.setdefault("provider", self.provider)
+        return error_for(category, message, **kw)
+
+    def __repr__(self) -> str:
+        return f"Context(provider={self.provider!r})"
+
+
+class Category(enum.StrEnum):
+    """Request-level error categories (provider reference §2)."""
+
+    AUTH = "auth"
+    INSUFFICIENT_CREDIT = "insufficient_credit"
+    INVALID_SENDER = "invalid_sender"
+    INVALID_RECIPIENT = "invalid_recipient"
+    MESSAGE_TOO_LONG = "message_too_long"
+    INVALID_REQUEST = "invalid_request"
+    ACCOUNT_INACTIVE = "account_inactive"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    PROVIDER_ERROR = "provider_error"
+
+
+_CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
+    Category.AUTH: AuthenticationError,
+    Category.INSUFFICIENT_CREDIT: InsufficientCredit,
+    Category.INVALID_SENDER: InvalidSender,
+    Category.INVALID_RECIPIENT: InvalidRecipient,
+    Category.MESSAGE_TOO_LONG: MessageTooLong,
+    Category.INVALID_REQUEST: Rejected,
+    Category.ACCOUNT_INACTIVE: AccountInactive,
+    Category.FORBIDDEN: Forbidden,
+    Category.RATE_LIMITED: RateLimited,
+    Category.PROVIDER_ERROR: ProviderUnavailable,
+}
+
+
+def error_for(category: Category | str, message: str, **kw: Any) -> IletiError:
+    """The one mapping from an error category to the typed error tree.
+
+    Keyword arguments (``provider``, ``code``, ``http_status``, ``excerpt``)
+    are passed to the error.
+    """
+    cls = _CATEGORY_ERRORS[Category(category)]
+    return cls(message, **kw)
+
+
+# Turkish and English keywords in free-text provider errors, most specific first.
+_KEYWORDS: tuple[tuple[Category, tuple[str, ...]], ...] = (
+    (
+        Category.AUTH,
+        (
+            "kullanıcı adı",
+            "kullanici adi",
+            "şifre",
+            "sifre",
+            "parola",
+            "password",
+            "username",
+            "yetkisiz giriş",
+            "authentication",
+            "api key",
+            "login",
+            "giriş başarısız",
+        ),
+    ),
+    (
+        Category.INSUFFICIENT_CREDIT,
+        ("kredi", "bakiye", "yetersiz", "credit", "balance", "insufficient"),
+    ),
+    (Category.ACCOUNT_INACTIVE, ("aktif değil", "pasif", "inactive", "not active", "askıya")),
+    (
+        Category.INVALID_SENDER,
+        ("başlık", "baslik", "gönderici", "gonderici", "originator", "sender", "alfanumerik"),
+    ),
+    (
+        Category.INVALID_RECIPIENT,
+        ("numara", "gsm", "telefon", "alıcı", "alici", "msisdn", "number", "recipient"),
+    ),
+    (Category.MESSAGE_TOO_LONG, ("uzun", "too long", "karakter sınır")),
+    (Category.FORBIDDEN, ("yetki", "izin", "forbidden", "not allowed", "not authorised")),
+    (Category.RATE_LIMITED, ("rate limit", "çok fazla istek", "too many")),
+)
+
+
+def classify_text(text: str) -> Category | None:
+    """Classify a free-text provider error by keyword (``None``: unknown).
+
+    Innomobil and Ekomesaj answer errors in free text only; this is the one
+    place their words are read.
+    """
+    low = text.casefold()
+    for category, words in _KEYWORDS:
+        if any(w.casefold() in low for w in words):
+            return category
+    return None

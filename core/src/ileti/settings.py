@@ -1,0 +1,353 @@
+"""Provider settings: secrets, base URLs, and where each value comes from.
+
+Each plugin declares its settings as a frozen ``attrs`` class (keyword-only
+fields; subclass :class:`ProviderSettings` to get ``base_url``). Values come
+from, in order of precedence:
+
+1. keyword arguments to :class:`ileti.Client`,
+2. the environment: ``ILETI_<PROVIDER>_<FIELD>`` (``ILETI_EFECELL_API_KEY``),
+3. a TOML file: the table ``[providers.<provider>]``,
+4. the field's default.
+
+They are structured by cattrs; a missing or malformed setting raises
+:class:`ileti.errors.ConfigurationError` naming it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import tomllib
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+
+from ileti.errors import ConfigurationError
+
+__all__ = [
+    "ProviderSettings",
+    "ResolvedSettings",
+    "Secret",
+    "default_config_path",
+    "env_var",
+    "resolve_settings",
+    "secret_values",
+    "validate_base_url",
+]
+
+T = TypeVar("T")
+
+MASK = "****"
+
+
+class Secret:
+    """A credential. It never shows itself in ``repr``, ``str`` or f-strings.
+
+    Call :meth:`reveal` at the one place the value goes on the wire.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        raw: object = value
+        if isinstance(raw, Secret):
+            raw = raw.reveal()
+        if not isinstance(raw, str):
+            raise TypeError("a Secret holds a str")
+        self._value = raw
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r})"
+
+    def __str__(self) -> str:
+        return MASK
+
+    def __format__(self, spec: str) -> str:
+        return MASK
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret cannot be pickled")
+
+
+def validate_base_url(value: str, *, setting: str = "base_url") -> str:
+    """Check a base URL: http(s), a host, an optional port and path prefix.
+
+    Returns it without a trailing slash. User info, query strings and
+    fragments are refused (credentials belong in their own settings).
+    """
+    parts = urlsplit(value)
+    problem = None
+    if parts.scheme not in ("http", "https"):
+        problem = "it must start with http:// or https://"
+    elif not parts.hostname:
+        problem = "it has no host"
+    elif parts.username or parts.password:
+        problem = "it must not carry a user name or password; use the credential settings"
+    elif parts.query or parts.fragment:
+        problem = "it must not have a query string or fragment"
+    else:
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            problem = "its port is not a number from 1 to 65535"
+    if problem:
+        shown = f"{parts.scheme}://{parts.hostname}" if parts.hostname else repr(value[:40])
+        raise ConfigurationError(
+            f"setting {setting!r} ({shown}) is malformed: {problem}. "
+            "Example: https://api.example.com or http://127.0.0.1:8080",
+            setting=setting,
+        )
+    return value.rstrip("/")
+
+
+@attrs.frozen(kw_only=True)
+class ProviderSettings:
+    """Base of every provider's settings: the gateway's base URL.
+
+    Subclasses set a default for ``base_url`` with ``attrs.field``.
+    """
+
+    base_url: str = attrs.field(converter=validate_base_url)
+
+
+def secret_values(settings: object) -> list[str]:
+    """Every secret value held by a settings object (for redaction)."""
+    found: list[str] = []
+    cls = type(settings)
+    if attrs.has(cls):
+        for field in attrs.fields(cls):
+            value = getattr(settings, field.name)
+            if isinstance(value, Secret) and value.reveal():
+                found.append(value.reveal())
+    return found
+
+
+def env_var(provider: str, field: str) -> str:
+    """The environment variable for a setting: ``ILETI_EFECELL_API_KEY``."""
+    return f"ILETI_{provider.upper().replace('-', '_')}_{field.upper()}"
+
+
+def default_config_path() -> Path:
+    """``$ILETI_CONFIG``, else ``$XDG_CONFIG_HOME/ileti/config.toml`` (``~/.config``)."""
+    explicit = os.environ.get("ILETI_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ileti" / "config.toml"
+
+
+def load_config_table(path: Path, provider: str) -> dict[str, Any]:
+    """The ``[providers.<provider>]`` table of a TOML file (empty if absent)."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        reason = str(exc)
+        raise ConfigurationError(
+            f"config file {str(path)!r} cannot be read: {reason}", setting="config"
+        ) from None
+    providers = data.get("providers", {})
+    if not isinstance(providers, dict):
+        raise ConfigurationError(
+            f"config file {str(path)!r}: 'providers' must be a table", setting="config"
+        )
+    table = providers.get(provider, {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(
+            f"config file {str(path)!r}: [providers.{provider}] must be a table",
+            setting="config",
+        )
+    return dict(table)
+
+
+@attrs.frozen
+class ResolvedSettings:
+    """Settings with the source of each value (for ``ileti config show``)."""
+
+    settings: Any
+    sources: Mapping[str, str]
+
+    def masked(self) -> dict[str, str]:
+        """Each setting as text, secrets masked."""
+        out: dict[str, str] = {}
+        for field in attrs.fields(type(self.settings)):
+            value = getattr(self.settings, field.name)
+            out[field.name] = MASK if isinstance(value, Secret) else str(value)
+        return out
+
+
+def _converter() -> Any:
+    import cattrs  # lazy: `import ileti` must stay cheap
+
+    conv = cattrs.Converter(forbid_extra_keys=True)
+
+    def to_secret(value: Any, _: type) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("expected text")
+        return Secret(value)
+
+    def to_bool(value: Any, _: type) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off", ""):
+                return False
+        raise ValueError("expected true or false")
+
+    def to_int(value: Any, _: type) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        raise ValueError("expected a whole number")
+
+    def to_float(value: Any, _: type) -> float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError("expected a number") from None
+
+    def to_decimal(value: Any, _: type) -> Decimal:
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            raise ValueError("expected a number") from None
+
+    def to_str(value: Any, _: type) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+        raise ValueError("expected text")
+
+    conv.register_structure_hook(Secret, to_secret)
+    conv.register_structure_hook(bool, to_bool)
+    conv.register_structure_hook(int, to_int)
+    conv.register_structure_hook(float, to_float)
+    conv.register_structure_hook(Decimal, to_decimal)
+    conv.register_structure_hook(str, to_str)
+    return conv
+
+
+def _config_error(provider: str, exc: BaseException) -> ConfigurationError:
+    """Turn a cattrs structuring error into a ConfigurationError naming the setting."""
+    from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
+
+    if isinstance(exc, ConfigurationError):
+        return exc
+    if isinstance(exc, ForbiddenExtraKeysError):
+        names = ", ".join(sorted(exc.extra_fields))
+        return ConfigurationError(
+            f"unknown setting(s) for provider {provider!r}: {names}",
+            setting=sorted(exc.extra_fields)[0],
+            provider=provider,
+        )
+    if isinstance(exc, ClassValidationError):
+        for sub in exc.exceptions:
+            notes = getattr(sub, "__notes__", []) or []
+            field = None
+            for note in notes:
+                if "attribute" in note:
+                    # cattrs notes read "Structuring class X @ attribute name"
+                    field = note.rsplit(" ", 1)[-1]
+            if isinstance(sub, KeyError) and field:
+                return ConfigurationError(
+                    f"setting {field!r} is required for provider {provider!r}: pass "
+                    f"{field}=... or set {env_var(provider, field)}",
+                    setting=field,
+                    provider=provider,
+                )
+            if isinstance(sub, ConfigurationError):
+                return ConfigurationError(sub.message, setting=sub.setting, provider=provider)
+            if field:
+                reason = str(sub) if not isinstance(sub, KeyError) else "missing"
+                return ConfigurationError(
+                    f"setting {field!r} for provider {provider!r} is malformed: {reason}",
+                    setting=field,
+                    provider=provider,
+                )
+            if isinstance(sub, ClassValidationError | ForbiddenExtraKeysError):
+                return _config_error(provider, sub)
+    return ConfigurationError(
+        f"settings for provider {provider!r} are malformed: {type(exc).__name__}",
+        provider=provider,
+    )
+
+
+def resolve_settings(
+    provider: str,
+    settings_type: type[T],
+    explicit: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | str | None = None,
+) -> ResolvedSettings:
+    """Merge explicit values, the environment and a TOML file into settings.
+
+    ``env`` is ``os.environ`` when ``None``; pass ``{}`` to ignore the
+    environment. ``config_file`` is read only when given.
+    """
+    if not attrs.has(settings_type):
+        raise TypeError(f"{settings_type!r} is not an attrs class")
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    names = [f.name for f in attrs.fields(settings_type)]
+
+    if config_file is not None:
+        path = Path(config_file)
+        for key, value in load_config_table(path, provider).items():
+            values[key] = value
+            sources[key] = f"config file {path}"
+    environ = os.environ if env is None else env
+    for name in names:
+        var = env_var(provider, name)
+        if var in environ:
+            values[name] = environ[var]
+            sources[name] = f"environment {var}"
+    for key, value in (explicit or {}).items():
+        if value is None:
+            continue
+        values[key] = value
+        sources[key] = "argument"
+    for name in names:
+        sources.setdefault(name, "default")
+
+    conv = _converter()
+    try:
+        settings = conv.structure(values, settings_type)
+    except Exception as exc:  # cattrs wraps every failure; re-raised typed, without the values
+        error = _config_error(provider, exc)
+    else:
+        return ResolvedSettings(settings=settings, sources=sources)
+    raise error

@@ -1,0 +1,362 @@
+"""The one place that talks HTTP: urllib3, timeouts, retries, caps, redaction.
+
+Sending an SMS is not idempotent, so every failure is sorted into "nothing
+was sent" and "it may have been sent":
+
+* **Retried** (bounded, exponential backoff with full jitter) on every call:
+  connection refused, DNS failure, connect timeout, TLS handshake failure:
+  the request never left.
+* **Retried on reads only** (report, balance, senders): HTTP 429/502/503/504
+  (``Retry-After`` honoured up to a cap), read timeouts, connections reset.
+* **Never retried on a send**: once the request may have been written, a read
+  timeout, a reset, a 5xx or an unreadable answer raises
+  :class:`~ileti.errors.DeliveryUnknown` carrying the client reference.
+
+Redirects are not followed, TLS is verified, answers are capped in size
+before anyone parses them, and every URL, header and body that reaches a log
+or an error message is redacted first.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlencode, urlsplit
+
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ProxyError,
+    ReadTimeoutError,
+    SSLError,
+)
+
+from ileti.errors import (
+    ConfigurationError,
+    DeliveryUnknown,
+    IletiError,
+    MalformedResponse,
+    RateLimited,
+    TransportError,
+    excerpt,
+)
+from ileti.http import HttpRequest, HttpResponse, RetryPolicy, Timeout
+from ileti.redact import Redactor, install_log_filters, register_secrets
+
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "RetryPolicy", "Timeout", "Transport"]
+
+log = logging.getLogger("ileti.transport")
+
+DEFAULT_MAX_RESPONSE_BYTES = 1 << 20  # 1 MiB: no provider answer is anywhere near
+READ_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+Kind = Literal["send", "read"]
+
+# errors raised before a byte of the request left this machine
+_NOT_SENT = (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)
+
+
+class Transport:
+    """A thread-safe HTTP client bound to one provider's base URL.
+
+    One urllib3 pool manager per transport (so per :class:`ileti.Client`).
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        secrets: Iterable[str] = (),
+        timeout: Timeout | float | tuple[float, float] | None = None,
+        retry: RetryPolicy | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        user_agent: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.timeout = Timeout.of(timeout)
+        self.retry = retry or RetryPolicy()
+        self.max_response_bytes = max_response_bytes
+        secret_list = [s for s in secrets if s]
+        self.redactor = Redactor(secret_list)
+        register_secrets(secret_list)
+        install_log_filters()
+        self._sleep = sleep
+        self._rand = rand
+        from ileti import __version__
+
+        self._user_agent = user_agent or f"ileti/{__version__}"
+        self._pool = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=8,
+            block=False,
+            retries=False,
+            timeout=urllib3.Timeout(connect=self.timeout.connect, read=self.timeout.read),
+        )
+        #: requests whose bytes may have reached the provider (for callers' bookkeeping)
+        self.requests_started = 0
+
+    def __repr__(self) -> str:
+        return f"Transport({self.provider!r}, {self.base_url!r})"
+
+    def close(self) -> None:
+        self._pool.clear()
+
+    # -- public entry points -------------------------------------------------
+
+    def send(self, request: HttpRequest, *, client_ref: str | None = None) -> HttpResponse:
+        """Make a request that sends messages: never replayed once it may have left."""
+        return self._call(request, "send", client_ref)
+
+    def read(self, request: HttpRequest) -> HttpResponse:
+        """Make a request that changes nothing (report, balance, senders)."""
+        return self._call(request, "read", None)
+
+    # -- internals -----------------------------------------------------------
+
+    def url_for(self, request: HttpRequest) -> str:
+        url = self.base_url + (request.path if request.path.startswith("/") else "/" + request.path)
+        if request.query:
+            url += "?" + urlencode(list(request.query.items()))
+        return url
+
+    def _redacted_url(self, url: str) -> str:
+        return self.redactor.text(url)
+
+    def _call(self, request: HttpRequest, kind: Kind, client_ref: str | None) -> HttpResponse:
+        url = self.url_for(request)
+        shown = self._redacted_url(url)
+        headers = {"User-Agent": self._user_agent, **request.headers}
+        attempt = 0
+        while True:
+            attempt += 1
+            if log.isEnabledFor(logging.DEBUG):
+                body = (
+                    self.redactor.text(request.body.decode("utf-8", "replace"))
+                    if request.body
+                    else ""
+                )
+                log.debug(
+                    "%s %s headers=%s body=%s",
+                    request.method,
+                    shown,
+                    self.redactor.headers(headers),
+                    excerpt(body, 500),
+                )
+            failure: IletiError | None = None
+            retry_after: float | None = None
+            response: HttpResponse | None = None
+            try:
+                response = self._once(request.method, url, headers, request.body, kind)
+            except _NOT_SENT as exc:
+                failure = TransportError(
+                    f"could not reach the provider at {self._redacted_url(self.base_url)}: "
+                    f"{self._describe(exc)}; nothing was sent",
+                    provider=self.provider,
+                )
+            except (ReadTimeoutError, ProtocolError, HTTPError, OSError) as exc:
+                reason = self._describe(exc)
+                if kind == "send":
+                    failure = self._unknown(reason, client_ref)
+                else:
+                    failure = TransportError(
+                        f"the provider did not answer properly: {reason}", provider=self.provider
+                    )
+            except _ResponseTooLarge as exc:
+                failure = self._too_large(exc.limit, exc.status, kind, client_ref)
+
+            if response is not None:
+                log.debug(
+                    "-> %s %s (%d bytes) %s",
+                    response.status,
+                    shown,
+                    len(response.body),
+                    excerpt(self.redactor.text(response.body.decode("utf-8", "replace")), 300),
+                )
+                failure, retry_after = self._judge(response, kind, client_ref)
+                if failure is None:
+                    log.info("%s %s -> %s", request.method, shown, response.status)
+                    return response
+
+            assert failure is not None
+            can_retry = (
+                failure.retryable
+                and not isinstance(failure, DeliveryUnknown)
+                and attempt < self.retry.attempts
+                and (kind == "read" or (isinstance(failure, TransportError) and response is None))
+            )
+            if can_retry and retry_after is not None and retry_after > self.retry.retry_after_cap:
+                can_retry = False
+            if not can_retry:
+                log.info("%s %s failed: %s", request.method, shown, failure.message)
+                raise failure
+            pause = (
+                retry_after if retry_after is not None else self.retry.delay(attempt, self._rand())
+            )
+            log.info(
+                "%s %s failed (%s); retry %d/%d in %.2fs",
+                request.method,
+                shown,
+                failure.message,
+                attempt,
+                self.retry.attempts - 1,
+                pause,
+            )
+            self._sleep(pause)
+
+    def _once(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, kind: Kind
+    ) -> HttpResponse:
+        resp = self._pool.request(
+            method,
+            url,
+            body=body,
+            headers=headers,
+            redirect=False,
+            retries=False,
+            preload_content=False,
+        )
+        self.requests_started += 1
+        try:
+            data = resp.read(self.max_response_bytes + 1, decode_content=True)
+            if len(data) > self.max_response_bytes:
+                raise _ResponseTooLarge(self.max_response_bytes, resp.status)
+            # drain anything left so that a short read of a truncated body is detected
+            rest = resp.read(decode_content=True)
+            if rest:
+                data += rest
+                if len(data) > self.max_response_bytes:
+                    raise _ResponseTooLarge(self.max_response_bytes, resp.status)
+        finally:
+            resp.release_conn()
+        return HttpResponse(
+            status=resp.status,
+            headers={k.lower(): v for k, v in resp.headers.items()},
+            body=data,
+            provider=self.provider,
+        )
+
+    def _judge(
+        self, response: HttpResponse, kind: Kind, client_ref: str | None
+    ) -> tuple[IletiError | None, float | None]:
+        """Decide whether an HTTP answer is the plugin's to read, or a failure."""
+        status = response.status
+        if 300 <= status < 400:
+            location = self.redactor.text(response.headers.get("location", "(none)"))
+            return (
+                ConfigurationError(
+                    f"the provider answered a redirect ({status}) to {location}; redirects are "
+                    "not followed: point base_url at the final address",
+                    setting="base_url",
+                    provider=self.provider,
+                    http_status=status,
+                ),
+                None,
+            )
+        if kind == "send" and status >= 500:
+            return self._unknown(f"the provider answered HTTP {status}", client_ref, response), None
+        if kind == "read" and status in READ_RETRY_STATUSES:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            error: IletiError
+            if status == 429:
+                error = RateLimited(
+                    "the provider is rate limiting this account",
+                    provider=self.provider,
+                    http_status=status,
+                    excerpt=self._excerpt(response),
+                )
+            else:
+                error = TransportError(
+                    f"the provider (or a proxy) is unavailable: HTTP {status}",
+                    provider=self.provider,
+                    http_status=status,
+                    excerpt=self._excerpt(response),
+                )
+            return error, retry_after
+        return None, None
+
+    def _excerpt(self, response: HttpResponse) -> str | None:
+        return excerpt(self.redactor.text(response.body.decode("utf-8", "replace")))
+
+    def _unknown(
+        self, reason: str, client_ref: str | None, response: HttpResponse | None = None
+    ) -> DeliveryUnknown:
+        return DeliveryUnknown(
+            f"the send failed after its request left ({reason})",
+            client_ref=client_ref,
+            provider=self.provider,
+            http_status=response.status if response else None,
+            excerpt=self._excerpt(response) if response else None,
+        )
+
+    def _too_large(self, limit: int, status: int, kind: Kind, client_ref: str | None) -> IletiError:
+        reason = f"the answer is larger than {limit} bytes"
+        if kind == "send":
+            return self._unknown(reason, client_ref)
+        return MalformedResponse(reason, provider=self.provider, http_status=status)
+
+    def _describe(self, exc: BaseException) -> str:
+        """A short, redacted description of a urllib3 / socket failure."""
+        if isinstance(exc, ConnectTimeoutError):
+            what = "connect timeout"
+        elif isinstance(exc, ReadTimeoutError):
+            what = f"no answer within {self.timeout.read:g}s (read timeout)"
+        elif isinstance(exc, NewConnectionError):
+            text = str(exc).lower()
+            if "name or service" in text or "resolution" in text or "nodename" in text:
+                what = "the host name could not be resolved"
+            elif "refused" in text:
+                what = "connection refused"
+            else:
+                what = "the connection could not be opened"
+        elif isinstance(exc, SSLError):
+            what = "TLS handshake failed (certificate or protocol)"
+        elif isinstance(exc, ProtocolError):
+            text = str(exc).lower()
+            if "reset" in text:
+                what = "the connection was reset"
+            elif "incomplete" in text or "ended prematurely" in text:
+                what = "the answer was cut short"
+            else:
+                what = "the connection broke before a full answer"
+        else:
+            what = type(exc).__name__
+        return self.redactor.text(what)
+
+
+class _ResponseTooLarge(Exception):
+    def __init__(self, limit: int, status: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.status = status
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or ""

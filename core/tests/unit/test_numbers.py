@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ileti.errors import InvalidRecipient, InvalidSender
+from ileti.numbers import (
+    international,
+    national,
+    normalise_number,
+    normalise_numbers,
+    validate_sender,
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["0532 111 22 33", "+90 532 111 22 33", "905321112233", "5321112233", "(0532) 111-22-33"],
+)
+def test_common_forms_give_one_e164(raw: str) -> None:
+    assert normalise_number(raw) == "+905321112233"
+
+
+@given(st.sampled_from(["530", "531", "532", "533", "535", "541", "542", "505", "555"]),
+       st.integers(min_value=0, max_value=9_999_999))
+def test_every_form_of_a_mobile_number_agrees(prefix: str, rest: int) -> None:
+    nsn = f"{prefix}{rest:07d}"
+    forms = [nsn, "0" + nsn, "90" + nsn, "+90" + nsn, f"+90 {nsn[:3]} {nsn[3:6]} {nsn[6:]}"]
+    values = {normalise_number(f) for f in forms}
+    assert values == {"+90" + nsn}
+    assert national("+90" + nsn) == nsn
+    assert international("+90" + nsn) == "90" + nsn
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "abc", "0532 111", "12345678901234567", "+90 111 111 11 11"])
+def test_invalid_numbers_name_the_number_and_position(raw: str) -> None:
+    with pytest.raises(InvalidRecipient) as info:
+        normalise_numbers(["05321112233", raw])
+    assert info.value.position == 1
+    assert "recipient 2" in str(info.value)
+
+
+def test_duplicates_are_dropped_unless_kept() -> None:
+    raws = ["05321112233", "+905321112233", "5321112234"]
+    assert normalise_numbers(raws) == ("+905321112233", "+905321112234")
+    assert normalise_numbers(raws, keep_duplicates=True) == (
+        "+905321112233",
+        "+905321112233",
+        "+905321112234",
+    )
+
+
+def test_empty_list_is_refused() -> None:
+    with pytest.raises(InvalidRecipient, match="no recipients"):
+        normalise_numbers([])
+
+
+def test_national_refuses_foreign_numbers() -> None:
+    with pytest.raises(InvalidRecipient, match="not a Turkish number"):
+        national(normalise_number("+44 7911 123456"))
+
+
+@pytest.mark.parametrize("name", ["ILETI", "ABC", "Firma 123", "A.B-C_D&E", "12345678901234", "8501234"])
+def test_valid_senders(name: str) -> None:
+    assert validate_sender(name) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"),
+    [
+        ("", "empty"),
+        ("AB", "3 to 11"),
+        ("ABCDEFGHIJKL", "3 to 11"),
+        ("İLETİ", "Turkish letters"),
+        ("ŞİRKET", "Turkish letters"),
+        ("AB!CD", "characters"),
+        ("123456789012345", "3 to 11"),
+    ],
+)
+def test_invalid_senders_say_the_rule(name: str, rule: str) -> None:
+    with pytest.raises(InvalidSender, match=rule):
+        validate_sender(name)
