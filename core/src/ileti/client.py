@@ -68,6 +68,14 @@ class CostPreview:
         }
 
 
+def _loaded(provider: str | LoadedProvider) -> LoadedProvider:
+    """An installed provider by id, or a plugin already loaded with
+    :func:`ileti.host.inspect_plugin` (tests, in-process plugins)."""
+    if isinstance(provider, LoadedProvider):
+        return provider
+    return load_provider(provider)
+
+
 def _batch_item(item: BatchItem | tuple[str, str]) -> BatchItem:
     if isinstance(item, BatchItem):
         return item
@@ -113,6 +121,8 @@ class Client:
     >>> client = Client.from_env("efecell")                  # doctest: +SKIP
     >>> result = client.send("0532 111 22 33", "Merhaba")    # doctest: +SKIP
 
+    ``provider`` is an installed provider's id, or a plugin object loaded
+    with ``ileti.host.inspect_plugin(name, plugin)`` (no entry point needed).
     Settings are keyword arguments (see the provider's page); ``timeout`` is
     seconds (or ``(connect, read)``); ``retry`` a :class:`ileti.RetryPolicy`.
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
@@ -121,7 +131,7 @@ class Client:
 
     def __init__(
         self,
-        provider: str,
+        provider: str | LoadedProvider,
         *,
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
@@ -129,14 +139,14 @@ class Client:
         max_response_bytes: int | None = None,
         **settings: Any,
     ) -> None:
-        loaded = load_provider(provider)
-        resolved = resolve_settings(provider, loaded.info.settings_type, settings, env={})
+        loaded = _loaded(provider)
+        resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
         self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
 
     @classmethod
     def from_env(
         cls,
-        provider: str,
+        provider: str | LoadedProvider,
         *,
         config_file: Path | str | None = None,
         env: Mapping[str, str] | None = None,
@@ -151,12 +161,12 @@ class Client:
         (``$ILETI_CONFIG`` or ``~/.config/ileti/config.toml``) when it
         exists. Keyword ``overrides`` win over both.
         """
-        loaded = load_provider(provider)
+        loaded = _loaded(provider)
         if config_file is None:
             default = default_config_path()
             config_file = default if default.exists() else None
         resolved = resolve_settings(
-            provider, loaded.info.settings_type, overrides, env=env, config_file=config_file
+            loaded.name, loaded.info.settings_type, overrides, env=env, config_file=config_file
         )
         self = cls.__new__(cls)
         self._setup(loaded, resolved, timeout, retry, extensions, None)
