@@ -308,18 +308,21 @@ class Transport:
 
     def _describe(self, exc: BaseException) -> str:
         """A short, redacted description of a urllib3 / socket failure."""
-        if isinstance(exc, ConnectTimeoutError):
-            what = "connect timeout"
-        elif isinstance(exc, ReadTimeoutError):
-            what = f"no answer within {self.timeout.read:g}s (read timeout)"
-        elif isinstance(exc, NewConnectionError):
+        # NewConnectionError subclasses ConnectTimeoutError in urllib3 2: test it first
+        if isinstance(exc, NewConnectionError):
             text = str(exc).lower()
             if "name or service" in text or "resolution" in text or "nodename" in text:
                 what = "the host name could not be resolved"
             elif "refused" in text:
                 what = "connection refused"
+            elif "timed out" in text:
+                what = "connect timeout"
             else:
                 what = "the connection could not be opened"
+        elif isinstance(exc, ConnectTimeoutError):
+            what = "connect timeout"
+        elif isinstance(exc, ReadTimeoutError):
+            what = f"no answer within {self.timeout.read:g}s (read timeout)"
         elif isinstance(exc, SSLError):
             what = "TLS handshake failed (certificate or protocol)"
         elif isinstance(exc, ProtocolError):

@@ -7,7 +7,7 @@ from ileti.plugin import Category, classify_text, error_for
 
 
 def test_every_error_is_an_ileti_error_with_the_common_fields() -> None:
-    names = [n for n in errors.__all__]
+    names = list(errors.__all__)
     for name in names:
         cls = getattr(errors, name)
         assert issubclass(cls, errors.IletiError)

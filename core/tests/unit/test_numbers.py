@@ -22,8 +22,10 @@ def test_common_forms_give_one_e164(raw: str) -> None:
     assert normalise_number(raw) == "+905321112233"
 
 
-@given(st.sampled_from(["530", "531", "532", "533", "535", "541", "542", "505", "555"]),
-       st.integers(min_value=0, max_value=9_999_999))
+@given(
+    st.sampled_from(["530", "531", "532", "533", "535", "541", "542", "505", "555"]),
+    st.integers(min_value=0, max_value=9_999_999),
+)
 def test_every_form_of_a_mobile_number_agrees(prefix: str, rest: int) -> None:
     nsn = f"{prefix}{rest:07d}"
     forms = [nsn, "0" + nsn, "90" + nsn, "+90" + nsn, f"+90 {nsn[:3]} {nsn[3:6]} {nsn[6:]}"]
@@ -33,7 +35,9 @@ def test_every_form_of_a_mobile_number_agrees(prefix: str, rest: int) -> None:
     assert international("+90" + nsn) == "90" + nsn
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "abc", "0532 111", "12345678901234567", "+90 111 111 11 11"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "abc", "0532 111", "12345678901234567", "+90 111 111 11 11"]
+)
 def test_invalid_numbers_name_the_number_and_position(raw: str) -> None:
     with pytest.raises(InvalidRecipient) as info:
         normalise_numbers(["05321112233", raw])
@@ -61,7 +65,9 @@ def test_national_refuses_foreign_numbers() -> None:
         national(normalise_number("+44 7911 123456"))
 
 
-@pytest.mark.parametrize("name", ["ILETI", "ABC", "Firma 123", "A.B-C_D&E", "12345678901234", "8501234"])
+@pytest.mark.parametrize(
+    "name", ["ILETI", "ABC", "Firma 123", "A.B-C_D&E", "12345678901234", "8501234"]
+)
 def test_valid_senders(name: str) -> None:
     assert validate_sender(name) == name
 

@@ -43,6 +43,8 @@ def test_urllib3_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> N
     install_log_filters()
     logger = logging.getLogger("urllib3.connectionpool")
     with caplog.at_level(logging.DEBUG, logger="urllib3"):
-        logger.debug('%s://%s:%s "%s %s %s" %s', "http", "h", 80, "GET", f"/p?k={secret}", "1.1", 200)
+        logger.debug(
+            '%s://%s:%s "%s %s %s" %s', "http", "h", 80, "GET", f"/p?k={secret}", "1.1", 200
+        )
     assert caplog.records
     assert all(secret not in r.getMessage() for r in caplog.records)
