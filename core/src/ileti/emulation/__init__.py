@@ -1,0 +1,42 @@
+"""Shared toolkit for gateway emulators and for testing clients against them.
+
+- :class:`VirtualClock`: time that moves only when a test says so.
+- :class:`EmulatorBase` and :func:`route`: write a stateful WSGI emulator.
+- :func:`serve`: run any WSGI app on a loopback port in a background thread.
+- :class:`FaultProxy`: put hangs, resets, 5xx, HTML, garbage, truncated and
+  dripping answers between a client and an emulator.
+
+Standard library and ``attrs`` only; nothing here imports urllib3.
+"""
+
+from __future__ import annotations
+
+from ileti.emulation.clock import VirtualClock
+from ileti.emulation.faults import Fault, FaultLike, FaultProxy, FaultSpec
+from ileti.emulation.server import ServedApp, free_port, refused_url, serve
+from ileti.emulation.wsgi import (
+    BadRequest,
+    EmulatedMessage,
+    EmulatorBase,
+    EmulatorRequest,
+    EmulatorResponse,
+    route,
+)
+
+__all__ = [
+    "BadRequest",
+    "EmulatedMessage",
+    "EmulatorBase",
+    "EmulatorRequest",
+    "EmulatorResponse",
+    "Fault",
+    "FaultLike",
+    "FaultProxy",
+    "FaultSpec",
+    "ServedApp",
+    "VirtualClock",
+    "free_port",
+    "refused_url",
+    "route",
+    "serve",
+]
