@@ -1,0 +1,214 @@
+"""Helpers for testing applications that send SMS with ileti.
+
+:class:`Outbox` is an in-memory provider: a real :class:`ileti.Client` whose
+sends are validated, measured and recorded exactly as they would be for a
+gateway (numbers parsed, text checked and counted), but never leave the
+process::
+
+    from ileti.testing import Outbox
+
+    outbox = Outbox()
+    client = outbox.client()                 # an ileti.Client
+    my_app.notify(client, user)              # your code under test
+    assert outbox.sent[0].recipients == ("+905321112233",)
+    assert "kodunuz" in outbox.sent[0].text
+
+To test against a gateway's own behaviour (its errors, its counting, its
+report states) over real HTTP, use the provider's emulator instead: see the
+``ileti_emulated_client`` pytest fixture of ``ileti-conformance``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ileti.models import (
+    Balance,
+    DeliveryReport,
+    DeliveryState,
+    RecipientReport,
+    RecipientResult,
+    Sender,
+    SendResult,
+)
+from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo, hookimpl
+from ileti.settings import ProviderSettings, validate_base_url
+
+__all__ = ["Outbox", "OutboxMessage"]
+
+
+@attrs.frozen(kw_only=True)
+class OutboxSettings(ProviderSettings):
+    base_url: str = attrs.field(default="http://outbox.invalid", converter=validate_base_url)
+
+
+@attrs.frozen
+class OutboxMessage:
+    """One recorded send: what a gateway would have received."""
+
+    message_id: str
+    recipients: tuple[str, ...]
+    texts: tuple[str, ...]
+    sender: str | None
+    encoding: str
+    parts: int
+    client_ref: str
+    personalised: bool
+
+    @property
+    def text(self) -> str:
+        """The text (the first one, for a personalised batch)."""
+        return self.texts[0]
+
+
+class Outbox:
+    """An in-memory provider that records what would have been sent.
+
+    ``credit`` falls by parts times recipients; ``fail_next(error)`` makes the
+    next call raise ``error`` (any :class:`ileti.IletiError`), to test how
+    your application handles it. ``final_state`` is what reports say.
+    """
+
+    name = "outbox"
+
+    def __init__(
+        self,
+        *,
+        credit: Decimal | int = 1000,
+        senders: Iterable[str] = ("ILETI",),
+        final_state: DeliveryState = DeliveryState.DELIVERED,
+        max_parts: int | None = None,
+    ) -> None:
+        from ileti.text import DEFAULT_PROFILE, TextProfile
+
+        self.credit = Decimal(credit)
+        self.sender_names = tuple(senders)
+        self.final_state = final_state
+        self.sent: list[OutboxMessage] = []
+        self._errors: list[Exception] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._profile = TextProfile(encodings=DEFAULT_PROFILE.encodings, max_parts=max_parts)
+
+    def client(self, **kwargs: Any) -> Any:
+        """A real :class:`ileti.Client` that sends into this outbox."""
+        from ileti.client import Client
+        from ileti.host import inspect_plugin
+
+        return Client(inspect_plugin(self.name, self), **kwargs)
+
+    def fail_next(self, error: Exception) -> None:
+        """Make the next call raise ``error``."""
+        with self._lock:
+            self._errors.append(error)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.sent.clear()
+
+    def _check(self) -> None:
+        with self._lock:
+            error = self._errors.pop(0) if self._errors else None
+        if error is not None:
+            raise error
+
+    def _record(self, message: OutboxMessage) -> str:
+        with self._lock:
+            self.sent.append(message)
+            self.credit -= message.parts * len(message.recipients)
+        return message.message_id
+
+    # -- hooks ------------------------------------------------------------------
+
+    @hookimpl
+    def provider_info(self) -> ProviderInfo:
+        return ProviderInfo(
+            name=self.name,
+            title="In-memory outbox (tests)",
+            settings_type=OutboxSettings,
+            text=self._profile,
+            scheduling=True,
+            validity=True,
+            flash=True,
+            client_reference=True,
+        )
+
+    @hookimpl
+    def send(self, ctx: Context, message: Outgoing) -> SendResult:
+        self._check()
+        mid = self._record(
+            OutboxMessage(
+                message_id=str(next(self._ids)),
+                recipients=message.recipients,
+                texts=(message.text,),
+                sender=message.sender,
+                encoding=message.segmentation.encoding,
+                parts=message.segmentation.parts,
+                client_ref=message.client_ref,
+                personalised=False,
+            )
+        )
+        return SendResult(
+            provider=self.name,
+            message_id=mid,
+            client_ref=message.client_ref,
+            parts=message.segmentation.parts,
+            recipients=tuple(RecipientResult(number=n, accepted=True) for n in message.recipients),
+        )
+
+    @hookimpl
+    def send_multi(self, ctx: Context, batch: OutgoingBatch) -> SendResult:
+        self._check()
+        parts = max(i.segmentation.parts for i in batch.items)
+        mid = self._record(
+            OutboxMessage(
+                message_id=str(next(self._ids)),
+                recipients=tuple(i.recipient for i in batch.items),
+                texts=tuple(i.text for i in batch.items),
+                sender=batch.sender,
+                encoding=batch.items[0].segmentation.encoding,
+                parts=parts,
+                client_ref=batch.client_ref,
+                personalised=True,
+            )
+        )
+        return SendResult(
+            provider=self.name,
+            message_id=mid,
+            client_ref=batch.client_ref,
+            parts=parts,
+            recipients=tuple(
+                RecipientResult(number=i.recipient, accepted=True) for i in batch.items
+            ),
+        )
+
+    @hookimpl
+    def query_report(self, ctx: Context, message_id: str) -> DeliveryReport:
+        self._check()
+        found = [m for m in self.sent if m.message_id == message_id]
+        if not found:
+            return DeliveryReport(provider=self.name, message_id=message_id, recipients=())
+        return DeliveryReport(
+            provider=self.name,
+            message_id=message_id,
+            recipients=tuple(
+                RecipientReport(number=n, state=self.final_state, raw_state=self.final_state.value)
+                for n in found[0].recipients
+            ),
+        )
+
+    @hookimpl
+    def balance(self, ctx: Context) -> Balance:
+        self._check()
+        return Balance(provider=self.name, amount=self.credit)
+
+    @hookimpl
+    def senders(self, ctx: Context) -> list[Sender]:
+        self._check()
+        return [Sender(name=n) for n in self.sender_names]

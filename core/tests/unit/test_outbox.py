@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ileti.errors import InsufficientCredit, InvalidRecipient
+from ileti.models import DeliveryState
+from ileti.testing import Outbox
+
+
+def test_outbox_records_what_would_have_been_sent() -> None:
+    outbox = Outbox(credit=10)
+    client = outbox.client()
+    result = client.send(
+        ["0532 111 22 33", "05331112233"], "Doğrulama kodunuz: 1234", sender="ILETI"
+    )
+    assert [r.number for r in result.recipients] == ["+905321112233", "+905331112233"]
+    [sent] = outbox.sent
+    assert sent.recipients == ("+905321112233", "+905331112233")
+    assert sent.text == "Doğrulama kodunuz: 1234"
+    assert (sent.encoding, sent.parts) == ("gsm7-tr", 1)  # cheapest, ties by profile order
+    assert outbox.credit == Decimal(8)
+    report = client.report(result.message_id or "")
+    assert {r.state for r in report.recipients} == {DeliveryState.DELIVERED}
+
+
+def test_outbox_validates_like_a_gateway() -> None:
+    outbox = Outbox()
+    with pytest.raises(InvalidRecipient):
+        outbox.client().send("123", "x")
+    assert outbox.sent == []
+
+
+def test_outbox_personalised_and_failures() -> None:
+    outbox = Outbox()
+    client = outbox.client()
+    client.send_multi([("05321112233", "Sayın Ayşe"), ("05331112233", "Sayın Can")])
+    assert outbox.sent[0].texts == ("Sayın Ayşe", "Sayın Can")
+    outbox.fail_next(InsufficientCredit("no credit", provider="outbox"))
+    with pytest.raises(InsufficientCredit):
+        client.send("05321112233", "x")
+    assert len(outbox.sent) == 1
+    assert [s.name for s in client.senders()] == ["ILETI"]
