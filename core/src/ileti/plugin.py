@@ -72,7 +72,7 @@ class ProviderInfo:
     validity_range: tuple[timedelta, timedelta] | None = None
     flash: bool = False
     client_reference: bool = False
-    #: the text must be plain XML-safe characters (XML-forbidden ones are always refused)
+    #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
 
     @property
@@ -164,7 +164,7 @@ class Context:
     settings: Any
     info: ProviderInfo
     send_request: Callable[..., HttpResponse]
-    read_request: Callable[[HttpRequest], HttpResponse]
+    read_request: Callable[..., HttpResponse]
     state: MutableMapping[str, Any] = attrs.field(factory=dict)
     client_ref: str | None = None
 
@@ -172,9 +172,14 @@ class Context:
         """Make a request that may send messages (never retried once it left)."""
         return self.send_request(request, client_ref=self.client_ref)
 
-    def read(self, request: HttpRequest) -> HttpResponse:
-        """Make a request that changes nothing (retried within bounds)."""
-        return self.read_request(request)
+    def read(self, request: HttpRequest, *, replayable: bool = True) -> HttpResponse:
+        """Make a request that sends nothing (retried within bounds).
+
+        Pass ``replayable=False`` for a read the gateway answers only once
+        (Kobikom's report pull): it is then retried only when nothing left or
+        the server answered 429/503, never after a timeout, reset, 502 or 504.
+        """
+        return self.read_request(request, replayable=replayable)
 
     def error(self, category: Category | str, message: str, **kw: Any) -> IletiError:
         """The typed error for a documented provider error (see :func:`error_for`)."""

@@ -57,6 +57,9 @@ log = logging.getLogger("ileti.transport")
 
 DEFAULT_MAX_RESPONSE_BYTES = 1 << 20  # 1 MiB: no provider answer is anywhere near
 READ_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# statuses by which a server says it did not process the request: even a
+# non-replayable read may be retried after them (502/504 make no such promise)
+REFUSED_UNPROCESSED = frozenset({429, 503})
 
 Kind = Literal["send", "read"]
 
@@ -119,9 +122,16 @@ class Transport:
         """Make a request that sends messages: never replayed once it may have left."""
         return self._call(request, "send", client_ref)
 
-    def read(self, request: HttpRequest) -> HttpResponse:
-        """Make a request that changes nothing (report, balance, senders)."""
-        return self._call(request, "read", None)
+    def read(self, request: HttpRequest, *, replayable: bool = True) -> HttpResponse:
+        """Make a request that sends no message (report, balance, senders).
+
+        ``replayable=False`` is for reads the gateway answers only once (a
+        report pull that hands each report out a single time): they are
+        retried only when nothing can have left, or after a 429 or 503 (the
+        server says it did not process the request); never after a read
+        timeout, a reset, a 502 or a 504, so an answer is never thrown away.
+        """
+        return self._call(request, "read", None, replayable=replayable)
 
     # -- internals -----------------------------------------------------------
 
@@ -134,7 +144,14 @@ class Transport:
     def _redacted_url(self, url: str) -> str:
         return self.redactor.text(url)
 
-    def _call(self, request: HttpRequest, kind: Kind, client_ref: str | None) -> HttpResponse:
+    def _call(
+        self,
+        request: HttpRequest,
+        kind: Kind,
+        client_ref: str | None,
+        *,
+        replayable: bool = False,
+    ) -> HttpResponse:
         url = self.url_for(request)
         shown = self._redacted_url(url)
         headers = {"User-Agent": self._user_agent, **request.headers}
@@ -155,11 +172,13 @@ class Transport:
                     excerpt(body, 500),
                 )
             failure: IletiError | None = None
+            may_have_left = True
             retry_after: float | None = None
             response: HttpResponse | None = None
             try:
                 response = self._once(request.method, url, headers, request.body, kind)
             except _NOT_SENT as exc:
+                may_have_left = False
                 failure = TransportError(
                     f"could not reach the provider at {self._redacted_url(self.base_url)}: "
                     f"{self._describe(exc)}; nothing was sent",
@@ -190,11 +209,15 @@ class Transport:
                     return response
 
             assert failure is not None
+            status = response.status if response is not None else None
             can_retry = (
                 failure.retryable
                 and not isinstance(failure, DeliveryUnknown)
                 and attempt < self.retry.attempts
-                and (kind == "read" or (isinstance(failure, TransportError) and response is None))
+                and (
+                    not may_have_left
+                    or (kind == "read" and (replayable or status in REFUSED_UNPROCESSED))
+                )
             )
             if can_retry and retry_after is not None and retry_after > self.retry.retry_after_cap:
                 can_retry = False

@@ -143,3 +143,35 @@ def test_unreadable_answer_to_a_read_is_malformed(proxy: FaultProxy, emulator: A
     proxy.set_faults(Fault.GARBAGE)
     with pytest.raises(MalformedResponse):
         make_client(proxy, emulator).balance()
+
+
+@pytest.mark.parametrize("fault", [Fault.HANG, Fault.RESET, 502, 504])
+def test_a_non_replayable_read_is_not_retried_after_it_left(emulator: Any, fault: Any) -> None:
+    with serve(emulator) as srv, FaultProxy(srv.base_url, hang_seconds=5) as proxy:
+        proxy.set_faults(fault)
+        transport = Transport("t", proxy.base_url, timeout=(2.0, 0.6), retry=FAST)
+        with pytest.raises(TransportError):
+            transport.read(HttpRequest("GET", "/balance"), replayable=False)
+        assert proxy.request_count == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_non_replayable_read_is_retried_when_the_server_did_not_process_it(
+    emulator: Any, status: int
+) -> None:
+    with serve(emulator) as srv, FaultProxy(srv.base_url) as proxy:
+        proxy.set_faults(status)
+        transport = Transport("t", proxy.base_url, retry=FAST)
+        response = transport.read(
+            HttpRequest("GET", "/balance", headers={"X-Api-Key": emulator.KEY}), replayable=False
+        )
+        assert response.status == 200
+        assert proxy.request_count == 2
+
+
+def test_a_non_replayable_read_is_retried_when_nothing_left() -> None:
+    pauses: list[float] = []
+    transport = Transport("t", refused_url(), retry=FAST, sleep=pauses.append)
+    with pytest.raises(TransportError, match="nothing was sent"):
+        transport.read(HttpRequest("GET", "/pull"), replayable=False)
+    assert len(pauses) == 2
