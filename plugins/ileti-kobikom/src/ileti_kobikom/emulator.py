@@ -1,0 +1,492 @@
+"""A stateful emulator of Kobikom's XML API, built from the provider reference.
+
+One POST URL (``/api/sendsms/xml/``) dispatches on the document's root element
+(``SMS``, ``basliklar``, ``bakiye``) and takes the document in any of the three
+forms the reference lists: the ``XML`` form field (URL-encoded), a body that
+starts with a literal ``XML=`` followed by bare XML, or bare XML. The pull URL
+(``GET /api/sendsms/xml/pull``) returns each report once, then ``NO_DATA``.
+
+Every answer is labelled ``Content-Type: text/csv;charset=UTF-8`` (the
+documented quirk), and every error is the gateway's own style: a ``<status>``
+code in the XML, or a plain-text code from the pull. Where the reference is
+silent the emulator's choice is named in :data:`CHOICES`.
+
+Per-recipient states follow the virtual clock: ``NOT_SENT`` when sent (or at
+the scheduled time), ``SENT`` 10 s later, and after 60 s ``NOT_DELIVERED``
+for numbers ending in 9, else ``DELIVERED``. A scheduled message reports
+nothing until its time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+import attrs
+import xmltodict
+
+from ileti.emulation import (
+    EmulatedMessage,
+    EmulatorBase,
+    EmulatorRequest,
+    EmulatorResponse,
+    VirtualClock,
+    route,
+)
+from ileti.errors import IletiError
+from ileti.text import count
+from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, REPORT_TZ, SEND_PATH
+
+__all__ = ["CHOICES", "EmulatedSms", "KobikomEmulator"]
+
+#: what the emulator does where the reference is silent (also in the docs)
+CHOICES: Mapping[str, str] = MappingProxyType(
+    {
+        "price": "0.05 TRY per SMS part (invented; the balance is money, kur=TRY)",
+        "sender": "a missing <baslik> uses the account's default sender; an unknown, "
+        "pending or inactive sender answers -34 for the whole request",
+        "numbers": "905xxxxxxxxx is a mobile; other 90... numbers answer -13 per recipient; "
+        "other countries -3; anything else -13; no number at all -6 for the request",
+        "messageId": "a messageId already used on the account, or twice in one request, "
+        "answers -33 for that recipient",
+        "long": "a text over one part without type=longSMS, over 6 parts, that datacoding 0 "
+        "cannot carry, or empty answers -22; a bad flash/datacoding/type/ValidityPeriod "
+        "value answers -22",
+        "schedule": "a malformed ileriTarih answers -27; 1s (or less) means now",
+        "validity": "ValidityPeriod over 48:00 is cut to 48:00 (Infobip)",
+        "blocks": "exactly one <mesajiniz> per <SMS> (as every documented example); "
+        "more answer -22",
+        "auth": "<basliklar>/<bakiye> errors answer <status>code</status> inside the same "
+        "root element (invented); the pull answers the documented unsigned 5/10/11",
+        "content-type": "every answer is labelled text/csv;charset=UTF-8",
+    }
+)
+
+_XML_CONTENT_TYPE = "text/csv;charset=UTF-8"
+_SENT_AFTER = timedelta(seconds=10)
+_FINAL_AFTER = timedelta(seconds=60)
+_MAX_VALIDITY = timedelta(hours=48)
+_OFFSET = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_VALIDITY = re.compile(r"(\d{1,2}):([0-5]\d)")
+_MOBILE = re.compile(r"905\d{9}")
+_TURKISH = re.compile(r"90\d{10}")
+_FOREIGN = re.compile(r"[1-9]\d{7,14}")
+
+#: the pull's error answers are the documented unsigned codes
+_PULL_CODES = {"-5": "5", "-10": "10", "-11": "11"}
+
+
+@attrs.define
+class EmulatedSms:
+    """One accepted SMS to one recipient, as the emulated gateway tracks it."""
+
+    message_id: str
+    recipient: str  # E.164
+    sent_at: datetime
+    starts_at: datetime  # the send time, or the scheduled time
+    validity: timedelta | None = None
+    reported: str | None = None  # the last status a pull returned
+
+    def status(self, now: datetime) -> str | None:
+        """The raw report status at ``now`` (``None``: scheduled, nothing to report)."""
+        if now < self.starts_at:
+            return None
+        age = now - self.starts_at
+        if age < _SENT_AFTER:
+            return "NOT_SENT"
+        if age < _FINAL_AFTER:
+            return "SENT"
+        return "NOT_DELIVERED" if self.recipient.endswith("9") else "DELIVERED"
+
+    def done_at(self, status: str) -> datetime:
+        if status == "NOT_SENT":
+            return self.starts_at
+        if status == "SENT":
+            return self.starts_at + _SENT_AFTER
+        return self.starts_at + _FINAL_AFTER
+
+
+def _stamp(when: datetime) -> str:
+    """``2024/5/1 10:0:5``: Istanbul time, not zero-padded (as documented)."""
+    t = when.astimezone(REPORT_TZ)
+    return f"{t.year}/{t.month}/{t.day} {t.hour}:{t.minute}:{t.second}"
+
+
+def _text(value: Any) -> str:
+    """An element's text (``None`` for an empty element becomes ``""``)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        inner = value.get("#text")
+        return inner if isinstance(inner, str) else ""
+    return ""
+
+
+def _xml(root: str, payload: Any) -> EmulatorResponse:
+    body = xmltodict.unparse({root: payload}, full_document=True, short_empty_elements=True)
+    return EmulatorResponse.xml(body, content_type=_XML_CONTENT_TYPE)
+
+
+class _Refused(Exception):
+    """A request-level refusal: answered as one ``<status>`` without a message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class KobikomEmulator(EmulatorBase):
+    """Kobikom's gateway: one account, money credit, sender names, pull reports.
+
+    Attributes:
+        username, password: the account's credentials (see :meth:`credentials`).
+        credit: the balance in TRY; each accepted SMS costs
+            ``parts x price_per_part``.
+        senders: sender name -> ``"approved"`` / ``"pending"`` / ``"inactive"``.
+        default_sender: an approved sender, used when a send names none.
+        pull_ignores_filter: when true, a pull drains every pending report of
+            the account whatever ``MessageId`` says (what a pull without ids
+            does); a test knob.
+        sms: every accepted SMS by message id, in sending order.
+    """
+
+    documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "-1": "ProviderUnavailable",
+            "-2": "InsufficientCredit",
+            "-3": "InvalidRecipient",
+            "-5": "AuthenticationError",
+            "-6": "InvalidRecipient",
+            "-10": "AuthenticationError",
+            "-11": "AuthenticationError",
+            "-13": "InvalidRecipient",
+            "-22": "Rejected",
+            "-23": "ProviderUnavailable",
+            "-26": "ProviderUnavailable",
+            "-27": "Rejected",
+            "-33": "Rejected",
+            "-34": "InvalidSender",
+            "-99": "ProviderUnavailable",
+        }
+    )
+
+    #: TRY per SMS part (invented: Kobikom publishes no price; the balance is money)
+    price_per_part: ClassVar[Decimal] = Decimal("0.05")
+    currency: ClassVar[str] = "TRY"
+
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock | None = None,
+        username: str = "ileti-demo",
+        password: str = "emulator-parola",  # noqa: S107 - the emulated demo account
+        credit: Decimal = Decimal("1000"),
+    ) -> None:
+        super().__init__(clock=clock)
+        self.username = username
+        self.password = password
+        self.credit = credit
+        self.default_sender = "ILETI"
+        self.senders: dict[str, str] = {
+            "ILETI": "approved",
+            "908501112233": "approved",
+            "BEKLEYEN": "pending",
+            "PASIF": "inactive",
+        }
+        self.pull_ignores_filter = False
+        self.sms: dict[str, EmulatedSms] = {}
+        self._next_id = 1023012301
+
+    def __repr__(self) -> str:
+        return f"KobikomEmulator(user={self.username!r}, credit={self.credit})"
+
+    def credentials(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+    def state_of(self, message_id: str) -> str:
+        """A message's raw status now, ``"scheduled"`` before its time."""
+        with self.lock:
+            return self.sms[message_id].status(self.clock.now()) or "scheduled"
+
+    # -- errors ------------------------------------------------------------------------
+
+    def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
+        if request.path == PULL_PATH:
+            return self._plain(_PULL_CODES.get(code, code))
+        root = None
+        document = self._document(request)
+        if document is not None:
+            parsed = self._parse(document)
+            if parsed is not None:
+                root = next(iter(parsed))
+        if root in ("basliklar", "bakiye"):
+            return _xml(root, {"status": code})
+        return self._refusal(code)
+
+    def _refusal(self, code: str) -> EmulatorResponse:
+        return _xml("results", {"result": {"status": code}})
+
+    def _plain(self, text: str) -> EmulatorResponse:
+        return EmulatorResponse.text(text, content_type=_XML_CONTENT_TYPE)
+
+    # -- reading requests ------------------------------------------------------------------
+
+    def _document(self, request: EmulatorRequest) -> str | None:
+        """The XML document of a POST, in any of the three accepted forms."""
+        try:
+            body = request.text()
+        except Exception:  # undecodable body
+            return None
+        stripped = body.lstrip()
+        if stripped.startswith("<"):
+            return stripped  # bare XML
+        if stripped.startswith("XML=") and stripped[4:].lstrip().startswith("<"):
+            return stripped[4:].lstrip()  # a literal XML= followed by bare XML
+        try:
+            form = parse_qs(stripped, keep_blank_values=True, errors="strict")
+        except (UnicodeDecodeError, ValueError):
+            return None
+        values = form.get("XML")
+        return values[0].lstrip() if values else None
+
+    def _parse(self, document: str) -> dict[str, Any] | None:
+        try:
+            parsed = xmltodict.parse(
+                document,
+                disable_entities=True,
+                strip_whitespace=False,
+                force_list=("mesajiniz", "gsm"),
+            )
+        except Exception:  # ExpatError, ValueError: -22 XML syntax error
+            return None
+        if not isinstance(parsed, dict) or len(parsed) != 1:
+            return None
+        return parsed
+
+    def _authenticate(self, root: Any) -> None:
+        auth = root.get("dogrulama") if isinstance(root, dict) else None
+        if not isinstance(auth, dict):
+            raise _Refused("-10")
+        user = _text(auth.get("kullanici")).strip()
+        password = _text(auth.get("parola"))
+        if not user:
+            raise _Refused("-10")
+        if not password:
+            raise _Refused("-11")
+        same_user = hmac.compare_digest(user.encode(), self.username.encode())
+        same_password = hmac.compare_digest(password.encode(), self.password.encode())
+        if not (same_user and same_password):
+            raise _Refused("-5")
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    @route("POST", SEND_PATH)
+    def post(self, request: EmulatorRequest) -> EmulatorResponse:
+        document = self._document(request)
+        parsed = self._parse(document) if document is not None else None
+        if parsed is None:
+            return self._refusal("-22")
+        name, root = next(iter(parsed.items()))
+        handlers = {"SMS": self._send, "basliklar": self._senders, "bakiye": self._balance}
+        handler = handlers.get(name)
+        if handler is None:
+            return self._refusal("-22")
+        try:
+            self._authenticate(root)
+            return handler(root)
+        except _Refused as refused:
+            if name == "SMS":
+                return self._refusal(refused.code)
+            return _xml(name, {"status": refused.code})
+
+    def _senders(self, root: dict[str, Any]) -> EmulatorResponse:
+        approved = [n for n, state in self.senders.items() if state == "approved"]
+        normal = [n for n in approved if not n.isdigit()]
+        numeric = [n for n in approved if n.isdigit()]
+        return _xml(
+            "basliklar",
+            {
+                "normal": {"baslik": normal} if normal else None,
+                "sayisal": {"baslik": numeric} if numeric else None,
+            },
+        )
+
+    def _balance(self, root: dict[str, Any]) -> EmulatorResponse:
+        return _xml("bakiye", {"miktar": format(self.credit, "f"), "kur": self.currency})
+
+    def _send(self, root: dict[str, Any]) -> EmulatorResponse:
+        blocks = root.get("mesajiniz")
+        if not isinstance(blocks, list) or len(blocks) != 1 or not isinstance(blocks[0], dict):
+            raise _Refused("-22")
+        block: dict[str, Any] = blocks[0]
+        now = self.clock.now()
+        sender = _text(block.get("baslik")).strip() or self.default_sender
+        if self.senders.get(sender) != "approved":
+            raise _Refused("-34")
+        text = _text(block.get("metin"))
+        flash = _text(block.get("flash")).strip()
+        coding = _text(block.get("datacoding")).strip()
+        kind = _text(block.get("type")).strip()
+        if flash not in ("", "0", "1") or coding not in ("", "0", "8"):
+            raise _Refused("-22")
+        if kind and kind.lower() != "longsms":
+            raise _Refused("-22")
+        starts_at = now + self._offset(_text(block.get("ileriTarih")).strip())
+        validity = self._validity(_text(block.get("ValidityPeriod")).strip())
+        parts = self._parts(text, coding, long_sms=bool(kind))
+        recipients = self._recipients(block.get("alicilar"))
+        if not recipients:
+            raise _Refused("-6")
+
+        results: list[dict[str, str]] = []
+        accepted: list[tuple[str, str, str | None]] = []  # (number, message id, client id)
+        seen: set[str] = set()
+        for number, client_id in recipients:
+            code = self._check_number(number)
+            if code == "0" and client_id is not None:
+                if client_id in self.sms or client_id in seen:
+                    code = "-33"
+                seen.add(client_id)
+            result = {"status": code}
+            if code == "0":
+                message_id = client_id or self._new_id()
+                accepted.append((number, message_id, client_id))
+                result["messageid"] = message_id
+            elif client_id is not None:
+                result["messageid"] = client_id
+            result["destination"] = number
+            results.append(result)
+        cost = self.price_per_part * parts * len(accepted)
+        if cost > self.credit:
+            raise _Refused("-2")
+        self.credit -= cost
+        for number, message_id, client_id in accepted:
+            recipient = "+" + number
+            self.sms[message_id] = EmulatedSms(
+                message_id=message_id,
+                recipient=recipient,
+                sent_at=now,
+                starts_at=starts_at,
+                validity=validity,
+            )
+            self.record_message(
+                EmulatedMessage(
+                    package_id=message_id,
+                    recipient=recipient,
+                    text=text,
+                    wire_encoding=coding or None,
+                    parts=parts,
+                    sender=sender,
+                    client_ref=client_id,
+                )
+            )
+        return _xml("results", {"result": results})
+
+    def _offset(self, value: str) -> timedelta:
+        if not value:
+            return timedelta(0)
+        match = _OFFSET.fullmatch(value)
+        if match is None or not any(match.groups()):
+            raise _Refused("-27")
+        days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+        offset = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        return timedelta(0) if offset <= timedelta(seconds=1) else offset  # "1s" means now
+
+    def _validity(self, value: str) -> timedelta | None:
+        if not value:
+            return None
+        match = _VALIDITY.fullmatch(value)
+        if match is None:
+            raise _Refused("-22")
+        validity = timedelta(hours=int(match[1]), minutes=int(match[2]))
+        if validity <= timedelta(0):
+            raise _Refused("-22")
+        return min(validity, _MAX_VALIDITY)
+
+    def _parts(self, text: str, coding: str, *, long_sms: bool) -> int:
+        """Parts by the documented rule of the encoding asked for (independently of
+        what the client predicted): GSM-7 160/153, UCS-2 70/67."""
+        if not text:
+            raise _Refused("-22")
+        try:
+            _, parts, _ = count(text, "ucs2" if coding == "8" else "gsm7")
+        except IletiError:  # datacoding 0 cannot carry a character of the text
+            raise _Refused("-22") from None
+        if (parts > 1 and not long_sms) or parts > MAX_PARTS:
+            raise _Refused("-22")
+        return parts
+
+    def _recipients(self, value: Any) -> list[tuple[str, str | None]]:
+        if not isinstance(value, dict):
+            return []
+        found: list[tuple[str, str | None]] = []
+        for element in value.get("gsm") or []:
+            number = _text(element).strip()
+            if not number:
+                continue  # the documented template pads with empty <gsm></gsm>
+            client_id = None
+            if isinstance(element, dict):
+                raw_id = element.get("@messageId")
+                client_id = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else None
+            found.append((number, client_id))
+        return found
+
+    def _check_number(self, number: str) -> str:
+        if _MOBILE.fullmatch(number):
+            return "0"
+        if _TURKISH.fullmatch(number):
+            return "-13"
+        if _FOREIGN.fullmatch(number):
+            return "-3"
+        return "-13"
+
+    def _new_id(self) -> str:
+        while str(self._next_id) in self.sms:
+            self._next_id += 1
+        ident = str(self._next_id)
+        self._next_id += 1
+        return ident
+
+    @route("GET", PULL_PATH)
+    def pull(self, request: EmulatorRequest) -> EmulatorResponse:
+        params = {k.lower(): v[0] for k, v in request.query.items() if v}
+        user = params.get("kullanici", "").strip()
+        password = params.get("parola", "")
+        if not user:
+            return self._plain("10")
+        if not password:
+            return self._plain("11")
+        same_user = hmac.compare_digest(user.encode(), self.username.encode())
+        same_password = hmac.compare_digest(password.encode(), self.password.encode())
+        if not (same_user and same_password):
+            return self._plain("5")
+        wanted = {i.strip() for i in params.get("messageid", "").split(",") if i.strip()}
+        now = self.clock.now()
+        reports = []
+        for sms in self.sms.values():
+            if wanted and not self.pull_ignores_filter and sms.message_id not in wanted:
+                continue
+            status = sms.status(now)
+            if status is None or status == sms.reported:
+                continue
+            sms.reported = status  # each report is returned once
+            reports.append(
+                {
+                    "@id": sms.message_id,
+                    "@sentdate": _stamp(sms.starts_at),
+                    "@donedate": _stamp(sms.done_at(status)),
+                    "@status": status,
+                    "@gsmerror": "1" if status == "NOT_DELIVERED" else "0",
+                }
+            )
+        if not reports:
+            return self._plain("NO_DATA")
+        return _xml("DeliveryReport", {"message": reports})

@@ -1,0 +1,129 @@
+"""Kobikom settings: credentials, base URL, body style and the report store.
+
+Every field can come from ``ILETI_KOBIKOM_<FIELD>`` (``ILETI_KOBIKOM_PASSWORD``).
+Nothing here touches the file system: the report store's folder is created
+the first time a report is stored (see :mod:`ileti_kobikom.store`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import attrs
+
+from ileti.errors import ConfigurationError
+from ileti.settings import ProviderSettings, Secret, validate_base_url
+
+__all__ = [
+    "BODY_STYLES",
+    "DEFAULT_BASE_URL",
+    "MEMORY_STORE",
+    "InsecureTransportWarning",
+    "KobikomSettings",
+    "default_report_store",
+    "warn_if_insecure",
+]
+
+#: the documented host; the document shows only http (HTTPS is undocumented)
+DEFAULT_BASE_URL = "http://www.kobikom.com"
+
+#: "form": ``XML=<url-encoded xml>`` as a form field (inferred Infobip convention,
+#: the default); "raw": the bare XML document as the body
+BODY_STYLES = ("form", "raw")
+
+#: the ``report_store`` value that keeps pulled reports in memory only
+MEMORY_STORE = ":memory:"
+
+
+def default_report_store() -> str:
+    """``$XDG_STATE_HOME/ileti/kobikom-reports.sqlite3``, else under ``~/.local/state``.
+
+    Only computes the path: the folder is created on first use.
+    """
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return str(root / "ileti" / "kobikom-reports.sqlite3")
+
+
+def _body_style(value: str) -> str:
+    style = str(value).strip().lower()
+    if style not in BODY_STYLES:
+        raise ConfigurationError(
+            f"setting 'body_style' is {value!r}: use 'form' (the XML= form field, the "
+            "default) or 'raw' (the bare XML document as the body)",
+            setting="body_style",
+        )
+    return style
+
+
+def _report_store(value: str) -> str:
+    text = str(value).strip()
+    if not text:
+        raise ConfigurationError(
+            "setting 'report_store' is empty: give the path of a SQLite file, or ':memory:' "
+            "to keep pulled reports in memory only",
+            setting="report_store",
+        )
+    return text
+
+
+@attrs.frozen(kw_only=True)
+class KobikomSettings(ProviderSettings):
+    """Settings of the ``kobikom`` provider.
+
+    Attributes:
+        base_url: the gateway (``http://www.kobikom.com``; the document shows
+            no HTTPS address).
+        username: the Kobikom user name (``<kullanici>``).
+        password: the Kobikom password (``<parola>``), a :class:`~ileti.settings.Secret`.
+        body_style: ``"form"`` (the default: ``XML=`` form field) or ``"raw"``.
+        report_store: the SQLite file that keeps pulled delivery reports
+            (Kobikom returns each report only once), or ``":memory:"``.
+    """
+
+    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=validate_base_url)
+    username: str
+    password: Secret
+    body_style: str = attrs.field(default="form", converter=_body_style)
+    report_store: str = attrs.field(factory=default_report_store, converter=_report_store)
+
+
+class InsecureTransportWarning(UserWarning):
+    """Credentials are about to travel over plain HTTP to a non-loopback host."""
+
+
+_warned = False
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_insecure(base_url: str) -> bool:
+    """Warn once per process when credentials would travel unencrypted.
+
+    Returns whether this call issued the warning. Loopback hosts (an emulator)
+    never warn.
+    """
+    global _warned
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback(parts.hostname or "") or _warned:
+        return False
+    _warned = True
+    warnings.warn(
+        f"Kobikom base_url {parts.scheme}://{parts.hostname} is plain HTTP: the user name and "
+        "password travel unencrypted (Kobikom documents no HTTPS address; set base_url to an "
+        "https:// address if your account has one)",
+        InsecureTransportWarning,
+        stacklevel=3,
+    )
+    return True

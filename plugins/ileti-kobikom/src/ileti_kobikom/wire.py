@@ -1,0 +1,809 @@
+"""Kobikom's wire format: XML models, the plugin's converter, and the tables.
+
+Everything that knows a Kobikom element or attribute name lives here: the
+attrs models shaped like the XML, the cattrs converter whose rename overrides
+keep Python names in snake_case, the raw-status and raw-error tables, and the
+mapping from wire models to ileti's domain models.
+
+Requests are built with ``xmltodict.unparse`` from these models (constant
+element names; the text is escaped by the XML writer). Answers are parsed
+with ``xmltodict.parse(..., disable_entities=True)`` whatever their
+``Content-Type`` says (Kobikom labels XML ``text/csv``).
+
+Choices made where the reference is silent (**inferred** / **undocumented**)
+are the named constants in the "Choices" block below, each with its reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, TypeVar
+from xml.sax.saxutils import unescape
+
+import attrs
+import xmltodict
+
+from ileti.errors import IletiError, MalformedResponse, excerpt
+from ileti.http import HttpRequest, HttpResponse
+from ileti.models import Balance, BalanceUnit, DeliveryState, Sender, SenderState
+from ileti.plugin import Category, error_for
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = [
+    "ACCEPTED",
+    "DLR_STATES",
+    "ERRORS",
+    "LONG_SMS",
+    "MAX_PARTS",
+    "MAX_RECIPIENTS",
+    "MAX_VALIDITY",
+    "MIN_OFFSET",
+    "MIN_VALIDITY",
+    "NOT_SUBMITTED",
+    "NO_DATA",
+    "PULL_CHUNK",
+    "PULL_PATH",
+    "REPORT_TZ",
+    "SEND_PATH",
+    "BalanceRequest",
+    "Credentials",
+    "DeliveryMessage",
+    "ErrorCode",
+    "MessageBlock",
+    "PullAnswer",
+    "Recipient",
+    "Recipients",
+    "SendersRequest",
+    "SmsRequest",
+    "SubmitAnswer",
+    "SubmitResult",
+    "balance_request",
+    "converter",
+    "describe_code",
+    "dlr_state",
+    "error_for_code",
+    "format_offset",
+    "format_validity",
+    "normalise_code",
+    "parse_balance",
+    "parse_pull",
+    "parse_report_time",
+    "parse_senders",
+    "parse_submit",
+    "post",
+    "pull_request",
+    "senders_request",
+    "sms_document",
+    "submit_state",
+]
+
+T = TypeVar("T")
+
+# -- endpoints (documented) -------------------------------------------------------
+
+#: send, sender list and balance share this URL; the trailing slash is documented
+SEND_PATH = "/api/sendsms/xml/"
+#: pull delivery reports (GET, credentials in the query string)
+PULL_PATH = "/api/sendsms/xml/pull"
+
+# -- Choices (the reference says inferred / undocumented) -------------------------
+
+#: Report times: the document gives no time zone; Europe/Istanbul is assumed
+#: (Turkey has been UTC+3 all year since 2016; the fixed offset is the fallback
+#: when the system has no time zone database).
+try:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    REPORT_TZ: Any = ZoneInfo("Europe/Istanbul")
+except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - tzdata missing
+    REPORT_TZ = timezone(timedelta(hours=3), "TRT")
+
+#: Maximum parts per message: undocumented (only "type longSMS above 160").
+#: Chosen: 6 parts (918 GSM-7 / 402 UCS-2 characters), a conservative ceiling;
+#: longer texts are refused before any request.
+MAX_PARTS = 6
+
+#: Recipients per request: undocumented; the reference suggests at most 1,000.
+MAX_RECIPIENTS = 1000
+
+#: Message ids per pull request (``MessageId=a,b,c``): undocumented; 50 keeps
+#: the URL short (ids are at most 69 characters).
+PULL_CHUNK = 50
+
+#: ``ileriTarih`` for "now" is ``1s`` (the document: immediate sending "must be 1s");
+#: offsets are rounded up to whole seconds so a message never leaves early.
+MIN_OFFSET = timedelta(seconds=1)
+
+#: ``ValidityPeriod`` is ``HH:mm``, at most 48 hours (documented); a validity
+#: is rounded up to whole minutes, at least one minute.
+MAX_VALIDITY = timedelta(hours=48)
+MIN_VALIDITY = timedelta(minutes=1)
+
+#: ``type`` is set to ``longSMS`` whenever the text takes more than one part
+#: (the document says "over 160 characters", i.e. over one GSM-7 part; a UCS-2
+#: text over 70 is concatenated too).
+LONG_SMS = "longSMS"
+
+# -- tables -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ErrorCode:
+    """One documented ``<status>`` code: its category and what to tell the user."""
+
+    category: Category
+    message: str
+
+
+#: every documented negative ``<status>`` (and pull error) code, in one place
+ERRORS: Mapping[str, ErrorCode] = {
+    "-1": ErrorCode(Category.PROVIDER_ERROR, "Kobikom could not send the message (sending failed)"),
+    "-2": ErrorCode(
+        Category.INSUFFICIENT_CREDIT, "the Kobikom account has not enough credit for this send"
+    ),
+    "-3": ErrorCode(
+        Category.INVALID_RECIPIENT,
+        "the destination network is not covered by Kobikom: check the number",
+    ),
+    "-5": ErrorCode(
+        Category.AUTH, "Kobikom refused the user name or password: check username and password"
+    ),
+    "-6": ErrorCode(
+        Category.INVALID_RECIPIENT,
+        "the destination number is missing or incomplete: give full numbers",
+    ),
+    "-10": ErrorCode(
+        Category.AUTH, "Kobikom says the user name is missing or wrong: set the username setting"
+    ),
+    "-11": ErrorCode(
+        Category.AUTH, "Kobikom says the password is missing or wrong: set the password setting"
+    ),
+    "-13": ErrorCode(
+        Category.INVALID_RECIPIENT,
+        "unknown destination number, or an operator Kobikom does not serve: check the number",
+    ),
+    "-22": ErrorCode(
+        Category.INVALID_REQUEST,
+        "Kobikom could not read the request (XML syntax error); check the text and options",
+    ),
+    "-23": ErrorCode(Category.PROVIDER_ERROR, "Kobikom reported a general error"),
+    "-26": ErrorCode(Category.PROVIDER_ERROR, "Kobikom reported an API connection error"),
+    "-27": ErrorCode(
+        Category.INVALID_REQUEST,
+        "Kobikom refused the scheduled send time (ileriTarih): give a later schedule",
+    ),
+    "-33": ErrorCode(
+        Category.INVALID_REQUEST,
+        "a message id was used twice (duplicate messageId): give each message its own client_ref",
+    ),
+    # inferred: in the Infobip-legacy numbering -34 is "sender not allowed"
+    "-34": ErrorCode(
+        Category.INVALID_SENDER,
+        "Kobikom did not deliver the message; the sender name (baslik) is most likely not "
+        "allowed for this account: use an approved sender",
+    ),
+    "-99": ErrorCode(Category.PROVIDER_ERROR, "Kobikom reported several sending errors"),
+}
+
+#: codes whose per-recipient submit status means "failed" (account or provider
+#: trouble) rather than "rejected" (this recipient or request refused)
+_FAILED_CATEGORIES = frozenset(
+    {Category.PROVIDER_ERROR, Category.INSUFFICIENT_CREDIT, Category.AUTH}
+)
+
+#: pull-report ``status`` values (README §1)
+DLR_STATES: Mapping[str, DeliveryState] = {
+    "NOT_SENT": DeliveryState.QUEUED,
+    "SENT": DeliveryState.SENT,
+    "DELIVERED": DeliveryState.DELIVERED,
+    "NOT_DELIVERED": DeliveryState.UNDELIVERED,
+    "NOT_ALLOWED": DeliveryState.REJECTED,
+    "INVALID_DESTINATION_ADDRESS": DeliveryState.REJECTED,
+    "INVALID_SOURCE_ADDRESS": DeliveryState.REJECTED,
+    "ROUTE_NOT_AVAILABLE": DeliveryState.REJECTED,
+    "NOT_ENOUGH_CREDITS": DeliveryState.FAILED,
+    "REJECTED": DeliveryState.REJECTED,
+    "INVALID_MESSAGE_FORMAT": DeliveryState.REJECTED,
+}
+
+#: the submit ``<status>`` that means accepted
+ACCEPTED = "0"
+
+#: ileti's own raw code for recipients of a personalised batch that were never
+#: submitted because an earlier request of the batch had been sent and a later
+#: one failed (Kobikom has no such code; their state is ``failed``)
+NOT_SUBMITTED = "not-submitted"
+
+
+def normalise_code(code: str) -> str:
+    """A raw code as the table keys it: the pull's unsigned ``5`` is ``-5``."""
+    code = code.strip()
+    if code and not code.startswith("-") and code != ACCEPTED and f"-{code}" in ERRORS:
+        return f"-{code}"
+    return code
+
+
+def dlr_state(raw: str) -> DeliveryState:
+    """A pull report's ``status`` normalised; anything not in the table is unknown."""
+    return DLR_STATES.get(raw.strip().upper(), DeliveryState.UNKNOWN)
+
+
+def submit_state(code: str) -> DeliveryState:
+    """A recipient's submit ``<status>`` normalised (0: queued)."""
+    code = normalise_code(code)
+    if code == ACCEPTED:
+        return DeliveryState.QUEUED
+    known = ERRORS.get(code)
+    if known is None or known.category in _FAILED_CATEGORIES:
+        return DeliveryState.FAILED
+    return DeliveryState.REJECTED
+
+
+def describe_code(code: str) -> str:
+    """What a submit code means, for ``RecipientResult.reason``."""
+    if code == NOT_SUBMITTED:
+        return "not sent: another request of the personalised batch failed"
+    known = ERRORS.get(normalise_code(code))
+    return known.message if known else f"undocumented Kobikom status {code}"
+
+
+def error_for_code(
+    code: str, response: HttpResponse | None = None, *, provider: str = "kobikom"
+) -> IletiError:
+    """The typed error for a raw Kobikom code (unknown codes: provider error)."""
+    code = normalise_code(code)
+    known = ERRORS.get(code)
+    category = known.category if known else Category.PROVIDER_ERROR
+    message = known.message if known else f"Kobikom answered the undocumented status {code}"
+    return error_for(
+        category,
+        message,
+        provider=provider,
+        code=code,
+        http_status=response.status if response is not None else None,
+        excerpt=excerpt(response.body) if response is not None else None,
+    )
+
+
+# -- request models -------------------------------------------------------------------
+
+
+@attrs.frozen
+class Credentials:
+    """``<dogrulama><kullanici/><parola/></dogrulama>``."""
+
+    username: str
+    password: str = attrs.field(repr=False)  # revealed only to be written on the wire
+
+
+@attrs.frozen
+class Recipient:
+    """``<gsm messageId="...">905xxxxxxxxx</gsm>``."""
+
+    number: str
+    message_id: str | None = None
+
+
+@attrs.frozen
+class Recipients:
+    """``<alicilar>``."""
+
+    gsm: list[Recipient]
+
+
+@attrs.frozen(kw_only=True)
+class MessageBlock:
+    """``<mesajiniz>``: one text, its options and its recipients (documented order)."""
+
+    sender: str | None = None
+    text: str
+    flash: str | None = None
+    long_sms: str | None = None
+    data_coding: str | None = None
+    schedule: str | None = None
+    validity: str | None = None
+    recipients: Recipients
+
+
+@attrs.frozen
+class SmsRequest:
+    """``<SMS>``: credentials and one message block."""
+
+    credentials: Credentials
+    message: MessageBlock
+
+
+@attrs.frozen
+class SendersRequest:
+    """``<basliklar>``: the sender-name list."""
+
+    credentials: Credentials
+
+
+@attrs.frozen
+class BalanceRequest:
+    """``<bakiye>``: the balance."""
+
+    credentials: Credentials
+
+
+# -- response models -------------------------------------------------------------------
+
+
+@attrs.frozen
+class SubmitResult:
+    """``<result><status/><messageid/><destination/></result>``."""
+
+    status: int
+    message_id: str | None = None
+    destination: str | None = None
+
+    @property
+    def code(self) -> str:
+        return str(self.status)
+
+    @property
+    def request_level(self) -> bool:
+        """A result that names no message: the whole request was refused."""
+        return self.status != 0 and not self.message_id and not self.destination
+
+
+@attrs.frozen
+class _SubmitResults:
+    result: list[SubmitResult] = attrs.Factory(list)
+
+
+@attrs.frozen
+class DeliveryMessage:
+    """``<message id sentdate donedate status gsmerror />`` of a pull report."""
+
+    id: str
+    status: str
+    sent_date: str | None = None
+    done_date: str | None = None
+    gsm_error: str | None = None
+
+
+@attrs.frozen
+class _DeliveryReport:
+    message: list[DeliveryMessage] = attrs.Factory(list)
+
+
+@attrs.frozen
+class _Names:
+    baslik: list[str | None] = attrs.Factory(list)
+
+
+@attrs.frozen
+class _Senders:
+    normal: _Names | None = None
+    sayisal: _Names | None = None
+    status: int | None = None
+
+
+@attrs.frozen
+class _Balance:
+    miktar: str | None = None
+    kur: str | None = None
+    status: int | None = None
+
+
+# -- the converter ----------------------------------------------------------------------
+
+_INT = re.compile(r"\s*-?\d+\s*")
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, str) and _INT.fullmatch(value):
+        return int(value)
+    raise ValueError("expected a whole number")
+
+
+#: Python field -> Kobikom element (``@``: attribute, ``#text``: element text), per model
+_REQUEST_NAMES: Mapping[type[Any], Mapping[str, str]] = {
+    Credentials: {"username": "kullanici", "password": "parola"},
+    Recipient: {"number": "#text", "message_id": "@messageId"},
+    Recipients: {},
+    MessageBlock: {
+        "sender": "baslik",
+        "text": "metin",
+        "flash": "flash",
+        "long_sms": "type",
+        "data_coding": "datacoding",
+        "schedule": "ileriTarih",
+        "validity": "ValidityPeriod",
+        "recipients": "alicilar",
+    },
+    SmsRequest: {"credentials": "dogrulama", "message": "mesajiniz"},
+    SendersRequest: {"credentials": "dogrulama"},
+    BalanceRequest: {"credentials": "dogrulama"},
+}
+_ANSWER_NAMES: Mapping[type[Any], Mapping[str, str]] = {
+    SubmitResult: {"message_id": "messageid"},
+    _SubmitResults: {},
+    DeliveryMessage: {
+        "id": "@id",
+        "status": "@status",
+        "sent_date": "@sentdate",
+        "done_date": "@donedate",
+        "gsm_error": "@gsmerror",
+    },
+    _DeliveryReport: {},
+    _Names: {},
+    _Senders: {},
+    _Balance: {},
+}
+
+
+def _ordered(
+    cls: type[Any], renames: Mapping[str, str], conv: cattrs.Converter
+) -> Callable[[Any], dict[str, Any]]:
+    """An unstructure hook: wire names, empty options left out, elements in the
+    attrs field order (the documented order) whatever order cattrs writes them in."""
+    from cattrs.gen import make_dict_unstructure_fn, override
+
+    overrides: dict[str, Any] = {n: override(rename=w) for n, w in renames.items()}
+    fn = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)
+    order = [renames.get(f.name, f.name) for f in attrs.fields(cls)]
+
+    def ordered(obj: Any) -> dict[str, Any]:
+        raw = fn(obj)
+        return {key: raw[key] for key in order if key in raw}
+
+    return ordered
+
+
+def _make_converter() -> cattrs.Converter:
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, override
+
+    conv = cattrs.Converter()
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(int, _structure_int)
+
+    for cls, renames in _REQUEST_NAMES.items():
+        conv.register_unstructure_hook(cls, _ordered(cls, renames, conv))
+    for cls, renames in _ANSWER_NAMES.items():
+        overrides: dict[str, Any] = {n: override(rename=w) for n, w in renames.items()}
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
+    return conv
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    """The plugin's own converter (built on first use: cattrs loads lazily)."""
+    return _make_converter()
+
+
+# -- building requests ---------------------------------------------------------------------
+
+
+def _document(root: str, payload: dict[str, Any]) -> str:
+    text: str = xmltodict.unparse({root: payload}, full_document=True)
+    # A bare CR in character data would reach the gateway as LF (XML end-of-line
+    # handling); written as a character reference it arrives unchanged. Every CR
+    # in this document is character data: attribute values are already escaped.
+    return text.replace("\r", "&#13;")
+
+
+def sms_document(request: SmsRequest) -> str:
+    """The ``<SMS>`` XML document for a send."""
+    return _document("SMS", converter().unstructure(request))
+
+
+def senders_request(credentials: Credentials) -> str:
+    """The ``<basliklar>`` XML document."""
+    return _document("basliklar", converter().unstructure(SendersRequest(credentials)))
+
+
+def balance_request(credentials: Credentials) -> str:
+    """The ``<bakiye>`` XML document."""
+    return _document("bakiye", converter().unstructure(BalanceRequest(credentials)))
+
+
+def post(document: str, body_style: str) -> HttpRequest:
+    """POST a document to the send URL, as the ``XML`` form field or as raw XML."""
+    if body_style == "raw":
+        return HttpRequest(
+            "POST",
+            SEND_PATH,
+            headers={"Content-Type": "application/xml; charset=utf-8", "Accept": "*/*"},
+            body=document.encode("utf-8"),
+        )
+    return HttpRequest.form_body("POST", SEND_PATH, {"XML": document}, headers={"Accept": "*/*"})
+
+
+def pull_request(credentials: Credentials, message_ids: Sequence[str]) -> HttpRequest:
+    """GET the pull-report URL for the given message ids (never without ids)."""
+    return HttpRequest(
+        "GET",
+        PULL_PATH,
+        query={
+            "kullanici": credentials.username,
+            "parola": credentials.password,
+            "MessageId": ",".join(message_ids),
+        },
+        headers={"Accept": "*/*"},
+    )
+
+
+def format_offset(when: datetime, now: datetime) -> str:
+    """``ileriTarih`` for an absolute time: ``4d3h2m1s`` from ``now``, rounded up.
+
+    Both times must be aware. A time at or before ``now`` gives ``1s``.
+    """
+    delta = when.astimezone(UTC) - now.astimezone(UTC)
+    second = timedelta(seconds=1)
+    seconds = delta // second + (1 if delta % second else 0)
+    seconds = max(seconds, int(MIN_OFFSET / second))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    units = ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s"))
+    return "".join(f"{value}{unit}" for value, unit in units if value)
+
+
+def format_validity(validity: timedelta) -> str:
+    """``ValidityPeriod`` ``HH:mm``: rounded up to whole minutes, 00:01 to 48:00."""
+    minute = timedelta(minutes=1)
+    bounded = min(max(validity, MIN_VALIDITY), MAX_VALIDITY)
+    minutes = bounded // minute + (1 if bounded % minute else 0)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# -- reading answers ---------------------------------------------------------------------------
+
+
+def _text(response: HttpResponse) -> str:
+    return response.text().lstrip("\ufeff")
+
+
+def _bare_code(text: str) -> str | None:
+    """A body that is only a status code (``-5``, or the pull's unsigned ``5``)."""
+    stripped = text.strip()
+    return stripped if _INT.fullmatch(stripped) else None
+
+
+def _parse(response: HttpResponse, text: str, force_list: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        parsed = xmltodict.parse(text, disable_entities=True, force_list=force_list)
+    except Exception:  # ExpatError, ValueError (entities): not a readable XML document
+        kind = "an HTML page" if "<html" in text[:500].lower() else "not well-formed XML"
+        raise response.malformed(f"the answer is {kind}") from None
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise response.malformed("the answer is not one XML document")
+    return parsed
+
+
+def _root(response: HttpResponse, parsed: dict[str, Any], expected: str) -> dict[str, Any]:
+    name, value = next(iter(parsed.items()))
+    if name != expected:
+        raise response.malformed(f"the answer's root element is <{name}>, not <{expected}>")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise response.malformed(f"<{expected}> holds text instead of elements")
+    return value
+
+
+def _structure(response: HttpResponse, value: Any, cls: type[T], what: str) -> T:
+    try:
+        return converter().structure(value, cls)
+    except Exception:  # cattrs wraps every structuring failure
+        raise response.malformed(f"the {what} does not have the documented shape") from None
+
+
+def _unxml(value: str) -> str:
+    return unescape(value, {"&quot;": '"', "&apos;": "'"})
+
+
+# the document's two-recipient sample is malformed (no <result> and "<status><0"):
+# the fallback reads such an answer when its shape is otherwise consistent
+_RESULT = re.compile(
+    r"<status>\s*<?\s*(-?\d+)\s*</status>\s*"
+    r"(?:<messageid>([^<]*)</messageid>\s*)?"
+    r"(?:<destination>([^<]*)</destination>)?"
+)
+_PROLOG = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?")
+
+
+@attrs.frozen
+class SubmitAnswer:
+    """The results of a send, and whether the lenient reader was needed."""
+
+    results: tuple[SubmitResult, ...]
+    lenient: bool = False
+
+
+def _optional(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _unxml(value).strip() or None
+
+
+def _lenient_results(text: str) -> tuple[SubmitResult, ...] | None:
+    body = text[_PROLOG.match(text).end() :].strip()  # type: ignore[union-attr]
+    if not (body.startswith("<results>") and body.endswith("</results>")):
+        return None
+    found = list(_RESULT.finditer(body))
+    if not found or not (len(found) == body.count("<status>") == body.count("</result>")):
+        return None
+    return tuple(
+        SubmitResult(status=int(m[1]), message_id=_optional(m[2]), destination=_optional(m[3]))
+        for m in found
+    )
+
+
+def parse_submit(response: HttpResponse) -> SubmitAnswer:
+    """The ``<results>`` of a send (or a bare status code as one request-level result)."""
+    text = _text(response)
+    code = _bare_code(text)
+    if code is not None:
+        return SubmitAnswer((SubmitResult(status=int(code)),))
+    try:
+        parsed = _parse(response, text, ("result",))
+    except MalformedResponse:
+        lenient = _lenient_results(text)
+        if lenient is None:
+            raise
+        return SubmitAnswer(lenient, lenient=True)
+    root = _root(response, parsed, "results")
+    results = _structure(response, root, _SubmitResults, "send answer")
+    if not results.result:
+        raise response.malformed("the send answer holds no <result>")
+    return SubmitAnswer(tuple(results.result))
+
+
+@attrs.frozen
+class PullAnswer:
+    """What a pull returned: reports, ``NO_DATA``, or an error code.
+
+    ``unreadable`` counts ``<message>`` elements that could not be read (a cut
+    or garbled answer); the readable ones are still in ``reports``.
+    """
+
+    reports: tuple[DeliveryMessage, ...] = ()
+    error_code: str | None = None
+    unreadable: int = 0
+
+
+#: the body of a pull with nothing new (inferred: plain text, not XML)
+NO_DATA = "NO_DATA"
+
+_MESSAGE = re.compile(r"<message\b([^<>]*?)/>|<message\b([^<>]*)>\s*</message>")
+_ATTR = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _message_from_attrs(raw: str) -> DeliveryMessage | None:
+    values = {m[1].lower(): _unxml(m[2] if m[2] is not None else m[3]) for m in _ATTR.finditer(raw)}
+    ident = values.get("id", "").strip()
+    status = values.get("status", "").strip()
+    if not ident or not status:
+        return None
+    return DeliveryMessage(
+        id=ident,
+        status=status,
+        sent_date=values.get("sentdate"),
+        done_date=values.get("donedate"),
+        gsm_error=values.get("gsmerror"),
+    )
+
+
+def _lenient_reports(text: str) -> PullAnswer | None:
+    body = text[_PROLOG.match(text).end() :]  # type: ignore[union-attr]
+    if not body.lstrip().startswith("<DeliveryReport"):
+        return None
+    reports = []
+    unreadable = body.count("<message")
+    for m in _MESSAGE.finditer(body):
+        message = _message_from_attrs(m[1] if m[1] is not None else m[2])
+        if message is not None:
+            reports.append(message)
+            unreadable -= 1
+    return PullAnswer(tuple(reports), unreadable=max(unreadable, 0))
+
+
+def parse_pull(response: HttpResponse) -> PullAnswer:
+    """A pull answer: ``NO_DATA``, a plain-text error code, or ``<DeliveryReport>``.
+
+    The sample in the document lacks its closing tag: an answer that is not
+    well-formed is read element by element, keeping every complete report.
+    """
+    text = _text(response)
+    stripped = text.strip()
+    if stripped.upper() == NO_DATA:
+        return PullAnswer()
+    code = _bare_code(stripped)
+    if code is not None:
+        return PullAnswer(error_code=normalise_code(code))
+    try:
+        parsed = _parse(response, text, ("message",))
+    except MalformedResponse:
+        lenient = _lenient_reports(text)
+        if lenient is None:
+            raise
+        return lenient
+    root = _root(response, parsed, "DeliveryReport")
+    elements = root.get("message") or []
+    reports = []
+    unreadable = 0
+    for element in elements:
+        try:
+            reports.append(converter().structure(element, DeliveryMessage))
+        except Exception:  # one garbled element must not lose the others
+            unreadable += 1
+    return PullAnswer(tuple(reports), unreadable=unreadable)
+
+
+def _check_status(response: HttpResponse, status: int | None) -> None:
+    if status is not None and status != 0:
+        raise error_for_code(str(status), response)
+
+
+def parse_senders(response: HttpResponse) -> list[Sender]:
+    """``<basliklar>``: alphanumeric (``normal``) then numeric (``sayisal``) names.
+
+    The list carries no state: every listed name is usable, so approved.
+    """
+    text = _text(response)
+    code = _bare_code(text)
+    if code is not None:
+        _check_status(response, int(code))
+    root = _root(response, _parse(response, text, ("baslik",)), "basliklar")
+    doc = _structure(response, root, _Senders, "sender list")
+    _check_status(response, doc.status)
+    names: list[str] = []
+    for group in (doc.normal, doc.sayisal):
+        if group is not None:
+            names.extend(n.strip() for n in group.baslik if n and n.strip())
+    return [Sender(name=n, state=SenderState.APPROVED) for n in dict.fromkeys(names)]
+
+
+def parse_balance(response: HttpResponse, provider: str) -> Balance:
+    """``<bakiye><miktar>18.532</miktar><kur>TRY</kur></bakiye>``: a money balance."""
+    text = _text(response)
+    code = _bare_code(text)
+    if code is not None:
+        _check_status(response, int(code))
+    root = _root(response, _parse(response, text, ()), "bakiye")
+    doc = _structure(response, root, _Balance, "balance")
+    _check_status(response, doc.status)
+    if doc.miktar is None:
+        raise response.malformed("the balance answer has no <miktar>")
+    try:
+        amount = Decimal(doc.miktar.strip())
+    except InvalidOperation:
+        raise response.malformed("<miktar> is not a number") from None
+    if not amount.is_finite():
+        raise response.malformed("<miktar> is not a number")
+    currency = (doc.kur or "").strip() or None
+    return Balance(provider=provider, amount=amount, unit=BalanceUnit.CURRENCY, currency=currency)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def parse_report_time(value: str | None) -> datetime | None:
+    """``2024/5/1 10:0:5`` (not zero-padded) in Europe/Istanbul, or ``None``."""
+    if not value:
+        return None
+    numbers = [int(n) for n in _DIGITS.findall(value)]
+    if len(numbers) != 6:
+        return None
+    year, month, day, hour, minute, second = numbers
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=REPORT_TZ)
+    except ValueError:
+        return None

@@ -1,0 +1,181 @@
+"""The report store: packages before sends, reports kept once pulled."""
+
+from __future__ import annotations
+
+import stat
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from ileti_kobikom.store import (
+    ReportStore,
+    StoredPackage,
+    StoredRecipient,
+    StoredReport,
+    better,
+)
+from ileti_kobikom.wire import DLR_STATES, DeliveryMessage
+
+from ileti.errors import ConfigurationError, ValidationError
+from ileti.models import DeliveryState
+
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def package(ref: str = "ref", count: int = 2) -> StoredPackage:
+    return StoredPackage(
+        package_id=ref,
+        created=NOW,
+        schedule=NOW + timedelta(hours=1),
+        recipients=tuple(
+            StoredRecipient(f"{ref}-{i}", f"+90532111223{i}") for i in range(1, count + 1)
+        ),
+    )
+
+
+def report(ident: str, status: str) -> DeliveryMessage:
+    return DeliveryMessage(id=ident, status=status, sent_date="2025/1/2 6:4:5")
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> ReportStore:
+    where = ":memory:" if request.param == "memory" else str(tmp_path / "s" / "r.sqlite3")
+    return ReportStore(where, account="acct")
+
+
+def test_claim_then_find(store: ReportStore) -> None:
+    store.claim(package())
+    found = store.find("ref")
+    assert found is not None
+    assert [r.message_id for r in found.recipients] == ["ref-1", "ref-2"]
+    assert found.schedule == NOW + timedelta(hours=1)
+    one = store.find("ref-2")
+    assert one is not None
+    assert [r.number for r in one.recipients] == ["+905321112232"]
+    assert store.find("nope") is None
+
+
+@pytest.mark.parametrize("again", ["ref", "ref-1", "ref-2"])
+def test_ids_cannot_be_claimed_twice(store: ReportStore, again: str) -> None:
+    store.claim(package())
+    with pytest.raises(ValidationError, match="already used"):
+        store.claim(
+            StoredPackage(
+                package_id=again if again == "ref" else "other",
+                created=NOW,
+                schedule=None,
+                recipients=(StoredRecipient(again, "+905321112233"),),
+            )
+        )
+
+
+def test_release_frees_the_ids(store: ReportStore) -> None:
+    store.claim(package())
+    store.release("ref")
+    assert store.find("ref") is None
+    store.claim(package())  # may be used again
+
+
+def test_record_submit_keeps_codes_and_new_ids(store: ReportStore) -> None:
+    store.claim(package())
+    answered = StoredPackage(
+        package_id="ref",
+        created=NOW,
+        schedule=None,
+        recipients=(
+            StoredRecipient("ref-1", "+905321112231", "0"),
+            StoredRecipient("KOBI-77", "+905321112232", "-13"),
+        ),
+    )
+    store.record_submit(answered)
+    found = store.find("ref")
+    assert found is not None
+    assert [(r.message_id, r.submit_code) for r in found.recipients] == [
+        ("ref-1", "0"),
+        ("KOBI-77", "-13"),
+    ]
+    assert store.find("KOBI-77") is not None
+
+
+def test_reports_never_move_backwards(store: ReportStore) -> None:
+    store.save_reports([report("a", "SENT")], NOW)
+    store.save_reports([report("a", "NOT_SENT")], NOW)
+    assert store.reports(["a"])["a"].status == "SENT"
+    store.save_reports([report("a", "DELIVERED")], NOW)
+    store.save_reports([report("a", "NOT_DELIVERED")], NOW)  # the first final one stays
+    assert store.reports(["a"])["a"].status == "DELIVERED"
+
+
+def test_reports_for_unknown_messages_are_kept(store: ReportStore) -> None:
+    store.save_reports([report("someone-else", "DELIVERED")], NOW)
+    assert store.reports(["someone-else", "missing"]).keys() == {"someone-else"}
+
+
+def test_file_store_outlives_the_instance(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ileti" / "r.sqlite3"
+    first = ReportStore(str(path), account="acct")
+    assert not path.parent.exists()  # nothing on disk before the first use
+    first.claim(package())
+    first.save_reports([report("ref-1", "DELIVERED")], NOW)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+    second = ReportStore(str(path), account="acct")
+    found = second.find("ref-1")
+    assert found is not None
+    assert found.package_id == "ref"
+    assert second.reports(["ref-1"])["ref-1"].state is DeliveryState.DELIVERED
+    with pytest.raises(ValidationError):
+        second.claim(package())
+    # another account on the same file sees none of it
+    other = ReportStore(str(path), account="someone")
+    assert other.find("ref") is None
+    assert other.reports(["ref-1"]) == {}
+
+
+def test_memory_store_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = ReportStore(":memory:", account="acct")
+    store.claim(package())
+    store.save_reports([report("ref-1", "SENT")], NOW)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unusable_file_is_a_configuration_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = ReportStore(str(blocker / "r.sqlite3"), account="acct")
+    with pytest.raises(ConfigurationError) as caught:
+        store.claim(package())
+    assert caught.value.setting == "report_store"
+
+
+_STATUSES = st.sampled_from([*DLR_STATES, "SOMETHING_NEW"])
+
+
+@given(statuses=st.lists(_STATUSES, min_size=1, max_size=8))
+def test_stored_state_only_moves_forward(statuses: list[str]) -> None:
+    store = ReportStore(":memory:", account="acct")
+    rank = -1
+    first_final: str | None = None
+    for status in statuses:
+        store.save_reports([report("m", status)], NOW)
+        kept = store.reports(["m"])["m"]
+        assert kept.state.rank >= rank
+        rank = kept.state.rank
+        if first_final is None and kept.state.is_final:
+            first_final = kept.status
+        if first_final is not None:
+            assert kept.status == first_final
+
+
+def test_better_rules() -> None:
+    def stored(status: str) -> StoredReport:
+        return StoredReport.of(report("m", status), NOW)
+
+    assert better(stored("NOT_SENT"), None)
+    assert better(stored("SENT"), stored("NOT_SENT"))
+    assert not better(stored("NOT_SENT"), stored("SENT"))
+    assert not better(stored("DELIVERED"), stored("REJECTED"))
