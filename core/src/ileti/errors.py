@@ -55,16 +55,19 @@ EXCERPT_LIMIT = 200
 
 
 def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
-    """A short, single-line excerpt of a provider answer for an error message.
+    """A short, single-line, redacted excerpt of a provider answer.
 
-    Redaction of secrets is the transport's job (it knows them); this only
-    shortens and flattens.
+    Every secret a live client registered (and every sensitive field) is
+    masked first, so a gateway or proxy that echoes the request cannot put
+    a password into an exception.
     """
     if text is None:
         return None
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    flat = " ".join(text.split())
+    from ileti.redact import redact  # every registered secret, before anything is cut
+
+    flat = " ".join(redact(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat

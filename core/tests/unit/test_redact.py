@@ -48,3 +48,14 @@ def test_urllib3_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> N
         )
     assert caplog.records
     assert all(secret not in r.getMessage() for r in caplog.records)
+
+
+def test_error_excerpts_are_redacted() -> None:
+    from ileti.errors import excerpt
+    from ileti.http import HttpResponse
+
+    secret = "Echoed-canary-7731"
+    register_secrets([secret])
+    body = f'{{"echo": {{"username": "u", "password": "{secret}"}}, "error": "bad"}}'.encode()
+    assert secret not in (excerpt(body) or "")
+    assert secret not in str(HttpResponse(400, body=body).malformed("odd"))
