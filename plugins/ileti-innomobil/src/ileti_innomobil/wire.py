@@ -1,0 +1,552 @@
+"""Innomobil's wire format: JSON models, the plugin's converter, the mapping.
+
+Everything that knows a wire name lives here: the attrs models shaped like
+the provider's JSON, the cattrs converter whose rename overrides keep the
+Python names snake_case, the raw state and error tables, and the mapping
+from the wire models to ileti's domain models. Every value the reference
+leaves open (marked **inferred** or **undocumented** there) is a named
+constant in the block below, decided once.
+
+Reference: ``shared/providers/innomobil.md`` (original: ``original/innomobil.txt``).
+The module is cheap to import (the plugin reads its constants); cattrs loads
+when the converter is first used.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from ileti.errors import MalformedResponse, excerpt
+from ileti.http import HttpResponse
+from ileti.models import (
+    Balance,
+    BalanceUnit,
+    DeliveryReport,
+    DeliveryState,
+    RecipientReport,
+    RecipientResult,
+    Sender,
+    SenderState,
+    SendResult,
+)
+from ileti.plugin import Category, classify_text
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = [
+    "API_PREFIX",
+    "DEFAULT_VALIDITY_HOURS",
+    "MAX_PARTS",
+    "MAX_RECIPIENTS",
+    "MAX_VALIDITY_HOURS",
+    "MIN_VALIDITY_HOURS",
+    "POSTPAID_BALANCE",
+    "STATES",
+    "AuthRequest",
+    "BalanceRequest",
+    "Envelope",
+    "MultiSendRequest",
+    "MultiSendResult",
+    "ReportByIdRequest",
+    "ReportItem",
+    "ReportRequest",
+    "SendSmsRequest",
+    "SendSmsResult",
+    "WireMessage",
+    "balance_from",
+    "classify_error",
+    "delivery_report",
+    "e164_from_wire",
+    "format_send_date",
+    "is_empty_result",
+    "is_report_id",
+    "malformed",
+    "parse_send_date",
+    "read_envelope",
+    "recipient_report",
+    "redacted_excerpt",
+    "send_result",
+    "senders_from",
+    "state_for",
+    "structure",
+    "unstructure",
+    "validity_hours",
+    "wire_time_zone",
+]
+
+# -- decisions where the reference is silent (one place) ------------------------
+
+#: operations live under this path on the base URL (documented: /api/v1/<operation>)
+API_PREFIX = "/api/v1/"
+
+#: documented: GSM 160 / 153 and UCS-2 70 / 67 "for 2-4 messages"; more is undocumented
+#: and treated as an error
+MAX_PARTS = 4
+
+#: undocumented: recipients per request. The reference suggests chunking at 1,000 numbers
+#: per ``sendsms``; ileti refuses larger requests (split the list) instead of guessing more.
+MAX_RECIPIENTS = 1000
+
+#: documented: ``vperiod`` is whole hours, at most (and by default) 48
+MAX_VALIDITY_HOURS = 48
+DEFAULT_VALIDITY_HOURS = MAX_VALIDITY_HOURS
+#: undocumented: the shortest validity; one hour, the smallest whole-hour value
+MIN_VALIDITY_HOURS = 1
+
+#: documented: ``kredi`` answers -1 for a postpaid (invoiced) account
+POSTPAID_BALANCE = Decimal(-1)
+
+#: undocumented: the time zone of ``sdate`` (YYYYMMDDHHMMSS); Turkish local time assumed.
+#: Turkey has kept UTC+03:00 all year since 2016, the fallback when no tz database exists.
+TIME_ZONE_NAME = "Europe/Istanbul"
+_FALLBACK_ZONE = timezone(timedelta(hours=3), "+03")
+
+#: ``sdate`` format of the send operations (documented, e.g. 20140214123000)
+SEND_DATE_FORMAT = "%Y%m%d%H%M%S"
+
+#: ``detailed`` on ``report``: "0" (names from the address book are not needed)
+REPORT_DETAILED = "0"
+
+#: inferred from the samples: a submission id is digits ("120", "17953"), a per-number
+#: report id is alphanumeric ("m12k0s45"). ileti routes an id with a non-digit to
+#: ``reportbyid`` and a digits-only id to ``report``.
+_SUBMISSION_ID = re.compile(r"[0-9]+")
+
+#: inferred: ``count`` is SMS units (recipients x parts) and one unit costs one credit
+#: (``kredi`` is an SMS-credit count), so what a send charged is ``count`` credits.
+CREDITS_PER_UNIT = Decimal(1)
+
+#: per-number ``status`` (documented: 1 waiting, 2 failed, 3 delivered). "1" -> queued is
+#: a choice (waiting before or after the operator is not said); "2" -> undelivered
+#: because these are delivery-report states and no finer reason is given.
+STATES: dict[str, DeliveryState] = {
+    "1": DeliveryState.QUEUED,
+    "2": DeliveryState.UNDELIVERED,
+    "3": DeliveryState.DELIVERED,
+}
+
+
+def state_for(raw: str) -> DeliveryState:
+    """The normalised state of a raw per-number ``status`` (unknown codes: ``unknown``)."""
+    return STATES.get(raw.strip(), DeliveryState.UNKNOWN)
+
+
+def classify_error(text: str) -> Category:
+    """The error category of Innomobil's free-text ``error`` (there are no codes).
+
+    The words are read by the core's keyword table; text it does not recognise is a
+    refusal of the request's data (``status: "error"`` means "the request data has a
+    problem" in the provider's document).
+    """
+    return classify_text(text) or Category.INVALID_REQUEST
+
+
+def wire_time_zone() -> tzinfo:
+    """Europe/Istanbul from the tz database, or fixed UTC+03:00 when there is none."""
+    try:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    except ImportError:  # pragma: no cover - zoneinfo is in every supported Python
+        return _FALLBACK_ZONE
+    try:
+        return ZoneInfo(TIME_ZONE_NAME)
+    except (ZoneInfoNotFoundError, ValueError):
+        return _FALLBACK_ZONE
+
+
+def format_send_date(when: datetime | None) -> str:
+    """``sdate`` for a send: empty for now, else YYYYMMDDHHMMSS in Turkish time."""
+    if when is None:
+        return ""
+    return when.astimezone(wire_time_zone()).strftime(SEND_DATE_FORMAT)
+
+
+def parse_send_date(text: str) -> datetime:
+    """An ``sdate`` (YYYYMMDDHHMMSS, Turkish time) as an aware datetime; ValueError if bad."""
+    if len(text) != 14 or not text.isdigit():
+        raise ValueError(f"not YYYYMMDDHHMMSS: {text!r}")
+    return datetime.strptime(text, SEND_DATE_FORMAT).replace(tzinfo=wire_time_zone())
+
+
+def validity_hours(validity: timedelta | None) -> str:
+    """``vperiod``: whole hours as text. A part of an hour is rounded up (the
+    message lives at least as long as asked); none gives the documented 48."""
+    if validity is None:
+        return str(DEFAULT_VALIDITY_HOURS)
+    hours = math.ceil(validity / timedelta(hours=1))
+    return str(min(max(hours, MIN_VALIDITY_HOURS), MAX_VALIDITY_HOURS))
+
+
+def is_report_id(message_id: str) -> bool:
+    """Whether an id is a per-number report id (for ``reportbyid``), not a submission id."""
+    return _SUBMISSION_ID.fullmatch(message_id) is None
+
+
+def e164_from_wire(number: str) -> str:
+    """A number as the gateway writes it (``905321112233``) in E.164 (``+905321112233``)."""
+    digits = "".join(c for c in number if c.isdigit())
+    if not digits:
+        raise ValueError(f"not a phone number: {number!r}")
+    if len(digits) == 10 and digits.startswith("5"):
+        digits = "90" + digits
+    elif len(digits) == 11 and digits.startswith("0"):
+        digits = "9" + digits
+    return "+" + digits
+
+
+# -- requests --------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class WireMessage:
+    """One ``message`` object of ``sendsms`` / one element of ``multisend``."""
+
+    sender: str
+    text: str
+    utf8: str  # "0": GSM only (Turkish letters folded), "1": Unicode
+    numbers: list[str]  # wire: gsm
+
+
+@attrs.frozen(kw_only=True)
+class AuthRequest:
+    """``login``, ``alfanumerik``: just the credentials."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
+class BalanceRequest:
+    """``kredi``."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    gate: int
+
+
+@attrs.frozen(kw_only=True)
+class SendSmsRequest:
+    """``sendsms``: one text to many numbers."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    send_date: str  # wire: sdate
+    validity_hours: str  # wire: vperiod
+    gate: int
+    message: WireMessage
+
+
+@attrs.frozen(kw_only=True)
+class MultiSendRequest:
+    """``multisend``: a text per group of numbers."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    send_date: str  # wire: sdate
+    validity_hours: str  # wire: vperiod
+    gate: int
+    messages: list[WireMessage]  # wire: message
+
+
+@attrs.frozen(kw_only=True)
+class ReportRequest:
+    """``report``: every number of a submission."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    message_id: str  # wire: messageid
+    detailed: str = REPORT_DETAILED
+
+
+@attrs.frozen(kw_only=True)
+class ReportByIdRequest:
+    """``reportbyid``: selected numbers by their report ids."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    report_ids: list[str]  # wire: reportid
+
+
+# -- responses -------------------------------------------------------------------
+
+
+@attrs.frozen
+class Envelope:
+    """``{"status": "ok" | "error", "error": "<text>", "result": ...}``."""
+
+    status: str
+    error: str | None = None
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status.strip().lower() == "ok"
+
+    @property
+    def reason(self) -> str:
+        return (self.error or "").strip()
+
+
+@attrs.frozen
+class SendSmsResult:
+    """``sendsms`` result: ``{"messageid": "120", "count": "12", "kredi": "10"}``."""
+
+    message_id: str  # wire: messageid (a string here)
+    count: int
+    credit: Decimal  # wire: kredi (remaining)
+
+
+@attrs.frozen
+class MultiSendResult:
+    """``multisend`` result: ``{"messageid": ["120"], "count": "2", "kredi": 20}``."""
+
+    message_ids: list[str]  # wire: messageid (an array here)
+    count: int
+    credit: Decimal  # wire: kredi (a number in the sample)
+
+
+@attrs.frozen
+class ReportItem:
+    """One number of ``report`` / ``reportbyid`` (``gms`` read as ``gsm``)."""
+
+    number: str  # wire: gsm (gms in the reportbyid sample)
+    report_id: str  # wire: reportid
+    status: str
+    first_name: str | None = None  # wire: adi (detailed reports only)
+    last_name: str | None = None  # wire: soyadi
+
+
+# -- converter -------------------------------------------------------------------
+
+
+def _loose_str(value: Any, _: type) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
+def _loose_int(value: Any, _: type) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(f"expected a whole number, got {value!r:.40}")
+
+
+def _loose_decimal(value: Any, _: type) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"expected a number, got {value!r:.40}") from None
+    if not number.is_finite():
+        raise ValueError(f"expected a finite number, got {value!r:.40}")
+    return number
+
+
+def _id_list(value: Any, _: type) -> list[str]:
+    # documented as an array with one id; a bare id is read as a list of one
+    items = value if isinstance(value, list) else [value]
+    return [_loose_str(item, str) for item in items]
+
+
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The plugin's own converter (built on first use: importing cattrs is not free)."""
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    conv = cattrs.Converter()
+    conv.register_structure_hook(str, _loose_str)
+    conv.register_structure_hook(int, _loose_int)
+    conv.register_structure_hook(Decimal, _loose_decimal)
+
+    def renamed(cls: type[Any], **names: str) -> None:
+        overrides: dict[str, Any] = {f: override(rename=wire) for f, wire in names.items()}
+        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
+
+    renamed(WireMessage, numbers="gsm")
+    renamed(AuthRequest)
+    renamed(BalanceRequest)
+    renamed(SendSmsRequest, send_date="sdate", validity_hours="vperiod")
+    renamed(MultiSendRequest, send_date="sdate", validity_hours="vperiod", messages="message")
+    renamed(ReportRequest, message_id="messageid")
+    renamed(ReportByIdRequest, report_ids="reportid")
+    renamed(SendSmsResult, message_id="messageid", credit="kredi")
+
+    multi = make_dict_structure_fn(
+        MultiSendResult,
+        conv,
+        message_ids=override(rename="messageid", struct_hook=_id_list),
+        credit=override(rename="kredi"),
+    )
+    conv.register_structure_hook(MultiSendResult, multi)
+
+    item = make_dict_structure_fn(
+        ReportItem,
+        conv,
+        number=override(rename="gsm"),
+        report_id=override(rename="reportid"),
+        first_name=override(rename="adi"),
+        last_name=override(rename="soyadi"),
+    )
+
+    def report_item(value: Any, cls: type[ReportItem]) -> ReportItem:
+        # quirk: the reportbyid sample spells the phone key "gms"; read gsm, then gms
+        if isinstance(value, dict) and "gsm" not in value and "gms" in value:
+            value = {**value, "gsm": value["gms"]}
+        return item(value, cls)
+
+    conv.register_structure_hook(ReportItem, report_item)
+    return conv
+
+
+T = TypeVar("T")
+
+
+def unstructure(request: object) -> dict[str, Any]:
+    """A request model as the JSON object the gateway expects."""
+    data: dict[str, Any] = _converter().unstructure(request)
+    return data
+
+
+#: bytes of an answer looked at for an error's excerpt (which shows far fewer)
+_EXCERPT_SOURCE_BYTES = 4096
+
+
+def redacted_excerpt(response: HttpResponse) -> str | None:
+    """A short excerpt of an answer with every registered secret masked.
+
+    A broken gateway or proxy may echo the request, and Innomobil's requests
+    carry the password in the body: the excerpt is redacted before it is cut.
+    """
+    from ileti.redact import redact
+
+    if not response.body:
+        return None
+    head = response.body[:_EXCERPT_SOURCE_BYTES].decode("utf-8", "replace")
+    return excerpt(redact(head))
+
+
+def malformed(response: HttpResponse, what: str) -> MalformedResponse:
+    """A MalformedResponse about an answer, with a redacted excerpt."""
+    return MalformedResponse(
+        f"{what}; the provider or a proxy in between answered something unexpected",
+        provider=response.provider,
+        http_status=response.status,
+        excerpt=redacted_excerpt(response),
+    )
+
+
+def structure(response: HttpResponse, value: Any, cls: type[T], what: str) -> T:
+    """Structure part of an answer, or raise MalformedResponse saying ``what`` was expected."""
+    from cattrs import BaseValidationError
+
+    try:
+        return _converter().structure(value, cls)
+    except (BaseValidationError, ValueError, TypeError, KeyError, AttributeError):
+        raise malformed(response, f"the answer's result is not {what}") from None
+
+
+def read_envelope(response: HttpResponse) -> Envelope:
+    """The ``status / error / result`` envelope of any answer, whatever the HTTP status."""
+    import json
+
+    try:
+        text = response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise malformed(response, "the answer is not UTF-8 text") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
+        raise malformed(response, f"the answer is {kind}") from None
+    if not isinstance(data, dict) or "status" not in data:
+        raise malformed(response, "the answer is not Innomobil's status/error/result envelope")
+    envelope = structure(response, data, Envelope, "Innomobil's status/error/result envelope")
+    if envelope.status.strip().lower() not in ("ok", "error"):
+        raise malformed(
+            response, f"the envelope's status is {envelope.status[:20]!r}, not 'ok' or 'error'"
+        )
+    return envelope
+
+
+def is_empty_result(result: Any) -> bool:
+    """Whether ``result`` is one of the "did not succeed" values: 0, "0", [], empty or null."""
+    if isinstance(result, bool):
+        return False
+    return result is None or result in (0, "0", "") or result == [] or result == {}
+
+
+# -- mapping to the domain -------------------------------------------------------
+
+
+def send_result(
+    *,
+    provider: str,
+    recipients: Sequence[str],
+    message_id: str,
+    count: int,
+    predicted_parts: int | None,
+    client_ref: str | None,
+) -> SendResult:
+    """The domain result of an accepted ``sendsms`` / ``multisend``.
+
+    ``count`` is SMS units (recipients x parts): when it divides evenly it gives
+    the parts per recipient, which wins over the prediction.
+    """
+    parts = predicted_parts
+    if recipients and count > 0 and count % len(recipients) == 0:
+        parts = count // len(recipients)
+    return SendResult(
+        provider=provider,
+        message_id=message_id,
+        recipients=tuple(RecipientResult(number=n, accepted=True) for n in recipients),
+        client_ref=client_ref,
+        parts=parts,
+        credits=Decimal(count) * CREDITS_PER_UNIT,
+    )
+
+
+def recipient_report(item: ReportItem) -> RecipientReport:
+    """One number's report (the gateway gives no time, so ``time`` is ``None``)."""
+    return RecipientReport(
+        number=e164_from_wire(item.number),
+        state=state_for(item.status),
+        raw_state=item.status.strip(),
+        time=None,
+        message_id=item.report_id,
+    )
+
+
+def delivery_report(provider: str, message_id: str, items: Sequence[ReportItem]) -> DeliveryReport:
+    """The domain report of some report items (Innomobil has no package state)."""
+    return DeliveryReport(
+        provider=provider,
+        message_id=message_id,
+        recipients=tuple(recipient_report(item) for item in items),
+    )
+
+
+def balance_from(provider: str, amount: Decimal) -> Balance:
+    """``kredi``: -1 is a postpaid account (no amount), anything else prepaid credits."""
+    if amount == POSTPAID_BALANCE:
+        return Balance(provider=provider, amount=None, unit=BalanceUnit.CREDITS, postpaid=True)
+    return Balance(provider=provider, amount=amount, unit=BalanceUnit.CREDITS)
+
+
+def senders_from(names: Sequence[str]) -> list[Sender]:
+    """``alfanumerik`` lists the names the account may send with: all approved."""
+    return [Sender(name=name, state=SenderState.APPROVED) for name in names]
