@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ileti.errors import (
+    ConfigurationError,
     DeliveryUnknown,
     IletiError,
     InvalidContent,
@@ -190,7 +191,23 @@ class Client:
         self._max_response_bytes = max_response_bytes
         self._transport: Transport | None = None
         self._pm = build_manager(loaded, extensions)
+        self._check_default_encoding()
         self._state: dict[str, Any] = {}
+
+    def _check_default_encoding(self) -> None:
+        name = self.settings.default_encoding
+        if name == "auto":
+            return
+        try:
+            self.info.text.get(name)
+        except IletiError:
+            offered = ", ".join(["auto", *self.info.encodings])
+            raise ConfigurationError(
+                f"setting 'default_encoding' ({name!r}) is not an encoding {self.provider} "
+                f"offers: use one of {offered}",
+                setting="default_encoding",
+                provider=self.provider,
+            ) from None
 
     # -- properties ------------------------------------------------------------
 
@@ -253,7 +270,7 @@ class Client:
         self,
         text: str,
         *,
-        encoding: str = "auto",
+        encoding: str | None = None,
         recipients: int = 1,
         fold_turkish: bool = False,
     ) -> CostPreview:
@@ -263,7 +280,7 @@ class Client:
         """
         from ileti.text import segment
 
-        seg = segment(text, encoding, self.info.text, fold=fold_turkish)
+        seg = segment(text, self._encoding(encoding), self.info.text, fold=fold_turkish)
         return CostPreview(self.provider, seg, recipients)
 
     # -- preparing -------------------------------------------------------------
@@ -308,11 +325,18 @@ class Client:
             capability=what,
         )
 
-    def _measure(self, text: str, encoding: str, fold: bool) -> Segmentation:
+    def _encoding(self, encoding: str | None) -> str:
+        """The caller's encoding, else the provider setting ``default_encoding``."""
+        if encoding is not None:
+            return encoding
+        default: str = self.settings.default_encoding
+        return default
+
+    def _measure(self, text: str, encoding: str | None, fold: bool) -> Segmentation:
         from ileti.text import ensure_fits, segment
 
         check_text(text)
-        seg = segment(text, encoding, self.info.text, fold=fold)
+        seg = segment(text, self._encoding(encoding), self.info.text, fold=fold)
         ensure_fits(seg, self.info.text, provider=self.provider)
         return seg
 
@@ -394,8 +418,9 @@ class Client:
     def _batch_encoding(self, batch: Batch) -> str:
         """One encoding for the whole batch: the one that carries every text at
         the fewest parts in all (ties: the provider's order)."""
-        if batch.encoding != "auto":
-            return batch.encoding
+        chosen = self._encoding(batch.encoding)
+        if chosen != "auto":
+            return chosen
         from ileti.text import count
 
         best: tuple[int, int, str] | None = None
@@ -425,7 +450,7 @@ class Client:
         sender: str | None = None,
         schedule: datetime | None = None,
         validity: timedelta | None = None,
-        encoding: str = "auto",
+        encoding: str | None = None,
         flash: bool = False,
         client_ref: str | None = None,
         fold_turkish: bool = False,
@@ -462,7 +487,7 @@ class Client:
         sender: str | None = None,
         schedule: datetime | None = None,
         validity: timedelta | None = None,
-        encoding: str = "auto",
+        encoding: str | None = None,
         flash: bool = False,
         fold_turkish: bool = False,
     ) -> SendResult:

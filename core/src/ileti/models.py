@@ -83,7 +83,8 @@ class Message:
     ``+905321112233``, ...); the client parses them to E.164.
     ``schedule`` must be timezone-aware. ``encoding`` is ``"auto"`` or one of
     the text engine's encodings (``gsm7``, ``gsm7-tr``, ``ucs2``) or a
-    provider's own (``turkish`` for Efecell).
+    provider's own (``turkish`` for Efecell); ``None`` means the provider
+    setting ``default_encoding`` (itself ``"auto"`` unless set).
     """
 
     recipients: tuple[str, ...] = attrs.field(converter=_recipients)
@@ -91,7 +92,7 @@ class Message:
     sender: str | None = None
     schedule: datetime | None = None
     validity: timedelta | None = None
-    encoding: str = "auto"
+    encoding: str | None = None
     flash: bool = False
     client_ref: str | None = None
     fold_turkish: bool = False
@@ -119,7 +120,7 @@ class Batch:
     sender: str | None = None
     schedule: datetime | None = None
     validity: timedelta | None = None
-    encoding: str = "auto"
+    encoding: str | None = None
     flash: bool = False
     fold_turkish: bool = False
 

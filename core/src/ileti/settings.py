@@ -120,12 +120,16 @@ def validate_base_url(value: str, *, setting: str = "base_url") -> str:
 
 @attrs.frozen(kw_only=True)
 class ProviderSettings:
-    """Base of every provider's settings: the gateway's base URL.
+    """Base of every provider's settings.
 
-    Subclasses set a default for ``base_url`` with ``attrs.field``.
+    ``base_url``: the gateway's scheme, host and port (subclasses set its
+    default with ``attrs.field``). ``default_encoding``: the encoding used
+    when a send names none (``auto``, or one the provider offers; checked
+    when the client is made).
     """
 
     base_url: str = attrs.field(converter=validate_base_url)
+    default_encoding: str = "auto"
 
 
 def secret_values(settings: object) -> list[str]:

@@ -147,3 +147,24 @@ def test_canary_secret_never_leaks(emulator: Any, caplog: pytest.LogCaptureFixtu
     texts += [repr(client), repr(client.settings), str(client.settings), repr(result), str(result)]
     texts += [str(info.value), repr(info.value)]
     assert not [t for t in texts if canary in t]
+
+
+def test_default_encoding_setting(client: ileti.Client, emulator: Any) -> None:
+    assert client.preview("hello").encoding == "gsm7"
+    with serve(emulator) as srv:
+        ucs2 = ileti.Client.from_env(
+            "testprov",
+            env={
+                "ILETI_TESTPROV_BASE_URL": srv.base_url,
+                "ILETI_TESTPROV_API_KEY": emulator.KEY,
+                "ILETI_TESTPROV_DEFAULT_ENCODING": "ucs2",
+            },
+        )
+        assert ucs2.preview("hello").encoding == "ucs2"
+        assert ucs2.preview("hello", encoding="auto").encoding == "gsm7"
+        ucs2.send_multi([("05321112233", "a"), ("05321112234", "b")])
+        assert {m.wire_encoding for m in emulator.messages} == {"16bit"}
+    with pytest.raises(ConfigurationError) as info:
+        ileti.Client("testprov", api_key="k", default_encoding="turkish")
+    assert info.value.setting == "default_encoding"
+    assert "gsm7" in str(info.value)
