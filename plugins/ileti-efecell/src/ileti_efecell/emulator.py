@@ -1,0 +1,553 @@
+"""A stateful emulator of the Efecell gateway (API v2), built from its document.
+
+What it does, per the reference's emulator checklist:
+
+1. ``Authorization: Key <api_key>`` on every call, else the 401 envelope.
+2. ``sms/basic`` and ``sms/multi`` check the originator against the
+   account's approved names (400), the numbers (406 unless ten digits
+   ``5xxxxxxxxx``), the length per encoding (413 beyond four parts) and the
+   credit (402); then they create a package and deduct parts × recipients.
+3. Reports move a package 0 → 1 → 2 (3 when undelivered recipients were
+   refunded) and its recipients 0 → 1/2 (99 for numbers in
+   :attr:`EfecellEmulator.no_information`) as the virtual clock advances.
+4. Every answer is the ``{"status": {...}, "response": ...}`` envelope, with
+   ``response: []`` and the HTTP status equal to ``status.code`` on errors.
+
+The common convention of ileti's emulators: a recipient is queued when
+sent, sent 10 virtual seconds later, and final after 60: undelivered when
+its number ends in 9, otherwise delivered.
+
+The emulator counts parts by the document's rules on its own (per-character
+costs and the 160/153, 70/67 part sizes), independently of the wire value the
+client predicted, so tests can compare the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import attrs
+
+from ileti.emulation import (
+    BadRequest,
+    EmulatedMessage,
+    EmulatorBase,
+    EmulatorRequest,
+    EmulatorResponse,
+    VirtualClock,
+    route,
+)
+from ileti.text import GSM7
+
+__all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
+
+#: the document's status codes and their (Turkish) descriptions
+DESCRIPTIONS: Mapping[int, str] = MappingProxyType(
+    {
+        400: "İstemci hatası",
+        401: "API Key hatalı",
+        402: "Yetersiz kredi",
+        403: "Yapmak istediğiniz işlem için yetkiniz yok",
+        406: "Verilen numaraya SMS atılamıyor",
+        407: "Hesap aktif değil",
+        413: "Mesaj metni izin verilen boyuttan daha büyüktür",
+        500: "Sunucu hatası",
+    }
+)
+
+# 400 descriptions for the three cases the document lists (their wording is
+# undocumented; the client reads them by keyword)
+NO_NUMBER = "Numara girilmemiş"
+NO_MESSAGE = "Mesaj girilmemiş"
+NO_ORIGINATOR = "Başlık girilmemiş"
+BAD_ORIGINATOR = "Başlık geçersiz"
+# 400 for inputs the document does not cover (emulator's choice)
+BAD_ENCODING = "Geçersiz encoding"
+BAD_CHARACTERS = "Mesaj seçilen karakter setinde gönderilemez"
+NO_ID = "Mesaj id girilmemiş"
+UNKNOWN_ID = "Mesaj bulunamadı"
+
+# -- counting, by the document -------------------------------------------------------
+
+#: encoding -> (characters in one SMS, characters per part when concatenated)
+LIMITS: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {"default": (160, 153), "utf-8": (70, 67), "turkish": (160, 153)}
+)
+MAX_PARTS = 4
+#: the Turkish letters the ``turkish`` set counts as two (inferred list)
+TURKISH_LETTERS = frozenset("çğıİöşüÇĞÖŞÜ")
+#: the characters the document names as counting two in ``turkish``
+TURKISH_TWOS = frozenset("^{}\\[]~|€")
+#: ``encoding`` values the emulator accepts -> the set it counts by
+#: (``tr`` is the document's prose name; ``auto`` is resolved per text)
+ENCODINGS: Mapping[str, str] = MappingProxyType(
+    {"default": "default", "utf-8": "utf-8", "turkish": "turkish", "tr": "turkish", "auto": "auto"}
+)
+
+
+def _cost(char: str, charset: str) -> int | None:
+    """What one character costs in ``charset``; ``None`` if it cannot travel."""
+    if charset == "utf-8":
+        return 2 if ord(char) > 0xFFFF else 1  # UTF-16 code units
+    if charset == "turkish" and (char in TURKISH_LETTERS or char in TURKISH_TWOS):
+        return 2
+    return GSM7.cost(char)  # GSM 03.38: basic table 1, extension table 2
+
+
+def resolve_auto(text: str) -> str:
+    """``auto`` (inferred): ``default`` when every character is GSM-7, else ``utf-8``."""
+    return "default" if all(GSM7.cost(c) is not None for c in text) else "utf-8"
+
+
+def count_parts(text: str, charset: str) -> int | None:
+    """Parts ``text`` takes in ``charset`` (``None``: a character cannot travel).
+
+    One SMS up to the single limit; beyond it, parts of the per-part limit
+    filled in order, a two-unit character never split across two parts.
+    """
+    costs = []
+    for char in text:
+        cost = _cost(char, charset)
+        if cost is None:
+            return None
+        costs.append(cost)
+    single, multi = LIMITS[charset]
+    if sum(costs) <= single:
+        return 1
+    parts, used = 1, 0
+    for cost in costs:
+        if used + cost > multi:
+            parts, used = parts + 1, 0
+        used += cost
+    return parts
+
+
+# -- state ---------------------------------------------------------------------------
+
+#: seconds after sending when the package is handed over, and when it is final
+SENT_AFTER = timedelta(seconds=10)
+FINAL_AFTER = timedelta(seconds=60)
+#: package statuses a test may force with :meth:`EfecellEmulator.set_package_status`
+FORCEABLE = frozenset({10, 91, 92, 93, 94, 95})
+
+
+@attrs.define
+class Recipient:
+    """One recipient of a package."""
+
+    number: str  # as on the wire: 5xxxxxxxxx
+    text: str
+    parts: int
+    price: Decimal
+    final: int | None = None  # 1, 2 or 99 once final
+
+
+@attrs.define
+class Package:
+    """One accepted send (``id``)."""
+
+    package_id: int
+    originator: str
+    text: str | None
+    sent_at: datetime
+    recipients: list[Recipient]
+    forced: int | None = None
+    settled: bool = False
+
+    @property
+    def total_price(self) -> Decimal:
+        return sum((r.price for r in self.recipients), Decimal(0))
+
+
+def _istanbul(when: datetime) -> str:
+    from ileti_efecell.wire import provider_zone
+
+    return when.astimezone(provider_zone()).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class EfecellEmulator(EmulatorBase):
+    """The Efecell gateway, in memory. One account; see the module docstring.
+
+    Attributes a test may change: :attr:`credit`, :attr:`active` (``False``:
+    407), :attr:`originators` (name -> 0 pending, 1 approved, 2 inactive),
+    :attr:`forbidden_paths` (403), :attr:`blocked_numbers` (406),
+    :attr:`no_information` (E.164 numbers that end with status 99),
+    :attr:`refund_undelivered`.
+    """
+
+    documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "400": "Rejected",
+            "401": "AuthenticationError",
+            "402": "InsufficientCredit",
+            "403": "Forbidden",
+            "406": "InvalidRecipient",
+            "407": "AccountInactive",
+            "413": "MessageTooLong",
+            # a 5xx on a send may have been sent: the transport says DeliveryUnknown
+            # (on report, balance and senders the client raises ProviderUnavailable)
+            "500": "DeliveryUnknown",
+        }
+    )
+    #: credits per SMS part (Efecell balances are SMS credits)
+    price_per_part: ClassVar[Decimal] = Decimal(1)
+    #: the approved sender every account starts with
+    default_sender: str = "ILETI"
+    #: the first package id (the document's sample id)
+    first_package_id: ClassVar[int] = 13544
+
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock | None = None,
+        api_key: str = "efecell-emulator-key",
+        credit: Decimal | int = 1000,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.api_key = api_key
+        self.credit = Decimal(credit)
+        self.active = True
+        self.originators: dict[str, int] = {
+            self.default_sender: 1,
+            "ILETIBEKLE": 0,
+            "ILETIPASIF": 2,
+        }
+        self.forbidden_paths: set[str] = set()
+        self.blocked_numbers: set[str] = set()
+        self.no_information: set[str] = set()
+        self.refund_undelivered = True
+        self.packages: dict[int, Package] = {}
+        self._next_id = self.first_package_id
+
+    def credentials(self) -> dict[str, str]:
+        return {"api_key": self.api_key}
+
+    # -- answers ---------------------------------------------------------------------
+
+    @staticmethod
+    def ok(response: object) -> EmulatorResponse:
+        return EmulatorResponse.json(
+            {"status": {"code": 200, "successful": True}, "response": response}
+        )
+
+    @staticmethod
+    def fail(code: int, description: str | None = None) -> EmulatorResponse:
+        status = {
+            "code": code,
+            "successful": False,
+            "description": description or DESCRIPTIONS.get(code, "Hata"),
+        }
+        return EmulatorResponse.json({"status": status, "response": []}, status=code)
+
+    def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
+        return self.fail(int(code))
+
+    def bad_request(self, error: BadRequest, request: EmulatorRequest) -> EmulatorResponse:
+        return self.fail(400, f"İstemci hatası: {error}")
+
+    def not_found(self, request: EmulatorRequest) -> EmulatorResponse:
+        return self.fail(404, "Bulunamadı")
+
+    def method_not_allowed(
+        self, request: EmulatorRequest, allowed: Iterable[str]
+    ) -> EmulatorResponse:
+        return self.fail(405, f"İzin verilmeyen yöntem: {', '.join(sorted(allowed))}")
+
+    # -- machinery -------------------------------------------------------------------
+
+    def handle(self, request: EmulatorRequest) -> EmulatorResponse:
+        with self.lock:
+            self._settle()
+            return super().handle(request)
+
+    def _guard(self, request: EmulatorRequest, *, sending: bool = False) -> EmulatorResponse | None:
+        """The 401 / 407 / 403 answer for this request, if any."""
+        scheme, _, key = (request.header("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "key" or key.strip() != self.api_key:
+            return self.fail(401)
+        if sending and not self.active:
+            return self.fail(407)
+        if request.path in self.forbidden_paths:
+            return self.fail(403)
+        return None
+
+    @staticmethod
+    def _payload(request: EmulatorRequest) -> dict[str, Any]:
+        if not request.body.strip():
+            return {}
+        data = request.json()
+        if not isinstance(data, dict):
+            raise BadRequest("the body must be a JSON object")
+        return data
+
+    def _status(self, package: Package) -> tuple[int, list[int], datetime]:
+        """(package status, recipient statuses, time of the last change) now."""
+        elapsed = self.clock.now() - package.sent_at
+        waiting = [0] * len(package.recipients)
+        if package.forced is not None:
+            return package.forced, waiting, package.sent_at
+        if elapsed < SENT_AFTER:
+            return 0, waiting, package.sent_at
+        if elapsed < FINAL_AFTER:
+            return 1, waiting, package.sent_at + SENT_AFTER
+        finals = [self._final(package, r) for r in package.recipients]
+        refunded = self.refund_undelivered and 2 in finals
+        return (3 if refunded else 2), finals, package.sent_at + FINAL_AFTER
+
+    def _final(self, package: Package, recipient: Recipient) -> int:
+        if recipient.final is None:
+            if "+90" + recipient.number in self.no_information:
+                recipient.final = 99
+            elif recipient.number.endswith("9"):
+                recipient.final = 2
+            else:
+                recipient.final = 1
+        return recipient.final
+
+    def _settle(self) -> None:
+        """Refund undelivered recipients of packages that became final."""
+        for package in self.packages.values():
+            if package.settled or package.forced is not None:
+                continue
+            status, finals, _ = self._status(package)
+            if status not in (2, 3):
+                continue
+            package.settled = True
+            if status == 3:
+                for recipient, final in zip(package.recipients, finals, strict=True):
+                    if final == 2:
+                        self.credit += recipient.price
+
+    # -- for tests -------------------------------------------------------------------
+
+    def set_package_status(self, package_id: int | str, status: int) -> None:
+        """Force a package to ``status`` (10 or 91-95) while it is not yet final.
+
+        Its recipients stay waiting (0); a client reads them with the
+        package's state.
+        """
+        if status not in FORCEABLE:
+            raise ValueError(f"status {status} cannot be forced (choose from {sorted(FORCEABLE)})")
+        with self.lock:
+            self._settle()
+            package = self.packages[int(package_id)]
+            if package.settled:
+                raise ValueError(f"package {package_id} is already final")
+            package.forced = status
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _originator(self, payload: Mapping[str, Any]) -> tuple[str | None, EmulatorResponse | None]:
+        originator = payload.get("originator")
+        if originator is None or originator == "":
+            return None, self.fail(400, NO_ORIGINATOR)
+        if not isinstance(originator, str) or self.originators.get(originator) != 1:
+            return None, self.fail(400, BAD_ORIGINATOR)
+        return originator, None
+
+    @staticmethod
+    def _charset(payload: Mapping[str, Any]) -> str | None:
+        value = payload.get("encoding", "default")
+        if not isinstance(value, str):
+            return None
+        return ENCODINGS.get(value.strip().lower())
+
+    def _check_number(self, number: object) -> bool:
+        return (
+            isinstance(number, str)
+            and len(number) == 10
+            and number.isascii()
+            and number.isdigit()
+            and number.startswith("5")
+            and number not in self.blocked_numbers
+        )
+
+    def _accept(
+        self,
+        originator: str,
+        charset: str,
+        wire_encoding: str,
+        items: list[tuple[str, str]],
+        text: str | None,
+    ) -> Package | EmulatorResponse:
+        """Measure, bill and record ``(number, text)`` items as one package."""
+        if not items:
+            return self.fail(400, NO_NUMBER)
+        if any(not isinstance(t, str) or not t for _, t in items):
+            return self.fail(400, NO_MESSAGE)
+        if not all(self._check_number(n) for n, _ in items):
+            return self.fail(406)
+        measured: list[tuple[str, str, int]] = []
+        for number, message in items:
+            chosen = resolve_auto(message) if charset == "auto" else charset
+            parts = count_parts(message, chosen)
+            if parts is None:
+                return self.fail(400, BAD_CHARACTERS)
+            if parts > MAX_PARTS:
+                return self.fail(413)
+            measured.append((number, message, parts))
+        cost = sum(p for _, _, p in measured) * self.price_per_part
+        if cost > self.credit:
+            return self.fail(402)
+        self.credit -= cost
+        package = Package(
+            package_id=self._next_id,
+            originator=originator,
+            text=text,
+            sent_at=self.clock.now(),
+            recipients=[
+                Recipient(number=n, text=m, parts=p, price=p * self.price_per_part)
+                for n, m, p in measured
+            ],
+        )
+        self._next_id += 1
+        self.packages[package.package_id] = package
+        for recipient in package.recipients:
+            self.record_message(
+                EmulatedMessage(
+                    package_id=str(package.package_id),
+                    recipient="+90" + recipient.number,
+                    text=recipient.text,
+                    wire_encoding=wire_encoding,
+                    parts=recipient.parts,
+                    sender=originator,
+                )
+            )
+        return package
+
+    @route("POST", "/v2/sms/basic")
+    def sms_basic(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._guard(request, sending=True)
+        if refused is not None:
+            return refused
+        payload = self._payload(request)
+        originator, refused = self._originator(payload)
+        if refused is not None or originator is None:
+            return refused or self.fail(400, NO_ORIGINATOR)
+        text = payload.get("message")
+        if not isinstance(text, str) or not text:
+            return self.fail(400, NO_MESSAGE)
+        to = payload.get("to")
+        if isinstance(to, str):  # some public clients send one string (accepted)
+            to = [to]
+        if to is None:
+            to = []
+        if not isinstance(to, list):
+            return self.fail(406)
+        charset = self._charset(payload)
+        if charset is None:
+            return self.fail(400, BAD_ENCODING)
+        wire_encoding = str(payload.get("encoding", "default"))
+        accepted = self._accept(originator, charset, wire_encoding, [(n, text) for n in to], text)
+        if isinstance(accepted, EmulatorResponse):
+            return accepted
+        price = accepted.recipients[0].price
+        return self.ok(
+            {
+                "message": {
+                    "id": accepted.package_id,
+                    "originator": originator,
+                    "message": text,
+                    "count": len(accepted.recipients),
+                    "price": price,
+                    "total_price": accepted.total_price,
+                }
+            }
+        )
+
+    @route("POST", "/v2/sms/multi")
+    def sms_multi(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._guard(request, sending=True)
+        if refused is not None:
+            return refused
+        payload = self._payload(request)
+        originator, refused = self._originator(payload)
+        if refused is not None or originator is None:
+            return refused or self.fail(400, NO_ORIGINATOR)
+        messages = payload.get("messages")
+        if messages is None:
+            messages = []
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise BadRequest("'messages' must be a list of {to, message} objects")
+        charset = self._charset(payload)
+        if charset is None:
+            return self.fail(400, BAD_ENCODING)
+        wire_encoding = str(payload.get("encoding", "default"))
+        items = [(m.get("to"), m.get("message")) for m in messages]
+        accepted = self._accept(originator, charset, wire_encoding, items, None)
+        if isinstance(accepted, EmulatorResponse):
+            return accepted
+        return self.ok(
+            {
+                "message": {
+                    "id": accepted.package_id,
+                    "originator": originator,
+                    "count": len(accepted.recipients),
+                    "total_price": accepted.total_price,
+                }
+            }
+        )
+
+    # -- reading ---------------------------------------------------------------------
+
+    @route(("GET", "POST"), "/v2/get/report")
+    def get_report(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._guard(request)
+        if refused is not None:
+            return refused
+        raw = self._payload(request).get("id", request.arg("id"))  # ?id= is inferred
+        if raw is None or raw == "":
+            return self.fail(400, NO_ID)
+        try:
+            package_id = int(raw)
+        except (TypeError, ValueError):
+            return self.fail(400, UNKNOWN_ID)
+        package = self.packages.get(package_id)
+        if package is None or isinstance(raw, bool):
+            return self.fail(400, UNKNOWN_ID)
+        status, states, changed = self._status(package)
+        stamp = _istanbul(changed)
+        body: dict[str, Any] = {
+            "id": package.package_id,
+            "originator": package.originator,
+            "count": len(package.recipients),
+            "price": package.total_price,
+            "status": status,
+            "details": [
+                {
+                    "to": r.number,
+                    "message": r.text,
+                    "price": r.price,
+                    "status": state,
+                    "time": stamp,
+                }
+                for r, state in zip(package.recipients, states, strict=True)
+            ],
+        }
+        if package.text is not None:
+            body["message"] = package.text
+        return self.ok({"message": body})
+
+    @route(("GET", "POST"), "/v2/get/balance")
+    def get_balance(self, request: EmulatorRequest) -> EmulatorResponse:
+        return self._guard(request) or self.ok({"balance": self.credit})
+
+    @route(("GET", "POST"), "/v2/get/originators")
+    def get_originators(self, request: EmulatorRequest) -> EmulatorResponse:
+        approved = [name for name, status in self.originators.items() if status == 1]
+        return self._guard(request) or self.ok({"originators": approved})
+
+    @route(("GET", "POST"), "/v2/get/originators/detailed")
+    def get_originators_detailed(self, request: EmulatorRequest) -> EmulatorResponse:
+        detailed = [{"name": n, "status": s} for n, s in self.originators.items()]
+        return self._guard(request) or self.ok({"originators": detailed})
+
+    def __repr__(self) -> str:
+        return (
+            f"EfecellEmulator(credit={self.credit}, packages={len(self.packages)}, "
+            f"now={self.clock.now().isoformat()})"
+        )

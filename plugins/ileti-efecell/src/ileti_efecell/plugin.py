@@ -1,0 +1,230 @@
+"""The Efecell provider's hook implementations (entry point ``efecell``).
+
+=============== ==========================================================
+hook            Efecell endpoint
+=============== ==========================================================
+send            ``POST /v2/sms/basic``
+send_multi      ``POST /v2/sms/multi``
+query_report    ``POST /v2/get/report`` with ``{"id": ...}``
+balance         ``GET /v2/get/balance``
+senders         ``GET /v2/get/originators/detailed``
+=============== ==========================================================
+
+Scheduling, validity, flash messages and client references are not offered
+(Efecell documents none of them), so the client refuses them with
+``NotSupported`` before this module is asked.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from ileti.errors import InvalidRecipient, InvalidSender, ValidationError
+from ileti.models import Balance, DeliveryReport, Sender, SendResult
+from ileti.numbers import national
+from ileti.plugin import (
+    Context,
+    HttpRequest,
+    Outgoing,
+    OutgoingBatch,
+    ProviderInfo,
+    hookimpl,
+)
+from ileti.text import EFECELL_TURKISH, GSM7, UCS2, ProfileEncoding, TextProfile
+from ileti_efecell import wire
+from ileti_efecell.settings import EfecellSettings
+
+__all__ = [
+    "MAX_PARTS",
+    "PROVIDER",
+    "TEXT_PROFILE",
+    "balance",
+    "provider_emulator",
+    "provider_info",
+    "query_report",
+    "send",
+    "send_multi",
+    "senders",
+]
+
+PROVIDER = "efecell"
+
+#: every encoding: at most four parts (612 GSM-7 / 268 UCS-2 units)
+MAX_PARTS = 4
+
+#: Efecell's ``encoding`` values with the document's counting rules. ``auto``
+#: is never sent: the client picks the cheapest of these and sends its wire
+#: value, so the predicted parts are the billed parts.
+TEXT_PROFILE = TextProfile(
+    encodings=(
+        ProfileEncoding("gsm7", "default", GSM7),
+        ProfileEncoding("ucs2", "utf-8", UCS2),
+        ProfileEncoding("turkish", "turkish", EFECELL_TURKISH),
+    ),
+    max_parts=MAX_PARTS,
+    aliases={"default": "gsm7", "utf-8": "ucs2", "tr": "turkish"},
+)
+
+#: how many sent packages a client remembers the recipients of (for reports
+#: that come back without details)
+_REMEMBERED_PACKAGES = 1000
+_STATE_KEY = "efecell.package_recipients"
+
+
+@functools.cache
+def _info() -> ProviderInfo:
+    return ProviderInfo(
+        name=PROVIDER,
+        title="Efecell (Efetech)",
+        settings_type=EfecellSettings,
+        text=TEXT_PROFILE,
+        max_recipients=wire.MAX_RECIPIENTS,
+        scheduling=False,
+        validity=False,
+        validity_range=None,
+        flash=False,
+        client_reference=False,
+        notes=(
+            "Turkish numbers only, sent in the 10-digit national form; a sender name is "
+            "required on every send (argument or the 'sender' setting)."
+        ),
+    )
+
+
+@hookimpl
+def provider_info() -> ProviderInfo:
+    return _info()
+
+
+@hookimpl
+def provider_emulator(clock: Any) -> Any:
+    from ileti_efecell.emulator import EfecellEmulator
+
+    return EfecellEmulator(clock=clock)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _headers(ctx: Context) -> dict[str, str]:
+    settings: EfecellSettings = ctx.settings
+    return {
+        "Authorization": f"{wire.AUTH_SCHEME} {settings.api_key.reveal()}",
+        "Accept": "application/json",
+    }
+
+
+def _read_request(ctx: Context, path: str) -> HttpRequest:
+    headers = {"Content-Type": "application/json", **_headers(ctx)}
+    return HttpRequest("GET", path, headers=headers)
+
+
+def _originator(ctx: Context, sender: str | None) -> str:
+    settings: EfecellSettings = ctx.settings
+    chosen = sender if sender is not None else settings.sender
+    if chosen is None:
+        raise InvalidSender(
+            "Efecell needs a sender name (originator) on every send: pass sender=... or set "
+            "the 'sender' setting (ILETI_EFECELL_SENDER)",
+            provider=ctx.provider,
+        )
+    return chosen
+
+
+def _wire_number(ctx: Context, e164: str, position: int) -> str:
+    try:
+        return national(e164)
+    except InvalidRecipient as exc:
+        raise InvalidRecipient(
+            exc.message, number=e164, position=position, provider=ctx.provider
+        ) from None
+
+
+def _remember(ctx: Context, package_id: int, recipients: Sequence[str]) -> None:
+    known: dict[str, tuple[str, ...]] = ctx.state.setdefault(_STATE_KEY, {})
+    known[str(package_id)] = tuple(recipients)
+    while len(known) > _REMEMBERED_PACKAGES:
+        del known[next(iter(known))]
+
+
+def _post_send(ctx: Context, path: str, payload: Any) -> wire.SendBody:
+    request = HttpRequest.json_body("POST", path, payload, headers=_headers(ctx))
+    return wire.read(ctx, ctx.send(request), wire.SendBody)
+
+
+# -- capability hooks ----------------------------------------------------------------
+
+
+@hookimpl
+def send(ctx: Context, message: Outgoing) -> SendResult:
+    request = wire.BasicRequest(
+        originator=_originator(ctx, message.sender),
+        text=message.text,
+        recipients=[_wire_number(ctx, n, i) for i, n in enumerate(message.recipients)],
+        encoding=message.segmentation.wire,
+    )
+    body = _post_send(ctx, wire.BASIC_PATH, wire.unstructure(request))
+    _remember(ctx, body.message.package_id, message.recipients)
+    return wire.send_result(
+        ctx.provider,
+        body,
+        message.recipients,
+        parts=message.segmentation.parts,
+        client_ref=message.client_ref,
+    )
+
+
+@hookimpl
+def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+    request = wire.MultiRequest(
+        originator=_originator(ctx, batch.sender),
+        messages=[
+            wire.MultiItem(recipient=_wire_number(ctx, item.recipient, i), text=item.text)
+            for i, item in enumerate(batch.items)
+        ],
+        encoding=batch.wire_encoding,
+    )
+    body = _post_send(ctx, wire.MULTI_PATH, wire.unstructure(request))
+    recipients = [item.recipient for item in batch.items]
+    _remember(ctx, body.message.package_id, recipients)
+    # parts per recipient differ in a batch: the largest is reported
+    parts = max(item.segmentation.parts for item in batch.items)
+    return wire.send_result(
+        ctx.provider, body, recipients, parts=parts, client_ref=batch.client_ref
+    )
+
+
+@hookimpl
+def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+    if not (message_id.isascii() and message_id.isdigit()):
+        raise ValidationError(
+            f"Efecell message ids are whole numbers (the message_id of a SendResult), "
+            f"not {message_id[:40]!r}",
+            provider=ctx.provider,
+        )
+    payload = wire.unstructure(wire.ReportRequest(package_id=int(message_id)))
+    response = ctx.read(
+        HttpRequest.json_body("POST", wire.REPORT_PATH, payload, headers=_headers(ctx))
+    )
+    body = wire.read(ctx, response, wire.ReportBody)
+    known: dict[str, tuple[str, ...]] = ctx.state.get(_STATE_KEY, {})
+    try:
+        return wire.delivery_report(
+            ctx.provider, message_id, body, known_recipients=known.get(message_id, ())
+        )
+    except ValueError as exc:
+        raise response.malformed(f"the report is unreadable ({exc})") from None
+
+
+@hookimpl
+def balance(ctx: Context) -> Balance:
+    response = ctx.read(_read_request(ctx, wire.BALANCE_PATH))
+    return wire.balance(ctx.provider, wire.read(ctx, response, wire.BalanceBody))
+
+
+@hookimpl
+def senders(ctx: Context) -> list[Sender]:
+    response = ctx.read(_read_request(ctx, wire.ORIGINATORS_DETAILED_PATH))
+    return wire.senders(wire.read(ctx, response, wire.OriginatorsBody))
