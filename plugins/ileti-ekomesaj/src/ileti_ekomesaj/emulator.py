@@ -1,0 +1,525 @@
+"""A stateful emulator of the Ekomesaj gateway, built from its reference.
+
+It answers ServiceStack-style JSON at ``POST /json/syncreply/{Operation}``
+(and ``/json/reply/{Operation}``, inferred) for ``SendInstantSms``,
+``GetCredit``, ``SmsStartStop`` and the report operation (whose name is
+undocumented; ``report_operation`` picks it). Behaviour the reference leaves
+open is chosen here and listed in ``docs/providers/ekomesaj.md``:
+
+* business errors are HTTP 200 with ``MessageID: 0`` and a
+  ``Status{Code, Description, Message}`` in Turkish, codes 400 (bad request),
+  401 (credentials, also a missing or wrong ``ResellerID``), 402 (credit),
+  404 (no such package), 405 (sender name), 406 (number), 407 (account
+  inactive), 413 (too long);
+* malformed JSON or wrong types are HTTP 400 with a ServiceStack
+  ``ResponseStatus`` (``SerializationException``); ``PageSize`` 0 on the report
+  is HTTP 500 (``DivideByZeroException``), as documented;
+* ``Msisdn`` is accepted as a JSON number or a quoted one, ``905xxxxxxxxx``;
+* ``DataCoding "Default"`` is counted as GSM 03.38 with the Turkish
+  single-shift table (155/149; extension and Turkish shift characters count
+  two); other characters are refused; more than
+  :data:`~ileti_ekomesaj.wire.MAX_PARTS` parts is refused;
+* ``CanSendSmsToDuplicateMsisdn: false`` drops repeated numbers (first kept);
+* templating replaces the placeholder named before the first ``:`` of
+  ``CustomField1`` with the rest, in one pass (the text is never re-read);
+* an empty ``SenderName`` uses the account's default (approved) sender;
+* states follow the clock: a package is "Gönderiliyor" (3) with numbers
+  waiting (0) at send time (or "Kuyrukta" (0) until its schedule), then
+  numbers are 1 after 10 s, 6 after 30 s, and after 60 s 2 (delivered), or 5
+  (not delivered) for a number ending in 9; the package is 1 once sent;
+* ``SmsStartStop`` ``Stop`` cancels a package not yet sent (package 2,
+  numbers 4) and refunds its credit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import attrs
+
+from ileti.emulation import (
+    BadRequest,
+    EmulatedMessage,
+    EmulatorBase,
+    EmulatorRequest,
+    EmulatorResponse,
+    VirtualClock,
+    route,
+)
+from ileti.errors import IletiError
+from ileti_ekomesaj import wire
+
+__all__ = ["EkomesajEmulator"]
+
+_MSISDN = re.compile(r"905[0-9]{9}")
+
+#: seconds after a package's start when its numbers reach each state
+SENT_AFTER = timedelta(seconds=10)
+SMSC_AFTER = timedelta(seconds=30)
+FINAL_AFTER = timedelta(seconds=60)
+
+
+class _Serialization(Exception):
+    """A body ServiceStack could not deserialise: HTTP 400 ``SerializationException``."""
+
+
+class _Refused(Exception):
+    """A business error: HTTP 200, ``Status.Code`` and a Turkish message."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+#: the emulator's Turkish message for each business error code
+_MESSAGES: Mapping[int, str] = {
+    400: "Geçersiz istek",
+    401: "Kullanıcı adı veya şifre hatalı",
+    402: "Yetersiz kredi",
+    404: "Kayıt bulunamadı",
+    405: "Gönderen başlığı (SenderName) tanımlı ya da onaylı değil",
+    406: "Geçersiz numara",
+    407: "Hesap pasif durumda",
+    413: "Mesaj çok uzun",
+}
+
+
+@attrs.define
+class _Recipient:
+    msisdn: int
+    text: str
+    parts: int
+    stopped: bool = False
+
+
+@attrs.define
+class _Package:
+    id: int
+    created: datetime
+    start: datetime
+    scheduled: bool
+    recipients: list[_Recipient]
+    cost: Decimal
+    stopped_at: datetime | None = None
+
+
+def _field(obj: Mapping[str, Any], name: str) -> Any:
+    """A property by name, matched without regard to case (ServiceStack is lenient)."""
+    if name in obj:
+        return obj[name]
+    low = name.casefold()
+    for key, value in obj.items():
+        if isinstance(key, str) and key.casefold() == low:
+            return value
+    return None
+
+
+def _int(value: Any, name: str, default: int | None = None) -> int:
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool):
+        raise _Serialization(f"{name}: expected a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
+        return int(value.strip())
+    raise _Serialization(f"{name}: expected a number")
+
+
+def _bool(value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise _Serialization(f"{name}: expected true or false")
+
+
+def _str(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise _Serialization(f"{name}: expected a string")
+
+
+class EkomesajEmulator(EmulatorBase):
+    """The Ekomesaj gateway, in memory, on a virtual clock."""
+
+    documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "400": "Rejected",
+            "401": "AuthenticationError",
+            "402": "InsufficientCredit",
+            "404": "Rejected",
+            "405": "InvalidSender",
+            "406": "InvalidRecipient",
+            "407": "AccountInactive",
+            "413": "MessageTooLong",
+            "SerializationException": "Rejected",
+            # HTTP 500 (documented for PageSize 0). On a send the message may have
+            # been sent, so the client raises DeliveryUnknown; on report and
+            # balance it raises ProviderUnavailable.
+            "DivideByZeroException": "DeliveryUnknown",
+        }
+    )
+    #: credits per SMS part (Ekomesaj sells SMS credits)
+    price_per_part: ClassVar[Decimal] = Decimal(1)
+    default_sender: ClassVar[str] = "ILETI"
+
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock | None = None,
+        report_operation: str = wire.REPORT_OPERATION,
+        reseller_id: int = wire.DEFAULT_RESELLER_ID,
+        credit: Decimal | int = 1000,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.username = "ileti-demo"
+        self.password = "ekomesaj-demo-parola"  # noqa: S105 - the emulator's demo account
+        self.reseller_id = reseller_id
+        self.report_operation = report_operation
+        self.credit = Decimal(credit)
+        self.active = True
+        #: sender name -> "approved" | "pending" | "inactive"
+        self.senders: dict[str, str] = {
+            self.default_sender: "approved",
+            "ONAYBEKLE": "pending",
+            "ESKIBASLIK": "inactive",
+        }
+        self.packages: dict[int, _Package] = {}
+        self._ids = itertools.count(100001)
+
+    # ----------------------------------------------------------------- EmulatorBase
+
+    def credentials(self) -> dict[str, str]:
+        found = {"username": self.username, "password": self.password}
+        if self.reseller_id != wire.DEFAULT_RESELLER_ID:
+            found["reseller_id"] = str(self.reseller_id)
+        return found
+
+    def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
+        if code == "SerializationException":
+            return self._servicestack(400, code, "Could not deserialize the request body")
+        if code == "DivideByZeroException":
+            return self._servicestack(500, code, "Attempted to divide by zero.")
+        number = int(code)
+        return self._refusal(self._operation(request), number, _MESSAGES[number])
+
+    def bad_request(self, error: BadRequest, request: EmulatorRequest) -> EmulatorResponse:
+        return self._servicestack(400, "SerializationException", str(error))
+
+    def not_found(self, request: EmulatorRequest) -> EmulatorResponse:
+        return EmulatorResponse.text(
+            "Handler for Request not found (404):\n\n"
+            f"  Request.HttpMethod: {request.method}\n  Request.PathInfo: {request.path}\n",
+            status=404,
+        )
+
+    # ----------------------------------------------------------------- routing
+
+    @route("POST", "/json/syncreply/{operation}")
+    @route("POST", "/json/reply/{operation}")
+    def operation(self, request: EmulatorRequest) -> EmulatorResponse:
+        name = request.path_params.get("operation", "").casefold()
+        handlers = {
+            wire.SEND_OPERATION.casefold(): self._send,
+            wire.CREDIT_OPERATION.casefold(): self._credit,
+            wire.START_STOP_OPERATION.casefold(): self._start_stop,
+            self.report_operation.casefold(): self._report,
+        }
+        handler = handlers.get(name)
+        if handler is None:
+            return self.not_found(request)
+        op = self._operation(request)
+        try:
+            payload = request.json()
+            if not isinstance(payload, dict):
+                raise _Serialization("the request body is not a JSON object")
+            self._authenticate(payload)
+            return handler(payload)
+        except _Serialization as exc:
+            return self._servicestack(400, "SerializationException", str(exc))
+        except _Refused as exc:
+            return self._refusal(op, exc.code, exc.message)
+
+    @staticmethod
+    def _operation(request: EmulatorRequest) -> str:
+        return request.path_params.get("operation") or request.path.rsplit("/", 1)[-1]
+
+    # ----------------------------------------------------------------- answers
+
+    @staticmethod
+    def _status(code: int = wire.STATUS_OK, message: str = "") -> dict[str, Any]:
+        return {"Code": code, "Description": message, "Message": message}
+
+    def _refusal(self, operation: str, code: int, message: str) -> EmulatorResponse:
+        body: dict[str, Any] = {"Status": self._status(code, message)}
+        op = operation.casefold()
+        if op == wire.SEND_OPERATION.casefold():
+            body = {"MessageID": 0, **body}
+        elif op == wire.CREDIT_OPERATION.casefold():
+            body = {"Credit": 0, **body}
+        elif op == self.report_operation.casefold():
+            body = {**body, "State": None, "TotalCount": 0, "Details": []}
+        return EmulatorResponse.json(body)
+
+    @staticmethod
+    def _servicestack(status: int, error_code: str, message: str) -> EmulatorResponse:
+        return EmulatorResponse.json(
+            {
+                "ResponseStatus": {
+                    "ErrorCode": error_code,
+                    "Message": message,
+                    "StackTrace": f"[{error_code}] at Ekomesaj.Operations (emulated)",
+                    "Errors": [],
+                }
+            },
+            status=status,
+        )
+
+    # ----------------------------------------------------------------- operations
+
+    def _authenticate(self, payload: Mapping[str, Any]) -> None:
+        credential = _field(payload, "Credential")
+        if not isinstance(credential, dict):
+            raise _Refused(401, _MESSAGES[401])
+        username = _field(credential, "Username")
+        password = _field(credential, "Password")
+        reseller = _field(credential, "ResellerID")
+        try:
+            reseller_ok = _int(reseller, "ResellerID") == self.reseller_id
+        except _Serialization:
+            reseller_ok = False
+        # documented: without the right ResellerID the answer is a username/password error
+        if username != self.username or password != self.password or not reseller_ok:
+            raise _Refused(401, _MESSAGES[401])
+        if not self.active:
+            raise _Refused(407, _MESSAGES[407])
+
+    def _send(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+        sms = _field(payload, "Sms")
+        if not isinstance(sms, dict):
+            raise _Refused(400, "Sms alanı eksik")
+        numbers = self._numbers(sms)
+        groups = _field(sms, "ToGroups") or []
+        if not isinstance(groups, list):
+            raise _Serialization("ToGroups: expected a list")
+        if any(_int(g, "ToGroups") != 0 for g in groups):
+            raise _Refused(400, "Grup bulunamadı")
+        if not numbers:
+            raise _Refused(400, "Alıcı numara yok")
+        data_coding = _str(_field(sms, "DataCoding"), "DataCoding") or wire.DATA_CODING
+        if data_coding.casefold() != wire.DATA_CODING.casefold():
+            raise _Serialization(f"DataCoding: {data_coding!r} is not a known value")
+        _int(_field(sms, "ValidityPeriod"), "ValidityPeriod", default=0)
+        _int(_field(sms, "Route"), "Route", default=0)
+        sender = self._sender(_str(_field(sms, "SenderName"), "SenderName"))
+        content = _str(_field(sms, "SmsContent"), "SmsContent")
+        templated = _bool(_field(sms, "IsCreateFromTeplate"), "IsCreateFromTeplate")
+        texts = []
+        for _, custom in numbers:
+            text = self._expand(content, custom) if templated else content
+            if not text:
+                raise _Refused(400, "Mesaj içeriği boş")
+            texts.append(text)
+        parts = self._parts(texts)
+        recipients = [
+            _Recipient(msisdn, text, n)
+            for (msisdn, _), text, n in zip(numbers, texts, parts, strict=True)
+        ]
+        if not _bool(_field(sms, "CanSendSmsToDuplicateMsisdn"), "CanSendSmsToDuplicateMsisdn"):
+            seen: set[int] = set()
+            unique = []
+            for r in recipients:
+                if r.msisdn not in seen:
+                    seen.add(r.msisdn)
+                    unique.append(r)
+            recipients = unique
+        now = self.clock.now()
+        start = self._schedule(_field(sms, "ScheduledDeliveryTime"), now)
+        cost = sum((r.parts for r in recipients), 0) * self.price_per_part
+        if cost > self.credit:
+            raise _Refused(402, f"{_MESSAGES[402]}: {cost} kredi gerekli, {self.credit} var")
+        self.credit -= cost
+        package = _Package(
+            id=next(self._ids),
+            created=now,
+            start=max(start, now),
+            scheduled=start > now,
+            recipients=recipients,
+            cost=cost,
+        )
+        self.packages[package.id] = package
+        guid = _str(_field(sms, "RequestGuid"), "RequestGuid") or None
+        for r in recipients:
+            self.record_message(
+                EmulatedMessage(
+                    package_id=str(package.id),
+                    recipient=f"+{r.msisdn}",
+                    text=r.text,
+                    wire_encoding=data_coding,
+                    parts=r.parts,
+                    sender=sender,
+                    client_ref=guid,
+                )
+            )
+        return EmulatorResponse.json({"MessageID": package.id, "Status": self._status()})
+
+    def _numbers(self, sms: Mapping[str, Any]) -> list[tuple[int, str]]:
+        to = _field(sms, "ToMsisdns")
+        if to is None:
+            return []
+        if not isinstance(to, list):
+            raise _Serialization("ToMsisdns: expected a list")
+        out = []
+        for entry in to:
+            if not isinstance(entry, dict):
+                raise _Serialization("ToMsisdns: expected objects")
+            raw = _field(entry, "Msisdn")
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise _Serialization("Msisdn: expected a number")
+            digits = str(raw).strip()
+            if not digits.isdigit() or not digits.isascii():
+                raise _Serialization("Msisdn: expected a number")
+            if not _MSISDN.fullmatch(digits):
+                raise _Refused(406, f"{_MESSAGES[406]}: {digits[:20]}")
+            out.append((int(digits), _str(_field(entry, "CustomField1"), "CustomField1")))
+        return out
+
+    def _sender(self, name: str) -> str:
+        if not name:
+            return self.default_sender
+        state = self.senders.get(name)
+        if state == "approved":
+            return name
+        if state == "pending":
+            raise _Refused(405, f"Gönderen başlığı onay bekliyor: {name}")
+        if state == "inactive":
+            raise _Refused(405, f"Gönderen başlığı pasif: {name}")
+        raise _Refused(405, f"Gönderen başlığı tanımlı değil: {name}")
+
+    @staticmethod
+    def _expand(template: str, custom: str) -> str:
+        """``CustomField1`` ``"KEY:VALUE"``: KEY in the template becomes VALUE, in one pass."""
+        key, sep, value = custom.partition(wire.TEMPLATE_SEPARATOR)
+        if not sep or not key:
+            raise _Refused(400, "CustomField1 şablon alanı '[Alan]:değer' biçiminde olmalı")
+        return template.replace(key, value)
+
+    @staticmethod
+    def _parts(texts: list[str]) -> list[int]:
+        """Bill ``DataCoding "Default"``: GSM 03.38 with the Turkish single-shift
+        table (155/149, escape and shift characters count two); other
+        characters are refused, and so is a text over ``MAX_PARTS`` parts."""
+        from ileti.text import GSM7_TR, ProfileEncoding, TextProfile, count
+
+        profile = TextProfile(encodings=(ProfileEncoding("default", "Default", GSM7_TR),))
+        try:
+            parts = [count(text, "default", profile)[1] for text in texts]
+        except IletiError:
+            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var") from None
+        longest = max(parts)
+        if longest > wire.MAX_PARTS:
+            raise _Refused(413, f"{_MESSAGES[413]}: {longest} parça, en çok {wire.MAX_PARTS}")
+        return parts
+
+    @staticmethod
+    def _schedule(value: Any, now: datetime) -> datetime:
+        if value is None or value == "":
+            return now
+        if not isinstance(value, str):
+            raise _Serialization("ScheduledDeliveryTime: expected a date")
+        when = wire.parse_time(value)
+        if when is None:
+            raise _Serialization("ScheduledDeliveryTime: expected a date")
+        return when
+
+    def _credit(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+        return EmulatorResponse.json({"Credit": self.credit, "Status": self._status()})
+
+    def _package(self, payload: Mapping[str, Any]) -> _Package:
+        history = _int(_field(payload, "SmsHistoryID"), "SmsHistoryID", default=0)
+        package = self.packages.get(history)
+        if package is None:
+            raise _Refused(404, f"{_MESSAGES[404]}: {history}")
+        return package
+
+    def _report(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+        page = _int(_field(payload, "StartPage"), "StartPage", default=0)
+        size = _int(_field(payload, "PageSize"), "PageSize", default=0)
+        package = self._package(payload)
+        if size <= 0 or page < 0:
+            # documented: PageSize 0 gives HTTP 500 (paging divides by it)
+            return self._servicestack(500, "DivideByZeroException", "Attempted to divide by zero.")
+        now = self.clock.now()
+        rows = package.recipients[page * size : (page + 1) * size]
+        return EmulatorResponse.json(
+            {
+                "Status": self._status(),
+                "State": self._package_state(package, now),
+                "TotalCount": len(package.recipients),
+                "Details": [self._detail(package, r, now) for r in rows],
+            }
+        )
+
+    def _start_stop(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+        action = _str(_field(payload, "SmsAction"), "SmsAction")
+        package = self._package(payload)
+        now = self.clock.now()
+        if action.casefold() == "stop":
+            if package.stopped_at is None:
+                if now >= package.start + SENT_AFTER:
+                    raise _Refused(400, "Gönderimi başlamış paket durdurulamaz")
+                package.stopped_at = now
+                self.credit += package.cost
+        elif action.casefold() == "start":
+            if package.stopped_at is not None:
+                raise _Refused(400, "İptal edilmiş paket yeniden başlatılamaz")
+        else:
+            raise _Serialization(f"SmsAction: {action!r} is not a known value")
+        return EmulatorResponse.json({"Status": self._status()})
+
+    # ----------------------------------------------------------------- states
+
+    @staticmethod
+    def _package_state(package: _Package, now: datetime) -> int:
+        if package.stopped_at is not None:
+            return 2  # İptal Edildi
+        if now < package.start:
+            return 0  # Kuyrukta
+        if now < package.start + SENT_AFTER:
+            return 3  # Gönderiliyor
+        return 1  # Gönderildi
+
+    @staticmethod
+    def _detail_state(package: _Package, recipient: _Recipient, now: datetime) -> int:
+        if package.stopped_at is not None:
+            return 4  # Silinmiş
+        elapsed = now - package.start
+        if elapsed < SENT_AFTER:
+            return 0  # Zamanlanmış (waiting)
+        if elapsed < SMSC_AFTER:
+            return 1  # Gönderilmiş, no SMSC report yet
+        if elapsed < FINAL_AFTER:
+            return 6  # SMSC tarafından alındı
+        return 5 if recipient.msisdn % 10 == 9 else 2  # İletilmedi / İletildi
+
+    def _detail(self, package: _Package, recipient: _Recipient, now: datetime) -> dict[str, Any]:
+        state = self._detail_state(package, recipient, now)
+        delivered = package.start + FINAL_AFTER if state == 2 else None
+        return {
+            "Msisdn": recipient.msisdn,
+            "State": state,
+            "SendDate": wire.servicestack_date(package.start),
+            "DeliveredDate": wire.servicestack_date(delivered) if delivered else None,
+        }

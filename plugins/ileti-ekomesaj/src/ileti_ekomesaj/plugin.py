@@ -1,0 +1,307 @@
+"""The Ekomesaj hooks: ``send``, ``send_multi``, ``query_report``, ``balance``.
+
+``senders`` is not implemented: Ekomesaj publishes no sender-list operation,
+so the client raises ``NotSupported``. Wire names and inferred choices are in
+:mod:`ileti_ekomesaj.wire`; this module only builds requests and maps answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ileti.plugin import (
+    Context,
+    HttpRequest,
+    HttpResponse,
+    Outgoing,
+    OutgoingBatch,
+    ProviderInfo,
+    hookimpl,
+)
+from ileti.text import GSM7_TR, ProfileEncoding, TextProfile
+from ileti_ekomesaj import wire
+from ileti_ekomesaj.settings import EkomesajSettings
+
+if TYPE_CHECKING:
+    from ileti.errors import IletiError
+    from ileti.models import Balance, DeliveryReport, SendResult
+
+__all__ = ["PROVIDER", "TEXT_PROFILE"]
+
+PROVIDER = "ekomesaj"
+
+#: ``DataCoding "Default"`` is the only documented value (GSM 7-bit); the
+#: provider segments and publishes no limits. One wire value cannot tell the
+#: gateway whether a text needs the Turkish letters outside GSM 03.38 (ç ğ Ğ
+#: ı İ ş Ş), so one rule counts every text: GSM 03.38 with the Turkish
+#: single-shift table, 155 / 149 (inferred: the national-language shift
+#: header Turkish operators use). For a text without those letters this may
+#: predict more than the gateway bills, never less.
+TEXT_PROFILE = TextProfile(
+    encodings=(ProfileEncoding("gsm7-tr", wire.DATA_CODING, GSM7_TR),),
+    max_parts=wire.MAX_PARTS,
+)
+
+
+@hookimpl
+def provider_info() -> ProviderInfo:
+    return ProviderInfo(
+        name=PROVIDER,
+        title="Ekomesaj",
+        settings_type=EkomesajSettings,
+        text=TEXT_PROFILE,
+        max_recipients=wire.MAX_RECIPIENTS,
+        scheduling=True,
+        validity=False,
+        validity_range=None,
+        flash=False,
+        client_reference=True,
+        notes=(
+            "ServiceStack JSON API. Turkish numbers only. Scheduling uses the undocumented "
+            "ScheduledDeliveryTime; the report operation's name and shape are inferred."
+        ),
+    )
+
+
+@hookimpl
+def provider_emulator(clock: Any) -> Any:
+    from ileti_ekomesaj.emulator import EkomesajEmulator
+
+    return EkomesajEmulator(clock=clock)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _settings(ctx: Context) -> EkomesajSettings:
+    settings: EkomesajSettings = ctx.settings
+    return settings
+
+
+def _credential(settings: EkomesajSettings) -> wire.Credential:
+    return wire.Credential(
+        username=settings.username,
+        password=settings.password.reveal(),  # the one place the password goes on the wire
+        reseller_id=settings.reseller_id,
+    )
+
+
+def _raiser(ctx: Context) -> wire.ErrorFactory:
+    from ileti.errors import excerpt
+    from ileti.redact import redact
+
+    def make(failure: wire.Failure) -> IletiError:
+        said = redact(failure.said) if failure.said else None
+        return ctx.error(
+            failure.category,
+            failure.message,
+            code=failure.code,
+            http_status=failure.http_status,
+            excerpt=excerpt(said),
+        )
+
+    return make
+
+
+def _turkish_numbers(recipients: Sequence[str]) -> list[int]:
+    """The ``Msisdn`` values; the gateway takes Turkish numbers only (documented ``905…``)."""
+    from ileti.errors import InvalidRecipient
+
+    out = []
+    for position, number in enumerate(recipients):
+        if not number.startswith("+90"):
+            raise InvalidRecipient(
+                f"{number} (recipient {position + 1}) is not a Turkish number; Ekomesaj takes "
+                "Turkish numbers only (905xxxxxxxxx)",
+                number=number,
+                position=position,
+                provider=PROVIDER,
+            )
+        out.append(wire.msisdn(number))
+    return out
+
+
+def _post(ctx: Context, operation: str, request: object, *, sends: bool) -> HttpResponse:
+    http = HttpRequest.json_body("POST", wire.JSON_SYNCREPLY + operation, wire.to_wire(request))
+    return ctx.send(http) if sends else ctx.read(http)
+
+
+def _submit(ctx: Context, sms: wire.Sms) -> str:
+    """Post ``SendInstantSms`` and return the package id (``MessageID``)."""
+    settings = _settings(ctx)
+    request = wire.SendInstantSmsRequest(credential=_credential(settings), sms=sms)
+    response = _post(ctx, wire.SEND_OPERATION, request, sends=True)
+    answer = wire.read_answer(
+        response,
+        wire.SendInstantSmsResponse,
+        operation=wire.SEND_OPERATION,
+        reseller_id=settings.reseller_id,
+        fail=_raiser(ctx),
+    )
+    if answer.message_id is None:
+        raise response.malformed("the answer to SendInstantSms has no MessageID")
+    if answer.message_id <= 0:
+        failure = wire.message_id_failure(
+            answer, http_status=response.status, reseller_id=settings.reseller_id
+        )
+        raise _raiser(ctx)(failure)
+    return str(answer.message_id)
+
+
+def _sender(ctx: Context, sender: str | None) -> str:
+    return sender or _settings(ctx).sender or ""
+
+
+def _schedule(message: Outgoing | OutgoingBatch) -> str | None:
+    return wire.format_schedule(message.schedule) if message.schedule is not None else None
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+@hookimpl
+def send(ctx: Context, message: Outgoing) -> SendResult:
+    from ileti.models import RecipientResult, SendResult
+
+    numbers = _turkish_numbers(message.recipients)
+    sms = wire.Sms(
+        to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers],
+        sms_title=message.client_ref,
+        sms_content=message.text,
+        request_guid=message.client_ref,
+        # the core drops duplicates unless the caller kept them on purpose
+        can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
+        sender_name=_sender(ctx, message.sender),
+        data_coding=message.segmentation.wire,
+        scheduled_delivery_time=_schedule(message),
+    )
+    package = _submit(ctx, sms)
+    return SendResult(
+        provider=ctx.provider,
+        message_id=package,
+        recipients=tuple(RecipientResult(number=n, accepted=True) for n in message.recipients),
+        client_ref=message.client_ref,
+        parts=message.segmentation.parts,
+    )
+
+
+@hookimpl
+def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+    """The documented template trick: the template is only the placeholder, and each
+    recipient's ``CustomField1`` carries ``"[Mesaj1]:" + its text``. The gateway cuts
+    at the first ``:``, so any text (with colons, brackets or ``[Mesaj1]`` itself)
+    arrives as it is."""
+    from ileti.models import RecipientResult, SendResult
+
+    numbers = _turkish_numbers([item.recipient for item in batch.items])
+    prefix = wire.TEMPLATE_PLACEHOLDER + wire.TEMPLATE_SEPARATOR
+    sms = wire.Sms(
+        to_msisdns=[
+            wire.ToMsisdn(msisdn=n, custom_field1=prefix + item.text)
+            for n, item in zip(numbers, batch.items, strict=True)
+        ],
+        is_create_from_template=True,
+        sms_title=batch.client_ref,
+        sms_content=wire.TEMPLATE_PLACEHOLDER,
+        request_guid=batch.client_ref,
+        can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
+        sender_name=_sender(ctx, batch.sender),
+        data_coding=batch.wire_encoding,
+        scheduled_delivery_time=_schedule(batch),
+    )
+    package = _submit(ctx, sms)
+    parts = {item.segmentation.parts for item in batch.items}
+    return SendResult(
+        provider=ctx.provider,
+        message_id=package,
+        recipients=tuple(RecipientResult(number=i.recipient, accepted=True) for i in batch.items),
+        client_ref=batch.client_ref,
+        # one figure only when every recipient's text takes the same number of parts
+        parts=parts.pop() if len(parts) == 1 else None,
+    )
+
+
+@hookimpl
+def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+    from ileti.errors import ValidationError
+    from ileti.models import DeliveryReport, RecipientReport
+
+    settings = _settings(ctx)
+    if not message_id.isdigit() or int(message_id) <= 0:
+        raise ValidationError(
+            f"{message_id[:40]!r} is not an Ekomesaj package id: pass the message_id of a "
+            "SendResult (a positive number)",
+            provider=ctx.provider,
+        )
+    operation = settings.report_operation
+    details: list[wire.ReportDetail] = []
+    previous: list[wire.ReportDetail] | None = None
+    raw_package: int | None = None
+    for page in range(wire.MAX_REPORT_PAGES):
+        request = wire.ReportRequest(
+            credential=_credential(settings),
+            sms_history_id=int(message_id),
+            start_page=page,
+            page_size=wire.REPORT_PAGE_SIZE,
+        )
+        response = _post(ctx, operation, request, sends=False)
+        answer = wire.read_answer(
+            response,
+            wire.ReportResponse,
+            operation=operation,
+            reseller_id=settings.reseller_id,
+            fail=_raiser(ctx),
+        )
+        if answer.state is not None:
+            raw_package = answer.state
+        if answer.details and answer.details == previous:
+            raise response.malformed(
+                f"the answer to {operation} repeats page {page - 1} for StartPage {page}"
+            )
+        previous = answer.details
+        details.extend(answer.details)
+        short = len(answer.details) < wire.REPORT_PAGE_SIZE
+        complete = answer.total_count is not None and len(details) >= answer.total_count
+        if short or complete:
+            break
+    else:
+        raise response.malformed(
+            f"the report did not end after {wire.MAX_REPORT_PAGES} pages of {wire.REPORT_PAGE_SIZE}"
+        )
+    recipients = tuple(
+        RecipientReport(
+            number=wire.e164(d.msisdn),
+            state=wire.recipient_state(d.state, raw_package),
+            raw_state=str(d.state) if d.state is not None else "",
+            time=wire.parse_time(d.delivered_date) or wire.parse_time(d.send_date),
+        )
+        for d in details
+    )
+    return DeliveryReport(
+        provider=ctx.provider,
+        message_id=message_id,
+        recipients=recipients,
+        package_state=wire.package_state(raw_package),
+        raw_package_state=str(raw_package) if raw_package is not None else None,
+    )
+
+
+@hookimpl
+def balance(ctx: Context) -> Balance:
+    from ileti.models import Balance, BalanceUnit
+
+    settings = _settings(ctx)
+    request = wire.GetCreditRequest(credential=_credential(settings))
+    response = _post(ctx, wire.CREDIT_OPERATION, request, sends=False)
+    answer = wire.read_answer(
+        response,
+        wire.GetCreditResponse,
+        operation=wire.CREDIT_OPERATION,
+        reseller_id=settings.reseller_id,
+        fail=_raiser(ctx),
+    )
+    if answer.credit is None:
+        raise response.malformed("the answer to GetCredit has no Credit")
+    # inferred: Ekomesaj sells SMS credits; the unit is not documented
+    return Balance(provider=ctx.provider, amount=answer.credit, unit=BalanceUnit.CREDITS)

@@ -1,0 +1,90 @@
+"""Ekomesaj settings (``ILETI_EKOMESAJ_<FIELD>`` in the environment)."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from ileti.errors import ConfigurationError, InvalidSender
+from ileti.numbers import validate_sender
+from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti_ekomesaj.wire import DEFAULT_BASE_URL, DEFAULT_RESELLER_ID, REPORT_OPERATION
+
+__all__ = ["EkomesajSettings"]
+
+_OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
+
+
+def _check_reseller(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(
+            "setting 'reseller_id' must be a positive whole number (Ekomesaj's is 2050); a "
+            "wrong one makes the gateway answer a username/password error",
+            setting="reseller_id",
+        )
+
+
+def _check_sender(
+    instance: object, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is None:
+        return
+    try:
+        validate_sender(value)
+    except InvalidSender as exc:
+        raise ConfigurationError(f"setting 'sender': {exc.message}", setting="sender") from None
+
+
+def _secret(value: Secret | str) -> Secret:
+    return value if isinstance(value, Secret) else Secret(value)
+
+
+def _check_operation(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _OPERATION.fullmatch(value):
+        raise ConfigurationError(
+            "setting 'report_operation' must be a ServiceStack operation name: letters, "
+            f"digits and '_' (e.g. {REPORT_OPERATION!r})",
+            setting="report_operation",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EkomesajSettings(ProviderSettings):
+    """How to reach and authenticate with Ekomesaj.
+
+    Attributes:
+        base_url: the gateway (documented: ``http://api2.ekomesaj.com``; other
+            resellers of the same platform run it on their own hosts).
+        username: the account's user name (``Credential.Username``).
+        password: the account's password (``Credential.Password``), a secret.
+        reseller_id: ``Credential.ResellerID``; 2050 for Ekomesaj. Missing or
+            wrong, the gateway answers a username/password error.
+        sender: the sender name used when a message gives none. When neither
+            is set, ``SenderName`` is sent empty.
+        report_operation: the name of the per-number report operation, which
+            the provider does not document (our default: ``GetSmsReport``).
+    """
+
+    base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=validate_base_url)
+    username: str = attrs.field()
+    password: Secret = attrs.field(converter=_secret)
+    reseller_id: int = attrs.field(default=DEFAULT_RESELLER_ID, validator=_check_reseller)
+    sender: str | None = attrs.field(default=None, validator=_check_sender)
+    report_operation: str = attrs.field(default=REPORT_OPERATION, validator=_check_operation)
+
+    @username.validator
+    def _check_username(self, attribute: attrs.Attribute[str], value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigurationError(
+                "setting 'username' is empty: pass username=... or set ILETI_EKOMESAJ_USERNAME",
+                setting="username",
+            )
+
+    @password.validator
+    def _check_password(self, attribute: attrs.Attribute[Secret], value: Secret) -> None:
+        if not isinstance(value, Secret) or not value:
+            raise ConfigurationError(
+                "setting 'password' is empty: pass password=... or set ILETI_EKOMESAJ_PASSWORD",
+                setting="password",
+            )
