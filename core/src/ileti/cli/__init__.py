@@ -4,7 +4,7 @@ Every subcommand lives in its own module with a ``register(subparsers)``
 function; modules import nothing heavy at import time, so ``ileti --help``
 stays fast and loads no plugin.
 
-Exit codes (documented in docs/cli.md; scripts rely on them):
+Exit codes (documented in docs/reference/cli.md; scripts rely on them):
 
 * 0 success
 * 1 anything unexpected
@@ -13,20 +13,38 @@ Exit codes (documented in docs/cli.md; scripts rely on them):
 * 4 the provider refused: nothing was sent
 * 5 delivery unknown: the request may have been sent; do not resend blindly
 * 6 transport failure before anything was sent
+* 7 still pending: ``report --wait`` reached its deadline before every state was final
+
+The global options (``-v``, ``--config``, ``--set``, ``--timeout``) are
+accepted both before and after the subcommand.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
-__all__ = ["EXIT_CODES", "exit_code_for", "main"]
+__all__ = ["COMMANDS", "EXIT_CODES", "CliError", "add_global_options", "exit_code_for", "main"]
 
 #: subcommand modules, in the order --help lists them
-COMMANDS = ("segments", "providers")
+COMMANDS = (
+    "providers",
+    "send",
+    "send-multi",
+    "report",
+    "balance",
+    "senders",
+    "segments",
+    "emulate",
+    "config",
+    "demo",
+)
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -35,6 +53,7 @@ EXIT_INVALID = 3
 EXIT_REFUSED = 4
 EXIT_UNKNOWN = 5
 EXIT_TRANSPORT = 6
+EXIT_PENDING = 7
 
 EXIT_CODES = {
     EXIT_OK: "success",
@@ -44,13 +63,27 @@ EXIT_CODES = {
     EXIT_REFUSED: "the provider refused: nothing was sent",
     EXIT_UNKNOWN: "delivery unknown: the request may have been sent; do not resend blindly",
     EXIT_TRANSPORT: "transport failure before anything was sent",
+    EXIT_PENDING: "still pending: report --wait reached its deadline before every state was final",
 }
+
+
+class CliError(Exception):
+    """An expected failure of a command that is not an ileti error (a file
+    that cannot be read, a provider without an emulator): a message and the
+    exit code to leave with."""
+
+    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 def exit_code_for(exc: BaseException) -> int:
     """The documented exit code for an error."""
     from ileti import errors
 
+    if isinstance(exc, CliError):
+        return exc.code
     if isinstance(exc, errors.DeliveryUnknown):
         return EXIT_UNKNOWN
     if isinstance(exc, errors.TransportError):
@@ -64,6 +97,94 @@ def exit_code_for(exc: BaseException) -> int:
     return EXIT_UNEXPECTED
 
 
+# -- global options ----------------------------------------------------------------
+
+#: the global options, by their destination in the merged namespace
+_GLOBALS = ("verbose", "config", "set", "timeout")
+_TOP = "global_"
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(
+            f"expected FIELD=VALUE (e.g. base_url=http://...), got {text!r}"
+        )
+    return name, value
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Add ``-v``, ``--config``, ``--set`` and ``--timeout`` to a parser.
+
+    The main parser stores them under ``global_*`` names and each subcommand
+    under the plain names, so ``ileti -v send -v`` counts twice and neither
+    level overwrites the other; :func:`_merge_globals` combines them.
+    Options a subcommand already defines are left alone.
+    """
+    prefix = _TOP if top else ""
+    taken = set(parser._option_string_actions)
+    group = parser.add_argument_group("global options") if not top else parser
+
+    def add(*flags: str, **kw: Any) -> None:
+        if not taken.intersection(flags):
+            group.add_argument(*flags, **kw)
+
+    add(
+        "-v",
+        "--verbose",
+        dest=prefix + "verbose",
+        action="count",
+        default=0,
+        help="-v for INFO logs, -vv for DEBUG (with the HTTP exchange, redacted) and tracebacks",
+    )
+    add(
+        "--config",
+        dest=prefix + "config",
+        metavar="PATH",
+        default=None,
+        help="TOML settings file (default: $ILETI_CONFIG or ~/.config/ileti/config.toml)",
+    )
+    add(
+        "--set",
+        dest=prefix + "set",
+        metavar="FIELD=VALUE",
+        action="append",
+        type=_setting,
+        default=[],
+        help="a provider setting (repeatable); wins over the environment and the file",
+    )
+    add(
+        "--timeout",
+        dest=prefix + "timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help="connect and read timeout of every HTTP request (default 5 s connect, 30 s read)",
+    )
+
+
+def _merge_globals(args: argparse.Namespace) -> None:
+    top = {name: getattr(args, _TOP + name) for name in _GLOBALS}
+    for name in _GLOBALS:
+        delattr(args, _TOP + name)
+    args.verbose = top["verbose"] + getattr(args, "verbose", 0)
+    args.set = [*top["set"], *getattr(args, "set", [])]
+    for name in ("config", "timeout"):
+        if getattr(args, name, None) is None:
+            setattr(args, name, top[name])
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ileti import __version__
 
@@ -73,46 +194,128 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: " + "; ".join(f"{code} {text}" for code, text in EXIT_CODES.items()),
     )
     parser.add_argument("--version", action="version", version=f"ileti {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="-v for INFO, -vv for DEBUG logs"
-    )
+    add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"ileti.cli.{name.replace('-', '_')}")
         module.register(sub)
+    for subparser in _leaf_parsers(sub):
+        add_global_options(subparser)
     return parser
 
 
-def _configure_logging(level: int) -> None:
+def _leaf_parsers(action: Any) -> Iterator[argparse.ArgumentParser]:
+    """The parsers under a subparsers action that run a command (``config show``,
+    not ``config``): a nested level would overwrite what its parent parsed."""
+    for subparser in dict.fromkeys(action.choices.values()):
+        nested = [a for a in subparser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not nested:
+            yield subparser
+        for inner in nested:
+            yield from _leaf_parsers(inner)
+
+
+# -- logging -----------------------------------------------------------------------
+
+_LOGGERS = ("ileti", "urllib3")
+
+
+@contextlib.contextmanager
+def _logging(verbose: int) -> Iterator[None]:
+    """Logs of ileti and urllib3 on stderr at INFO (-v) or DEBUG (-vv), redacted.
+
+    The handler is removed afterwards, so that ``main`` can run many times
+    in one process (tests) without piling up handlers.
+    """
     from ileti.redact import install_log_filters
 
     install_log_filters()
-    if level <= 0:
+    if verbose <= 0:
+        yield
         return
-    logging.basicConfig(
-        level=logging.DEBUG if level > 1 else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.DEBUG if verbose > 1 else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = []
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level))
+        logger.setLevel(level)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, old in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(old)
+
+
+# -- main --------------------------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    from ileti.redact import redact
+
+    print(redact(message), file=sys.stderr)
+
+
+def _report_error(exc: BaseException, args: argparse.Namespace) -> int:
+    from ileti.errors import DeliveryUnknown
+
+    code = exit_code_for(exc)
+    _say(f"ileti: error: {exc}")
+    if isinstance(exc, DeliveryUnknown):
+        provider = exc.provider or getattr(args, "provider", None) or "PROVIDER"
+        how = [
+            "ileti: the message may have been sent: do not send it again blindly.",
+            "ileti: check first: `ileti report --provider "
+            f"{provider} MESSAGE_ID` if you learn the message id,",
+        ]
+        if exc.client_ref:
+            how.append(
+                f"ileti: or look up client reference {exc.client_ref} in the provider's panel."
+            )
+        else:
+            how.append("ileti: or look the message up in the provider's panel.")
+        for line in how:
+            _say(line)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse has spoken
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    _merge_globals(args)
     if not getattr(args, "func", None):
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_USAGE
-    _configure_logging(args.verbose)
     from ileti.errors import IletiError
 
-    try:
-        code: int = args.func(args)
-    except IletiError as exc:
-        print(f"ileti: error: {exc}", file=sys.stderr)
-        return exit_code_for(exc)
-    except KeyboardInterrupt:
-        print("ileti: interrupted", file=sys.stderr)
-        return 130
+    with _logging(args.verbose):
+        try:
+            code: int = args.func(args)
+        except (IletiError, CliError) as exc:
+            return _report_error(exc, args)
+        except KeyboardInterrupt:
+            _say("ileti: interrupted")
+            return 130
+        except BrokenPipeError:  # `ileti ... | head`: the reader left; say nothing more
+            with contextlib.suppress(OSError, ValueError):
+                # the recipe of the signal module's docs: no second error at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_UNEXPECTED
+        except Exception as exc:
+            _say(f"ileti: unexpected error: {type(exc).__name__}: {exc}")
+            if args.verbose > 1:
+                import traceback
+
+                _say("".join(traceback.format_exception(exc)).rstrip())
+            else:
+                _say("ileti: run again with -vv to see the traceback")
+            return EXIT_UNEXPECTED
     return code
 
 

@@ -45,8 +45,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  capabilities: {', '.join(row['capabilities']) or 'none'}")
         encs = ", ".join(f"{k}={v}" for k, v in limits["encodings"].items())
         print(f"  encodings:    {encs}; max parts {limits['max_parts'] or 'not limited'}")
+        most = limits["max_recipients"]
+        print(f"  recipients:   {f'at most {most} per request' if most else 'no limit given'}")
         extras = [k for k in ("scheduling", "validity", "flash", "client_reference") if limits[k]]
         print(f"  options:      {', '.join(extras) or 'none'}")
+        emulator = f"yes (ileti emulate {row['name']})" if row["emulator"] else "no"
+        print(f"  emulator:     {emulator}")
     for err in errors:
         print(f"{err['name']}  BROKEN: {err['error']}")
     return 0

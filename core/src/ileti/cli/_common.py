@@ -1,0 +1,299 @@
+"""What the commands share: options, the client, parsing times, output.
+
+Imports only the standard library at import time (``ileti --help`` stays
+fast); ileti's heavier modules are imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ileti.cli import EXIT_USAGE, CliError
+
+if TYPE_CHECKING:
+    from ileti.client import Client
+    from ileti.models import SendResult
+
+#: the provider used when --provider is not given
+PROVIDER_ENV = "ILETI_PROVIDER"
+
+#: names ``Client.from_env`` takes for itself: they cannot be given with --set
+_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions"})
+
+
+# -- options -----------------------------------------------------------------------
+
+
+def add_provider_option(parser: argparse.ArgumentParser) -> None:
+    default = os.environ.get(PROVIDER_ENV) or None
+    parser.add_argument(
+        "--provider",
+        "-p",
+        metavar="PROVIDER",
+        default=default,
+        required=default is None,
+        help=f"the provider id, as `ileti providers` lists it (default: ${PROVIDER_ENV})",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+DURATION_HELP = "a duration such as 90s, 30m, 2h, 1d or 1h30m"
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"2h"``, ``"90m"``, ``"1d"``, ``"1h30m"``, ``"45s"`` as a positive timedelta."""
+    compact = "".join(text.split()).lower()
+    match = _DURATION.fullmatch(compact)
+    if not compact or match is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use {DURATION_HELP})")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"the duration must be positive: {text!r}")
+    return value
+
+
+def istanbul() -> tzinfo:
+    """Europe/Istanbul; UTC+3 (Turkey's time all year since 2016) without tz data."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo("Europe/Istanbul")
+    except ZoneInfoNotFoundError:
+        return timezone(timedelta(hours=3), "+03")
+
+
+WHEN_HELP = (
+    "ISO-8601 time, e.g. 2030-05-01T09:30+03:00 (a time without an offset is "
+    "Europe/Istanbul time), or relative to now: +30m, +2h, +1d"
+)
+
+
+def parse_when(text: str, now: datetime | None = None) -> datetime:
+    """An aware datetime from ISO-8601 (naive: Europe/Istanbul) or ``+DURATION``."""
+    stripped = text.strip()
+    if stripped.startswith("+"):
+        return (now or datetime.now(UTC)) + parse_duration(stripped[1:])
+    try:
+        when = datetime.fromisoformat(stripped)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} ({WHEN_HELP})") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=istanbul())
+    return when
+
+
+# -- the client --------------------------------------------------------------------
+
+
+def config_file(args: argparse.Namespace) -> Path | None:
+    """The --config file (which must exist), or ``None`` for the default."""
+    if not args.config:
+        return None
+    path = Path(args.config).expanduser()
+    if not path.is_file():
+        raise CliError(f"config file {str(path)!r} (given with --config) does not exist")
+    return path
+
+
+def overrides(args: argparse.Namespace) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name, value in args.set:
+        if name in _RESERVED:
+            raise CliError(
+                f"--set {name}=... is not a provider setting"
+                + ("; use --timeout" if name == "timeout" else ""),
+                EXIT_USAGE,
+            )
+        values[name] = value
+    return values
+
+
+def make_client(args: argparse.Namespace) -> Client:
+    """The client for ``args.provider``: --set, then the environment, then the file."""
+    from ileti.client import Client
+
+    settings: dict[str, Any] = overrides(args)
+    return Client.from_env(
+        args.provider, config_file=config_file(args), timeout=args.timeout, **settings
+    )
+
+
+def require(client: Client, capability: str) -> None:
+    """NotSupported unless the client's provider implements ``capability``."""
+    from ileti.host import load_provider
+
+    load_provider(client.provider).require(capability)
+
+
+def read_text(args: argparse.Namespace) -> str:
+    """The message text: --text, --text-file (``-`` is stdin), or piped stdin.
+
+    One trailing newline of a file or of stdin is dropped (editors and
+    ``echo`` add it); anything else is kept as it is.
+    """
+    if args.text is not None:
+        text: str = args.text
+        return text
+    source = args.text_file
+    if source is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise CliError(
+                "no text: give it with --text, --text-file FILE, or on standard input",
+                EXIT_USAGE,
+            )
+        source = "-"
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else None
+            data = raw.decode("utf-8") if raw is not None else sys.stdin.read()
+        else:
+            data = Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read the text file {source!r}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        where = "standard input" if source == "-" else repr(source)
+        raise CliError(f"the text on {where} is not UTF-8") from None
+    if data.endswith("\r\n"):
+        return data[:-2]
+    return data.removesuffix("\n")
+
+
+# -- output ------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data from models: decimals as exact strings, times as ISO-8601,
+    durations in seconds, enums by value, secrets masked."""
+    import attrs
+
+    from ileti.settings import MASK, Secret
+
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if attrs.has(type(value)):
+        return {f.name: jsonable(getattr(value, f.name)) for f in attrs.fields(type(value))}
+    return str(value)
+
+
+def print_json(value: Any, *, compact: bool = False) -> None:
+    data = jsonable(value)
+    if compact:
+        print(json.dumps(data, ensure_ascii=False, separators=(",", ":")), flush=True)
+    else:
+        print(json.dumps(data, ensure_ascii=False, indent=2), flush=True)
+
+
+def is_terminal(stream: TextIO | None) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+_COLOURS = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
+
+
+class Style:
+    """Colour for a stream: only on a terminal, never with NO_COLOR or TERM=dumb."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.on = (
+            is_terminal(stream)
+            and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb"
+        )
+
+    def __call__(self, text: str, colour: str) -> str:
+        if not self.on:
+            return text
+        return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "") -> list[str]:
+    """Rows under headers in aligned columns (``None`` shows as empty)."""
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    lines = []
+    for row in [list(headers), *cells]:
+        lines.append(
+            indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+    return lines
+
+
+def print_lines(lines: Iterable[str], stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
+    for line in lines:
+        print(line, file=out)
+
+
+def result_rows(result: SendResult) -> list[tuple[object, ...]]:
+    return [
+        (r.number, "accepted" if r.accepted else "refused", r.message_id, r.reason or r.raw_code)
+        for r in result.recipients
+    ]
+
+
+def refused_exit(result: SendResult) -> int:
+    """0 when every recipient was accepted, else 4 (the provider refused some)."""
+    from ileti.cli import EXIT_OK, EXIT_REFUSED
+
+    return EXIT_REFUSED if result.rejected else EXIT_OK
+
+
+__all__ = [
+    "DURATION_HELP",
+    "PROVIDER_ENV",
+    "WHEN_HELP",
+    "Style",
+    "add_json_option",
+    "add_provider_option",
+    "config_file",
+    "is_terminal",
+    "istanbul",
+    "jsonable",
+    "make_client",
+    "overrides",
+    "parse_duration",
+    "parse_when",
+    "print_json",
+    "print_lines",
+    "read_text",
+    "refused_exit",
+    "require",
+    "result_rows",
+    "table",
+]

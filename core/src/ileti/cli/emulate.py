@@ -1,0 +1,208 @@
+"""``ileti emulate``: serve a provider's emulator on loopback until Ctrl-C.
+
+An emulator's :class:`~ileti.emulation.VirtualClock` stands still until it
+is advanced; here a thread advances it with real time (times
+``--clock-speed``), so that a user polling ``ileti report`` sees messages
+move from queued to sent to delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
+from ileti.cli import _common as common
+
+if TYPE_CHECKING:
+    from ileti.emulation import VirtualClock
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is from 0 (any free port) to 65535")
+    return value
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError("the clock speed is a number from 0 up")
+    return value
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "emulate",
+        help="serve a provider's emulator on loopback and print the settings to use it",
+        description="Serve PROVIDER's emulator on a loopback port and print the environment "
+        "variables (ILETI_<PROVIDER>_BASE_URL and the emulator's test credentials) that point "
+        "a client at it; then serve until Ctrl-C. The emulator's clock follows real time "
+        "(see --clock-speed), so messages advance from queued to sent (10 s) to a final "
+        "state (60 s) while you poll their reports.",
+    )
+    p.add_argument("provider", metavar="PROVIDER", help="the provider id, e.g. efecell")
+    p.add_argument(
+        "--port", type=_port, default=0, help="the port to listen on (default: any free port)"
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the loopback address to listen on: 127.0.0.1 (default), ::1 or localhost",
+    )
+    p.add_argument(
+        "--clock-speed",
+        type=_speed,
+        default=1.0,
+        metavar="FACTOR",
+        help="emulated seconds per real second (default 1; 0 stops the clock; 60 makes a "
+        "minute pass each second)",
+    )
+    common.add_json_option(p)
+    p.set_defaults(func=run)
+
+
+class ClockFollower:
+    """Advances a virtual clock by the real time that passed, times ``speed``."""
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        speed: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clock = clock
+        self.speed = speed
+        self._monotonic = monotonic
+        self._last = monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> float:
+        """Move the clock on by the time since the last tick; the seconds it moved."""
+        now = self._monotonic()
+        moved = max(0.0, now - self._last) * self.speed
+        self._last = now
+        if moved > 0:
+            self.clock.advance(moved)
+        return moved
+
+    def start(self, interval: float = 0.2) -> None:
+        if self.speed <= 0:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                self.tick()
+
+        self._thread = threading.Thread(target=loop, name="ileti-emulator-clock", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def environment(provider: str, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
+    """The variables that point a client at an emulator."""
+    from ileti.settings import env_var
+
+    env = {env_var(provider, "base_url"): base_url}
+    env.update({env_var(provider, name): str(value) for name, value in credentials.items()})
+    return env
+
+
+def run(args: argparse.Namespace) -> int:
+    from ileti.emulation import VirtualClock, serve
+    from ileti.host import load_provider
+
+    loaded = load_provider(args.provider)
+    if not loaded.has_emulator:
+        raise CliError(f"provider {args.provider!r} ships no emulator", EXIT_INVALID)
+    clock = VirtualClock()
+    emulator = loaded.plugin.provider_emulator(clock=clock)
+    try:
+        served = serve(emulator, host=args.host, port=args.port)
+    except ValueError as exc:  # not a loopback address
+        raise CliError(str(exc), EXIT_INVALID) from None
+    except OSError as exc:
+        raise CliError(
+            f"cannot listen on {args.host} port {args.port}: {exc.strerror}", EXIT_INVALID
+        ) from None
+    follower = ClockFollower(clock, args.clock_speed)
+    try:
+        # the emulator's own test credentials (not the user's): printing them is the point
+        env = environment(loaded.name, served.base_url, emulator.credentials())
+        sender = getattr(emulator, "default_sender", None)
+        if args.json:
+            common.print_json(
+                {
+                    "provider": loaded.name,
+                    "base_url": served.base_url,
+                    "env": env,
+                    "sender": sender,
+                    "clock_speed": args.clock_speed,
+                },
+                compact=True,
+            )
+        else:
+            for name, value in env.items():
+                print(f"export {name}={shlex.quote(value)}", flush=True)
+        speed = (
+            "its clock is stopped"
+            if args.clock_speed == 0
+            else f"its clock runs at {args.clock_speed:g}x real time"
+        )
+        print(
+            f"Serving the {loaded.name} emulator ({loaded.info.title}) on {served.base_url}; "
+            f"{speed}.",
+            file=sys.stderr,
+        )
+        hint = f" Sender name: {sender}." if sender else ""
+        print(f"Export the variables above to use it.{hint} Ctrl-C stops it.", file=sys.stderr)
+        sys.stderr.flush()
+        follower.start()
+        with _stop_on_signals():
+            try:
+                while not served.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                print(f"Stopped the {loaded.name} emulator.", file=sys.stderr)
+    finally:
+        follower.stop()
+        served.close()
+    return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM stop the emulator cleanly, even when the shell
+    that started it in the background set SIGINT to be ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,161 @@
+"""``ileti report``: each recipient's delivery state; ``--wait`` polls until final."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from ileti.cli import EXIT_OK, EXIT_PENDING
+from ileti.cli import _common as common
+
+if TYPE_CHECKING:
+    from ileti.client import Client
+    from ileti.models import DeliveryReport
+
+#: the first pause between polls, how it grows, and its cap (seconds)
+FIRST_PAUSE = 2.0
+BACKOFF = 1.5
+MAX_PAUSE = 30.0
+DEFAULT_DEADLINE = 300.0
+
+# the clock and the pause, as module attributes so that tests can drive them
+_sleep = time.sleep
+_monotonic = time.monotonic
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("the deadline must be a positive number of seconds")
+    return value
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="delivery state of each recipient of a sent message",
+        description="Show the delivery state of each recipient of a message. With --wait, "
+        "poll (pausing 2 s, growing by half each time up to 30 s) until every state is final "
+        "or the deadline passes, with a running tally on standard error. Exit code 7 when "
+        "the deadline passed first.",
+    )
+    common.add_provider_option(p)
+    p.add_argument("message_id", metavar="MESSAGE_ID", help="the message id a send printed")
+    p.add_argument("--wait", "-w", action="store_true", help="poll until every state is final")
+    p.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=DEFAULT_DEADLINE,
+        metavar="SECONDS",
+        help=f"with --wait: stop polling after this long (default {DEFAULT_DEADLINE:g})",
+    )
+    common.add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def tally_text(report: DeliveryReport) -> str:
+    counts = report.tally()
+    if not counts:
+        return "no recipients reported yet"
+    from ileti.models import DeliveryState
+
+    return ", ".join(f"{state.value} {counts[state]}" for state in DeliveryState if state in counts)
+
+
+class _Live:
+    """The running tally: one rewritten line on a terminal, a line per poll otherwise."""
+
+    def __init__(self) -> None:
+        self.stream = sys.stderr
+        self.tty = common.is_terminal(self.stream)
+        self.style = common.Style(self.stream)
+
+    def show(self, report: DeliveryReport, polls: int, pause: float | None) -> None:
+        then = f"; next poll in {pause:g}s" if pause is not None else ""
+        line = f"poll {polls}: {tally_text(report)}{then}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + self.style(line, "dim"))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def wait(
+    client: Client, message_id: str, report: DeliveryReport, deadline: float
+) -> DeliveryReport:
+    """Poll with backoff until the report is final or ``deadline`` seconds passed."""
+    live = _Live()
+    end = _monotonic() + deadline
+    pause = FIRST_PAUSE
+    polls = 1
+    try:
+        while not report.is_final:
+            remaining = end - _monotonic()
+            if remaining <= 0:
+                break
+            step = min(pause, remaining)
+            live.show(report, polls, step)
+            _sleep(step)
+            pause = min(pause * BACKOFF, MAX_PAUSE)
+            report = client.report(message_id)
+            polls += 1
+        live.show(report, polls, None)
+    finally:
+        live.done()
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    client = common.make_client(args)
+    with client:
+        report = client.report(args.message_id)
+        if args.wait:
+            report = wait(client, args.message_id, report, args.deadline)
+    code = EXIT_PENDING if args.wait and not report.is_final else EXIT_OK
+    if args.json:
+        common.print_json(
+            {
+                "provider": report.provider,
+                "message_id": report.message_id,
+                "final": report.is_final,
+                "package_state": report.package_state,
+                "raw_package_state": report.raw_package_state,
+                "tally": {state.value: n for state, n in report.tally().items()},
+                "recipients": report.recipients,
+            }
+        )
+        return code
+    style = common.Style(sys.stdout)
+    final = "every state final" if report.is_final else "not final yet"
+    package = f"; package {report.package_state.value}" if report.package_state else ""
+    print(
+        f"Message {report.message_id} through {report.provider}: "
+        f"{len(report.recipients)} recipients, {final}{package}"
+    )
+    colours = {"delivered": "green", "undelivered": "red", "expired": "red", "rejected": "red",
+               "failed": "red", "cancelled": "yellow"}  # fmt: skip
+    rows = [
+        (
+            r.number,
+            style(r.state.value.ljust(11), colours.get(r.state.value, "blue")),
+            r.raw_state,
+            r.time.isoformat() if r.time else None,
+            r.error,
+        )
+        for r in report.recipients
+    ]
+    common.print_lines(common.table(("NUMBER", "STATE", "RAW", "TIME", "ERROR"), rows, "  "))
+    print(f"Tally: {tally_text(report)}")
+    if code == EXIT_PENDING:
+        print(f"The deadline ({args.deadline:g}s) passed before every state was final.")
+    return code

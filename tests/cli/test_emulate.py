@@ -1,0 +1,115 @@
+"""``ileti emulate``: a provider's emulator on loopback until Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ileti
+from ileti.cli.emulate import ClockFollower
+from ileti.emulation import VirtualClock
+
+ILETI = str(Path(sys.executable).with_name("ileti"))
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+
+    def run(*args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [ILETI, "emulate", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        procs.append(proc)
+        return proc
+
+    yield run
+    for proc in procs:  # a failed test must not leave a server behind
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+
+
+def test_emulate_serves_until_ctrl_c(start: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = start("testprov", "--json")
+    assert proc.stdout is not None
+    doc = json.loads(proc.stdout.readline())
+    assert doc["provider"] == "testprov"
+    assert doc["sender"] == "ILETI"
+    assert doc["base_url"].startswith("http://127.0.0.1:")
+    assert doc["env"] == {
+        "ILETI_TESTPROV_BASE_URL": doc["base_url"],
+        "ILETI_TESTPROV_API_KEY": "test-key-CANARY-42",
+    }
+    client = ileti.Client.from_env("testprov", env=doc["env"])
+    with client:
+        result = client.send("05321112233", "Merhaba", sender=doc["sender"])
+        assert result.accepted
+        assert client.balance().amount == 99
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Stopped the testprov emulator" in err
+    assert "Traceback" not in err
+
+
+def test_emulate_prints_shell_exports_and_stops_on_sigterm(
+    start: Callable[..., subprocess.Popen[str]],
+) -> None:
+    proc = start("testprov", "--clock-speed", "0")
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline(), proc.stdout.readline()]
+    env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+    assert set(env) == {"ILETI_TESTPROV_BASE_URL", "ILETI_TESTPROV_API_KEY"}
+    with ileti.Client.from_env("testprov", env=env) as client:
+        assert [s.name for s in client.senders()] == ["ILETI", "YENI"]
+    proc.terminate()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "its clock is stopped" in err
+
+
+def test_clock_follower_moves_the_clock_by_real_time_times_speed() -> None:
+    now = [100.0]
+    clock = VirtualClock()
+    started = clock.now()
+    follower = ClockFollower(clock, 10.0, monotonic=lambda: now[0])
+    now[0] += 1.5
+    assert follower.tick() == 15.0
+    now[0] += 0.5
+    follower.tick()
+    assert clock.now() - started == timedelta(seconds=20)
+    assert follower.tick() == 0.0
+
+
+def test_no_emulator_or_no_loopback_exits_3(cli: Callable[..., Any]) -> None:
+    run = cli("emulate", "testprov-min")
+    assert (run.code, "ships no emulator" in run.err) == (3, True)
+    run = cli("emulate", "testprov", "--host", "0.0.0.0")
+    assert (run.code, "loopback" in run.err) == (3, True)
+    assert cli("emulate", "testprov", "--port", "70000").code == 2
+    assert cli("emulate", "testprov", "--clock-speed", "-1").code == 2
+
+
+def test_a_taken_port_exits_3(cli: Callable[..., Any]) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        run = cli("emulate", "testprov", "--port", str(sock.getsockname()[1]))
+    assert run.code == 3
+    assert "cannot listen" in run.err

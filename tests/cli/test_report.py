@@ -1,0 +1,123 @@
+"""``ileti report``: states, the tally, and --wait driven by the emulator's clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ileti.cli import report
+
+
+@pytest.fixture
+def sent(cli: Callable[..., Any], testprov: Any) -> str:
+    run = cli(
+        "send", "-p", "testprov", "--to", "05321112233", "--to", "05321112239",
+        "--text", "hi", "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    message_id: str = json.loads(run.out)["result"]["message_id"]
+    return message_id
+
+
+class FakeTime:
+    """report's clock and pause: a pause moves the fake clock (and, if asked, the
+    emulator's virtual clock) instead of sleeping."""
+
+    def __init__(self, emulator: Any | None) -> None:
+        self.now = 1000.0
+        self.emulator = emulator
+        self.pauses: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds
+        if self.emulator is not None:
+            self.emulator.clock.advance(seconds)
+
+
+def drive(monkeypatch: pytest.MonkeyPatch, emulator: Any | None) -> FakeTime:
+    fake = FakeTime(emulator)
+    monkeypatch.setattr(report, "_sleep", fake.sleep)
+    monkeypatch.setattr(report, "_monotonic", fake.monotonic)
+    return fake
+
+
+def test_report_shows_each_recipient(cli: Callable[..., Any], testprov: Any, sent: str) -> None:
+    run = cli("report", "-p", "testprov", sent)
+    assert run.code == 0, run.err
+    assert "2 recipients, not final yet" in run.out
+    assert "Tally: queued 2" in run.out
+    testprov.clock.advance(61)
+    run = cli("report", "-p", "testprov", sent)
+    rows = {line.split()[0]: line.split()[1] for line in run.out.splitlines() if "+90" in line}
+    assert rows == {"+905321112233": "delivered", "+905321112239": "undelivered"}
+    assert "every state final" in run.out
+
+
+def test_report_json(cli: Callable[..., Any], testprov: Any, sent: str) -> None:
+    testprov.clock.advance(20)
+    doc = json.loads(cli("report", "-p", "testprov", sent, "--json").out)
+    assert doc["final"] is False
+    assert doc["tally"] == {"sent": 2}
+    assert [(r["number"], r["state"], r["raw_state"]) for r in doc["recipients"]] == [
+        ("+905321112233", "sent", "S"),
+        ("+905321112239", "sent", "S"),
+    ]
+
+
+def test_wait_polls_with_backoff_until_final(
+    cli: Callable[..., Any], testprov: Any, sent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = drive(monkeypatch, testprov)
+    run = cli("report", "-p", "testprov", sent, "--wait", "--json")
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["tally"] == {"delivered": 1, "undelivered": 1}
+    assert fake.pauses[:4] == [2.0, 3.0, 4.5, 6.75]
+    assert all(b >= a for a, b in zip(fake.pauses, fake.pauses[1:], strict=False))
+    assert sum(fake.pauses) >= 60  # the emulator's final states come after 60 s
+    # the running tally, one line per poll off a terminal
+    polls = [line for line in run.err.splitlines() if line.startswith("poll ")]
+    assert polls[0] == "poll 1: queued 2; next poll in 2s"
+    assert polls[-1] == f"poll {len(fake.pauses) + 1}: delivered 1, undelivered 1"
+
+
+def test_wait_stops_at_the_deadline_with_exit_7(
+    cli: Callable[..., Any], testprov: Any, sent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = drive(monkeypatch, None)  # the emulator's clock stands still: never final
+    run = cli("report", "-p", "testprov", sent, "--wait", "--deadline", "20")
+    assert run.code == 7
+    assert sum(fake.pauses) == pytest.approx(20)
+    assert "The deadline (20s) passed" in run.out
+    assert "Tally: queued 2" in run.out
+
+
+def test_pause_is_capped(
+    cli: Callable[..., Any], testprov: Any, sent: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = drive(monkeypatch, None)
+    assert cli("report", "-p", "testprov", sent, "--wait", "--deadline", "400").code == 7
+    assert max(fake.pauses) == report.MAX_PAUSE
+
+
+def test_report_errors(cli: Callable[..., Any], testprov: Any) -> None:
+    assert cli("report", "-p", "testprov", "  ").code == 3
+    assert cli("report", "-p", "testprov-min", "P1").code == 3
+    assert cli("report", "-p", "testprov", "P1", "--deadline", "-1").code == 2
+    testprov.force_error("auth")
+    run = cli("report", "-p", "testprov", "P1")
+    assert run.code == 4
+    assert "Check the provider's credentials" in run.err
+
+
+def test_report_through_the_script(script: Callable[..., Any], testprov: Any, sent: str) -> None:
+    testprov.clock.advance(61)
+    run = script("report", "--provider", "testprov", sent, "--wait")
+    assert run.code == 0, run.err
+    assert "Tally: delivered 1, undelivered 1" in run.out
