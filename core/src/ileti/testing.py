@@ -14,15 +14,25 @@ process::
     assert "kodunuz" in outbox.sent[0].text
 
 To test against a gateway's own behaviour (its errors, its counting, its
-report states) over real HTTP, use the provider's emulator instead: see the
-``ileti_emulated_client`` pytest fixture of ``ileti-conformance``.
+report states) over real HTTP, use the provider's emulator instead, with
+:func:`emulated` (or the ``ileti_emulated`` pytest fixture that
+``ileti-conformance`` provides)::
+
+    from ileti.testing import emulated
+
+    with emulated("efecell") as em:          # serves the emulator on loopback
+        em.client.send("05321112233", "Merhaba", sender=em.emulator.default_sender)
+        assert em.emulator.messages[0].text == "Merhaba"
+        em.emulator.clock.advance(60)        # delivery states move on
+        em.emulator.force_error("402")       # the next call gets a documented error
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +50,49 @@ from ileti.models import (
 from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo, hookimpl
 from ileti.settings import ProviderSettings, validate_base_url
 
-__all__ = ["Outbox", "OutboxMessage"]
+__all__ = ["Emulated", "Outbox", "OutboxMessage", "emulated"]
+
+
+@attrs.frozen
+class Emulated:
+    """A client wired to a provider's emulator served on loopback.
+
+    ``emulator`` is the gateway emulator (``received`` requests, accepted
+    ``messages``, ``clock``, ``force_error``, ``credit``); ``base_url`` is
+    where it listens.
+    """
+
+    client: Any
+    emulator: Any
+    base_url: str
+
+
+@contextlib.contextmanager
+def emulated(provider: str, *, clock: Any = None, **client_kwargs: Any) -> Iterator[Emulated]:
+    """Serve an installed provider's emulator and yield a client wired to it.
+
+    Keyword arguments go to :class:`ileti.Client` (extra settings such as
+    ``sender``, ``timeout``, ``retry``). The emulator's own credentials are
+    used unless given.
+    """
+    from ileti.client import Client
+    from ileti.emulation import VirtualClock, serve
+    from ileti.errors import NotSupported
+    from ileti.host import load_provider
+
+    loaded = load_provider(provider)
+    if not loaded.has_emulator:
+        raise NotSupported(
+            f"provider {provider!r} ships no emulator", provider=provider, capability="emulator"
+        )
+    emulator = loaded.plugin.provider_emulator(clock=clock or VirtualClock())
+    with serve(emulator) as served:
+        settings = {**emulator.credentials(), **client_kwargs}
+        client = Client(loaded, base_url=served.base_url, **settings)
+        try:
+            yield Emulated(client=client, emulator=emulator, base_url=served.base_url)
+        finally:
+            client.close()
 
 
 @attrs.frozen(kw_only=True)

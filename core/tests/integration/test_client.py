@@ -168,3 +168,16 @@ def test_default_encoding_setting(client: ileti.Client, emulator: Any) -> None:
         ileti.Client("testprov", api_key="k", default_encoding="turkish")
     assert info.value.setting == "default_encoding"
     assert "gsm7" in str(info.value)
+
+
+def test_emulated_helper_wires_a_client_to_the_emulator() -> None:
+    from ileti.testing import emulated
+
+    with emulated("testprov") as em:
+        result = em.client.send("05321112233", "Merhaba")
+        assert [m.text for m in em.emulator.messages] == ["Merhaba"]
+        assert em.emulator.received[-1].path == "/send"
+        em.emulator.clock.advance(61)
+        assert em.client.report(result.message_id or "").is_final
+    with pytest.raises(ileti.NotSupported, match="no emulator"), emulated("testprov-min"):
+        pass
