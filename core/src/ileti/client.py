@@ -332,6 +332,11 @@ class Client:
         default: str = self.settings.default_encoding
         return default
 
+    def effective_encoding(self, encoding: str | None = None) -> str:
+        """The encoding a send would ask for: ``encoding``, else the provider
+        setting ``default_encoding`` (``auto`` unless set)."""
+        return self._encoding(encoding)
+
     def _measure(self, text: str, encoding: str | None, fold: bool) -> Segmentation:
         from ileti.text import ensure_fits, segment
 
@@ -394,7 +399,7 @@ class Client:
         ]
         for item in batch.items:
             check_text(item.text)
-        encoding = self._batch_encoding(batch)
+        encoding = batch.encoding if self.info.per_item_encoding else self._batch_encoding(batch)
         items = []
         for number, item in zip(numbers, batch.items, strict=True):
             seg = self._measure(item.text, encoding, batch.fold_turkish)

@@ -72,6 +72,9 @@ class ProviderInfo:
     validity_range: tuple[timedelta, timedelta] | None = None
     flash: bool = False
     client_reference: bool = False
+    #: True when the gateway encodes each text of a personalised batch on its own
+    #: (one request per distinct text): each item then gets its own ``auto`` choice
+    per_item_encoding: bool = False
     #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
 
@@ -134,7 +137,8 @@ class OutgoingBatch:
 
     One encoding serves the whole batch (``items[i].segmentation.wire`` is the
     same for every item): the one that can carry every text at the fewest
-    total parts.
+    total parts, unless the provider declares ``per_item_encoding``, in
+    which case each item carries its own choice.
     """
 
     items: tuple[OutgoingItem, ...]
@@ -146,6 +150,7 @@ class OutgoingBatch:
 
     @property
     def wire_encoding(self) -> str:
+        """The batch's encoding (the first item's, with ``per_item_encoding``)."""
         wire: str = self.items[0].segmentation.wire
         return wire
 

@@ -290,7 +290,7 @@ class _Run:
         self.batch_size = size
         self.template = args.template
         #: --encoding, else the provider's default_encoding setting
-        self.encoding: str = args.encoding or client.settings.default_encoding
+        self.encoding: str = client.effective_encoding(args.encoding)
 
     # output ------------------------------------------------------------------------
 
