@@ -1,0 +1,422 @@
+"""A stateful emulator of the Modexi gateway, built from ``providers/modexi.md``.
+
+What it does, by the reference's emulator checklist:
+
+1. HTTP Basic authorization on every call; a wrong or missing one answers
+   the error envelope with ``errorCode`` 401.
+2. ``POST /sms/1/advanced`` checks ``from`` against the account's sender names,
+   sets ``validityPeriod`` to 2880 when it is below 10 or above 2880 (the
+   documented quirk), reads ``scheduledDate`` as UTC (empty: now), bills
+   ``parts x destinations`` credits and answers a new string ``messageCode``.
+3. ``POST /sms/1/reports`` answers one row per destination; ``messageId``
+   counts up; ``to`` comes back as ten digits and ``sentAt`` with a space, as
+   in the document's sample; ``doneAt`` is filled when the state is final.
+4. ``GET /account/balance`` shows the credits left in ``smsDetail.total``.
+
+Status codes over virtual time (``clock``), per recipient, from the send (or
+the scheduled time): 110 scheduled until the scheduled time, 100 queued, after
+10 s 300 (the sample's pending code: sent), after 60 s 10 (delivered) or, for
+a number whose last digit is 9, 20 (not delivered). Only 10 and 300 come from
+the document; 100, 110 and 20 are this emulator's own (see ``wire.STATES``).
+
+Error codes beyond 200 are not published by Modexi. This emulator answers
+HTTP-like codes (invented, as the reference asks), with the same HTTP status
+as ``errorCode``: see :data:`ERROR_TEXTS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import attrs
+
+from ileti.emulation import (
+    BadRequest,
+    EmulatedMessage,
+    EmulatorBase,
+    EmulatorRequest,
+    EmulatorResponse,
+    VirtualClock,
+    route,
+)
+from ileti.models import SenderState
+from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
+from ileti_modexi import wire
+
+__all__ = ["ERROR_TEXTS", "ModexiEmulator"]
+
+#: the invented error codes and their Turkish descriptions (HTTP status = code)
+ERROR_TEXTS: Mapping[str, str] = MappingProxyType(
+    {
+        "400": "Geçersiz istek.",
+        "401": "Kullanıcı adı veya şifre hatalı.",
+        "402": "Yetersiz kredi.",
+        "403": "Bu işlem için yetkiniz bulunmamaktadır.",
+        "404": "Kayıt bulunamadı.",
+        "405": "Bu yöntem desteklenmiyor.",
+        "406": "Geçersiz numara.",
+        "407": "Hesabınız aktif değil.",
+        "413": "Mesaj metni çok uzun.",
+        "422": "Gönderici adı geçersiz veya onaylı değil.",
+    }
+)
+
+SUCCESS_TEXT = "İşlem başarılı."
+
+#: status codes the emulator reports (see wire.STATES for their meaning)
+CODE_SCHEDULED = 110
+CODE_QUEUED = 100
+CODE_SENT = 300
+CODE_DELIVERED = 10
+CODE_UNDELIVERED = 20
+STATUS_NAMES: Mapping[int, str] = MappingProxyType(
+    {
+        CODE_SCHEDULED: "İleri tarihli",
+        CODE_QUEUED: "Kuyrukta",
+        CODE_SENT: "",  # as in the document's sample
+        CODE_DELIVERED: "İletildi",
+        CODE_UNDELIVERED: "İletilemedi",
+    }
+)
+
+#: the emulator's convention: sent after 10 virtual seconds, final after 60
+SENT_AFTER = timedelta(seconds=10)
+FINAL_AFTER = timedelta(seconds=60)
+
+VALIDITY_MIN, VALIDITY_MAX = 10, 2880
+_TO = re.compile(r"[1-9][0-9]{10,14}")
+_NUMERIC_SENDER = re.compile(r"[0-9]{3,14}")
+_ALNUM_SENDER = re.compile(r"[A-Za-z0-9 .\-_&]{3,11}")
+_REPORT_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+@attrs.define
+class Recipient:
+    message_id: int
+    number: str  # E.164
+    to: str  # as received
+
+
+@attrs.define
+class Package:
+    """One accepted ``advanced`` request."""
+
+    code: str
+    sender: str
+    text: str
+    encoding: str
+    parts: int
+    validity_minutes: int
+    accepted_at: datetime
+    scheduled_for: datetime | None
+    recipients: list[Recipient]
+
+    @property
+    def starts(self) -> datetime:
+        if self.scheduled_for is not None and self.scheduled_for > self.accepted_at:
+            return self.scheduled_for
+        return self.accepted_at
+
+
+def gateway_count(text: str) -> tuple[str, int]:
+    """How the emulated gateway bills a text: GSM-7 when every character is in
+    the GSM 03.38 tables (160 / 153, extension characters count 2), otherwise
+    UCS-2 (70 / 67, UTF-16 code units). Returns (encoding, parts)."""
+    from ileti.text import DEFAULT_PROFILE, count
+
+    rule: CountingRule = GSM7 if is_gsm7(text) else UCS2
+    _, parts, _ = count(text, rule.name, DEFAULT_PROFILE)
+    return rule.name, parts
+
+
+class ModexiEmulator(EmulatorBase):
+    """The Modexi gateway, in memory, on virtual time.
+
+    Attributes:
+        accounts: user name -> password of the accounts that authenticate.
+        credit: SMS credits left (``smsDetail.total``); falls by parts x destinations.
+        money: the money balance shown as ``balance`` (0: a package account).
+        active: an inactive account answers 407 to every call.
+        sender_names: sender name -> state; only approved names may send, and
+            only they are listed by ``/sms/1/senders``.
+        packages: message code -> the accepted request.
+    """
+
+    documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "400": "Rejected",
+            "401": "AuthenticationError",
+            "402": "InsufficientCredit",
+            "403": "Forbidden",
+            "404": "Rejected",
+            "406": "InvalidRecipient",
+            "407": "AccountInactive",
+            "413": "MessageTooLong",
+            "422": "InvalidSender",
+        }
+    )
+    price_per_part: ClassVar[Decimal] = Decimal(1)
+    default_sender: ClassVar[str] = "ILETI"
+    username: ClassVar[str] = "ileti"
+    password: ClassVar[str] = "modexi-test-1234"  # noqa: S105 - the emulated test account
+    max_parts: ClassVar[int] = wire.MAX_PARTS
+    max_destinations: ClassVar[int] = wire.MAX_RECIPIENTS
+
+    def __init__(self, *, clock: VirtualClock | None = None, credit: Decimal = Decimal(1000)):
+        super().__init__(clock=clock)
+        self.accounts: dict[str, str] = {self.username: self.password}
+        self.credit = Decimal(credit)
+        self.money = Decimal(0)
+        self.currency = "TRY"
+        self.active = True
+        self.sender_names: dict[str, SenderState] = {
+            self.default_sender: SenderState.APPROVED,
+            "MODEXI VERI": SenderState.APPROVED,
+            "BEKLEYEN": SenderState.PENDING,
+            "ESKIBASLIK": SenderState.INACTIVE,
+        }
+        self.packages: dict[str, Package] = {}
+        self._next_code = 397467
+        self._next_message_id = 60757031
+
+    def credentials(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password}
+
+    # -- answers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def envelope(result: Any, description: str = SUCCESS_TEXT) -> EmulatorResponse:
+        return EmulatorResponse.json(
+            {"errorCode": 200, "errorDescription": description, "result": result}
+        )
+
+    def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
+        text = ERROR_TEXTS.get(code, "Bilinmeyen hata.")
+        status = int(code) if code.isdigit() and 400 <= int(code) < 600 else 400
+        return EmulatorResponse.json(
+            {"errorCode": int(code), "errorDescription": text, "result": None}, status=status
+        )
+
+    def bad_request(self, error: BadRequest, request: EmulatorRequest) -> EmulatorResponse:
+        answer = self.error_response("400", request)
+        return EmulatorResponse.json(
+            {"errorCode": 400, "errorDescription": f"Geçersiz istek: {error}", "result": None},
+            status=answer.status,
+        )
+
+    def not_found(self, request: EmulatorRequest) -> EmulatorResponse:
+        return self.error_response("404", request)
+
+    def method_not_allowed(self, request: EmulatorRequest, allowed: Any) -> EmulatorResponse:
+        answer = self.error_response("405", request)
+        answer.headers.append(("Allow", ", ".join(sorted(allowed))))
+        return answer
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _refusal(self, request: EmulatorRequest) -> EmulatorResponse | None:
+        """401 for bad credentials, 407 for an inactive account, else None."""
+        header = request.header("authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "basic":
+            return self.error_response("401", request)
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return self.error_response("401", request)
+        user, sep, password = decoded.partition(":")
+        expected = self.accounts.get(user)
+        if not sep or expected is None or not secrets.compare_digest(password, expected):
+            return self.error_response("401", request)
+        if not self.active:
+            return self.error_response("407", request)
+        return None
+
+    @staticmethod
+    def _object(request: EmulatorRequest) -> dict[str, Any]:
+        data = request.json()
+        if not isinstance(data, dict):
+            raise BadRequest("the body must be a JSON object")
+        return data
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    @route("POST", "/sms/1/advanced")
+    def advanced(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        body = self._object(request)
+        now = self.clock.now()
+
+        sender = body.get("from")
+        if not isinstance(sender, str) or not self._sender_ok(sender):
+            return self.error_response("422", request)
+
+        text = body.get("text")
+        if not isinstance(text, str) or not text:
+            raise BadRequest("'text' must be a non-empty string")
+        encoding, parts = gateway_count(text)
+        if parts > self.max_parts:
+            return self.error_response("413", request)
+
+        validity = body.get("validityPeriod", VALIDITY_MAX)
+        if isinstance(validity, bool) or not isinstance(validity, int):
+            raise BadRequest("'validityPeriod' must be a whole number of minutes")
+        if not VALIDITY_MIN <= validity <= VALIDITY_MAX:
+            validity = VALIDITY_MAX  # documented: silently set to 48 hours
+
+        scheduled = self._scheduled(body.get("scheduledDate", ""))
+
+        destinations = body.get("destinations")
+        if not isinstance(destinations, list) or not destinations:
+            raise BadRequest("'destinations' must be a non-empty list")
+        if len(destinations) > self.max_destinations:
+            raise BadRequest(f"at most {self.max_destinations} destinations per request")
+        numbers: list[tuple[str, str]] = []
+        for entry in destinations:
+            to = entry.get("to") if isinstance(entry, dict) else None
+            if not isinstance(to, str) or not _TO.fullmatch(to):
+                return self.error_response("406", request)
+            numbers.append((to, "+" + to))
+
+        cost = parts * len(numbers) * self.price_per_part
+        if cost > self.credit:
+            return self.error_response("402", request)
+        self.credit -= cost
+
+        code = str(self._next_code)
+        self._next_code += 1
+        package = Package(
+            code=code,
+            sender=sender,
+            text=text,
+            encoding=encoding,
+            parts=parts,
+            validity_minutes=validity,
+            accepted_at=now,
+            scheduled_for=scheduled,
+            recipients=[],
+        )
+        for to, number in numbers:
+            package.recipients.append(Recipient(self._next_message_id, number, to))
+            self._next_message_id += 1
+            self.record_message(
+                EmulatedMessage(
+                    package_id=code,
+                    recipient=number,
+                    text=text,
+                    wire_encoding=encoding,
+                    parts=parts,
+                    sender=sender,
+                    client_ref=None,
+                )
+            )
+        self.packages[code] = package
+        return self.envelope({"messageCode": code, "messages": []})
+
+    @route("POST", "/sms/1/reports")
+    def reports(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        body = self._object(request)
+        code = body.get("messageCode")
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        if not isinstance(code, str) or not code:
+            raise BadRequest("'messageCode' must be given")
+        limit = body.get("limit", wire.REPORT_LIMIT)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise BadRequest("'limit' must be a positive whole number")
+        package = self.packages.get(code)
+        if package is None:
+            return self.error_response("404", request)
+        now = self.clock.now()
+        rows = [self._row(package, r, now) for r in package.recipients[:limit]]
+        return self.envelope(rows, description="")
+
+    @route("GET", "/sms/1/senders")
+    def senders(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        names = [n for n, state in self.sender_names.items() if state is SenderState.APPROVED]
+        return self.envelope([{"value": n} for n in names])
+
+    @route("GET", "/account/balance")
+    def balance(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        return self.envelope(
+            {"balance": self.money, "currency": self.currency, "smsDetail": {"total": self.credit}}
+        )
+
+    @route("GET", "/account/token")
+    def token(self, request: EmulatorRequest) -> EmulatorResponse:
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        return self.envelope({"privateKey": secrets.token_hex(16)})
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _sender_ok(self, name: str) -> bool:
+        if not (_NUMERIC_SENDER.fullmatch(name) or _ALNUM_SENDER.fullmatch(name)):
+            return False
+        return self.sender_names.get(name) is SenderState.APPROVED
+
+    @staticmethod
+    def _scheduled(value: Any) -> datetime | None:
+        """``scheduledDate``: empty -> now; ``yyyy-MM-ddTHH:mm:ss`` in UTC. An offset
+        or a trailing ``Z`` is refused (their acceptance is undocumented)."""
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise BadRequest("'scheduledDate' must be a string")
+        try:
+            when = datetime.strptime(value, wire.SCHEDULE_FORMAT)
+        except ValueError:
+            raise BadRequest("'scheduledDate' must look like 2013-08-23T09:15:00 (UTC)") from None
+        return when.replace(tzinfo=UTC)
+
+    def status_of(self, package: Package, recipient: Recipient, now: datetime) -> int:
+        """The status code of one recipient at ``now`` (never moves backwards)."""
+        starts = package.starts
+        if now < starts:
+            return CODE_SCHEDULED
+        if now < starts + SENT_AFTER:
+            return CODE_QUEUED
+        if now < starts + FINAL_AFTER:
+            return CODE_SENT
+        return CODE_UNDELIVERED if recipient.number.endswith("9") else CODE_DELIVERED
+
+    def _row(self, package: Package, recipient: Recipient, now: datetime) -> dict[str, Any]:
+        code = self.status_of(package, recipient, now)
+        starts = package.starts
+        sent = code in (CODE_SENT, CODE_DELIVERED, CODE_UNDELIVERED)
+        final = code in (CODE_DELIVERED, CODE_UNDELIVERED)
+        return {
+            "messageId": recipient.message_id,
+            "to": recipient.to[-10:],  # the sample shows ten-digit numbers
+            "from": package.sender,
+            "text": package.text,
+            "sentAt": _local(starts + SENT_AFTER) if sent else "",
+            "doneAt": _local(starts + FINAL_AFTER) if final else "",
+            "smsCount": package.parts,
+            "status": {"code": code, "name": STATUS_NAMES.get(code, "")},
+        }
+
+
+def _local(when: datetime) -> str:
+    """Report times: Turkish local time, with a space as in the sample."""
+    return when.astimezone(wire.REPORT_ZONE).strftime(_REPORT_TIME)

@@ -1,0 +1,575 @@
+"""Modexi's wire format, its tables, and the mapping to ileti's domain models.
+
+Everything that knows a Modexi field name, status code or error code is in
+this module:
+
+* attrs models shaped like the JSON (Python names in snake_case; the
+  camelCase wire names live only in this module's own cattrs converter),
+* the report status table (``status.code`` -> :class:`DeliveryState`) and
+  the error table (``errorCode`` -> :class:`Category`),
+* every value the reference leaves undocumented, as a named constant.
+
+Reference: ``providers/modexi.md`` (original: ``original/modexi.txt``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from ileti.models import (
+    Balance,
+    BalanceUnit,
+    DeliveryState,
+    RecipientReport,
+    Sender,
+    SenderState,
+)
+from ileti.plugin import Category
+
+if TYPE_CHECKING:
+    import cattrs
+
+__all__ = [
+    "DEFAULT_VALIDITY_MINUTES",
+    "ERRORS",
+    "MAX_PARTS",
+    "MAX_RECIPIENTS",
+    "REPORT_LIMIT",
+    "STATES",
+    "SUCCESS",
+    "BalanceAnswer",
+    "Destination",
+    "Envelope",
+    "ReportItem",
+    "ReportRequest",
+    "SendAnswer",
+    "SendRequest",
+    "SenderItem",
+    "converter",
+]
+
+T = TypeVar("T")
+
+# -- decided values (the reference is silent; see docs/providers/modexi.md) ----------
+
+#: ``errorCode`` of a successful call (documented)
+SUCCESS = "200"
+
+#: ``validityPeriod`` sent when the caller gives none. Undocumented default;
+#: 2880 minutes (48 h) is the gateway's maximum and the value it falls back to
+#: for out-of-range periods (documented), so sending it is explicit and safe.
+DEFAULT_VALIDITY_MINUTES = 2880
+
+#: Most parts one message may have. **Undocumented**: Modexi segments texts
+#: itself and publishes no length limit. Chosen: 6 parts (918 GSM-7 characters,
+#: 402 UCS-2), a limit Turkish operators commonly accept for concatenated SMS.
+MAX_PARTS = 6
+
+#: Destinations per request. **Undocumented**; the reference suggests chunking
+#: at 1,000. The core refuses a larger send before any request.
+MAX_RECIPIENTS = 1000
+
+#: ``limit`` of a report request: the documented default (1000 rows)
+REPORT_LIMIT = 1000
+#: The report call has no paging parameter. When a page comes back full, the
+#: plugin asks again with twice the limit, up to this many rows.
+REPORT_LIMIT_MAX = 64_000
+
+#: ``scheduledDate``: UTC, ISO-8601 without offset (documented sample
+#: ``2013-08-23T09:15:00``); no trailing ``Z`` (its acceptance is undocumented)
+SCHEDULE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+#: ``scheduledDate`` for an immediate send (documented: "must be sent empty")
+SEND_NOW = ""
+
+
+def _local_zone() -> tzinfo:
+    """Report times have no documented zone; taken as Turkish local time."""
+    try:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    except ImportError:  # pragma: no cover - zoneinfo is in the standard library
+        return timezone(timedelta(hours=3), "TRT")
+    try:
+        return ZoneInfo("Europe/Istanbul")
+    except ZoneInfoNotFoundError:  # no tz database: Turkey is UTC+3 all year since 2016
+        return timezone(timedelta(hours=3), "TRT")
+
+
+#: the time zone of ``sentAt`` / ``doneAt`` (**undocumented**; Turkish local time)
+REPORT_ZONE: tzinfo = _local_zone()
+
+# -- report status codes ---------------------------------------------------------------
+
+#: ``status.code`` of a report row -> normalised state. Modexi does not publish
+#: its "message status list". Anything not here (or in the ``state_codes``
+#: setting) is ``unknown``, with the raw code kept.
+STATES: Mapping[int, DeliveryState] = MappingProxyType(
+    {
+        # documented: "10 = successful"
+        10: DeliveryState.DELIVERED,
+        # inferred: the sample shows 300 with an empty name and doneAt (pending)
+        300: DeliveryState.SENT,
+        # invented for the emulator (not known from Modexi): waiting in the queue,
+        # held for a scheduled time, and not delivered
+        100: DeliveryState.QUEUED,
+        110: DeliveryState.SCHEDULED,
+        20: DeliveryState.UNDELIVERED,
+    }
+)
+
+
+def state_for(code: int, extra: Mapping[int, DeliveryState] | None = None) -> DeliveryState:
+    """The normalised state of a report ``status.code``."""
+    if extra and code in extra:
+        return extra[code]
+    return STATES.get(code, DeliveryState.UNKNOWN)
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ErrorKind:
+    """What an ``errorCode`` means and what the user should do about it."""
+
+    category: Category
+    advice: str
+
+
+#: ``errorCode`` -> meaning. Only "200 = success" is documented; the "status code
+#: list" is not published. The reference infers 401 for bad credentials and asks
+#: for HTTP-like codes; every other code here is **invented** (the emulator
+#: answers them) and follows HTTP semantics, so a real Modexi code that reuses an
+#: HTTP number lands in the right place.
+ERRORS: Mapping[str, ErrorKind] = MappingProxyType(
+    {
+        "400": ErrorKind(
+            Category.INVALID_REQUEST, "Modexi refused the request as invalid; check its fields"
+        ),
+        "401": ErrorKind(
+            Category.AUTH,
+            "Modexi refused the credentials: check the username and password settings "
+            "(ILETI_MODEXI_USERNAME, ILETI_MODEXI_PASSWORD)",
+        ),
+        "402": ErrorKind(
+            Category.INSUFFICIENT_CREDIT,
+            "the Modexi account has not enough SMS credit for this send",
+        ),
+        "403": ErrorKind(Category.FORBIDDEN, "the Modexi account may not do this"),
+        "404": ErrorKind(
+            Category.INVALID_REQUEST,
+            "Modexi knows no such message code (or endpoint): pass the message_id of a send "
+            "made with this account, and check base_url",
+        ),
+        "406": ErrorKind(
+            Category.INVALID_RECIPIENT,
+            "Modexi refused a destination number: give numbers such as +90 532 111 22 33",
+        ),
+        "407": ErrorKind(Category.ACCOUNT_INACTIVE, "the Modexi account is not active"),
+        "413": ErrorKind(
+            Category.MESSAGE_TOO_LONG,
+            f"Modexi refused the text as too long: shorten it (at most {MAX_PARTS} parts)",
+        ),
+        "422": ErrorKind(
+            Category.INVALID_SENDER,
+            "Modexi does not accept this sender name: use an approved one (client.senders())",
+        ),
+        "429": ErrorKind(Category.RATE_LIMITED, "Modexi is rate limiting this account"),
+        "500": ErrorKind(Category.PROVIDER_ERROR, "Modexi reported an internal error"),
+    }
+)
+
+_FALLBACK_ADVICE = "Modexi refused the request"
+
+
+def error_kind(code: str, description: str) -> ErrorKind:
+    """Classify an ``errorCode`` (or, with no body, an HTTP status).
+
+    Known codes come from :data:`ERRORS`; others by the description's words,
+    then by the code's HTTP class (5xx: provider error), else a rejection.
+    """
+    known = ERRORS.get(code)
+    if known is not None:
+        return known
+    from ileti.plugin import classify_text
+
+    category = classify_text(description) if description else None
+    if category is not None:
+        return ErrorKind(category, _FALLBACK_ADVICE)
+    if code.isdigit() and 500 <= int(code) < 600:
+        return ErrorKind(Category.PROVIDER_ERROR, "Modexi reported an error of its own")
+    return ErrorKind(Category.INVALID_REQUEST, _FALLBACK_ADVICE)
+
+
+# -- wire models -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Envelope:
+    """``{"errorCode": 200, "errorDescription": "...", "result": ...}`` around every answer."""
+
+    error_code: str
+    error_description: str | None = None
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error_code == SUCCESS
+
+
+@attrs.frozen
+class Destination:
+    to: str
+
+
+@attrs.frozen
+class SendRequest:
+    """Body of ``POST /sms/1/advanced``."""
+
+    from_: str
+    text: str
+    validity_period: int
+    scheduled_date: str
+    destinations: tuple[Destination, ...]
+
+
+@attrs.frozen
+class SendAnswer:
+    """``result`` of a send: the submission's code (``messages`` is normally empty)."""
+
+    message_code: str
+    messages: tuple[Any, ...] | None = None
+
+
+@attrs.frozen
+class ReportRequest:
+    """Body of ``POST /sms/1/reports``."""
+
+    message_code: str
+    limit: int
+
+
+@attrs.frozen
+class ReportStatus:
+    code: int
+    name: str | None = None
+
+
+@attrs.frozen
+class ReportItem:
+    """One row of a report: one recipient."""
+
+    message_id: str
+    to: str
+    status: ReportStatus
+    from_: str | None = None
+    text: str | None = None
+    sent_at: str | None = None
+    done_at: str | None = None
+    sms_count: int | None = None
+
+
+@attrs.frozen
+class SmsDetail:
+    total: Decimal
+
+
+@attrs.frozen
+class BalanceAnswer:
+    sms_detail: SmsDetail
+    balance: Decimal | None = None
+    currency: str | None = None
+
+
+@attrs.frozen
+class SenderItem:
+    value: str
+
+
+_WIRE_CLASSES: tuple[type[Any], ...] = (
+    Envelope,
+    Destination,
+    SendRequest,
+    SendAnswer,
+    ReportRequest,
+    ReportStatus,
+    ReportItem,
+    SmsDetail,
+    BalanceAnswer,
+    SenderItem,
+)
+
+
+def wire_name(name: str) -> str:
+    """``message_code`` -> ``messageCode``; ``from_`` -> ``from``."""
+    head, *rest = name.rstrip("_").split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+# -- converter -------------------------------------------------------------------------
+
+
+def _to_str(value: Any, _: type) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected text, got {type(value).__name__}")
+
+
+def _to_int(value: Any, _: type) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected a whole number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
+        return int(value)
+    raise ValueError(f"expected a whole number, got {type(value).__name__}")
+
+
+def _to_decimal(value: Any, _: type) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"expected a number, got {str(value)[:20]!r}") from None
+    if not number.is_finite():
+        raise ValueError("expected a finite number")
+    return number
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    """The plugin's own converter: camelCase on the wire, strict scalar types.
+
+    Built on first use: importing this module does not import cattrs.
+    """
+    import cattrs
+    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+    conv = cattrs.Converter()
+    conv.register_structure_hook(str, _to_str)
+    conv.register_structure_hook(int, _to_int)
+    conv.register_structure_hook(Decimal, _to_decimal)
+    conv.register_unstructure_hook(Decimal, str)
+    for cls in _WIRE_CLASSES:
+        renames: dict[str, Any] = {
+            f.name: override(rename=wire_name(f.name)) for f in attrs.fields(cls)
+        }
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **renames))
+        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **renames))
+    return conv
+
+
+class WireError(ValueError):
+    """A value does not have the documented shape (the caller makes it MalformedResponse)."""
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Structure JSON data as a wire model, or raise :class:`WireError`."""
+    import cattrs
+
+    try:
+        return converter().structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise WireError(_describe(exc, cls)) from None
+
+
+def _describe(exc: BaseException, cls: type[Any]) -> str:
+    import cattrs
+
+    what = f"the {cls.__name__} part of the answer does not have the documented shape"
+    if isinstance(exc, cattrs.BaseValidationError):
+        first: BaseException = exc
+        while isinstance(first, cattrs.BaseValidationError) and first.exceptions:
+            first = first.exceptions[0]
+        if isinstance(first, KeyError):
+            return f"{what} (field {first.args[0]!r} is missing)" if first.args else what
+        return f"{what} ({type(first).__name__})"
+    return what
+
+
+def unstructure(obj: Any) -> Any:
+    """A wire model as JSON-ready data."""
+    return converter().unstructure(obj)
+
+
+# -- building requests -----------------------------------------------------------------
+
+
+def validity_minutes(validity: timedelta | None) -> int:
+    """``validityPeriod``: whole minutes (rounded down), or the default."""
+    if validity is None:
+        return DEFAULT_VALIDITY_MINUTES
+    return int(validity.total_seconds() // 60)
+
+
+def scheduled_date(schedule: datetime | None) -> str:
+    """``scheduledDate``: empty for now, else UTC ``yyyy-MM-ddTHH:mm:ss`` (no offset)."""
+    if schedule is None:
+        return SEND_NOW
+    return schedule.astimezone(UTC).strftime(SCHEDULE_FORMAT)
+
+
+def send_request(
+    *,
+    sender: str,
+    text: str,
+    numbers: Sequence[str],
+    validity: timedelta | None,
+    schedule: datetime | None,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /sms/1/advanced``; ``numbers`` are E.164."""
+    from ileti.numbers import international
+
+    body = SendRequest(
+        from_=sender,
+        text=text,
+        validity_period=validity_minutes(validity),
+        scheduled_date=scheduled_date(schedule),
+        destinations=tuple(Destination(to=international(n)) for n in numbers),
+    )
+    data: dict[str, Any] = unstructure(body)
+    return data
+
+
+def report_request(message_code: str, limit: int) -> dict[str, Any]:
+    data: dict[str, Any] = unstructure(ReportRequest(message_code=message_code, limit=limit))
+    return data
+
+
+# -- reading answers -------------------------------------------------------------------
+
+
+def envelope(data: Any) -> Envelope | None:
+    """The envelope of an answer, or ``None`` when the data is not one."""
+    if not isinstance(data, dict) or "errorCode" not in data:
+        return None
+    return structure(data, Envelope)
+
+
+def send_answer(result: Any) -> SendAnswer:
+    answer = structure(result, SendAnswer)
+    if not answer.message_code.strip():
+        raise WireError("the answer to the send carries an empty messageCode")
+    return answer
+
+
+def report_items(result: Any) -> list[ReportItem]:
+    if result is None:
+        return []
+    if not isinstance(result, list):
+        raise WireError("the report's result is not a list")
+    return [structure(row, ReportItem) for row in result]
+
+
+def sender_items(result: Any) -> list[SenderItem]:
+    if result is None:
+        return []
+    if not isinstance(result, list):
+        raise WireError("the senders' result is not a list")
+    return [structure(row, SenderItem) for row in result]
+
+
+def balance_answer(result: Any) -> BalanceAnswer:
+    return structure(result, BalanceAnswer)
+
+
+# -- mapping to the domain -------------------------------------------------------------
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """``sentAt`` / ``doneAt``: empty -> ``None``; ``yyyy-MM-dd'T'HH:mm:ss`` as the
+    text says, or with a space as the sample has; Turkish local time unless an
+    offset is given."""
+    if value is None or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise WireError(f"the report time {value[:40]!r} is not yyyy-MM-dd HH:mm:ss") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=REPORT_ZONE)
+    return when
+
+
+def last10(number: str) -> str:
+    """The last ten digits of a number: how report rows are matched to recipients."""
+    digits = "".join(c for c in number if c.isdigit())
+    return digits[-10:]
+
+
+def e164_of(to: str, known: Mapping[str, str]) -> str:
+    """The E.164 form of a report row's ``to`` (10 or 12 digits on the wire).
+
+    ``known`` maps the last ten digits of each number sent to its E.164 form.
+    """
+    found = known.get(last10(to))
+    if found is not None:
+        return found
+    from ileti.errors import InvalidRecipient
+    from ileti.numbers import normalise_number
+
+    try:
+        return normalise_number(to)
+    except InvalidRecipient:
+        digits = "".join(c for c in to if c.isdigit())
+        return "+" + digits if digits else to
+
+
+_PROBLEM_STATES = frozenset(
+    {
+        DeliveryState.UNDELIVERED,
+        DeliveryState.EXPIRED,
+        DeliveryState.REJECTED,
+        DeliveryState.FAILED,
+        DeliveryState.CANCELLED,
+    }
+)
+
+
+def recipient_report(
+    item: ReportItem, number: str, extra: Mapping[int, DeliveryState] | None = None
+) -> RecipientReport:
+    """One report row as a :class:`RecipientReport`."""
+    state = state_for(item.status.code, extra)
+    done = parse_time(item.done_at)
+    sent = parse_time(item.sent_at)
+    name = (item.status.name or "").strip()
+    return RecipientReport(
+        number=number,
+        state=state,
+        raw_state=str(item.status.code),
+        time=done or sent,
+        message_id=item.message_id,
+        error=name or None if state in _PROBLEM_STATES else None,
+    )
+
+
+def to_balance(provider: str, answer: BalanceAnswer) -> Balance:
+    """The usable SMS credits (``smsDetail.total``, what a send is billed in) as
+    ``amount`` in credits, and as ``sms_credits``.
+
+    The money balance (``balance``, with ``currency``) is not carried: the
+    document says it may be 0 on package accounts, the domain's Balance has one
+    amount, and it must be the one that falls when messages are sent.
+    """
+    return Balance(
+        provider=provider,
+        amount=answer.sms_detail.total,
+        unit=BalanceUnit.CREDITS,
+        sms_credits=answer.sms_detail.total,
+    )
+
+
+def to_senders(items: Sequence[SenderItem]) -> list[Sender]:
+    """Every listed name is usable: the list holds the account's valid senders."""
+    return [Sender(name=item.value, state=SenderState.APPROVED) for item in items]
