@@ -18,6 +18,7 @@ __all__ = [
     "national",
     "normalise_number",
     "normalise_numbers",
+    "require_turkish",
     "validate_sender",
 ]
 
@@ -80,23 +81,45 @@ def normalise_numbers(
     return tuple(out)
 
 
-def international(e164: str) -> str:
-    """``+905321112233`` → ``905321112233`` (digits, country code first)."""
+def require_turkish(e164: str, *, position: int | None = None, provider: str | None = None) -> str:
+    """Return ``e164`` if it is a Turkish number, else raise
+    :class:`~ileti.errors.InvalidRecipient` naming it and its position."""
+    if not e164.startswith("+90"):
+        where = f" (recipient {position + 1})" if position is not None else ""
+        who = provider or "this provider"
+        raise InvalidRecipient(
+            f"{e164}{where} is not a Turkish number; {who} sends to Turkish numbers only: "
+            "remove it",
+            number=e164,
+            position=position,
+            provider=provider,
+        )
+    return e164
+
+
+def international(
+    e164: str,
+    *,
+    turkish_only: bool = False,
+    position: int | None = None,
+    provider: str | None = None,
+) -> str:
+    """``+905321112233`` → ``905321112233`` (digits, country code first).
+
+    With ``turkish_only``, a non-Turkish number raises ``InvalidRecipient``.
+    """
+    if turkish_only:
+        require_turkish(e164, position=position, provider=provider)
     return e164.lstrip("+")
 
 
-def national(e164: str) -> str:
+def national(e164: str, *, position: int | None = None, provider: str | None = None) -> str:
     """``+905321112233`` → ``5321112233`` (Turkish national significant number).
 
     Raises :class:`~ileti.errors.InvalidRecipient` for a non-Turkish number,
     which has no national form a Turkish gateway understands.
     """
-    if not e164.startswith("+90"):
-        raise InvalidRecipient(
-            f"{e164} is not a Turkish number; this provider takes Turkish numbers only",
-            number=e164,
-        )
-    return e164[3:]
+    return require_turkish(e164, position=position, provider=provider)[3:]
 
 
 def validate_sender(name: str) -> str:

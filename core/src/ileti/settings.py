@@ -16,8 +16,11 @@ They are structured by cattrs; a missing or malformed setting raises
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
+import threading
 import tomllib
+import warnings
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +32,7 @@ import attrs
 from ileti.errors import ConfigurationError
 
 __all__ = [
+    "InsecureTransportWarning",
     "ProviderSettings",
     "ResolvedSettings",
     "Secret",
@@ -37,6 +41,7 @@ __all__ = [
     "resolve_settings",
     "secret_values",
     "validate_base_url",
+    "warn_if_plain_http",
 ]
 
 T = TypeVar("T")
@@ -116,6 +121,55 @@ def validate_base_url(value: str, *, setting: str = "base_url") -> str:
             setting=setting,
         )
     return value.rstrip("/")
+
+
+class InsecureTransportWarning(UserWarning):
+    """A provider's base URL is plain HTTP to a remote host: credentials
+    travel unencrypted."""
+
+
+_plain_http_warned: set[str] = set()
+_plain_http_lock = threading.Lock()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine (an emulator)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_plain_http(provider: str, base_url: str, *, advice: str = "") -> bool:
+    """Warn once per process and provider when credentials would cross the
+    network unencrypted (``http://`` to a host that is not loopback).
+
+    Returns whether this call warned. ``advice`` ends the message (how to
+    switch, what the provider documents).
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return False
+    with _plain_http_lock:
+        if provider in _plain_http_warned:
+            return False
+        _plain_http_warned.add(provider)
+    message = (
+        f"{provider} base_url {parts.scheme}://{parts.hostname} is plain HTTP: the credentials "
+        "travel unencrypted"
+    )
+    if advice:
+        message += f"; {advice}"
+    warnings.warn(message, InsecureTransportWarning, stacklevel=3)
+    return True
+
+
+def forget_plain_http_warnings() -> None:
+    """Warn again (for tests)."""
+    with _plain_http_lock:
+        _plain_http_warned.clear()
 
 
 @attrs.frozen(kw_only=True)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from ileti_innomobil import settings as settings_module
 from ileti_innomobil.emulator import InnomobilEmulator
 
 import ileti
 from ileti.emulation import ServedApp, VirtualClock, serve
+from ileti.settings import forget_plain_http_warnings
 
 
 @pytest.fixture(autouse=True)
-def _fresh_http_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fresh_http_warning() -> None:
     """Every test starts as a new process would: the plain-HTTP warning not yet given."""
-    monkeypatch.setattr(settings_module, "_warned", False)
+    forget_plain_http_warnings()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ileti.numbers import require_turkish
 from ileti.plugin import (
     Context,
     HttpRequest,
@@ -106,20 +107,10 @@ def _raiser(ctx: Context) -> wire.ErrorFactory:
 
 def _turkish_numbers(recipients: Sequence[str]) -> list[int]:
     """The ``Msisdn`` values; the gateway takes Turkish numbers only (documented ``905…``)."""
-    from ileti.errors import InvalidRecipient
-
-    out = []
-    for position, number in enumerate(recipients):
-        if not number.startswith("+90"):
-            raise InvalidRecipient(
-                f"{number} (recipient {position + 1}) is not a Turkish number; Ekomesaj takes "
-                "Turkish numbers only (905xxxxxxxxx)",
-                number=number,
-                position=position,
-                provider=PROVIDER,
-            )
-        out.append(wire.msisdn(number))
-    return out
+    return [
+        wire.msisdn(require_turkish(number, position=position, provider=PROVIDER))
+        for position, number in enumerate(recipients)
+    ]
 
 
 def _post(ctx: Context, operation: str, request: object, *, sends: bool) -> HttpResponse:

@@ -12,7 +12,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ileti.errors import IletiError, InvalidRecipient, InvalidSender, ValidationError
+from ileti.errors import IletiError, InvalidSender, ValidationError
+from ileti.numbers import international
 from ileti.plugin import (
     Category,
     Context,
@@ -138,15 +139,7 @@ def _sender(ctx: Context, sender: str | None) -> str:
 
 def _wire_number(ctx: Context, e164: str, position: int) -> str:
     """``+905321112233`` -> ``905321112233``; Innomobil takes Turkish numbers only."""
-    if not e164.startswith("+90"):
-        raise InvalidRecipient(
-            f"{e164} (recipient {position + 1}) is not a Turkish number: Innomobil sends to "
-            "Turkish numbers only (90...); remove it",
-            number=e164,
-            position=position,
-            provider=ctx.provider,
-        )
-    return e164[1:]
+    return international(e164, turkish_only=True, position=position, provider=ctx.provider)
 
 
 def _refusal(ctx: Context, response: HttpResponse, reason: str) -> IletiError:

@@ -7,15 +7,16 @@ environment variable ``ILETI_INNOMOBIL_<FIELD>`` or in the TOML table
 
 from __future__ import annotations
 
-import ipaddress
-import threading
-import warnings
-from urllib.parse import urlsplit
-
 import attrs
 
 from ileti.errors import ConfigurationError
-from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti.settings import (
+    InsecureTransportWarning,
+    ProviderSettings,
+    Secret,
+    validate_base_url,
+    warn_if_plain_http,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -35,41 +36,13 @@ SUPPORTED_GATES = (0, 1)
 GATE_NATIONAL_ID = 8
 
 
-class InsecureBaseUrlWarning(UserWarning):
-    """The base URL is plain HTTP to a remote host: credentials travel unencrypted."""
+#: kept for callers that filter the warning by this name
+InsecureBaseUrlWarning = InsecureTransportWarning
 
-
-_warned = False
-_warn_lock = threading.Lock()
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _warn_if_plain_http(base_url: str) -> None:
-    """Warn once per process when credentials would cross the network unencrypted."""
-    global _warned
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or _is_loopback(parts.hostname or ""):
-        return
-    with _warn_lock:
-        if _warned:
-            return
-        _warned = True
-    warnings.warn(
-        f"Innomobil base_url {parts.scheme}://{parts.hostname} is plain HTTP: the username "
-        "and password travel unencrypted in every request body. If your Innomobil endpoint "
-        "supports TLS, set base_url to https://... (keyword base_url= or "
-        "ILETI_INNOMOBIL_BASE_URL).",
-        InsecureBaseUrlWarning,
-        stacklevel=2,
-    )
+_HTTP_ADVICE = (
+    "the username and password travel in every request body. If your Innomobil endpoint "
+    "supports TLS, set base_url to https://... (keyword base_url= or ILETI_INNOMOBIL_BASE_URL)"
+)
 
 
 def _check_gate(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -147,4 +120,4 @@ class InnomobilSettings(ProviderSettings):
     sender: str | None = attrs.field(default=None, converter=_optional_sender)
 
     def __attrs_post_init__(self) -> None:
-        _warn_if_plain_http(self.base_url)
+        warn_if_plain_http("Innomobil", self.base_url, advice=_HTTP_ADVICE)

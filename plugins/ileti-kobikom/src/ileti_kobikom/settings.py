@@ -7,16 +7,19 @@ the first time a report is stored (see :mod:`ileti_kobikom.store`).
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import warnings
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import attrs
 
 from ileti.errors import ConfigurationError
-from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti.settings import (
+    InsecureTransportWarning,
+    ProviderSettings,
+    Secret,
+    validate_base_url,
+    warn_if_plain_http,
+)
 
 __all__ = [
     "BODY_STYLES",
@@ -92,38 +95,12 @@ class KobikomSettings(ProviderSettings):
     report_store: str = attrs.field(factory=default_report_store, converter=_report_store)
 
 
-class InsecureTransportWarning(UserWarning):
-    """Credentials are about to travel over plain HTTP to a non-loopback host."""
-
-
-_warned = False
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def warn_if_insecure(base_url: str) -> bool:
-    """Warn once per process when credentials would travel unencrypted.
-
-    Returns whether this call issued the warning. Loopback hosts (an emulator)
-    never warn.
-    """
-    global _warned
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or _is_loopback(parts.hostname or "") or _warned:
-        return False
-    _warned = True
-    warnings.warn(
-        f"Kobikom base_url {parts.scheme}://{parts.hostname} is plain HTTP: the user name and "
-        "password travel unencrypted (Kobikom documents no HTTPS address; set base_url to an "
-        "https:// address if your account has one)",
-        InsecureTransportWarning,
-        stacklevel=3,
+    """Warn once per process when credentials would travel unencrypted
+    (never for loopback hosts). Returns whether this call warned."""
+    return warn_if_plain_http(
+        "Kobikom",
+        base_url,
+        advice="Kobikom documents no HTTPS address; set base_url to an https:// address if "
+        "your account has one",
     )
-    return True
