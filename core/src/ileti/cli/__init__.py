@@ -44,6 +44,7 @@ COMMANDS = (
     "emulate",
     "config",
     "demo",
+    "new-plugin",
 )
 
 EXIT_OK = 0
