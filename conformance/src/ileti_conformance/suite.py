@@ -1,0 +1,1519 @@
+"""The standard checks every provider plugin must pass: :class:`ProviderConformance`.
+
+Subclass it in a plugin's tests and name the provider::
+
+    from ileti_conformance import ProviderConformance
+
+    class TestEfecellConformance(ProviderConformance):
+        provider = "efecell"
+
+Every check drives the real :class:`ileti.Client` and transport over real
+HTTP on loopback, against the plugin's own emulator (served with
+:func:`ileti.emulation.serve`, behind a :class:`ileti.emulation.FaultProxy`
+when a check injects faults).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ileti import errors as ileti_errors
+from ileti.emulation import EmulatedMessage, Fault, FaultLike, FaultSpec, refused_url
+from ileti.errors import (
+    ConfigurationError,
+    DeliveryUnknown,
+    IletiError,
+    InvalidContent,
+    MessageTooLong,
+    NotSupported,
+    TransportError,
+    ValidationError,
+)
+from ileti.hookspecs import CAPABILITIES, hookimpl
+from ileti.http import RetryPolicy, Timeout
+from ileti.models import (
+    Batch,
+    BatchItem,
+    DeliveryState,
+    Message,
+    SenderState,
+    SendResult,
+)
+from ileti.settings import Secret
+from ileti_conformance.harness import Harness, SetupError, Target, call_factory, emulator_problems
+from ileti_conformance.leaks import Canaries, exception_texts, record_texts
+from ileti_conformance.models import model_problems
+from ileti_conformance.profiles import check_settings
+from ileti_conformance.strategies import (
+    EMOJI,
+    GSM_BASIC,
+    GSM_EXTENSION,
+    TRICKY_TEXTS,
+    TURKISH,
+    UCS2_ONLY,
+    XML_FORBIDDEN,
+    GarbageApp,
+    Recorder,
+    garbage_answers,
+    sms_texts,
+)
+
+__all__ = ["FAULTS", "HOOK_CHECKS", "STANDARD_CHECKS", "ProviderConformance"]
+
+#: transport faults a send must survive without being replayed (proxy fault per id)
+FAULTS: Mapping[str, FaultLike] = MappingProxyType(
+    {
+        "hang": Fault.HANG,
+        "reset": Fault.RESET,
+        "http_500": Fault.HTTP_500,
+        "http_503": FaultSpec.http_status(503),
+        "html": Fault.HTML,
+        "garbage": Fault.GARBAGE,
+        "truncated": Fault.TRUNCATED,
+        "close": Fault.CLOSE,
+    }
+)
+
+#: the read timeout used when the gateway hangs: short, so the check stays quick
+HANG_READ_TIMEOUT = 0.5
+_READS = ("query_report", "balance", "senders")
+_SENDS = ("send", "send_multi")
+_TEXT = "Merhaba dünya: ileti conformance"
+
+
+def _national(e164: str) -> str:
+    """``+905321234567`` as a user types it: ``0532 123 45 67``."""
+    digits = e164.removeprefix("+90")
+    return f"0{digits[:3]} {digits[3:6]} {digits[6:8]} {digits[8:]}"
+
+
+def _ref() -> str:
+    """A client reference never used before (gateways may refuse a reused one)."""
+    return f"conformance-{uuid.uuid4().hex[:16]}"
+
+
+def _one_unit_char(rule: Any) -> str:
+    """A character costing one unit; for UCS-2 one that needs UCS-2 (so a
+    gateway that picks the encoding itself picks the one asked for)."""
+    order = ("ж", "中", "a") if str(rule.base) == "ucs2" else ("a", "Z", "ж", "ş", "中")
+    for char in order:
+        if rule.cost(char) == 1:
+            return char
+    raise SetupError(f"counting rule {rule.name!r} has no one-unit character the suite knows")
+
+
+def _two_unit_char(rule: Any) -> str | None:
+    for char in ("€", "^", "ş", "ğ", "😀"):
+        if rule.cost(char) == 2:
+            return char
+    return None
+
+
+def _calls(
+    h: Harness, client: Any, *, number: str, message_id: str = "1"
+) -> dict[str, Callable[[], object]]:
+    """One call per capability: a send of a short text to ``number``, a
+    report on ``message_id``, balance and senders."""
+
+    def send() -> object:
+        return client.send(number, _TEXT, sender=h.sender)
+
+    def send_multi() -> object:
+        return client.send_multi([(number, _TEXT)], sender=h.sender)
+
+    def query_report() -> object:
+        return client.report(message_id)
+
+    def balance() -> object:
+        return client.balance()
+
+    def senders() -> object:
+        return client.senders()
+
+    return {
+        "send": send,
+        "send_multi": send_multi,
+        "query_report": query_report,
+        "balance": balance,
+        "senders": senders,
+    }
+
+
+class _RawErrorSpy:
+    """A hook wrapper that sees what a plugin's hook raised before the client's
+    safety net turns a stray exception into an IletiError."""
+
+    def __init__(self) -> None:
+        self.raised: list[tuple[str, BaseException]] = []
+
+    def _seen(self, hook: str, exc: BaseException) -> None:
+        self.raised.append((hook, exc))
+
+    @hookimpl(wrapper=True)
+    def send(self, ctx: Any, message: Any) -> Any:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self._seen("send", exc)
+            raise
+
+    @hookimpl(wrapper=True)
+    def send_multi(self, ctx: Any, batch: Any) -> Any:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self._seen("send_multi", exc)
+            raise
+
+    @hookimpl(wrapper=True)
+    def query_report(self, ctx: Any, message_id: Any) -> Any:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self._seen("query_report", exc)
+            raise
+
+    @hookimpl(wrapper=True)
+    def balance(self, ctx: Any) -> Any:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self._seen("balance", exc)
+            raise
+
+    @hookimpl(wrapper=True)
+    def senders(self, ctx: Any) -> Any:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self._seen("senders", exc)
+            raise
+
+
+@attrs.frozen
+class _Delivery:
+    """What one text sent to one number produced (or the error refusing it)."""
+
+    prediction: Any  # Segmentation
+    result: SendResult
+    billed: list[EmulatedMessage]
+
+
+class ProviderConformance:
+    """The standard conformance checks. Subclass it and set :attr:`provider`.
+
+    Attributes a subclass may set:
+
+    ``provider``
+        The provider id (the entry-point name), e.g. ``"efecell"``.
+    ``plugin``
+        A plugin object to load in-process with :func:`ileti.host.inspect_plugin`
+        instead of the installed entry point (for plugins not installed).
+    ``emulator_factory``
+        A callable taking the :class:`ileti.emulation.VirtualClock` and returning
+        a new emulator; default: the plugin's ``provider_emulator`` hook.
+    ``settings``
+        Extra settings for every client, on top of the emulator's ``credentials()``.
+    ``sender``
+        The sender name the checks use; default: the emulator's ``default_sender``.
+    ``conformance_skips``
+        ``{"check_name": "reason"}``: checks this provider cannot pass, each
+        with the reason shown in the report (``pytest -ra``). A check may be
+        named with its parameter, e.g. ``"test_send_fault[hang]"``.
+
+    The fixtures ``ileti_target`` (a :class:`~ileti_conformance.harness.Target`)
+    and ``ileti_harness`` (a fresh :class:`~ileti_conformance.harness.Harness`
+    per check) may be overridden. The checks themselves (every ``test_*``
+    method) and the suite's helpers (``_*``) may not: defining one in a
+    subclass raises ``TypeError``.
+    """
+
+    provider: ClassVar[str | None] = None
+    plugin: ClassVar[Any] = None
+    emulator_factory: ClassVar[Any] = None
+    settings: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    sender: ClassVar[str | None] = None
+    conformance_skips: ClassVar[Mapping[str, str]] = MappingProxyType({})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        clashes = sorted(name for name in vars(cls) if name in STANDARD_CHECKS)
+        if clashes:
+            raise TypeError(
+                f"{cls.__name__} redefines the standard conformance check(s) "
+                f"{', '.join(clashes)}; standard checks cannot be overridden. To skip one, "
+                f"state why: conformance_skips = {{{clashes[0]!r}: 'the reason'}}"
+            )
+        machinery = sorted(name for name in vars(cls) if name in _MACHINERY)
+        if machinery:
+            raise TypeError(
+                f"{cls.__name__} redefines {', '.join(machinery)}, part of the machinery of "
+                "the standard conformance checks, which cannot be overridden; override the "
+                "fixtures ileti_target or ileti_harness, or set the class attributes instead"
+            )
+        _validate_skips(cls)
+
+    # -- fixtures (overridable) ------------------------------------------------------
+
+    @pytest.fixture
+    def ileti_target(self) -> Target:
+        """The provider under test, from the class attributes."""
+        cls = type(self)
+        if not cls.provider:
+            raise SetupError(
+                f"{cls.__name__} does not name its provider: set provider = 'NAME' on the class"
+            )
+        return Target.build(
+            cls.provider,
+            plugin=cls.plugin,
+            emulator_factory=call_factory(self, "emulator_factory"),
+            settings=cls.settings,
+            sender=cls.sender,
+        )
+
+    @pytest.fixture
+    def ileti_harness(self, ileti_target: Target) -> Iterator[Harness]:
+        """A fresh emulator served on loopback for one check."""
+        harness = Harness(ileti_target)
+        try:
+            yield harness
+        finally:
+            harness.close()
+
+    @pytest.fixture(autouse=True)
+    def _ileti_conformance_guard(
+        self,
+        request: pytest.FixtureRequest,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Apply ``conformance_skips``; keep plugins' on-disk state out of the
+        user's folders (XDG state, cache and data homes point into tmp_path)."""
+        skips = type(self).conformance_skips
+        node = request.node
+        name = getattr(node, "originalname", node.name)
+        reason = skips.get(node.name) or skips.get(name)
+        if reason:
+            pytest.skip(f"{type(self).__name__}.conformance_skips: {reason}")
+        if not name.startswith("test_live"):
+            for var in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+                folder = tmp_path / "xdg" / var.lower()
+                folder.mkdir(parents=True, exist_ok=True)
+                monkeypatch.setenv(var, str(folder))
+
+    # -- helpers -------------------------------------------------------------------
+
+    @staticmethod
+    def _not_supported(h: Harness, capability: str, call: Callable[[], object]) -> None:
+        before = h.received_count()
+        with pytest.raises(NotSupported) as caught:
+            call()
+        assert caught.value.capability == capability, (
+            f"NotSupported for {capability} names capability {caught.value.capability!r}"
+        )
+        assert h.received_count() == before, f"{capability}: NotSupported came after a request"
+
+    @staticmethod
+    def _check_model(capability: str, value: Any) -> None:
+        problems = model_problems(capability, value)
+        assert not problems, f"{capability} returned a malformed result:\n  " + "\n  ".join(
+            problems
+        )
+
+    @staticmethod
+    def _sends(h: Harness) -> str:
+        for capability in _SENDS:
+            if capability in h.capabilities:
+                return capability
+        pytest.skip(
+            f"provider {h.name!r} implements neither send nor send_multi, so there is "
+            "nothing to send with (NotSupported is checked by the round-trip checks)"
+        )
+
+    def _deliver(
+        self,
+        h: Harness,
+        client: Any,
+        text: str,
+        *,
+        encoding: str = "auto",
+        number: str | None = None,
+        via: str | None = None,
+    ) -> _Delivery | IletiError:
+        """Send one text to one number, checking that a refusal comes before any request.
+
+        Returns the delivery, or the validation error both ``prepare`` and the
+        send raised (then the emulator saw no request).
+        """
+        via = via or self._sends(h)
+        number = number or h.numbers(1)[0]
+        received = h.received_count()
+        billed_before = len(h.messages())
+        prediction: Any
+        refusal: IletiError | None = None
+        try:
+            if via == "send":
+                prediction = client.prepare(
+                    Message(recipients=(number,), text=text, encoding=encoding, sender=h.sender)
+                ).segmentation
+            else:
+                prepared = client.prepare_batch(
+                    Batch(items=(BatchItem(number, text),), encoding=encoding, sender=h.sender)
+                )
+                prediction = prepared.items[0].segmentation
+        except (MessageTooLong, InvalidContent, NotSupported) as exc:
+            refusal = exc
+
+        def deliver() -> Any:
+            if via == "send":
+                return client.send(number, text, encoding=encoding, sender=h.sender)
+            return client.send_multi([(number, text)], encoding=encoding, sender=h.sender)
+
+        if refusal is not None:
+            with pytest.raises(type(refusal)):
+                deliver()
+            assert h.received_count() == received, (
+                f"{type(refusal).__name__} for {text[:40]!r} came after a request reached "
+                "the gateway; it must be raised before any request"
+            )
+            return refusal
+        try:
+            result = deliver()
+        except (NotSupported, ValidationError) as exc:
+            refusal = exc
+        if refusal is not None:
+            # the plugin may refuse an encoding asked for explicitly that its gateway
+            # cannot honour, but only before any request and never for "auto"
+            assert h.received_count() == received, (
+                f"{via} raised {refusal!r} after a request reached the gateway"
+            )
+            assert encoding != "auto", (
+                f"{via} refused {text[:40]!r} ({refusal!r}), which the client accepted and "
+                "measured with encoding 'auto'"
+            )
+            return refusal
+        self._check_model(via, result)
+        return _Delivery(prediction, result, h.messages()[billed_before:])
+
+    @staticmethod
+    def _billing_problems(delivery: _Delivery, text: str, encoding: str) -> list[str]:
+        seg = delivery.prediction
+        shown = f"{text[:30]!r}... ({len(text)} chars, encoding {encoding})"
+        if len(delivery.billed) != 1:
+            return [f"{shown}: the emulator billed {len(delivery.billed)} messages, expected 1"]
+        billed = delivery.billed[0]
+        problems = []
+        if billed.parts != seg.parts:
+            problems.append(
+                f"{shown}: the plugin predicts {seg.parts} part(s) in {seg.encoding} "
+                f"({seg.units} units) but its emulator billed {billed.parts}"
+            )
+        if delivery.result.parts is not None and delivery.result.parts != seg.parts:
+            problems.append(
+                f"{shown}: SendResult.parts is {delivery.result.parts}, the prediction {seg.parts}"
+            )
+        if billed.wire_encoding is not None and billed.wire_encoding != seg.wire:
+            problems.append(
+                f"{shown}: sent with wire encoding {billed.wire_encoding!r}; the profile "
+                f"documents {seg.wire!r} for {seg.encoding}"
+            )
+        if billed.text != seg.text:
+            problems.append(
+                f"{shown}: the text arrived as {billed.text[:60]!r}, not as sent "
+                f"({seg.text[:60]!r})"
+            )
+        return problems
+
+    # ================================================================ round trips
+
+    def test_provider_and_emulator_follow_protocol(self, ileti_harness: Harness) -> None:
+        """The emulator has what the suite relies on; the provider info is sound."""
+        h = ileti_harness
+        problems = emulator_problems(h.emulator, h.clock)
+        info = h.info
+        if info.name != h.name:
+            problems.append(f"ProviderInfo.name is {info.name!r}, the provider id is {h.name!r}")
+        if not attrs.has(info.settings_type) or "base_url" not in attrs.fields_dict(
+            info.settings_type
+        ):
+            problems.append("ProviderInfo.settings_type must be an attrs class with base_url")
+        else:
+            creds = h.credentials() if not problems else {}
+            known = attrs.fields_dict(info.settings_type)
+            unknown = sorted(set(creds) - set(known))
+            if unknown:
+                problems.append(f"credentials() names settings the plugin lacks: {unknown}")
+        if not h.capabilities:
+            problems.append("the plugin implements none of send, send_multi, query_report, ...")
+        assert not problems, "\n".join(problems)
+
+    def test_send_round_trip(self, ileti_harness: Harness) -> None:
+        """send: one result per recipient, in order; each recipient billed once."""
+        h = ileti_harness
+        client = h.client()
+        if "send" not in h.capabilities:
+            self._not_supported(h, "send", lambda: client.send(h.numbers(1)[0], _TEXT))
+            return
+        numbers = h.numbers(3, undelivered=[1])
+        before = len(h.messages())
+        typed = [_national(numbers[0]), numbers[1], numbers[2]]
+        result = client.send(typed, _TEXT, sender=h.sender)
+        self._check_model("send", result)
+        assert result.provider == h.name
+        assert [r.number for r in result.recipients] == numbers, (
+            "send must give one result per recipient, in the caller's order"
+        )
+        assert all(r.accepted for r in result.recipients), f"rejected: {result.rejected}"
+        if "query_report" in h.capabilities:
+            assert result.message_id, "send returned no message_id to report on"
+        billed = h.messages()[before:]
+        assert sorted(m.recipient for m in billed) == sorted(numbers), (
+            "the emulator did not bill each recipient exactly once"
+        )
+        seg = client.preview(_TEXT).segmentation
+        for m in billed:
+            assert m.text == seg.text, f"the text arrived as {m.text!r}"
+            if h.sender is not None:
+                assert m.sender == h.sender, f"sent with sender {m.sender!r}, not {h.sender!r}"
+        if result.parts is not None:
+            assert result.parts == seg.parts
+
+    def test_send_multi_round_trip(self, ileti_harness: Harness) -> None:
+        """send_multi: each recipient gets its own text; one result each, in order."""
+        h = ileti_harness
+        client = h.client()
+        if "send_multi" not in h.capabilities:
+            self._not_supported(
+                h, "send_multi", lambda: client.send_multi([(h.numbers(1)[0], _TEXT)])
+            )
+            return
+        numbers = h.numbers(3, undelivered=[2])
+        texts = ["Birinci mesaj", "Ikinci mesaj, biraz daha uzun", "Ucuncu mesaj 3"]
+        before = len(h.messages())
+        result = client.send_multi(
+            [(_national(numbers[0]), texts[0]), (numbers[1], texts[1]), (numbers[2], texts[2])],
+            sender=h.sender,
+        )
+        self._check_model("send_multi", result)
+        assert result.provider == h.name
+        assert [r.number for r in result.recipients] == numbers, (
+            "send_multi must give one result per recipient, in the caller's order"
+        )
+        assert all(r.accepted for r in result.recipients), f"rejected: {result.rejected}"
+        if "query_report" in h.capabilities:
+            assert result.message_id, "send_multi returned no message_id to report on"
+        billed = {m.recipient: m for m in h.messages()[before:]}
+        assert sorted(billed) == sorted(numbers), "each recipient must be billed exactly once"
+        for number, text in zip(numbers, texts, strict=True):
+            assert billed[number].text == text, (
+                f"{number} got {billed[number].text!r}, expected its own text {text!r}"
+            )
+
+    def test_query_report_round_trip(self, ileti_harness: Harness) -> None:
+        """Report states are normalised, never move backwards, and all are final
+        an hour later (numbers ending in 9 undelivered, the others delivered)."""
+        h = ileti_harness
+        client = h.client()
+        if "query_report" not in h.capabilities:
+            self._not_supported(h, "query_report", lambda: client.report("1"))
+            return
+        via = self._sends(h)
+        numbers = h.numbers(3, undelivered=[1])
+        if via == "send":
+            sent = client.send(numbers, _TEXT, sender=h.sender)
+        else:
+            sent = client.send_multi([(n, _TEXT) for n in numbers], sender=h.sender)
+        assert sent.message_id, f"{via} returned no message_id to report on"
+        last: dict[str, DeliveryState] = {}
+        elapsed = 0
+        report = None
+        for at in (0, 5, 15, 30, 45, 61, 3600):
+            h.clock.advance(at - elapsed)
+            elapsed = at
+            report = client.report(sent.message_id)
+            self._check_model("query_report", report)
+            assert report.provider == h.name
+            for r in report.recipients:
+                assert r.number in numbers, f"the report names {r.number}, which was not sent to"
+                previous = last.get(r.number)
+                if previous is not None:
+                    assert r.state.rank >= previous.rank, (
+                        f"{r.number} went back from {previous} to {r.state} at +{at}s"
+                    )
+                    assert not previous.is_final or r.state is previous, (
+                        f"{r.number} was final ({previous}) and became {r.state} at +{at}s"
+                    )
+                last[r.number] = r.state
+        assert report is not None
+        assert sorted(r.number for r in report.recipients) == sorted(numbers), (
+            "an hour later the report must cover every recipient exactly once"
+        )
+        expected = {
+            n: DeliveryState.UNDELIVERED if n.endswith("9") else DeliveryState.DELIVERED
+            for n in numbers
+        }
+        got = {r.number: r.state for r in report.recipients}
+        assert got == expected, f"an hour later the states are {got}, expected {expected}"
+        assert report.is_final
+
+    def test_every_message_id_can_be_reported(self, ileti_harness: Harness) -> None:
+        """Every id a send returns (package and per recipient) can be reported on."""
+        h = ileti_harness
+        if "query_report" not in h.capabilities:
+            pytest.skip(
+                f"provider {h.name!r} does not implement query_report "
+                "(NotSupported is checked by test_query_report_round_trip)"
+            )
+        client = h.client()
+        results = []
+        if "send" in h.capabilities:
+            results.append(client.send(h.numbers(2), _TEXT, sender=h.sender))
+        if "send_multi" in h.capabilities:
+            results.append(client.send_multi([(n, _TEXT) for n in h.numbers(2)], sender=h.sender))
+        if not results:
+            pytest.skip(f"provider {h.name!r} sends nothing, so there is no id to report on")
+        h.clock.advance(3600)
+        for result in results:
+            ids: dict[str, str | None] = {}
+            if result.message_id:
+                ids[result.message_id] = None
+            for r in result.recipients:
+                if r.message_id:
+                    ids.setdefault(r.message_id, r.number)
+            assert ids, "a send returned no id at all"
+            for message_id, number in ids.items():
+                report = client.report(message_id)
+                self._check_model("query_report", report)
+                reported = {r.number for r in report.recipients}
+                if number is None:
+                    assert reported, f"the report on package {message_id!r} lists no recipient"
+                else:
+                    assert number in reported, (
+                        f"the report on {number}'s message id {message_id!r} does not list it"
+                    )
+
+    def test_balance_round_trip(self, ileti_harness: Harness) -> None:
+        """balance: well formed, and it falls by exactly what the emulator billed."""
+        h = ileti_harness
+        client = h.client()
+        if "balance" not in h.capabilities:
+            self._not_supported(h, "balance", client.balance)
+            return
+        before = client.balance()
+        self._check_model("balance", before)
+        assert before.provider == h.name
+        assert before.amount is not None, "the emulated account has credit: amount is None"
+        credit_before = h.emulator.credit
+        if not any(c in h.capabilities for c in _SENDS):
+            assert before.amount == credit_before
+            return
+        numbers = h.numbers(2)
+        start = len(h.messages())
+        text = "Bakiye kontrolü, iki parça: " + "x" * 170
+        if "send" in h.capabilities:
+            client.send(numbers, text, sender=h.sender)
+        else:
+            client.send_multi([(n, text) for n in numbers], sender=h.sender)
+        billed = sum(m.parts for m in h.messages()[start:]) * type(h.emulator).price_per_part
+        assert credit_before - h.emulator.credit == billed, (
+            f"the emulator's credit fell by {credit_before - h.emulator.credit}, but it billed "
+            f"{billed} (parts x price_per_part)"
+        )
+        after = client.balance()
+        self._check_model("balance", after)
+        assert after.amount is not None
+        assert before.amount - after.amount == billed, (
+            f"balance went from {before.amount} to {after.amount}; the emulator billed {billed}"
+        )
+
+    def test_senders_round_trip(self, ileti_harness: Harness) -> None:
+        """senders: well formed; the emulator's default sender is listed, approved."""
+        h = ileti_harness
+        client = h.client()
+        if "senders" not in h.capabilities:
+            self._not_supported(h, "senders", client.senders)
+            return
+        senders = client.senders()
+        self._check_model("senders", senders)
+        default = h.emulator.default_sender
+        states = {s.name: s.state for s in senders}
+        assert default in states, f"the default sender {default!r} is not listed: {states}"
+        assert states[default] is SenderState.APPROVED
+
+    def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
+        """schedule, validity, flash and client_ref work when ProviderInfo offers
+        them, and raise NotSupported before any request when it does not."""
+        h = ileti_harness
+        if "send" not in h.capabilities:
+            pytest.skip(f"provider {h.name!r} does not implement send")
+        info = h.info
+        client = h.client()
+        validity = timedelta(hours=1)
+        if info.validity_range is not None:
+            low, high = info.validity_range
+            validity = min(max(validity, low), high)
+        options: list[tuple[str, bool, dict[str, Any]]] = [
+            ("scheduling", info.scheduling, {"schedule": datetime.now(UTC) + timedelta(hours=2)}),
+            ("validity", info.validity, {"validity": validity}),
+            ("flash", info.flash, {"flash": True}),
+            ("client_reference", info.client_reference, {"client_ref": _ref()}),
+        ]
+        for flag, offered, kwargs in options:
+            number = h.numbers(1)[0]
+            received = h.received_count()
+            start = len(h.messages())
+            if not offered:
+                with pytest.raises(NotSupported):
+                    client.send(number, _TEXT, sender=h.sender, **kwargs)
+                assert h.received_count() == received, f"{flag}: NotSupported after a request"
+                continue
+            result = client.send(number, _TEXT, sender=h.sender, **kwargs)
+            self._check_model("send", result)
+            assert [r.number for r in result.recipients] == [number]
+            billed = h.messages()[start:]
+            assert len(billed) == 1, f"with {flag}, the emulator billed {len(billed)} messages"
+            if flag == "client_reference":
+                ref = kwargs["client_ref"]
+                assert billed[0].client_ref == ref, (
+                    f"the client reference {ref!r} arrived as {billed[0].client_ref!r}"
+                )
+                assert result.client_ref == ref
+
+    # ======================================================================= text
+
+    def test_parts_at_every_boundary(self, ileti_harness: Harness) -> None:
+        """At every part boundary of every encoding, predicted parts, wire value and
+        text equal what the emulator billed (escape and surrogate pairs straddling)."""
+        h = ileti_harness
+        via = self._sends(h)
+        h.top_up()
+        client = h.client()
+        profile = h.info.text
+        top = min(profile.max_parts or 4, 4)
+        problems: list[str] = []
+        for enc in profile.encodings:
+            rule = enc.rule
+            one = _one_unit_char(rule)
+            two = _two_unit_char(rule)
+            sizes = {rule.single - 1, rule.single, rule.single + 1}
+            for k in range(2, top + 1):
+                sizes |= {rule.multi * k, rule.multi * k + 1}
+            texts = [one * n for n in sorted(sizes)]
+            if two is not None:
+                texts += [one * (rule.single - 1) + two, one * (rule.multi - 1) + two + one * 10]
+                texts += [two * (rule.multi // 2) + one + two]
+            for text in texts:
+                outcome = self._deliver(h, client, text, encoding=enc.name, via=via)
+                if isinstance(outcome, _Delivery):
+                    problems += self._billing_problems(outcome, text, enc.name)
+        assert not problems, "\n".join(problems)
+
+    def test_text_parts_and_wire_match_billing(self, ileti_harness: Harness) -> None:
+        """Property: for generated texts and every offered encoding, predicted
+        encoding and parts equal what the emulator billed; over-limit texts and
+        texts an encoding cannot carry are refused before any request."""
+        h = ileti_harness
+        via = self._sends(h)
+        h.top_up()
+        client = h.client()
+        profile = h.info.text
+        names = ["auto", *(e.name for e in profile.encodings)]
+
+        cases = st.sampled_from(names).flatmap(
+            lambda name: st.tuples(sms_texts(profile, encoding=name), st.just(name))
+        )
+
+        @check_settings()
+        @given(case=cases)
+        def check(case: tuple[str, str]) -> None:
+            text, encoding = case
+            outcome = self._deliver(h, client, text, encoding=encoding, via=via)
+            if isinstance(outcome, _Delivery):
+                problems = self._billing_problems(outcome, text, encoding)
+                assert not problems, "\n".join(problems)
+                preview = client.preview(text, encoding=encoding)
+                assert preview.parts == outcome.prediction.parts
+
+        check()
+
+    def test_batch_parts_match_billing(self, ileti_harness: Harness) -> None:
+        """Property: a personalised batch bills each recipient what was predicted."""
+        h = ileti_harness
+        if "send_multi" not in h.capabilities:
+            pytest.skip(
+                f"provider {h.name!r} does not implement send_multi "
+                "(NotSupported is checked by test_send_multi_round_trip)"
+            )
+        h.top_up()
+        client = h.client()
+        profile = h.info.text
+        most = min(3, h.info.max_recipients or 3)
+
+        @check_settings()
+        @given(texts=st.lists(sms_texts(profile, parts_cap=2), min_size=1, max_size=most))
+        def check(texts: list[str]) -> None:
+            numbers = h.numbers(len(texts))
+            batch = Batch(
+                items=[BatchItem(n, t) for n, t in zip(numbers, texts, strict=True)],
+                sender=h.sender,
+            )
+            received = h.received_count()
+            try:
+                prepared = client.prepare_batch(batch)
+            except ValidationError as refusal:
+                with pytest.raises(type(refusal)):
+                    client.send_multi(batch)
+                assert h.received_count() == received, "refused after a request"
+                return
+            start = len(h.messages())
+            result = client.send_multi(batch)
+            self._check_model("send_multi", result)
+            assert [r.number for r in result.recipients] == numbers
+            billed = {m.recipient: m for m in h.messages()[start:]}
+            assert sorted(billed) == sorted(numbers), "each recipient billed exactly once"
+            for item in prepared.items:
+                m = billed[item.recipient]
+                seg = item.segmentation
+                assert m.parts == seg.parts, (
+                    f"{item.text[:30]!r}: predicted {seg.parts} part(s) in {seg.encoding}, "
+                    f"the emulator billed {m.parts}"
+                )
+                if m.wire_encoding is not None:
+                    assert m.wire_encoding == seg.wire
+                assert m.text == item.text, f"the text arrived as {m.text[:60]!r}"
+
+        check()
+
+    def test_over_limit_text_refused_before_request(self, ileti_harness: Harness) -> None:
+        """A text of exactly max_parts is sent and billed max_parts; one unit more
+        raises MessageTooLong before any request."""
+        h = ileti_harness
+        profile = h.info.text
+        if profile.max_parts is None:
+            pytest.skip("the text profile declares no part limit (max_parts)")
+        via = self._sends(h)
+        h.top_up()
+        client = h.client()
+        limit = profile.max_parts
+        for enc in profile.encodings:
+            rule = enc.rule
+            one = _one_unit_char(rule)
+            fits = one * (rule.single if limit == 1 else rule.multi * limit)
+            outcome = self._deliver(h, client, fits, encoding=enc.name, via=via)
+            assert isinstance(outcome, _Delivery), (
+                f"{enc.name}: a text of exactly {limit} part(s) was refused: {outcome}"
+            )
+            assert outcome.prediction.parts == limit
+            problems = self._billing_problems(outcome, fits, enc.name)
+            assert not problems, "\n".join(problems)
+            refusal = self._deliver(h, client, fits + one, encoding=enc.name, via=via)
+            assert isinstance(refusal, MessageTooLong), (
+                f"{enc.name}: a text one unit over {limit} part(s) was not refused with "
+                f"MessageTooLong: {refusal!r}"
+            )
+
+    def test_text_arrives_exactly_as_sent(self, ileti_harness: Harness) -> None:
+        """Quotes, &, <, ]]>, newlines, Turkish letters and emoji reach the gateway
+        exactly as sent (after NFC, and folding where the encoding folds)."""
+        h = ileti_harness
+        self._sends(h)
+        h.top_up()
+        client = h.client()
+        routes = [c for c in _SENDS if c in h.capabilities]
+        sent = 0
+        problems: list[str] = []
+        for via in routes:
+            for text in TRICKY_TEXTS:
+                outcome = self._deliver(h, client, text, via=via)
+                if not isinstance(outcome, _Delivery):
+                    continue
+                sent += 1
+                problems += self._billing_problems(outcome, text, "auto")
+                seg = outcome.prediction
+                if not seg.folded:
+                    assert seg.text == unicodedata.normalize("NFC", text)
+        assert sent, "not one of the tricky texts could be sent"
+        assert not problems, "\n".join(problems)
+        alphabet = GSM_BASIC + GSM_EXTENSION + TURKISH + UCS2_ONLY + "&<>\"'];"
+
+        @check_settings()
+        @given(
+            text=st.lists(
+                st.sampled_from(tuple(alphabet)) | st.sampled_from(EMOJI), min_size=1, max_size=40
+            ).map("".join),
+            via=st.sampled_from(routes),
+        )
+        def check(text: str, via: str) -> None:
+            outcome = self._deliver(h, client, text, via=via)
+            if isinstance(outcome, _Delivery):
+                problems = self._billing_problems(outcome, text, "auto")
+                assert not problems, "\n".join(problems)
+
+        check()
+
+    def test_xml_forbidden_characters_refused_before_request(self, ileti_harness: Harness) -> None:
+        """Characters XML 1.0 forbids raise InvalidContent before any request."""
+        h = ileti_harness
+        self._sends(h)
+        client = h.client()
+        for via in (c for c in _SENDS if c in h.capabilities):
+            for char in XML_FORBIDDEN:
+                text = f"Merhaba{char}dünya"
+                refusal = self._deliver(h, client, text, via=via)
+                assert isinstance(refusal, InvalidContent), (
+                    f"{via} of a text with U+{ord(char):04X} was not refused: {refusal!r}"
+                )
+
+    # ===================================================================== errors
+
+    def test_documented_errors_map_to_typed_errors(self, ileti_target: Target) -> None:
+        """Every documented error code, forced on the emulator, raises its ileti error."""
+        probe = Harness(ileti_target)
+        try:
+            documented = dict(getattr(probe.emulator, "documented_errors", {}) or {})
+            capabilities = probe.capabilities
+        finally:
+            probe.close()
+        assert documented, "the emulator documents no errors (documented_errors is empty)"
+        operation = next((c for c in (*_SENDS, "balance", "senders") if c in capabilities), None)
+        if operation is None:
+            pytest.skip("the provider implements no call to force errors on")
+        problems: list[str] = []
+        for code, class_name in documented.items():
+            expected = getattr(ileti_errors, class_name)
+            h = Harness(ileti_target)
+            try:
+                call = _calls(h, h.client(), number=h.numbers(1)[0])[operation]
+                h.emulator.force_error(code)
+                try:
+                    call()
+                except IletiError as exc:
+                    if not isinstance(exc, expected):
+                        problems.append(
+                            f"code {code!r}: {operation} raised {type(exc).__name__} "
+                            f"({exc.message}); documented as {class_name}"
+                        )
+                    elif exc.provider != h.name:
+                        problems.append(f"code {code!r}: the error names provider {exc.provider!r}")
+                except Exception as exc:
+                    problems.append(
+                        f"code {code!r}: raised {type(exc).__name__}, not an IletiError"
+                    )
+                else:
+                    problems.append(f"code {code!r}: {operation} succeeded; expected {class_name}")
+                if h.emulator.pending_errors:
+                    problems.append(f"code {code!r}: the forced error never reached the emulator")
+            finally:
+                h.close()
+        assert not problems, "\n".join(problems)
+
+    # ===================================================================== faults
+
+    @pytest.mark.parametrize("fault", list(FAULTS))
+    def test_send_fault(self, ileti_harness: Harness, fault: str) -> None:
+        """A send that meets a transport fault raises DeliveryUnknown, and the
+        gateway saw exactly one request: an ambiguous send is never replayed."""
+        h = ileti_harness
+        self._sends(h)
+        read = HANG_READ_TIMEOUT if fault == "hang" else 10.0
+        for via in (c for c in _SENDS if c in h.capabilities):
+            proxy = h.proxy()
+            client = h.client(base_url=proxy.base_url, timeout=Timeout(connect=5.0, read=read))
+            proxy.set_faults(FAULTS[fault])
+            number = h.numbers(1)[0]
+            ref = _ref() if h.info.client_reference and via == "send" else None
+            outcome: object
+            try:
+                if via == "send":
+                    outcome = client.send(number, _TEXT, sender=h.sender, client_ref=ref)
+                else:
+                    outcome = client.send_multi([(number, _TEXT)], sender=h.sender)
+            except Exception as exc:
+                outcome = exc
+            assert proxy.request_count, (
+                f"{via} made no request through the proxy; it raised {outcome!r} first"
+            )
+            assert proxy.request_count == 1, (
+                f"{via}: the gateway saw {proxy.request_count} requests for one {via} after a "
+                f"{fault} fault; a send whose request may have left must never be replayed "
+                "(raise DeliveryUnknown instead)"
+            )
+            assert isinstance(outcome, DeliveryUnknown), (
+                f"{via} after a {fault} fault gave {outcome!r}; expected DeliveryUnknown"
+            )
+            assert outcome.client_ref, "DeliveryUnknown carries no client reference"
+            if ref is not None:
+                assert outcome.client_ref == ref
+
+    def test_refused_connection_retried_then_transport_error(
+        self, ileti_harness: Harness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A refused connection is retried up to the RetryPolicy's bound, then
+        raises TransportError (nothing was sent, so not DeliveryUnknown)."""
+        h = ileti_harness
+        message_id = "1"
+        if "query_report" in h.capabilities and any(c in h.capabilities for c in _SENDS):
+            real = h.client()
+            number = h.numbers(1)[0]
+            if "send" in h.capabilities:
+                sent = real.send(number, _TEXT, sender=h.sender)
+            else:
+                sent = real.send_multi([(number, _TEXT)], sender=h.sender)
+            message_id = sent.message_id or message_id
+        url = refused_url()
+        port = urlsplit(url).port
+        policy = RetryPolicy(attempts=3, backoff=0.0, max_backoff=0.0)
+        caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="urllib3")
+        client = h.client(base_url=url, retry=policy)
+        calls = _calls(h, client, number=h.numbers(1)[0], message_id=message_id)
+        for capability, call in calls.items():
+            if capability not in h.capabilities:
+                continue
+            caplog.clear()
+            with pytest.raises(IletiError) as caught:
+                call()
+            assert type(caught.value) is TransportError, (
+                f"{capability} to a refused port raised {caught.value!r}; expected TransportError"
+            )
+            attempts = sum(
+                1
+                for r in caplog.records
+                if r.name.startswith("urllib3")
+                and "Starting new HTTP" in r.getMessage()
+                and f":{port}" in r.getMessage()
+            )
+            assert attempts == policy.attempts, (
+                f"{capability}: {attempts} connection attempt(s) to a refused port; the retry "
+                f"policy allows {policy.attempts}"
+            )
+
+    def test_reads_retry_unavailable_within_bound(self, ileti_harness: Harness) -> None:
+        """Reads retry HTTP 503 within the RetryPolicy's bound: two 503s then
+        success; three 503s with three attempts is a TransportError."""
+        h = ileti_harness
+        reads = [c for c in _READS if c in h.capabilities]
+        if not reads:
+            pytest.skip(f"provider {h.name!r} implements no read (query_report, balance, senders)")
+        proxy = h.proxy()
+        policy = RetryPolicy(attempts=3, backoff=0.0, max_backoff=0.0)
+        client = h.client(base_url=proxy.base_url, retry=policy)
+        message_id = "1"
+        if "query_report" in reads:
+            via = self._sends(h)
+            number = h.numbers(1)[0]
+            if via == "send":
+                sent = client.send(number, _TEXT, sender=h.sender)
+            else:
+                sent = client.send_multi([(number, _TEXT)], sender=h.sender)
+            assert sent.message_id
+            message_id = sent.message_id
+        calls = _calls(h, client, number=h.numbers(1)[0], message_id=message_id)
+        for capability in reads:
+            proxy.set_faults(503, 503)
+            start = proxy.request_count
+            value = calls[capability]()
+            self._check_model(capability, value)
+            assert proxy.request_count - start == 3, (
+                f"{capability}: {proxy.request_count - start} requests for two 503s and a "
+                "success; expected 3"
+            )
+            proxy.set_faults(503, 503, 503)
+            start = proxy.request_count
+            with pytest.raises(TransportError):
+                calls[capability]()
+            assert proxy.request_count - start == policy.attempts, (
+                f"{capability}: {proxy.request_count - start} requests; the bound is "
+                f"{policy.attempts}"
+            )
+            proxy.set_faults()
+
+    # ==================================================================== garbage
+
+    def test_garbage_answers_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
+        """Property: whatever the gateway answers (any status, content type and
+        body), every capability returns a well-formed result or raises an
+        IletiError, and the plugin's own hook raises nothing else either."""
+        h = ileti_harness
+        recorder = Recorder(h.emulator)
+        recorded = h.serve(recorder)
+        real = h.client(base_url=recorded.base_url)
+        number = h.numbers(1)[0]
+        message_id = "1"
+        samples: dict[str, list[Any]] = {}
+        capabilities = [c for c in CAPABILITIES if c in h.capabilities]
+        if not capabilities:
+            pytest.skip("the provider implements no capability")
+        for capability in capabilities:
+            start = len(recorder.answers)
+            value = _calls(h, real, number=number, message_id=message_id)[capability]()
+            if isinstance(value, SendResult) and value.message_id:
+                message_id = value.message_id
+            samples[capability] = recorder.answers[start:]
+        app = GarbageApp()
+        served = h.serve(app)
+        spy = _RawErrorSpy()
+        retry = RetryPolicy(attempts=2, backoff=0.0, max_backoff=0.0, retry_after_cap=0.0)
+
+        def check_capability(capability: str) -> None:
+            @check_settings()
+            @given(answer=garbage_answers(samples[capability]))
+            def check(answer: Any) -> None:
+                app.answer = answer
+                spy.raised.clear()
+                client = h.client(base_url=served.base_url, retry=retry, extensions=[spy])
+                call = _calls(h, client, number=number, message_id=message_id)[capability]
+                try:
+                    value = call()
+                except IletiError:
+                    pass
+                except Exception as exc:
+                    raise AssertionError(
+                        f"{capability} raised {type(exc).__name__}: {exc}; only IletiError "
+                        "may reach the user"
+                    ) from exc
+                else:
+                    self._check_model(capability, value)
+                finally:
+                    client.close()
+                stray = [(hook, e) for hook, e in spy.raised if not isinstance(e, IletiError)]
+                assert not stray, (
+                    f"the plugin's {stray[0][0]} hook raised {type(stray[0][1]).__name__}: "
+                    f"{stray[0][1]}; the client's safety net hid it, but a plugin must raise "
+                    "IletiError itself (e.g. response.malformed(...)) on an answer it cannot "
+                    "read"
+                )
+
+            check()
+
+        for capability in capabilities:
+            check_capability(capability)
+
+    # ==================================================================== secrets
+
+    def test_canary_credentials_never_leak(
+        self,
+        ileti_harness: Harness,
+        caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The emulator's secret credentials (canaries) appear in no DEBUG log
+        record (urllib3's included), no repr or str of settings, client, results
+        or errors (with their causes), and no output of the ileti command."""
+        h = ileti_harness
+        caplog.set_level(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger="urllib3")
+        creds = h.credentials()
+        client = h.client()
+        settings_obj = client.settings
+        secrets = {
+            f.name: getattr(settings_obj, f.name).reveal()
+            for f in attrs.fields(type(settings_obj))
+            if isinstance(getattr(settings_obj, f.name), Secret)
+            and getattr(settings_obj, f.name).reveal()
+        }
+        if creds:
+            assert secrets, (
+                f"none of the credentials {sorted(creds)} is declared as ileti.Secret in "
+                f"{type(settings_obj).__name__}; credentials must be Secret fields"
+            )
+        short = sorted(f for f, v in secrets.items() if len(v) < 8)
+        assert not short, (
+            f"the emulator's credentials {short} are too short to be searched for reliably; "
+            "make credentials() return distinctive values of 8 characters or more"
+        )
+        canaries = Canaries(secrets, others=[v for k, v in creds.items() if k not in secrets])
+        texts: list[tuple[str, str]] = []
+        failures: list[BaseException] = []
+
+        def look(where: str, value: object) -> None:
+            texts.append((f"repr({where})", repr(value)))
+            texts.append((f"str({where})", str(value)))
+
+        def attempt(where: str, call: Callable[[], object]) -> object:
+            try:
+                value = call()
+            except Exception as exc:
+                failures.append(exc)
+                return None
+            look(where, value)
+            return value
+
+        look("client", client)
+        look("settings", settings_obj)
+        look("resolved settings", client.resolved_settings)
+        look("masked settings", client.resolved_settings.masked())
+        look("transport", client.transport)
+
+        numbers = h.numbers(2)
+        message_id = "1"
+        for capability, call in (
+            ("send", lambda: client.send(numbers, _TEXT, sender=h.sender)),
+            ("send_multi", lambda: client.send_multi([(n, _TEXT) for n in numbers])),
+        ):
+            if capability in h.capabilities:
+                result = attempt(capability, call)
+                if isinstance(result, SendResult) and result.message_id:
+                    message_id = result.message_id
+        h.clock.advance(3600)
+        calls = _calls(h, client, number=numbers[0], message_id=message_id)
+        for capability in _READS:
+            attempt(capability, calls[capability])  # a NotSupported message is looked at too
+
+        # documented errors, forced one by one
+        op = next((c for c in (*_SENDS, "balance", "senders") if c in h.capabilities), None)
+        for code in getattr(h.emulator, "documented_errors", {}) or {}:
+            if op is None or h.emulator.pending_errors:
+                break
+            h.emulator.force_error(code)
+            attempt(f"error {code}", calls[op])
+
+        # faults through the proxy, on sends and on reads
+        proxy = h.proxy()
+        faulty = _calls(
+            h, h.client(base_url=proxy.base_url), number=numbers[0], message_id=message_id
+        )
+        for fault in (Fault.GARBAGE, Fault.HTML, Fault.HTTP_500, Fault.TRUNCATED, Fault.RESET):
+            for capability in h.capabilities:
+                proxy.set_faults(fault, fault, fault)
+                attempt(f"{capability} after {fault.name}", faulty[capability])
+        proxy.set_faults()
+        refused = _calls(
+            h, h.client(base_url=refused_url()), number=numbers[0], message_id=message_id
+        )
+        for capability in h.capabilities:
+            attempt(f"{capability} to a refused port", refused[capability])
+
+        # configuration errors: a missing secret, credentials put in the URL
+        for field, value in secrets.items():
+            missing: dict[str, Any] = {field: None}
+            attempt(f"client without {field}", functools.partial(h.client, **missing))
+            attempt(
+                "client with credentials in base_url",
+                functools.partial(h.client, base_url=f"http://admin:{value}@127.0.0.1:1/"),
+            )
+
+        # the ileti command, with the settings in the environment
+        cli_output = self._cli_output(h, monkeypatch, capsys, message_id)
+        texts += cli_output
+
+        for exc in failures:
+            texts += list(exception_texts(exc))
+        leaks = [
+            f"{where}: shows the {field} canary"
+            for where, text in texts
+            if (field := canaries.found_in(text))
+        ]
+        for record in caplog.records:
+            for text in record_texts(record):
+                field = canaries.found_in(text)
+                if field:
+                    leaks.append(
+                        f"log record of {record.name!r} at {record.levelname} shows the {field} "
+                        f"canary: {canaries.mask(text)[:200]!r}"
+                    )
+                    break
+        field = canaries.found_in(caplog.text)
+        if field and not leaks:
+            leaks.append(f"the captured log text shows the {field} canary")
+        assert not leaks, "secret credentials leaked:\n  " + "\n  ".join(dict.fromkeys(leaks))
+
+    @staticmethod
+    def _cli_output(
+        h: Harness,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        message_id: str,
+    ) -> list[tuple[str, str]]:
+        """What ``ileti`` prints (stdout, stderr, DEBUG logs) with the provider's
+        settings in the environment, for the commands that touch them.
+
+        The commands that name a provider load it by its entry point, so they
+        run only for an installed provider (not for a ``plugin`` loaded in-process).
+        """
+        try:
+            from ileti import cli
+        except ImportError:
+            return []
+        main = getattr(cli, "main", None)
+        if main is None:
+            return []
+        from ileti.settings import env_var
+
+        for field, value in h.settings_values().items():
+            if isinstance(value, str):
+                monkeypatch.setenv(env_var(h.name, field), value)
+        monkeypatch.setenv("ILETI_CONFIG", os.devnull)
+        monkeypatch.delenv("ILETI_PROVIDER", raising=False)
+        runs: list[list[str]] = [["-vv", "providers"], ["providers", "--json"]]
+        if h.target.installed:
+            p = ["--provider", h.name]
+            number = h.numbers(1)[0]
+            sender = ["--sender", h.sender] if h.sender else []
+            runs += [["-vv", "config", "show", *p], ["config", "show", *p, "--json"]]
+            if "send" in h.capabilities:
+                send = ["-vv", "send", *p, "--to", number, "--text", _TEXT, *sender]
+                runs += [send, [*send, "--json"]]
+                documented = list(getattr(h.emulator, "documented_errors", {}) or {})
+                if documented:
+                    h.emulator.force_error(documented[0])
+                    runs.append(send)
+            for capability, command in (("balance", "balance"), ("senders", "senders")):
+                if capability in h.capabilities:
+                    runs += [["-vv", command, *p], [command, *p, "--json"]]
+            if "query_report" in h.capabilities:
+                runs.append(["-vv", "report", *p, message_id])
+            bad_url = "base_url=http://admin:{}@127.0.0.1:1/"
+            for secret in (v for k, v in h.credentials().items() if k != "base_url"):
+                runs.append(["-vv", "balance", *p, "--set", bad_url.format(secret)])
+        out: list[tuple[str, str]] = []
+        for argv in runs:
+            capsys.readouterr()
+            shown = "ileti " + " ".join(argv)
+            try:
+                with contextlib.suppress(SystemExit):
+                    main(argv)
+            except Exception as exc:  # the command crashed: what it shows is the traceback
+                out += [(f"{shown} raised", text) for _, text in exception_texts(exc)]
+            captured = capsys.readouterr()
+            out.append((f"{shown} (stdout)", captured.out))
+            out.append((f"{shown} (stderr)", captured.err))
+        return out
+
+    # =================================================================== settings
+
+    def test_missing_setting_is_named(self, ileti_harness: Harness) -> None:
+        """Each required setting, left out, gives a ConfigurationError naming it;
+        so does a setting the provider does not know."""
+        h = ileti_harness
+        from ileti.client import Client
+
+        settings_type = h.info.settings_type
+        full = h.settings_values()
+        Client(h.loaded, **full).close()
+        required = [f.name for f in attrs.fields(settings_type) if f.default is attrs.NOTHING]
+        for name in required:
+            values = {k: v for k, v in full.items() if k != name}
+            with pytest.raises(ConfigurationError) as caught:
+                Client(h.loaded, **values)
+            assert caught.value.setting == name, (
+                f"without {name!r}: ConfigurationError names {caught.value.setting!r}"
+            )
+            assert name in str(caught.value), f"the message does not name {name!r}"
+        with pytest.raises(ConfigurationError) as caught:
+            Client(h.loaded, **full, no_such_setting="x")
+        assert caught.value.setting == "no_such_setting"
+
+    def test_malformed_setting_is_named(self, ileti_harness: Harness) -> None:
+        """A malformed base_url (or a malformed number or flag) gives a
+        ConfigurationError naming the setting."""
+        h = ileti_harness
+        from ileti.client import Client
+
+        full = h.settings_values()
+        for bad in (
+            "not a url",
+            "ftp://gateway.example.com",
+            "http://",
+            "http://user:pass@gateway.example.com",
+            "https://gateway.example.com:99999",
+            "https://gateway.example.com/api?key=1",
+        ):
+            with pytest.raises(ConfigurationError) as caught:
+                Client(h.loaded, **{**full, "base_url": bad})
+            assert caught.value.setting == "base_url", (
+                f"base_url={bad!r}: ConfigurationError names {caught.value.setting!r}"
+            )
+            assert "base_url" in str(caught.value)
+        settings_type = h.info.settings_type
+        with contextlib.suppress(Exception):  # unresolvable annotations: no typed fields
+            attrs.resolve_types(settings_type)
+        for f in attrs.fields(settings_type):
+            if f.type in (int, float, Decimal, bool, "int", "float", "Decimal", "bool"):
+                with pytest.raises(ConfigurationError) as caught:
+                    Client(h.loaded, **{**full, f.name: "certainly-not-a-number"})
+                assert caught.value.setting == f.name
+
+    # ======================================================================= live
+
+    def _live_client(self, request: pytest.FixtureRequest, target: Target) -> Any:
+        if not request.config.getoption("ileti_live", default=False):
+            pytest.skip(
+                "live mode is off: run with --ileti-live, with the account's settings in "
+                f"ILETI_{target.name.upper().replace('-', '_')}_* environment variables, to "
+                "check balance and senders against the real gateway"
+            )
+        from ileti.client import Client
+
+        try:
+            return Client.from_env(target.loaded, timeout=Timeout(10.0, 30.0))
+        except ConfigurationError as exc:
+            pytest.fail(f"--ileti-live: the {target.name} settings are incomplete: {exc}")
+
+    def _live_leaks(self, client: Any, caplog: pytest.LogCaptureFixture) -> None:
+        from ileti.settings import secret_values
+
+        canaries = Canaries(
+            {f"secret {i}": v for i, v in enumerate(secret_values(client.settings))}
+        )
+        for record in caplog.records:
+            for text in record_texts(record):
+                assert not canaries.found_in(text), (
+                    f"a log record of {record.name!r} shows a live secret (not printed here)"
+                )
+
+    def test_live_balance(
+        self,
+        request: pytest.FixtureRequest,
+        ileti_target: Target,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Live (opt-in): the real account's balance is well formed."""
+        client = self._live_client(request, ileti_target)
+        caplog.set_level(logging.DEBUG)
+        with client:
+            if "balance" not in client.capabilities:
+                with pytest.raises(NotSupported):
+                    client.balance()
+                return
+            balance = client.balance()
+            self._check_model("balance", balance)
+            assert balance.provider == ileti_target.name
+            self._live_leaks(client, caplog)
+
+    def test_live_senders(
+        self,
+        request: pytest.FixtureRequest,
+        ileti_target: Target,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """Live (opt-in): the real account's sender names are well formed."""
+        client = self._live_client(request, ileti_target)
+        caplog.set_level(logging.DEBUG)
+        with client:
+            if "senders" not in client.capabilities:
+                with pytest.raises(NotSupported):
+                    client.senders()
+                return
+            senders = client.senders()
+            self._check_model("senders", senders)
+            self._live_leaks(client, caplog)
+
+
+#: the names of the standard checks, in the order they are defined
+STANDARD_CHECKS: tuple[str, ...] = tuple(
+    name for name in vars(ProviderConformance) if name.startswith("test_")
+)
+#: the suite's own machinery: overriding a helper could hollow a check out
+_MACHINERY = frozenset(
+    name for name in vars(ProviderConformance) if name.startswith("_") and not name.startswith("__")
+)
+_PROTECTED = frozenset(STANDARD_CHECKS) | _MACHINERY
+
+#: which standard checks exercise each hook of :mod:`ileti.hookspecs`
+HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "provider_info": (
+            "test_provider_and_emulator_follow_protocol",
+            "test_options_follow_provider_info",
+            "test_parts_at_every_boundary",
+            "test_missing_setting_is_named",
+            "test_malformed_setting_is_named",
+        ),
+        "provider_emulator": ("test_provider_and_emulator_follow_protocol",),
+        "send": (
+            "test_send_round_trip",
+            "test_options_follow_provider_info",
+            "test_parts_at_every_boundary",
+            "test_text_parts_and_wire_match_billing",
+            "test_over_limit_text_refused_before_request",
+            "test_text_arrives_exactly_as_sent",
+            "test_xml_forbidden_characters_refused_before_request",
+            "test_documented_errors_map_to_typed_errors",
+            "test_send_fault",
+            "test_refused_connection_retried_then_transport_error",
+            "test_garbage_answers_raise_only_ileti_errors",
+            "test_canary_credentials_never_leak",
+        ),
+        "send_multi": (
+            "test_send_multi_round_trip",
+            "test_batch_parts_match_billing",
+            "test_text_arrives_exactly_as_sent",
+            "test_send_fault",
+            "test_refused_connection_retried_then_transport_error",
+            "test_garbage_answers_raise_only_ileti_errors",
+            "test_canary_credentials_never_leak",
+        ),
+        "query_report": (
+            "test_query_report_round_trip",
+            "test_every_message_id_can_be_reported",
+            "test_reads_retry_unavailable_within_bound",
+            "test_refused_connection_retried_then_transport_error",
+            "test_garbage_answers_raise_only_ileti_errors",
+            "test_canary_credentials_never_leak",
+        ),
+        "balance": (
+            "test_balance_round_trip",
+            "test_reads_retry_unavailable_within_bound",
+            "test_refused_connection_retried_then_transport_error",
+            "test_garbage_answers_raise_only_ileti_errors",
+            "test_canary_credentials_never_leak",
+            "test_live_balance",
+        ),
+        "senders": (
+            "test_senders_round_trip",
+            "test_reads_retry_unavailable_within_bound",
+            "test_refused_connection_retried_then_transport_error",
+            "test_garbage_answers_raise_only_ileti_errors",
+            "test_canary_credentials_never_leak",
+            "test_live_senders",
+        ),
+    }
+)
+_PARAMETRISED = {"test_send_fault": frozenset(FAULTS)}
+_CHECK_KEY = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<param>[^\]]+)\])?")
+
+
+def _validate_skips(cls: type[ProviderConformance]) -> None:
+    skips = cls.conformance_skips
+    if not isinstance(skips, Mapping):
+        raise TypeError(f"{cls.__name__}.conformance_skips must be a dict of check name to reason")
+    for key, reason in skips.items():
+        match = _CHECK_KEY.fullmatch(key) if isinstance(key, str) else None
+        name = match["name"] if match else None
+        if name not in STANDARD_CHECKS:
+            raise TypeError(
+                f"{cls.__name__}.conformance_skips names {key!r}, which is not a standard "
+                f"check; the checks are: {', '.join(STANDARD_CHECKS)}"
+            )
+        param = match["param"] if match else None
+        if param is not None and param not in _PARAMETRISED.get(name, frozenset()):
+            known = ", ".join(sorted(_PARAMETRISED.get(name, ()))) or "none"
+            raise TypeError(
+                f"{cls.__name__}.conformance_skips names {key!r}: {name} has no parameter "
+                f"{param!r} (known: {known})"
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise TypeError(
+                f"{cls.__name__}.conformance_skips[{key!r}] has no reason: skipping a standard "
+                "check requires a stated reason, which the test report shows"
+            )

@@ -1,0 +1,22 @@
+"""Make the FakeSMS fixture plugin (``ileti_fakesms.py``) importable by name,
+here and in the pytest runs the tests start with pytester."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+if str(TESTS_DIR) not in sys.path:
+    sys.path.insert(0, str(TESTS_DIR))
+
+# Import the suite and the fixture plugin once, here: pytester's in-process runs
+# forget every module first imported during a run, and a second import would
+# give classes that are not the ones the first run's objects were built from.
+import ileti_fakesms  # noqa: E402
+
+import ileti.client  # noqa: E402
+import ileti.transport  # noqa: E402
+import ileti_conformance.suite  # noqa: E402
+
+__all__ = ["TESTS_DIR", "ileti", "ileti_conformance", "ileti_fakesms"]
