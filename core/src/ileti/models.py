@@ -69,6 +69,22 @@ _RANK = {
 }
 
 
+def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """A model's identifying text (number, id, name) is never empty.
+
+    Plugins build these models from provider answers, so an empty one means
+    an answer that could not be read: the error is a ``MalformedResponse``
+    (an ``IletiError``, as the contract requires of every hook).
+    """
+    if not isinstance(value, str) or not value.strip():
+        from ileti.errors import MalformedResponse
+
+        raise MalformedResponse(
+            f"{type(instance).__name__}.{attribute.name} must be a non-empty str; the "
+            "provider's answer has none"
+        )
+
+
 def _recipients(value: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -133,7 +149,7 @@ class RecipientResult:
     id for this recipient where it gives one per recipient.
     """
 
-    number: str
+    number: str = attrs.field(validator=_non_empty)
     accepted: bool
     message_id: str | None = None
     reason: str | None = None
@@ -169,7 +185,7 @@ class SendResult:
 class RecipientReport:
     """One recipient's normalised state, with the provider's raw code beside it."""
 
-    number: str
+    number: str = attrs.field(validator=_non_empty)
     state: DeliveryState
     raw_state: str
     time: datetime | None = None
@@ -182,7 +198,7 @@ class DeliveryReport:
     """The delivery state of every recipient of a package."""
 
     provider: str
-    message_id: str
+    message_id: str = attrs.field(validator=_non_empty)
     recipients: tuple[RecipientReport, ...]
     package_state: DeliveryState | None = None
     raw_package_state: str | None = None
@@ -231,5 +247,5 @@ class SenderState(enum.StrEnum):
 class Sender:
     """A sender name (originator) registered with the provider."""
 
-    name: str
+    name: str = attrs.field(validator=_non_empty)
     state: SenderState = SenderState.APPROVED
