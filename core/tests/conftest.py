@@ -1,18 +1,11 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile("nightly", max_examples=2000, deadline=None)
-settings.register_profile("dev", max_examples=100, deadline=None)
-if os.environ.get("HYPOTHESIS_PROFILE") in ("ci", "nightly", "dev"):
-    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+# Hypothesis profiles ("ci", the default under .ci/test, and "nightly") are
+# registered by the ileti-conformance pytest plugin: HYPOTHESIS_PROFILE picks one.
 
 
 @pytest.fixture(autouse=True)

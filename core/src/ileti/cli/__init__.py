@@ -236,6 +236,8 @@ def _logging(verbose: int) -> Iterator[None]:
         return
     level = logging.DEBUG if verbose > 1 else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
+    # the handler filters too: a child logger (ileti.transport) may carry its own level
+    handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     saved = []
     for name in _LOGGERS:
