@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from ileti_modexi import wire
-from ileti_modexi.emulator import ModexiEmulator
+from ileti_modexi.emulator import DEFAULT_CREDIT, ModexiEmulator
 
 import ileti
 from ileti import errors
-from ileti.emulation import Fault, FaultProxy, FaultSpec, ServedApp, serve
+from ileti.emulation import Fault, FaultProxy, FaultSpec, ServedApp, VirtualClock, serve
 from ileti.models import BalanceUnit, DeliveryState, SenderState
 
 A, B, C = "+905321112233", "+905321112234", "+905321112239"  # C ends in 9: undelivered
@@ -191,7 +191,7 @@ def test_send_multi_bills_each_text_by_its_own_characters(
 def test_send_multi_failing_midway_names_the_accepted_requests(
     client: ileti.Client, emulator: ModexiEmulator
 ) -> None:
-    emulator.credit = Decimal(1)  # enough for the first request only
+    emulator.credit = emulator.price_per_part  # enough for the first request only
     with pytest.raises(errors.InsufficientCredit) as info:
         client.send_multi([(A, "bir"), (B, "iki")])
     (accepted,) = emulator.packages
@@ -212,15 +212,49 @@ def test_send_multi_refuses_ucs2_for_gsm_texts(
 
 
 def test_balance_falls_by_billed_parts(client: ileti.Client, emulator: ModexiEmulator) -> None:
+    price = emulator.price_per_part
     before = client.balance()
-    assert before.amount == before.sms_credits == Decimal(1000)
-    assert before.unit is BalanceUnit.CREDITS
+    assert (before.amount, before.unit, before.currency) == (
+        DEFAULT_CREDIT,
+        BalanceUnit.CURRENCY,
+        "TRY",
+    )
+    assert before.sms_credits == DEFAULT_CREDIT // price == Decimal(1000)
     result = client.send([A, B, C], "x" * 161)  # two parts each
     assert result.parts == 2
     after = client.balance()
-    assert after.amount == after.sms_credits == Decimal(1000 - 6)
-    assert emulator.credit == Decimal(1000 - 6)
+    assert before.amount is not None
+    assert after.amount is not None
+    assert before.sms_credits is not None
+    assert after.sms_credits is not None
+    assert before.amount - after.amount == 6 * price == Decimal("1.5")
+    assert before.sms_credits - after.sms_credits == 6
+    assert (after.unit, after.currency) == (BalanceUnit.CURRENCY, "TRY")
+    assert emulator.credit == after.amount
     assert emulator.received[-1].path == "/account/balance"
+
+
+def test_a_package_account_shows_no_money_and_spends_its_sms(clock: VirtualClock) -> None:
+    emulator = ModexiEmulator(clock=clock, package_credits=10)
+    with (
+        serve(emulator) as srv,
+        ileti.Client(
+            "modexi", base_url=srv.base_url, sender="ILETI", **emulator.credentials()
+        ) as client,
+    ):
+        before = client.balance()
+        assert (before.amount, before.unit, before.currency) == (
+            Decimal(0),
+            BalanceUnit.CURRENCY,
+            "TRY",
+        )
+        assert before.sms_credits == Decimal(10)
+        client.send([A, B, C], "x" * 161)  # two parts each
+        after = client.balance()
+        assert (after.amount, after.sms_credits) == (Decimal(0), Decimal(4))
+        with pytest.raises(errors.InsufficientCredit):
+            client.send([A, B, C], "x" * 161)  # six more parts
+        assert client.balance().sms_credits == Decimal(4)
 
 
 def test_senders_lists_the_approved_names(client: ileti.Client, emulator: ModexiEmulator) -> None:
@@ -321,10 +355,10 @@ def test_an_inactive_account(client: ileti.Client, emulator: ModexiEmulator) -> 
 
 
 def test_not_enough_credit(client: ileti.Client, emulator: ModexiEmulator) -> None:
-    emulator.credit = Decimal(1)
+    emulator.credit = emulator.price_per_part  # one part; the send needs two
     with pytest.raises(errors.InsufficientCredit):
         client.send([A, B], "x")
-    assert emulator.credit == Decimal(1)
+    assert emulator.credit == emulator.price_per_part
     assert emulator.messages == []
 
 

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ileti_modexi import plugin, wire
-from ileti_modexi.emulator import ModexiEmulator, gateway_count
+from ileti_modexi.emulator import (
+    CURRENCY,
+    DEFAULT_CREDIT,
+    PRICE_PER_PART,
+    ModexiEmulator,
+    gateway_count,
+)
 
 from ileti.emulation import EmulatorRequest, EmulatorResponse, VirtualClock
 from ileti.models import DeliveryState
@@ -268,7 +274,7 @@ def test_non_conforming_numbers_answer_406(emu: ModexiEmulator, destinations: ob
     status, body = send(emu, destinations=destinations)
     assert (status, body["errorCode"]) == (406, 406)
     assert emu.messages == []
-    assert emu.credit == Decimal(1000)
+    assert emu.credit == DEFAULT_CREDIT
 
 
 @pytest.mark.parametrize("destinations", [[], None, "905321112233"])
@@ -312,26 +318,106 @@ def test_too_long_text_answers_413(emu: ModexiEmulator) -> None:
     assert (status, body["errorCode"]) == (413, 413)
 
 
+def balance_of(emu: ModexiEmulator) -> tuple[Decimal, str, Decimal]:
+    """(balance, currency, smsDetail.total) as the gateway answers them."""
+    status, body = call(emu, "GET", "/account/balance")
+    assert status == 200
+    result = body["result"]
+    money, total = result["balance"], result["smsDetail"]["total"]
+    assert isinstance(total, int)  # a whole number of SMS, like the sample's
+    return Decimal(str(money)), result["currency"], Decimal(total)
+
+
+def test_a_new_account_is_a_money_account(emu: ModexiEmulator) -> None:
+    assert emu.price_per_part == PRICE_PER_PART == Decimal("0.25")
+    assert emu.package_credits is None
+    assert emu.credit == DEFAULT_CREDIT
+    assert balance_of(emu) == (DEFAULT_CREDIT, CURRENCY, Decimal(1000))
+
+
 def test_credit_is_billed_per_part_and_destination(emu: ModexiEmulator) -> None:
-    emu.credit = Decimal(6)
+    emu.credit = 7 * emu.price_per_part
+    assert balance_of(emu) == (Decimal("1.75"), "TRY", Decimal(7))
     numbers = [{"to": "905321112233"}, {"to": "905321112234"}, {"to": "905321112235"}]
     status, _ = send(emu, text="x" * 200, destinations=numbers)  # 2 parts x 3
     assert status == 200
-    assert emu.credit == Decimal(0)
-    status, body = send(emu, text="x")
+    assert emu.credit == emu.price_per_part
+    assert balance_of(emu) == (Decimal("0.25"), "TRY", Decimal(1))
+    status, body = send(emu, text="x", destinations=numbers[:2])
     assert (status, body["errorCode"]) == (402, 402)
+    assert emu.credit == emu.price_per_part  # a refused send costs nothing
+    status, _ = send(emu, text="x")
+    assert status == 200
     _, balance = call(emu, "GET", "/account/balance")
     assert balance["result"] == {"balance": 0, "currency": "TRY", "smsDetail": {"total": 0}}
 
 
-def test_a_price_per_part_other_than_one() -> None:
+def test_sms_credits_count_whole_parts_the_money_buys(emu: ModexiEmulator) -> None:
+    emu.credit = Decimal("1.30")  # five parts and 0.05 TRY
+    assert balance_of(emu)[2] == Decimal(5)
+    status, _ = send(emu, text="x" * 200, destinations=[{"to": "905321112233"}] * 2)
+    assert status == 200
+    assert balance_of(emu) == (Decimal("0.30"), "TRY", Decimal(1))
+    emu.credit = Decimal(-1)  # never shown as negative SMS
+    assert balance_of(emu)[2] == Decimal(0)
+
+
+@settings(max_examples=50)
+@given(
+    sends=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=4), st.integers(min_value=1, max_value=3)),
+        max_size=6,
+    ),
+    credit=st.decimals(min_value=0, max_value=20, places=2),
+)
+def test_both_figures_fall_by_what_is_billed(sends: list[tuple[int, int]], credit: Decimal) -> None:
+    emu = ModexiEmulator(credit=credit)
+    for parts, count in sends:
+        before = balance_of(emu)
+        text = "x" * (153 * parts if parts > 1 else 1)
+        assert gateway_count(text)[1] == parts
+        numbers = [{"to": f"90532111223{i}"} for i in range(count)]
+        status, _ = send(emu, text=text, destinations=numbers)
+        after = balance_of(emu)
+        units = parts * count
+        if status == 200:
+            assert before[0] - after[0] == units * PRICE_PER_PART
+            assert before[2] - after[2] == units
+        else:
+            assert status == 402
+            assert units > before[2]
+            assert before == after
+
+
+def test_a_price_per_part_other_than_the_default() -> None:
     class Dear(ModexiEmulator):
         price_per_part: ClassVar[Decimal] = Decimal("2.5")
 
     emu = Dear()
     status, _ = send(emu, text="x" * 200)
     assert status == 200
-    assert emu.credit == Decimal(1000) - Decimal(5)
+    assert emu.credit == DEFAULT_CREDIT - Decimal(5)
+    assert balance_of(emu) == (Decimal(245), "TRY", Decimal(98))
+
+
+def test_a_package_account_bills_its_sms_not_its_money() -> None:
+    emu = ModexiEmulator(package_credits=7)
+    assert emu.credit == Decimal(0)
+    assert balance_of(emu) == (Decimal(0), "TRY", Decimal(7))
+    numbers = [{"to": "905321112233"}, {"to": "905321112234"}, {"to": "905321112235"}]
+    status, _ = send(emu, text="x" * 200, destinations=numbers)  # 2 parts x 3
+    assert status == 200
+    assert balance_of(emu) == (Decimal(0), "TRY", Decimal(1))
+    status, body = send(emu, text="x", destinations=numbers[:2])
+    assert (status, body["errorCode"]) == (402, 402)
+    assert emu.package_credits == Decimal(1)
+
+
+def test_a_package_account_may_also_show_money() -> None:
+    emu = ModexiEmulator(package_credits=3, credit=Decimal("12.5"))
+    status, _ = send(emu, text="x")
+    assert status == 200
+    assert balance_of(emu) == (Decimal("12.5"), "TRY", Decimal(2))
 
 
 def test_senders_lists_only_approved_names(emu: ModexiEmulator) -> None:

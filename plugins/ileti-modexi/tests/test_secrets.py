@@ -52,7 +52,7 @@ def test_the_canary_never_leaks(
                 action()
             seen += [repr(info.value), str(info.value), str(info.value.excerpt)]
         # the second request of a batch fails: its message lists the first one
-        emulator.credit = emulator.credit.__class__(1)
+        emulator.credit = emulator.price_per_part  # one part: the second request fails
         with pytest.raises(errors.InsufficientCredit) as info:
             client.send_multi([("+905321112233", "a"), ("+905321112234", "b")])
         seen += [repr(info.value), str(info.value)]

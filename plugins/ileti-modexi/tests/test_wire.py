@@ -178,11 +178,46 @@ def test_report_sample() -> None:
 
 
 def test_balance_sample() -> None:
+    # the sample is a package-based account: no money, 53484 SMS credits
     balance = wire.to_balance("modexi", wire.balance_answer(_envelope(DOC_BALANCE_ANSWER).result))
-    assert balance.amount == Decimal(53484)
-    assert balance.unit is BalanceUnit.CREDITS
-    assert balance.currency is None
+    assert balance.provider == "modexi"
+    assert balance.amount == Decimal(0)
+    assert balance.unit is BalanceUnit.CURRENCY
+    assert balance.currency == "TRY"
+    assert balance.postpaid is False
     assert balance.sms_credits == Decimal(53484)
+
+
+def test_balance_carries_money_currency_and_sms_credits() -> None:
+    answer = wire.balance_answer(
+        {"balance": 1234.56, "currency": " TRY ", "smsDetail": {"total": "4938"}}
+    )
+    balance = wire.to_balance("modexi", answer)
+    assert (balance.amount, balance.unit, balance.currency, balance.sms_credits) == (
+        Decimal("1234.56"),
+        BalanceUnit.CURRENCY,
+        "TRY",
+        Decimal(4938),
+    )
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"smsDetail": {"total": 40}},
+        {"balance": None, "currency": "TRY", "smsDetail": {"total": 40}},
+        {"balance": 12, "smsDetail": {"total": 40}},
+        {"balance": 12, "currency": "", "smsDetail": {"total": 40}},
+    ],
+)
+def test_balance_without_money_and_currency_shows_the_sms_credits(result: object) -> None:
+    balance = wire.to_balance("modexi", wire.balance_answer(result))
+    assert (balance.amount, balance.unit, balance.currency, balance.sms_credits) == (
+        Decimal(40),
+        BalanceUnit.CREDITS,
+        None,
+        Decimal(40),
+    )
 
 
 def test_report_rows_are_matched_on_the_last_ten_digits() -> None:

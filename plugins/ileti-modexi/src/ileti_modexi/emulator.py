@@ -7,11 +7,24 @@ What it does, by the reference's emulator checklist:
 2. ``POST /sms/1/advanced`` checks ``from`` against the account's sender names,
    sets ``validityPeriod`` to 2880 when it is below 10 or above 2880 (the
    documented quirk), reads ``scheduledDate`` as UTC (empty: now), bills
-   ``parts x destinations`` credits and answers a new string ``messageCode``.
+   ``parts x destinations`` SMS and answers a new string ``messageCode``.
 3. ``POST /sms/1/reports`` answers one row per destination; ``messageId``
    counts up; ``to`` comes back as ten digits and ``sentAt`` with a space, as
    in the document's sample; ``doneAt`` is filled when the state is final.
-4. ``GET /account/balance`` shows the credits left in ``smsDetail.total``.
+4. ``GET /account/balance`` shows the money balance (``balance``, in
+   ``currency``) and the SMS credits left (``smsDetail.total``); both fall
+   with every send (see "Billing" below).
+
+Billing. The reference documents no price. The emulator's own (**invented**)
+tariff is :data:`PRICE_PER_PART` TRY per part per destination. By default the
+emulated account is a money account: ``credit`` is its money balance in TRY
+(the conformance protocol's ``credit``, shown as ``balance``), a send costs
+``parts x destinations x price_per_part`` of it, and ``smsDetail.total`` is the
+number of parts that money still buys (``credit // price_per_part``), so it
+falls by exactly ``parts x destinations``. ``ModexiEmulator(package_credits=N)``
+makes a package-based account instead: sends use up the ``N`` SMS of the
+package (``smsDetail.total``) and the money balance is left alone (0 unless
+``credit`` is given), as the reference says such accounts may show.
 
 Status codes over virtual time (``clock``), per recipient, from the send (or
 the scheduled time): 110 scheduled until the scheduled time, 100 queued, after
@@ -51,7 +64,18 @@ from ileti.models import SenderState
 from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
 from ileti_modexi import wire
 
-__all__ = ["ERROR_TEXTS", "ModexiEmulator"]
+__all__ = ["CURRENCY", "DEFAULT_CREDIT", "ERROR_TEXTS", "PRICE_PER_PART", "ModexiEmulator"]
+
+#: **Invented** (Modexi publishes no price): what the emulated gateway charges
+#: for one part sent to one destination, in TRY (:data:`CURRENCY`).
+PRICE_PER_PART = Decimal("0.25")
+
+#: the emulated accounts' currency (the reference's sample shows ``TRY``)
+CURRENCY = "TRY"
+
+#: the money balance a new (money) account starts with, in TRY: 1000 parts at
+#: :data:`PRICE_PER_PART`
+DEFAULT_CREDIT = Decimal(250)
 
 #: the invented error codes and their Turkish descriptions (HTTP status = code)
 ERROR_TEXTS: Mapping[str, str] = MappingProxyType(
@@ -142,8 +166,13 @@ class ModexiEmulator(EmulatorBase):
 
     Attributes:
         accounts: user name -> password of the accounts that authenticate.
-        credit: SMS credits left (``smsDetail.total``); falls by parts x destinations.
-        money: the money balance shown as ``balance`` (0: a package account).
+        credit: the money balance in TRY, shown as ``balance``. On a money
+            account (the default) a send costs parts x destinations x
+            ``price_per_part`` of it; a package account never bills it.
+        package_credits: ``None`` on a money account; on a package account, the
+            SMS left in the package (``smsDetail.total``), falling by parts x
+            destinations.
+        currency: shown as ``currency``.
         active: an inactive account answers 407 to every call.
         sender_names: sender name -> state; only approved names may send, and
             only they are listed by ``/sms/1/senders``.
@@ -163,19 +192,30 @@ class ModexiEmulator(EmulatorBase):
             "422": "InvalidSender",
         }
     )
-    price_per_part: ClassVar[Decimal] = Decimal(1)
+    price_per_part: ClassVar[Decimal] = PRICE_PER_PART
     default_sender: ClassVar[str] = "ILETI"
     username: ClassVar[str] = "ileti"
     password: ClassVar[str] = "modexi-test-1234"  # noqa: S105 - the emulated test account
     max_parts: ClassVar[int] = wire.MAX_PARTS
     max_destinations: ClassVar[int] = wire.MAX_RECIPIENTS
 
-    def __init__(self, *, clock: VirtualClock | None = None, credit: Decimal = Decimal(1000)):
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock | None = None,
+        credit: Decimal | None = None,
+        package_credits: Decimal | int | None = None,
+    ):
+        """``credit``: the money balance in TRY (default :data:`DEFAULT_CREDIT`,
+        or 0 on a package account). ``package_credits``: make it a package-based
+        account holding that many SMS (not the default)."""
         super().__init__(clock=clock)
         self.accounts: dict[str, str] = {self.username: self.password}
+        self.package_credits = None if package_credits is None else Decimal(package_credits)
+        if credit is None:
+            credit = DEFAULT_CREDIT if self.package_credits is None else Decimal(0)
         self.credit = Decimal(credit)
-        self.money = Decimal(0)
-        self.currency = "TRY"
+        self.currency = CURRENCY
         self.active = True
         self.sender_names: dict[str, SenderState] = {
             self.default_sender: SenderState.APPROVED,
@@ -288,10 +328,8 @@ class ModexiEmulator(EmulatorBase):
                 return self.error_response("406", request)
             numbers.append((to, "+" + to))
 
-        cost = parts * len(numbers) * self.price_per_part
-        if cost > self.credit:
+        if not self._bill(parts * len(numbers)):
             return self.error_response("402", request)
-        self.credit -= cost
 
         code = str(self._next_code)
         self._next_code += 1
@@ -358,7 +396,11 @@ class ModexiEmulator(EmulatorBase):
         if refused is not None:
             return refused
         return self.envelope(
-            {"balance": self.money, "currency": self.currency, "smsDetail": {"total": self.credit}}
+            {
+                "balance": self.credit,
+                "currency": self.currency,
+                "smsDetail": {"total": self.sms_total},
+            }
         )
 
     @route("GET", "/account/token")
@@ -367,6 +409,31 @@ class ModexiEmulator(EmulatorBase):
         if refused is not None:
             return refused
         return self.envelope({"privateKey": secrets.token_hex(16)})
+
+    # -- billing ---------------------------------------------------------------------------
+
+    @property
+    def sms_total(self) -> Decimal:
+        """``smsDetail.total``: the package's SMS, or the parts the money still buys."""
+        if self.package_credits is not None:
+            return self.package_credits
+        if self.credit <= 0:
+            return Decimal(0)
+        return self.credit // self.price_per_part  # whole parts (exact; rounds down)
+
+    def _bill(self, units: int) -> bool:
+        """Charge ``units`` (parts x destinations); ``False`` (nothing charged)
+        when the account cannot pay for all of them."""
+        if self.package_credits is not None:
+            if units > self.package_credits:
+                return False
+            self.package_credits -= units
+            return True
+        cost = units * self.price_per_part
+        if cost > self.credit:
+            return False
+        self.credit -= cost
+        return True
 
     # -- helpers ---------------------------------------------------------------------------
 

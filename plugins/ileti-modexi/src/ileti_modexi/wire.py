@@ -555,18 +555,30 @@ def recipient_report(
 
 
 def to_balance(provider: str, answer: BalanceAnswer) -> Balance:
-    """The usable SMS credits (``smsDetail.total``, what a send is billed in) as
-    ``amount`` in credits, and as ``sms_credits``.
+    """The account's money balance and its SMS credits, both carried.
 
-    The money balance (``balance``, with ``currency``) is not carried: the
-    document says it may be 0 on package accounts, the domain's Balance has one
-    amount, and it must be the one that falls when messages are sent.
+    ``amount`` is the money balance (``balance``) in ``currency`` (unit
+    ``currency``); ``sms_credits`` is ``smsDetail.total``, the usable SMS
+    credits. The document says ``balance`` may be 0 on package-based accounts:
+    it is still carried as it comes (0 TRY), with the package's SMS credits in
+    ``sms_credits``.
+
+    **Chosen**: an answer without ``balance`` or with no ``currency`` has no
+    money figure that can be shown; ``amount`` is then the SMS credits (unit
+    ``credits``), never a money amount without its currency.
     """
+    credits = answer.sms_detail.total
+    currency = (answer.currency or "").strip()
+    if answer.balance is None or not currency:
+        return Balance(
+            provider=provider, amount=credits, unit=BalanceUnit.CREDITS, sms_credits=credits
+        )
     return Balance(
         provider=provider,
-        amount=answer.sms_detail.total,
-        unit=BalanceUnit.CREDITS,
-        sms_credits=answer.sms_detail.total,
+        amount=answer.balance,
+        unit=BalanceUnit.CURRENCY,
+        currency=currency,
+        sms_credits=credits,
     )
 
 
