@@ -52,14 +52,16 @@ FAST = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def gateway() -> Iterator[tuple[EkomesajEmulator, ileti.Client]]:
+@pytest.fixture(scope="module", params=["json", "xml"])
+def gateway(request: pytest.FixtureRequest) -> Iterator[tuple[EkomesajEmulator, ileti.Client]]:
+    """The emulator and a client, in each API style (every property runs in both)."""
     emulator = EkomesajEmulator(clock=VirtualClock(), credit=10**9)
     with serve(emulator) as served:
         client = ileti.Client(
             "ekomesaj",
             base_url=served.base_url,
             retry=RetryPolicy(attempts=1),
+            api_style=request.param,
             **emulator.credentials(),
         )
         yield emulator, client

@@ -64,13 +64,34 @@ def test_reseller_id_from_the_environment_is_a_number() -> None:
         ({"username": "u", "password": "p", "sender": "ŞİRKET"}, "sender"),
         ({"username": "u", "password": "p", "report_operation": "../x"}, "report_operation"),
         ({"username": "u", "password": "p", "base_url": "ftp://x"}, "base_url"),
-        ({"username": "u", "password": "p", "api_style": "xml"}, "api_style"),
+        ({"username": "u", "password": "p", "api_style": "soap"}, "api_style"),
+        ({"username": "u", "password": "p", "api_style": ""}, "api_style"),
+        ({"username": "u", "password": "p", "api_style": 1}, "api_style"),
     ],
 )
 def test_bad_settings_name_the_setting(values: dict[str, Any], setting: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         resolve_settings("ekomesaj", EkomesajSettings, values, env={})
     assert info.value.setting == setting
+
+
+def test_api_style_defaults_to_json_and_reads_the_environment() -> None:
+    env = {"ILETI_EKOMESAJ_USERNAME": "u", "ILETI_EKOMESAJ_PASSWORD": "p"}
+    assert resolve_settings("ekomesaj", EkomesajSettings, env=env).settings.api_style == "json"
+    env["ILETI_EKOMESAJ_API_STYLE"] = " XML "
+    resolved = resolve_settings("ekomesaj", EkomesajSettings, env=env)
+    assert resolved.settings.api_style == "xml"
+    assert resolved.sources["api_style"] == "environment ILETI_EKOMESAJ_API_STYLE"
+    assert env_var("ekomesaj", "api_style") == "ILETI_EKOMESAJ_API_STYLE"
+
+
+def test_a_bad_api_style_names_the_setting_and_the_choices() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        EkomesajSettings(username="u", password="p", api_style="soap")
+    assert info.value.setting == "api_style"
+    assert "'soap'" in info.value.message
+    assert "'json'" in info.value.message
+    assert "'xml'" in info.value.message
 
 
 def test_base_url_loses_its_trailing_slash() -> None:

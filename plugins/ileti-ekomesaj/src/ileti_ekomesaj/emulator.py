@@ -1,10 +1,21 @@
 """A stateful emulator of the Ekomesaj gateway, built from its reference.
 
 It answers ServiceStack-style JSON at ``POST /json/syncreply/{Operation}``
-(and ``/json/reply/{Operation}``, inferred) for ``SendInstantSms``,
-``GetCredit``, ``SmsStartStop`` and the report operation (whose name is
-undocumented; ``report_operation`` picks it). Behaviour the reference leaves
-open is chosen here and listed in ``docs/providers/ekomesaj.md``:
+(and ``/json/reply/{Operation}``, inferred) and DataContract XML at
+``POST /xml/syncreply/{Operation}`` (and ``/xml/reply/{Operation}``) for
+``SendInstantSms``, ``GetCredit``, ``SmsStartStop`` and the report operation
+(whose name is undocumented; ``report_operation`` picks it). Both styles
+share one state; each request is answered in its own style (JSON in, JSON
+out; XML in, XML out). Behaviour the reference leaves open is chosen here
+and listed in ``docs/providers/ekomesaj.md``:
+
+* XML is read as .NET's DataContractSerializer reads it (the rules are the
+  inferred constants of :mod:`ileti_ekomesaj.wire`): the root must be the
+  operation in ``Ekomesaj.Operations``; a member in the wrong namespace or
+  out of alphabetical order is silently skipped (so it is missing); an
+  answer is ``<{Operation}Response>`` with its members in alphabetical
+  order, or ``<ErrorResponse>`` (ServiceStack's namespace) for a
+  ``ResponseStatus`` error; dates are ISO-8601 in XML, ``/Date(...)/`` in JSON;
 
 * business errors are HTTP 200 with ``MessageID: 0`` and a
   ``Status{Code, Description, Message}`` in Turkish, codes 400 (bad request),
@@ -67,6 +78,16 @@ FINAL_AFTER = timedelta(seconds=60)
 
 class _Serialization(Exception):
     """A body ServiceStack could not deserialise: HTTP 400 ``SerializationException``."""
+
+
+class _Crash(Exception):
+    """An unhandled server exception: a ServiceStack ``ResponseStatus`` error."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
 
 
 class _Refused(Exception):
@@ -151,6 +172,17 @@ def _str(value: Any, name: str) -> str:
     raise _Serialization(f"{name}: expected a string")
 
 
+def _jsonable(value: Any) -> Any:
+    """An answer for JSON: datetimes in ServiceStack's ``/Date(ms+0300)/`` form."""
+    if isinstance(value, datetime):
+        return wire.servicestack_date(value)
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 class EkomesajEmulator(EmulatorBase):
     """The Ekomesaj gateway, in memory, on a virtual clock."""
 
@@ -209,14 +241,14 @@ class EkomesajEmulator(EmulatorBase):
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         if code == "SerializationException":
-            return self._servicestack(400, code, "Could not deserialize the request body")
+            return self._servicestack(request, 400, code, "Could not deserialize the request body")
         if code == "DivideByZeroException":
-            return self._servicestack(500, code, "Attempted to divide by zero.")
+            return self._servicestack(request, 500, code, "Attempted to divide by zero.")
         number = int(code)
-        return self._refusal(self._operation(request), number, _MESSAGES[number])
+        return self._refusal(request, number, _MESSAGES[number])
 
     def bad_request(self, error: BadRequest, request: EmulatorRequest) -> EmulatorResponse:
-        return self._servicestack(400, "SerializationException", str(error))
+        return self._servicestack(request, 400, "SerializationException", str(error))
 
     def not_found(self, request: EmulatorRequest) -> EmulatorResponse:
         return EmulatorResponse.text(
@@ -229,63 +261,101 @@ class EkomesajEmulator(EmulatorBase):
 
     @route("POST", "/json/syncreply/{operation}")
     @route("POST", "/json/reply/{operation}")
+    @route("POST", "/xml/syncreply/{operation}")
+    @route("POST", "/xml/reply/{operation}")
     def operation(self, request: EmulatorRequest) -> EmulatorResponse:
-        name = request.path_params.get("operation", "").casefold()
+        op = self._operation(request)
         handlers = {
-            wire.SEND_OPERATION.casefold(): self._send,
-            wire.CREDIT_OPERATION.casefold(): self._credit,
-            wire.START_STOP_OPERATION.casefold(): self._start_stop,
-            self.report_operation.casefold(): self._report,
+            wire.SEND_OPERATION: self._send,
+            wire.CREDIT_OPERATION: self._credit,
+            wire.START_STOP_OPERATION: self._start_stop,
+            self.report_operation: self._report,
         }
-        handler = handlers.get(name)
+        handler = handlers.get(op)
         if handler is None:
             return self.not_found(request)
-        op = self._operation(request)
         try:
-            payload = request.json()
-            if not isinstance(payload, dict):
-                raise _Serialization("the request body is not a JSON object")
+            payload = self._payload(request, op)
             self._authenticate(payload)
-            return handler(payload)
+            return self._answer(request, handler(payload))
         except _Serialization as exc:
-            return self._servicestack(400, "SerializationException", str(exc))
+            return self._servicestack(request, 400, "SerializationException", str(exc))
+        except _Crash as exc:
+            return self._servicestack(request, exc.status, exc.error_code, exc.message)
         except _Refused as exc:
-            return self._refusal(op, exc.code, exc.message)
+            return self._refusal(request, exc.code, exc.message)
+
+    def _operation(self, request: EmulatorRequest) -> str:
+        """The operation's own name (the path is matched without regard to case)."""
+        raw = request.path_params.get("operation") or request.path.rsplit("/", 1)[-1]
+        known = (
+            wire.SEND_OPERATION,
+            wire.CREDIT_OPERATION,
+            wire.START_STOP_OPERATION,
+            self.report_operation,
+        )
+        return next((name for name in known if name.casefold() == raw.casefold()), raw)
 
     @staticmethod
-    def _operation(request: EmulatorRequest) -> str:
-        return request.path_params.get("operation") or request.path.rsplit("/", 1)[-1]
+    def _xml(request: EmulatorRequest) -> bool:
+        return request.path.casefold().startswith("/xml/")
+
+    def _payload(self, request: EmulatorRequest, op: str) -> dict[str, Any]:
+        """The request body as a JSON-shaped dict, from JSON or DataContract XML."""
+        if self._xml(request):
+            try:
+                return wire.read_xml_request(request.body, op)
+            except ValueError as exc:
+                raise _Serialization(f"the request body is not {op} XML: {exc}") from None
+        payload = request.json()
+        if not isinstance(payload, dict):
+            raise _Serialization("the request body is not a JSON object")
+        return payload
 
     # ----------------------------------------------------------------- answers
+
+    def _answer(
+        self, request: EmulatorRequest, body: Mapping[str, Any], status: int = 200
+    ) -> EmulatorResponse:
+        """``body`` in the request's style: JSON, or ``<{Operation}Response>`` XML."""
+        if self._xml(request):
+            root = self._operation(request) + wire.XML_RESPONSE_SUFFIX
+            document = wire.xml_document(root, body)
+            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+        return EmulatorResponse.json(_jsonable(body), status)
 
     @staticmethod
     def _status(code: int = wire.STATUS_OK, message: str = "") -> dict[str, Any]:
         return {"Code": code, "Description": message, "Message": message}
 
-    def _refusal(self, operation: str, code: int, message: str) -> EmulatorResponse:
+    def _refusal(self, request: EmulatorRequest, code: int, message: str) -> EmulatorResponse:
         body: dict[str, Any] = {"Status": self._status(code, message)}
-        op = operation.casefold()
-        if op == wire.SEND_OPERATION.casefold():
+        op = self._operation(request)
+        if op == wire.SEND_OPERATION:
             body = {"MessageID": 0, **body}
-        elif op == wire.CREDIT_OPERATION.casefold():
+        elif op == wire.CREDIT_OPERATION:
             body = {"Credit": 0, **body}
-        elif op == self.report_operation.casefold():
+        elif op == self.report_operation:
             body = {**body, "State": None, "TotalCount": 0, "Details": []}
-        return EmulatorResponse.json(body)
+        return self._answer(request, body)
 
-    @staticmethod
-    def _servicestack(status: int, error_code: str, message: str) -> EmulatorResponse:
-        return EmulatorResponse.json(
-            {
-                "ResponseStatus": {
-                    "ErrorCode": error_code,
-                    "Message": message,
-                    "StackTrace": f"[{error_code}] at Ekomesaj.Operations (emulated)",
-                    "Errors": [],
-                }
-            },
-            status=status,
-        )
+    def _servicestack(
+        self, request: EmulatorRequest, status: int, error_code: str, message: str
+    ) -> EmulatorResponse:
+        error = {
+            "ResponseStatus": {
+                "ErrorCode": error_code,
+                "Message": message,
+                "StackTrace": f"[{error_code}] at Ekomesaj.Operations (emulated)",
+                "Errors": [],
+            }
+        }
+        if self._xml(request):
+            document = wire.xml_document(
+                wire.XML_ERROR_ROOT, error, namespace=wire.XML_SERVICESTACK_NS
+            )
+            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+        return EmulatorResponse.json(error, status)
 
     # ----------------------------------------------------------------- operations
 
@@ -306,7 +376,7 @@ class EkomesajEmulator(EmulatorBase):
         if not self.active:
             raise _Refused(407, _MESSAGES[407])
 
-    def _send(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+    def _send(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         sms = _field(payload, "Sms")
         if not isinstance(sms, dict):
             raise _Refused(400, "Sms alanı eksik")
@@ -373,7 +443,7 @@ class EkomesajEmulator(EmulatorBase):
                     client_ref=guid,
                 )
             )
-        return EmulatorResponse.json({"MessageID": package.id, "Status": self._status()})
+        return {"MessageID": package.id, "Status": self._status()}
 
     def _numbers(self, sms: Mapping[str, Any]) -> list[tuple[int, str]]:
         to = _field(sms, "ToMsisdns")
@@ -444,8 +514,8 @@ class EkomesajEmulator(EmulatorBase):
             raise _Serialization("ScheduledDeliveryTime: expected a date")
         return when
 
-    def _credit(self, payload: Mapping[str, Any]) -> EmulatorResponse:
-        return EmulatorResponse.json({"Credit": self.credit, "Status": self._status()})
+    def _credit(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return {"Credit": self.credit, "Status": self._status()}
 
     def _package(self, payload: Mapping[str, Any]) -> _Package:
         history = _int(_field(payload, "SmsHistoryID"), "SmsHistoryID", default=0)
@@ -454,25 +524,23 @@ class EkomesajEmulator(EmulatorBase):
             raise _Refused(404, f"{_MESSAGES[404]}: {history}")
         return package
 
-    def _report(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+    def _report(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         page = _int(_field(payload, "StartPage"), "StartPage", default=0)
         size = _int(_field(payload, "PageSize"), "PageSize", default=0)
         package = self._package(payload)
         if size <= 0 or page < 0:
             # documented: PageSize 0 gives HTTP 500 (paging divides by it)
-            return self._servicestack(500, "DivideByZeroException", "Attempted to divide by zero.")
+            raise _Crash(500, "DivideByZeroException", "Attempted to divide by zero.")
         now = self.clock.now()
         rows = package.recipients[page * size : (page + 1) * size]
-        return EmulatorResponse.json(
-            {
-                "Status": self._status(),
-                "State": self._package_state(package, now),
-                "TotalCount": len(package.recipients),
-                "Details": [self._detail(package, r, now) for r in rows],
-            }
-        )
+        return {
+            "Status": self._status(),
+            "State": self._package_state(package, now),
+            "TotalCount": len(package.recipients),
+            "Details": [self._detail(package, r, now) for r in rows],
+        }
 
-    def _start_stop(self, payload: Mapping[str, Any]) -> EmulatorResponse:
+    def _start_stop(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         action = _str(_field(payload, "SmsAction"), "SmsAction")
         package = self._package(payload)
         now = self.clock.now()
@@ -487,7 +555,7 @@ class EkomesajEmulator(EmulatorBase):
                 raise _Refused(400, "İptal edilmiş paket yeniden başlatılamaz")
         else:
             raise _Serialization(f"SmsAction: {action!r} is not a known value")
-        return EmulatorResponse.json({"Status": self._status()})
+        return {"Status": self._status()}
 
     # ----------------------------------------------------------------- states
 
@@ -517,9 +585,10 @@ class EkomesajEmulator(EmulatorBase):
     def _detail(self, package: _Package, recipient: _Recipient, now: datetime) -> dict[str, Any]:
         state = self._detail_state(package, recipient, now)
         delivered = package.start + FINAL_AFTER if state == 2 else None
+        # datetimes: each codec writes its own form (JSON /Date(...)/, XML ISO-8601)
         return {
             "Msisdn": recipient.msisdn,
             "State": state,
-            "SendDate": wire.servicestack_date(package.start),
-            "DeliveredDate": wire.servicestack_date(delivered) if delivered else None,
+            "SendDate": package.start,
+            "DeliveredDate": delivered,
         }

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from ileti.numbers import require_turkish
 from ileti.plugin import (
     Context,
-    HttpRequest,
     HttpResponse,
     Outgoing,
     OutgoingBatch,
@@ -59,8 +58,9 @@ def provider_info() -> ProviderInfo:
         flash=False,
         client_reference=True,
         notes=(
-            "ServiceStack JSON API. Turkish numbers only. Scheduling uses the undocumented "
-            "ScheduledDeliveryTime; the report operation's name and shape are inferred."
+            "ServiceStack JSON (default) or DataContract XML (api_style='xml') API. Turkish "
+            "numbers only. Scheduling uses the undocumented ScheduledDeliveryTime; the report "
+            "operation's name and shape, and the XML namespaces and order, are inferred."
         ),
     )
 
@@ -114,8 +114,39 @@ def _turkish_numbers(recipients: Sequence[str]) -> list[int]:
 
 
 def _post(ctx: Context, operation: str, request: object, *, sends: bool) -> HttpResponse:
-    http = HttpRequest.json_body("POST", wire.JSON_SYNCREPLY + operation, wire.to_wire(request))
+    """POST ``operation`` in the configured ``api_style`` (JSON or DataContract XML)."""
+    try:
+        http = wire.http_request(operation, request, _settings(ctx).api_style)
+    except wire.XmlCharacterError as exc:
+        raise _unwritable(ctx, exc) from None
     return ctx.send(http) if sends else ctx.read(http)
+
+
+def _unwritable(ctx: Context, exc: wire.XmlCharacterError) -> IletiError:
+    """A value XML 1.0 cannot carry, refused before any request (never showing it)."""
+    from ileti.errors import ConfigurationError, InvalidContent, ValidationError
+
+    member = exc.member
+    fix = "remove control characters, or use api_style='json'"
+    if member.startswith("Credential."):
+        setting = {"Credential.Username": "username", "Credential.Password": "password"}.get(
+            member, "reseller_id"
+        )
+        return ConfigurationError(
+            f"setting {setting!r} holds a character that XML (api_style='xml') cannot carry: {fix}",
+            setting=setting,
+            provider=ctx.provider,
+        )
+    if member.endswith((".SmsContent", ".CustomField1")):
+        return InvalidContent(
+            f"the text holds a character that XML (api_style='xml') cannot carry: {fix}",
+            provider=ctx.provider,
+        )
+    return ValidationError(
+        f"{member} holds a character that XML (api_style='xml') cannot carry (check "
+        f"client_ref and sender): {fix}",
+        provider=ctx.provider,
+    )
 
 
 def _submit(ctx: Context, sms: wire.Sms) -> str:
@@ -129,6 +160,7 @@ def _submit(ctx: Context, sms: wire.Sms) -> str:
         operation=wire.SEND_OPERATION,
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
+        style=settings.api_style,
     )
     if answer.message_id is None:
         raise response.malformed("the answer to SendInstantSms has no MessageID")
@@ -243,6 +275,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
             operation=operation,
             reseller_id=settings.reseller_id,
             fail=_raiser(ctx),
+            style=settings.api_style,
         )
         if answer.state is not None:
             raw_package = answer.state
@@ -291,6 +324,7 @@ def balance(ctx: Context) -> Balance:
         operation=wire.CREDIT_OPERATION,
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
+        style=settings.api_style,
     )
     if answer.credit is None:
         raise response.malformed("the answer to GetCredit has no Credit")

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import attrs
 
 from ileti.errors import ConfigurationError, InvalidSender
 from ileti.numbers import validate_sender
 from ileti.settings import ProviderSettings, Secret, validate_base_url
-from ileti_ekomesaj.wire import DEFAULT_BASE_URL, DEFAULT_RESELLER_ID, REPORT_OPERATION
+from ileti_ekomesaj.wire import (
+    API_STYLES,
+    DEFAULT_API_STYLE,
+    DEFAULT_BASE_URL,
+    DEFAULT_RESELLER_ID,
+    REPORT_OPERATION,
+)
 
 __all__ = ["EkomesajSettings"]
 
@@ -49,6 +56,21 @@ def _check_operation(instance: object, attribute: attrs.Attribute[str], value: s
         )
 
 
+def _lower(value: Any) -> Any:
+    """``" XML "`` is ``"xml"``; anything else is left for the validator to refuse."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _check_api_style(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in API_STYLES:
+        shown = repr(value)[:40]
+        raise ConfigurationError(
+            f"setting 'api_style' is {shown}: use 'json' (the default, "
+            "/json/syncreply/...) or 'xml' (DataContract XML, /xml/syncreply/...)",
+            setting="api_style",
+        )
+
+
 @attrs.frozen(kw_only=True)
 class EkomesajSettings(ProviderSettings):
     """How to reach and authenticate with Ekomesaj.
@@ -64,6 +86,8 @@ class EkomesajSettings(ProviderSettings):
             is set, ``SenderName`` is sent empty.
         report_operation: the name of the per-number report operation, which
             the provider does not document (our default: ``GetSmsReport``).
+        api_style: ``"json"`` (the default: ``/json/syncreply/...``) or
+            ``"xml"`` (DataContract XML: ``/xml/syncreply/...``).
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=validate_base_url)
@@ -72,6 +96,9 @@ class EkomesajSettings(ProviderSettings):
     reseller_id: int = attrs.field(default=DEFAULT_RESELLER_ID, validator=_check_reseller)
     sender: str | None = attrs.field(default=None, validator=_check_sender)
     report_operation: str = attrs.field(default=REPORT_OPERATION, validator=_check_operation)
+    api_style: str = attrs.field(
+        default=DEFAULT_API_STYLE, converter=_lower, validator=_check_api_style
+    )
 
     @username.validator
     def _check_username(self, attribute: attrs.Attribute[str], value: str) -> None:

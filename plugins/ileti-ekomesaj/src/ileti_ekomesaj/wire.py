@@ -11,16 +11,26 @@ this module:
 * the raw state -> :class:`~ileti.models.DeliveryState` tables and the raw
   error -> :class:`~ileti.plugin.Category` tables;
 * reading an answer into a wire model (never a raw ``KeyError``), and
-  mapping wire models to the core's domain models.
+  mapping wire models to the core's domain models;
+* the two codecs of the same JSON-shaped dicts: JSON, and ServiceStack's
+  DataContract XML (``api_style="xml"``), whose namespaces and member-order
+  rules (all **inferred**) are the constants of the "XML style" block.
 
-``cattrs`` is imported only when the converter is first needed, so importing
-this module (and the plugin) stays cheap.
+One converter, two codecs: requests are always unstructured to the JSON
+object the gateway documents; the XML codec only writes that object as
+DataContract XML, and reads an XML answer back into the same object shape,
+so both styles share every model, table and mapping.
+
+``cattrs`` and ``xmltodict`` are imported only when first needed, so
+importing this module (and the plugin) stays cheap.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import types
+import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -30,6 +40,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from ileti.errors import MalformedResponse
+from ileti.http import HttpRequest
 from ileti.models import DeliveryState
 from ileti.plugin import Category
 
@@ -40,6 +51,7 @@ if TYPE_CHECKING:
     from ileti.http import HttpResponse
 
 __all__ = [
+    "API_STYLES",
     "CREDIT_OPERATION",
     "DATA_CODING",
     "DEFAULT_BASE_URL",
@@ -54,6 +66,10 @@ __all__ = [
     "STATUS_CODE_CATEGORIES",
     "STATUS_OK",
     "TEMPLATE_PLACEHOLDER",
+    "XML_ARRAYS_NS",
+    "XML_OPERATIONS_NS",
+    "XML_TYPES_NS",
+    "XmlCharacterError",
 ]
 
 T = TypeVar("T")
@@ -70,6 +86,14 @@ DEFAULT_RESELLER_ID = 2050
 
 #: documented: JSON operations are posted to ``/json/syncreply/{Operation}``
 JSON_SYNCREPLY = "/json/syncreply/"
+#: documented: XML operations are posted to ``/xml/syncreply/{Operation}`` with
+#: ``Content-Type: application/xml`` (the XML layout is in the "XML style" block)
+XML_SYNCREPLY = "/xml/syncreply/"
+XML_CONTENT_TYPE = "application/xml"
+
+#: documented: the gateway takes JSON (the default) or XML; the ``api_style`` setting
+API_STYLES = ("json", "xml")
+DEFAULT_API_STYLE = "json"
 
 #: documented operation names
 SEND_OPERATION = "SendInstantSms"
@@ -196,6 +220,84 @@ HTTP_STATUS_CATEGORIES: Mapping[int, Category] = {
     415: Category.INVALID_REQUEST,
     429: Category.RATE_LIMITED,
 }
+
+# --------------------------------------------------------------------------- XML style (inferred)
+#
+# ``api_style="xml"``: the same operations as DataContract XML. The reference
+# says only "DataContract XML (namespaces as in the metadata pages)" and that
+# operations are in ``Ekomesaj.Operations`` and types in ``Ekomesaj.Types``.
+# Every rule below is therefore **inferred** from how ServiceStack serialises
+# with .NET's DataContractSerializer (DCS); each is used from here only.
+
+#: inferred: DCS's default namespace for a CLR namespace is
+#: ``http://schemas.datacontract.org/2004/07/`` + its name. The operation (the
+#: request's root element, named after the operation) and its members are in
+#: this namespace, and so is the ``{Operation}Response`` answer and its members.
+XML_OPERATIONS_NS = "http://schemas.datacontract.org/2004/07/Ekomesaj.Operations"
+#: inferred likewise: the members of every nested type (``Credential``,
+#: ``Sms``, a recipient, ``Status``, a report row) are in this namespace. The
+#: element that holds a nested object is in its parent's namespace (DCS rule).
+XML_TYPES_NS = "http://schemas.datacontract.org/2004/07/Ekomesaj.Types"
+#: inferred: DCS's fixed namespace for the items of an array of primitives
+XML_ARRAYS_NS = "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
+#: inferred: ServiceStack's own DTOs (``ErrorResponse``, ``ResponseStatus``,
+#: ``ResponseError``) are in ServiceStack's namespace
+XML_SERVICESTACK_NS = "http://schemas.servicestack.net/types"
+#: DCS writes a null as ``i:nil="true"`` with this (standard) namespace
+XML_INSTANCE_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+#: inferred: the namespace of the members of a nested object, by the name of
+#: the member that holds it; any other nested object's members are in
+#: :data:`XML_TYPES_NS`
+XML_NESTED_NS: Mapping[str, str] = {"ResponseStatus": XML_SERVICESTACK_NS}
+
+#: inferred: list members, with the element name and namespace of each item.
+#: ``ToMsisdns`` items: the server's type name is undocumented; ``ToMsisdn`` is
+#: what public clients call it. ``ToGroups``: public C# clients model it as
+#: ``IList<long>``, written ``<d2p1:long>`` in the arrays namespace.
+#: ``Details``: the invented report shape (see ``ReportResponse``).
+XML_LIST_ITEMS: Mapping[str, tuple[str, str]] = {
+    "ToMsisdns": ("ToMsisdn", XML_TYPES_NS),
+    "ToGroups": ("long", XML_ARRAYS_NS),
+    "Details": ("ReportDetail", XML_TYPES_NS),
+    "Errors": ("ResponseError", XML_SERVICESTACK_NS),
+}
+
+#: inferred (ServiceStack's source): types whose members carry
+#: ``[DataMember(Order=n)]``, in that order; members not listed follow,
+#: alphabetically. Every other type has no ``Order``: see :func:`xml_order_key`.
+XML_EXPLICIT_ORDER: Mapping[str, tuple[str, ...]] = {
+    "ResponseStatus": ("ErrorCode", "Message", "StackTrace", "Errors", "Meta"),
+}
+
+#: inferred (ServiceStack convention): an answer's root element is the
+#: response DTO, ``{Operation}Response``; an error raised before one exists
+#: is ``<ErrorResponse>`` in :data:`XML_SERVICESTACK_NS`. The client reads any
+#: root whose name ends in ``Response`` and refuses others (an HTML page).
+XML_RESPONSE_SUFFIX = "Response"
+XML_ERROR_ROOT = "ErrorResponse"
+
+#: inferred (DCS): ``bool`` is written ``true``/``false``
+XML_TRUE = "true"
+XML_FALSE = "false"
+
+
+def xml_order_key(contract: str) -> Callable[[str], tuple[int, str]]:
+    """The order DCS reads (and writes) the members of ``contract`` in.
+
+    **Inferred**, the well-known DataContractSerializer gotcha: without
+    ``[DataMember(Order=...)]`` members are in **alphabetical (ordinal)**
+    order, and an element that comes out of that order is silently skipped
+    (its member stays null). ileti writes every object in this order.
+    """
+    explicit = XML_EXPLICIT_ORDER.get(contract, ())
+
+    def key(name: str) -> tuple[int, str]:
+        # ordinal, as String.CompareOrdinal: Python compares str by code point
+        return (explicit.index(name), "") if name in explicit else (len(explicit), name)
+
+    return key
+
 
 # --------------------------------------------------------------------------- request models
 
@@ -548,6 +650,396 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+# --------------------------------------------------------------------------- the two codecs
+
+
+def http_request(operation: str, request: object, style: str) -> HttpRequest:
+    """A request model as the POST of ``operation`` in ``style`` (``json`` or ``xml``).
+
+    Both styles start from the same JSON-shaped object (:func:`to_wire`); XML
+    only writes it as DataContract XML (:func:`xml_document`).
+
+    Raises:
+        XmlCharacterError: (XML only) a value holds a character XML 1.0
+            cannot carry.
+    """
+    payload = to_wire(request)
+    if style == "xml":
+        return HttpRequest(
+            "POST",
+            XML_SYNCREPLY + operation,
+            headers={
+                "Content-Type": f"{XML_CONTENT_TYPE}; charset=utf-8",
+                "Accept": XML_CONTENT_TYPE,
+            },
+            body=xml_document(operation, payload).encode("utf-8"),
+        )
+    return HttpRequest.json_body("POST", JSON_SYNCREPLY + operation, payload)
+
+
+#: our guard: no answer of this gateway nests deeper than this (a report is
+#: four levels deep); a deeper one is malformed, never a ``RecursionError``
+MAX_NESTING = 32
+
+
+def decode_answer(response: HttpResponse, cls: type[Any], style: str) -> Any:
+    """An answer's body as the JSON-shaped value the models are read from.
+
+    Raises:
+        MalformedResponse: the body is not JSON (or not XML in the XML style),
+            or it nests deeper than :data:`MAX_NESTING`.
+    """
+    if style == "xml":
+        return read_xml_answer(response, cls)
+    try:
+        data = response.json()
+    except RecursionError:
+        raise response.malformed("the answer is nested too deeply") from None
+    if not _shallow(data):
+        raise response.malformed("the answer is nested too deeply")
+    return data
+
+
+def _shallow(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether a JSON value nests at most ``limit`` levels (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+#: characters XML 1.0 cannot carry. The core refuses them in message texts
+#: already; this guards every other value (credentials, client reference).
+_XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: expat's namespace separator: neither namespace URIs nor XML names hold a space
+_NS_SEP = " "
+_NIL = f"@{XML_INSTANCE_NS}{_NS_SEP}nil"
+_XML_INT = re.compile(r"-?[0-9]{1,19}")
+
+
+class XmlCharacterError(ValueError):
+    """A value holds a character XML 1.0 cannot carry.
+
+    ``member`` says where (``Credential.Password``); the value itself is never
+    in the message.
+    """
+
+    def __init__(self, member: str) -> None:
+        super().__init__(f"{member} holds a character that XML 1.0 cannot carry")
+        self.member = member
+
+
+def xml_document(root: str, body: Mapping[str, Any], *, namespace: str = XML_OPERATIONS_NS) -> str:
+    """``body`` (a JSON-shaped dict) as a DataContract XML document ``<root>``.
+
+    Element names are ``root``, ``body``'s keys (this module's wire names) and
+    the item names of :data:`XML_LIST_ITEMS`; text is escaped by the XML
+    writer (``xmltodict.unparse``). Members are written in DCS order
+    (:func:`xml_order_key`), nested types' members in their namespaces with
+    DCS-style prefixes (``d2p1``...), ``None`` as ``i:nil="true"``. A CR in
+    a text is written ``&#13;`` so that it arrives as CR (XML end-of-line
+    handling would turn a raw one into LF); no CR appears anywhere else.
+
+    Raises:
+        XmlCharacterError: a text holds a character XML 1.0 cannot carry.
+    """
+    import xmltodict
+
+    element: dict[str, Any] = {"@xmlns:i": XML_INSTANCE_NS, "@xmlns": namespace}
+    element.update(_xml_members(body, contract=root, ns=namespace, scope={namespace: ""}, depth=2))
+    text: str = xmltodict.unparse({root: element}, full_document=True, short_empty_elements=True)
+    return text.replace("\r", "&#13;")
+
+
+def _qualified(prefix: str, name: str) -> str:
+    return f"{prefix}:{name}" if prefix else name
+
+
+def _declare(
+    ns: str, scope: Mapping[str, str], depth: int, element: dict[str, Any]
+) -> dict[str, str]:
+    """The prefixes in scope inside ``element``, declaring one for ``ns`` if needed."""
+    if ns in scope:
+        return dict(scope)
+    prefix = f"d{depth}p1"
+    element[f"@xmlns:{prefix}"] = ns
+    return {**scope, ns: prefix}
+
+
+def _xml_members(
+    obj: Mapping[str, Any],
+    *,
+    contract: str,
+    ns: str,
+    scope: Mapping[str, str],
+    depth: int,
+    path: str = "",
+) -> dict[str, Any]:
+    """The members of one object, in DCS order, as elements in ``ns``."""
+    out: dict[str, Any] = {}
+    for name in sorted(obj, key=xml_order_key(contract)):
+        where = f"{path}.{name}" if path else name
+        out[_qualified(scope[ns], name)] = _xml_member(
+            name, obj[name], scope=scope, depth=depth, path=where
+        )
+    return out
+
+
+def _xml_member(name: str, value: Any, *, scope: Mapping[str, str], depth: int, path: str) -> Any:
+    if value is None:
+        return {"@i:nil": XML_TRUE}
+    if isinstance(value, Mapping):
+        ns = XML_NESTED_NS.get(name, XML_TYPES_NS)
+        element: dict[str, Any] = {}
+        inner = _declare(ns, scope, depth, element)
+        element.update(
+            _xml_members(value, contract=name, ns=ns, scope=inner, depth=depth + 1, path=path)
+        )
+        return element
+    if isinstance(value, list):
+        if not value:
+            return ""
+        item, ns = XML_LIST_ITEMS[name]  # a KeyError here is a list this module does not know
+        element = {}
+        inner = _declare(ns, scope, depth, element)
+        items: list[Any] = []
+        for index, one in enumerate(value):
+            where = f"{path}[{index}]"
+            if isinstance(one, Mapping):
+                items.append(
+                    _xml_members(
+                        one, contract=item, ns=ns, scope=inner, depth=depth + 2, path=where
+                    )
+                )
+            else:
+                items.append(_xml_text(one, where))
+        element[_qualified(inner[ns], item)] = items
+        return element
+    return _xml_text(value, path)
+
+
+def _xml_text(value: Any, path: str) -> str:
+    """A scalar as DCS writes it."""
+    if isinstance(value, bool):
+        return XML_TRUE if value else XML_FALSE
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        # DCS writes a DateTime as xs:dateTime (ISO-8601), here in Turkish time
+        return value.astimezone(PROVIDER_TZ).isoformat()
+    if isinstance(value, str):
+        if _XML_FORBIDDEN.search(value):
+            raise XmlCharacterError(path)
+        return value
+    raise TypeError(f"{path}: {type(value).__name__} has no XML form")
+
+
+def _parse_xml(body: bytes) -> tuple[str, str, Any]:
+    """``(namespace, local name, content)`` of a document's root element.
+
+    Parsed by ``xmltodict`` with entities disabled (a DTD's entity raises),
+    namespaces resolved (so prefixes do not matter) and whitespace kept (a
+    text's spaces and newlines are its own).
+
+    Raises:
+        ValueError: not one well-formed XML document.
+    """
+    import xmltodict
+
+    try:
+        parsed = xmltodict.parse(
+            body,
+            disable_entities=True,
+            process_namespaces=True,
+            namespace_separator=_NS_SEP,
+            strip_whitespace=False,
+        )
+    except Exception:  # ExpatError, ValueError (entities): not a readable document
+        raise ValueError("not well-formed XML") from None
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise ValueError("not one XML document")
+    qname, content = next(iter(parsed.items()))
+    ns, _, name = qname.rpartition(_NS_SEP)
+    return ns, name, content
+
+
+def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int = 0) -> Any:
+    """One element's content (as ``xmltodict`` gives it) as JSON-shaped data.
+
+    Text stays text (an empty element is ``""``), ``i:nil`` is ``None``, an
+    element with child elements is a dict of its members by local name, and
+    the members named in :data:`XML_LIST_ITEMS` are lists. With ``strict``
+    (the emulator), members are read as DCS reads them: an element in another
+    namespace than ``ns``, or out of :func:`xml_order_key` order, is skipped.
+    Without it (the client), namespaces and order are not checked.
+
+    Raises:
+        ValueError: elements nested deeper than :data:`MAX_NESTING`.
+    """
+    if depth > MAX_NESTING:
+        raise ValueError("elements nested too deeply")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # one member written twice
+        if strict:  # DCS reads the first; the repeat is out of order
+            return _from_xml(content[0], ns=ns, contract=contract, strict=strict, depth=depth)
+        return [
+            _from_xml(one, ns=ns, contract=contract, strict=strict, depth=depth + 1)
+            for one in content
+        ]
+    if not isinstance(content, dict):
+        return content
+    if content.get(_NIL) == XML_TRUE:
+        return None
+    members = [(k, v) for k, v in content.items() if not k.startswith("@") and k != "#text"]
+    if not members:
+        text = content.get("#text")
+        return text if isinstance(text, str) else ""
+    order = xml_order_key(contract)
+    last: str | None = None
+    out: dict[str, Any] = {}
+    for qname, value in members:
+        member_ns, _, name = qname.rpartition(_NS_SEP)
+        if strict:
+            if member_ns != ns or (last is not None and order(name) <= order(last)):
+                continue
+            last = name
+        if name in XML_LIST_ITEMS:
+            item_ns = XML_LIST_ITEMS[name][1]
+            out[name] = _list_from_xml(value, item_ns, strict=strict, depth=depth + 1)
+        else:
+            nested = XML_NESTED_NS.get(name, XML_TYPES_NS)
+            out[name] = _from_xml(value, ns=nested, contract=name, strict=strict, depth=depth + 1)
+    return out
+
+
+def _list_from_xml(content: Any, item_ns: str, *, strict: bool, depth: int) -> Any:
+    if depth > MAX_NESTING:
+        raise ValueError("elements nested too deeply")
+    if isinstance(content, list):  # the list member written twice
+        if strict:
+            return _list_from_xml(content[0], item_ns, strict=strict, depth=depth)
+        return [_list_from_xml(one, item_ns, strict=strict, depth=depth + 1) for one in content]
+    if content is None or (isinstance(content, str) and not content.strip()):
+        return []
+    if not isinstance(content, dict):
+        return content  # text where items belong: the reader refuses it
+    if content.get(_NIL) == XML_TRUE:
+        return None
+    items: list[Any] = []
+    for qname, value in content.items():
+        if qname.startswith("@") or qname == "#text":
+            continue
+        ns, _, name = qname.rpartition(_NS_SEP)
+        if strict and ns != item_ns:
+            continue
+        for one in value if isinstance(value, list) else [value]:
+            items.append(_from_xml(one, ns=item_ns, contract=name, strict=strict, depth=depth + 1))
+    return items
+
+
+def read_xml_request(body: bytes, operation: str) -> dict[str, Any]:
+    """A request document as the gateway's DCS reads it (for the emulator).
+
+    The root must be ``<{operation}>`` in :data:`XML_OPERATIONS_NS`; members
+    in another namespace or out of order are skipped, as DCS does.
+
+    Raises:
+        ValueError: not well-formed, or not this operation's document.
+    """
+    ns, name, content = _parse_xml(body)
+    if name != operation or ns != XML_OPERATIONS_NS:
+        raise ValueError(f"expecting element {operation!r} from namespace {XML_OPERATIONS_NS!r}")
+    data = _from_xml(content, ns=XML_OPERATIONS_NS, contract=operation, strict=True)
+    if data == "":
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(f"<{operation}> holds text instead of elements")
+    return data
+
+
+def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
+    """An XML answer as the JSON-shaped dict ``cls`` is read from.
+
+    Namespaces and member order are not checked (any prefix, any order); the
+    root must be a response (:data:`XML_RESPONSE_SUFFIX`). Texts become the
+    JSON types of ``cls``'s fields (:func:`_typed`), so the same converter
+    reads both styles.
+
+    Raises:
+        MalformedResponse: not XML, an HTML page, or not a response document.
+    """
+    try:
+        _, root, content = _parse_xml(response.body)
+    except ValueError:
+        html = b"<html" in response.body[:1024].lower()
+        raise response.malformed(
+            f"the answer is {'an HTML page' if html else 'not well-formed XML'}"
+        ) from None
+    if not root.endswith(XML_RESPONSE_SUFFIX):
+        what = "an HTML page" if root.lower() == "html" else f"<{root[:40]}>, not a response"
+        raise response.malformed(f"the answer is {what}")
+    try:
+        data = _from_xml(content, ns="", contract=root, strict=False)
+    except ValueError as exc:
+        raise response.malformed(f"the answer's {exc}") from None
+    if data == "":
+        data = {}
+    if not isinstance(data, dict):
+        raise response.malformed(f"<{root[:40]}> holds text instead of elements")
+    typed: dict[str, Any] = _typed(data, cls)
+    return typed
+
+
+@functools.cache
+def _member_types(cls: type[Any]) -> Mapping[str, Any]:
+    """wire name -> the field's type, for a model in :data:`WIRE_NAMES`."""
+    hints = typing.get_type_hints(cls)
+    names = WIRE_NAMES[cls]
+    return {names[f.name]: hints[f.name] for f in attrs.fields(cls) if f.name in names}
+
+
+def _typed(value: Any, tp: Any) -> Any:
+    """XML texts as the JSON types a model's field holds (ints, bools), so that the
+    JSON converter reads them. A text that is not of its type is left as it is:
+    the converter then refuses it (``MalformedResponse``), as it would in JSON."""
+    if value is None:
+        return None
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        options = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(options) != 1:
+            return value
+        tp = options[0]
+    if isinstance(tp, type) and tp in WIRE_NAMES:
+        if value == "":
+            return {}
+        if not isinstance(value, dict):
+            return value
+        fields = _member_types(tp)
+        return {k: _typed(v, fields[k]) if k in fields else v for k, v in value.items()}
+    if typing.get_origin(tp) is list:
+        if not isinstance(value, list):
+            return value
+        (item,) = typing.get_args(tp)
+        return [_typed(one, item) for one in value]
+    if isinstance(value, str):
+        text = value.strip()
+        if tp is int and _XML_INT.fullmatch(text):
+            return int(text)
+        if tp is bool and text in (XML_TRUE, XML_FALSE):
+            return text == XML_TRUE
+    return value
+
+
 # --------------------------------------------------------------------------- numbers and times
 
 
@@ -736,17 +1228,20 @@ def read_answer(
     operation: str,
     reseller_id: int,
     fail: ErrorFactory,
+    style: str = DEFAULT_API_STYLE,
 ) -> T:
     """Read any Ekomesaj answer into ``cls``, raising the typed error for a refusal.
 
     Handles both error styles (``Status{Code,...}`` with HTTP 200 and
-    ServiceStack's ``ResponseStatus`` with HTTP 4xx/5xx), HTML or other
-    non-JSON bodies (``MalformedResponse``), and answers that are JSON but
-    not the documented shape (``MalformedResponse``).
+    ServiceStack's ``ResponseStatus`` with HTTP 4xx/5xx, in XML also inside
+    ``<ErrorResponse>``), HTML or other unreadable bodies
+    (``MalformedResponse``), and answers that are JSON or XML but not the
+    documented shape (``MalformedResponse``). ``style`` is the codec
+    (``json`` or ``xml``); everything after decoding is shared.
     """
     status = response.status
     try:
-        data = response.json()
+        data = decode_answer(response, cls, style)
     except MalformedResponse:
         if status == 404:
             raise fail(
