@@ -4,7 +4,8 @@ The gateway is invented but shaped like the real ones: JSON over HTTP, the
 credentials in the body of sends and in the query string of reads (so the
 core's redaction of urllib3's URL logging is exercised), wire encodings with
 their own names, documented error codes, per-recipient ids, and states that
-advance with the virtual clock.
+advance with the virtual clock (by :mod:`ileti.emulation.progress`; the raw
+states are the names of the normalised ones).
 
 Besides the well-behaved :data:`PLUGIN`, it holds deliberately broken
 variants the suite must catch, and a minimal one the suite must pass.
@@ -29,6 +30,7 @@ from ileti.emulation import (
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    delivery_progress,
     route,
 )
 from ileti.errors import IletiError
@@ -135,16 +137,7 @@ class FakeSmsEmulator(EmulatorBase):
             raise BadRequest(f"coding {coding!r} cannot carry this text") from None
 
     def state(self, sms: _Sms) -> str:
-        now = self.clock.now()
-        start = sms.at or sms.sent_at
-        if now < start:
-            return "SCHEDULED"
-        age = (now - start).total_seconds()
-        if age < 10:
-            return "QUEUED"
-        if age < 30:
-            return "SENT"
-        return "UNDELIVERED" if sms.to.endswith("9") else "DELIVERED"
+        return delivery_progress(sms.at or sms.sent_at, self.clock.now(), sms.to).name
 
     # -- answers -------------------------------------------------------------------
 

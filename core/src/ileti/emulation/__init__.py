@@ -5,6 +5,9 @@
 - :func:`serve`: run any WSGI app on a loopback port in a background thread.
 - :class:`FaultProxy`: put hangs, resets, 5xx, HTML, garbage, truncated and
   dripping answers between a client and an emulator.
+- :func:`delivery_progress`, :func:`changed_at`, :data:`SENT_AFTER` and
+  :data:`FINAL_AFTER`: the delivery states every emulator follows
+  (:mod:`ileti.emulation.progress` states the convention).
 
 Standard library and ``attrs`` only; nothing here imports urllib3.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from ileti.emulation.clock import VirtualClock
 from ileti.emulation.faults import Fault, FaultLike, FaultProxy, FaultSpec
+from ileti.emulation.progress import FINAL_AFTER, SENT_AFTER, changed_at, delivery_progress
 from ileti.emulation.server import ServedApp, free_port, refused_url, serve
 from ileti.emulation.wsgi import (
     BadRequest,
@@ -24,6 +28,8 @@ from ileti.emulation.wsgi import (
 )
 
 __all__ = [
+    "FINAL_AFTER",
+    "SENT_AFTER",
     "BadRequest",
     "EmulatedMessage",
     "EmulatorBase",
@@ -35,6 +41,8 @@ __all__ = [
     "FaultSpec",
     "ServedApp",
     "VirtualClock",
+    "changed_at",
+    "delivery_progress",
     "free_port",
     "refused_url",
     "route",

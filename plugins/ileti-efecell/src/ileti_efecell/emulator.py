@@ -13,9 +13,10 @@ What it does, per the reference's emulator checklist:
 4. Every answer is the ``{"status": {...}, "response": ...}`` envelope, with
    ``response: []`` and the HTTP status equal to ``status.code`` on errors.
 
-The common convention of ileti's emulators: a recipient is queued when
-sent, sent 10 virtual seconds later, and final after 60: undelivered when
-its number ends in 9, otherwise delivered.
+Recipients progress by the convention of ileti's emulators
+(:mod:`ileti.emulation.progress`): queued when sent, sent 10 virtual seconds
+later, and final after 60: undelivered when the number ends in 9, otherwise
+delivered.
 
 The emulator counts parts by the document's rules on its own (per-character
 costs and the 160/153, 70/67 part sizes), independently of the wire value the
@@ -25,7 +26,7 @@ client predicted, so tests can compare the two.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -39,8 +40,11 @@ from ileti.emulation import (
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    changed_at,
+    delivery_progress,
     route,
 )
+from ileti.models import DeliveryState
 from ileti.text import GSM7
 
 __all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
@@ -128,9 +132,14 @@ def count_parts(text: str, charset: str) -> int | None:
 
 # -- state ---------------------------------------------------------------------------
 
-#: seconds after sending when the package is handed over, and when it is final
-SENT_AFTER = timedelta(seconds=10)
-FINAL_AFTER = timedelta(seconds=60)
+#: a package's status while its recipients are not final (they move together)
+PACKAGE_STATUS: Mapping[DeliveryState, int] = MappingProxyType(
+    {DeliveryState.QUEUED: 0, DeliveryState.SENT: 1}
+)
+#: a recipient's final status (99, no information, is the test's choice)
+RECIPIENT_FINAL: Mapping[DeliveryState, int] = MappingProxyType(
+    {DeliveryState.DELIVERED: 1, DeliveryState.UNDELIVERED: 2}
+)
 #: package statuses a test may force with :meth:`EfecellEmulator.set_package_status`
 FORCEABLE = frozenset({10, 91, 92, 93, 94, 95})
 
@@ -286,26 +295,25 @@ class EfecellEmulator(EmulatorBase):
 
     def _status(self, package: Package) -> tuple[int, list[int], datetime]:
         """(package status, recipient statuses, time of the last change) now."""
-        elapsed = self.clock.now() - package.sent_at
+        now = self.clock.now()
         waiting = [0] * len(package.recipients)
         if package.forced is not None:
             return package.forced, waiting, package.sent_at
-        if elapsed < SENT_AFTER:
-            return 0, waiting, package.sent_at
-        if elapsed < FINAL_AFTER:
-            return 1, waiting, package.sent_at + SENT_AFTER
-        finals = [self._final(package, r) for r in package.recipients]
+        changed = changed_at(package.sent_at, now)
+        progress = [delivery_progress(package.sent_at, now, r.number) for r in package.recipients]
+        pending = [p for p in progress if not p.is_final]
+        if pending:  # a package's recipients move together
+            return PACKAGE_STATUS[pending[0]], waiting, changed
+        finals = [self._final(r, p) for r, p in zip(package.recipients, progress, strict=True)]
         refunded = self.refund_undelivered and 2 in finals
-        return (3 if refunded else 2), finals, package.sent_at + FINAL_AFTER
+        return (3 if refunded else 2), finals, changed
 
-    def _final(self, package: Package, recipient: Recipient) -> int:
+    def _final(self, recipient: Recipient, progress: DeliveryState) -> int:
         if recipient.final is None:
             if "+90" + recipient.number in self.no_information:
                 recipient.final = 99
-            elif recipient.number.endswith("9"):
-                recipient.final = 2
             else:
-                recipient.final = 1
+                recipient.final = RECIPIENT_FINAL[progress]
         return recipient.final
 
     def _settle(self) -> None:

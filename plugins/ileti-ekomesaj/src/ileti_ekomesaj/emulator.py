@@ -34,10 +34,11 @@ and listed in ``docs/providers/ekomesaj.md``:
 * templating replaces the placeholder named before the first ``:`` of
   ``CustomField1`` with the rest, in one pass (the text is never re-read);
 * an empty ``SenderName`` uses the account's default (approved) sender;
-* states follow the clock: a package is "Gönderiliyor" (3) with numbers
-  waiting (0) at send time (or "Kuyrukta" (0) until its schedule), then
-  numbers are 1 after 10 s, 6 after 30 s, and after 60 s 2 (delivered), or 5
-  (not delivered) for a number ending in 9; the package is 1 once sent;
+* states follow the clock, by the convention of ileti's emulators
+  (:mod:`ileti.emulation.progress`): a package is "Gönderiliyor" (3) with
+  numbers waiting (0) at send time (or "Kuyrukta" (0) until its schedule),
+  then numbers are 1 after 10 s, 6 after 30 s, and after 60 s 2 (delivered),
+  or 5 (not delivered) for a number ending in 9; the package is 1 once sent;
 * ``SmsStartStop`` ``Stop`` cancels a package not yet sent (package 2,
   numbers 4) and refunds its credit.
 """
@@ -55,25 +56,37 @@ from typing import Any, ClassVar
 import attrs
 
 from ileti.emulation import (
+    FINAL_AFTER,
+    SENT_AFTER,
     BadRequest,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    delivery_progress,
     route,
 )
 from ileti.errors import IletiError
+from ileti.models import DeliveryState
 from ileti_ekomesaj import wire
 
 __all__ = ["EkomesajEmulator"]
 
 _MSISDN = re.compile(r"905[0-9]{9}")
 
-#: seconds after a package's start when its numbers reach each state
-SENT_AFTER = timedelta(seconds=10)
+#: a number's ``State`` for each step of its progress (a package's ``start`` counts)
+DETAIL_STATES: Mapping[DeliveryState, int] = MappingProxyType(
+    {
+        DeliveryState.SCHEDULED: 0,  # Zamanlanmış (waiting)
+        DeliveryState.QUEUED: 0,
+        DeliveryState.SENT: 1,  # Gönderilmiş, no SMSC report yet
+        DeliveryState.DELIVERED: 2,  # İletildi
+        DeliveryState.UNDELIVERED: 5,  # İletilmedi
+    }
+)
+#: after a package's start, when a sent number becomes 6 (SMSC tarafından alındı)
 SMSC_AFTER = timedelta(seconds=30)
-FINAL_AFTER = timedelta(seconds=60)
 
 
 class _Serialization(Exception):
@@ -573,14 +586,10 @@ class EkomesajEmulator(EmulatorBase):
     def _detail_state(package: _Package, recipient: _Recipient, now: datetime) -> int:
         if package.stopped_at is not None:
             return 4  # Silinmiş
-        elapsed = now - package.start
-        if elapsed < SENT_AFTER:
-            return 0  # Zamanlanmış (waiting)
-        if elapsed < SMSC_AFTER:
-            return 1  # Gönderilmiş, no SMSC report yet
-        if elapsed < FINAL_AFTER:
+        progress = delivery_progress(package.start, now, str(recipient.msisdn))
+        if progress is DeliveryState.SENT and now >= package.start + SMSC_AFTER:
             return 6  # SMSC tarafından alındı
-        return 5 if recipient.msisdn % 10 == 9 else 2  # İletilmedi / İletildi
+        return DETAIL_STATES[progress]
 
     def _detail(self, package: _Package, recipient: _Recipient, now: datetime) -> dict[str, Any]:
         state = self._detail_state(package, recipient, now)

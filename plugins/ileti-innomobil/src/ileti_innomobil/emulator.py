@@ -12,7 +12,8 @@ It answers ``POST /api/v1/<operation>`` for ``login``, ``alfanumerik``,
   ones are listed by ``alfanumerik`` and may send;
 * parts counted by the documented rules (``utf8`` "0": GSM 03.38, 160 / 153,
   extension characters two; "1": UTF-16 units, 70 / 67), at most 4 parts;
-* per-number states that advance with the virtual clock: waiting ("1") at
+* per-number states that advance with the virtual clock, by the convention
+  of ileti's emulators (:mod:`ileti.emulation.progress`): waiting ("1") at
   send time and after 10 s (queued, then sent: Innomobil has one raw state for
   both), final after 60 s: failed ("2") when the number ends in 9, else
   delivered ("3"); a scheduled message waits until its ``sdate``;
@@ -30,7 +31,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -44,9 +45,10 @@ from ileti.emulation import (
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    delivery_progress,
     route,
 )
-from ileti.models import SenderState
+from ileti.models import DeliveryState, SenderState
 
 __all__ = ["ERRORS", "InnomobilEmulator"]
 
@@ -101,8 +103,6 @@ MAX_PARTS: Final = 4
 MAX_VALIDITY_HOURS: Final = 48
 GATES: Final = (0, 1)  # 0 Innomobil, 1 Turkcell
 GATE_NATIONAL_ID: Final = 8  # TCKN sending: refused by this emulated account (ERR_TCKN)
-SENT_AFTER: Final = timedelta(seconds=10)
-FINAL_AFTER: Final = timedelta(seconds=60)
 REPORTS_PAGE_SIZE: Final = 100  # undocumented
 DEFAULT_USERNAME: Final = "ileti-test"
 DEFAULT_PASSWORD: Final = "inno-emulator-pass"  # noqa: S105 - the emulator's test account
@@ -115,6 +115,16 @@ _LIST_RESULT_OPS: Final = frozenset(
 RAW_WAITING: Final = "1"
 RAW_FAILED: Final = "2"
 RAW_DELIVERED: Final = "3"
+#: a number's raw status for each step of its progress
+RAW_STATUS: Mapping[DeliveryState, str] = MappingProxyType(
+    {
+        DeliveryState.SCHEDULED: RAW_WAITING,
+        DeliveryState.QUEUED: RAW_WAITING,
+        DeliveryState.SENT: RAW_WAITING,
+        DeliveryState.DELIVERED: RAW_DELIVERED,
+        DeliveryState.UNDELIVERED: RAW_FAILED,
+    }
+)
 
 
 class _Refused(Exception):
@@ -248,26 +258,14 @@ class InnomobilEmulator(EmulatorBase):
             for submission in self.submissions.values():
                 for entry in submission.entries:
                     if entry.report_id == report_id:
-                        return self._phase(submission, entry)
+                        return self._phase(submission, entry).value
         raise KeyError(report_id)
 
-    def _phase(self, submission: _Submission, entry: _Entry) -> str:
-        now = self.clock.now()
-        if now < submission.send_at:
-            return "scheduled"
-        if now < submission.send_at + SENT_AFTER:
-            return "queued"
-        if now < submission.send_at + FINAL_AFTER:
-            return "sent"
-        return "undelivered" if entry.number.endswith("9") else "delivered"
+    def _phase(self, submission: _Submission, entry: _Entry) -> DeliveryState:
+        return delivery_progress(submission.send_at, self.clock.now(), entry.number)
 
     def _raw_status(self, submission: _Submission, entry: _Entry) -> str:
-        phase = self._phase(submission, entry)
-        if phase == "delivered":
-            return RAW_DELIVERED
-        if phase == "undelivered":
-            return RAW_FAILED
-        return RAW_WAITING
+        return RAW_STATUS[self._phase(submission, entry)]
 
     # -- plumbing -------------------------------------------------------------------
 

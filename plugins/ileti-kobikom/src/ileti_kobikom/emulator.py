@@ -11,7 +11,8 @@ documented quirk), and every error is the gateway's own style: a ``<status>``
 code in the XML, or a plain-text code from the pull. Where the reference is
 silent the emulator's choice is named in :data:`CHOICES`.
 
-Per-recipient states follow the virtual clock: ``NOT_SENT`` when sent (or at
+Per-recipient states follow the virtual clock, by the convention of ileti's
+emulators (:mod:`ileti.emulation.progress`): ``NOT_SENT`` when sent (or at
 the scheduled time), ``SENT`` 10 s later, and after 60 s ``NOT_DELIVERED``
 for numbers ending in 9, else ``DELIVERED``. A scheduled message reports
 nothing until its time.
@@ -37,9 +38,12 @@ from ileti.emulation import (
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    changed_at,
+    delivery_progress,
     route,
 )
 from ileti.errors import IletiError
+from ileti.models import DeliveryState
 from ileti.text import count
 from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, REPORT_TZ, SEND_PATH
 
@@ -69,8 +73,15 @@ CHOICES: Mapping[str, str] = MappingProxyType(
 )
 
 _XML_CONTENT_TYPE = "text/csv;charset=UTF-8"
-_SENT_AFTER = timedelta(seconds=10)
-_FINAL_AFTER = timedelta(seconds=60)
+#: a recipient's report status for each step of its progress (scheduled: no report)
+_STATUS: Mapping[DeliveryState, str] = MappingProxyType(
+    {
+        DeliveryState.QUEUED: "NOT_SENT",
+        DeliveryState.SENT: "SENT",
+        DeliveryState.DELIVERED: "DELIVERED",
+        DeliveryState.UNDELIVERED: "NOT_DELIVERED",
+    }
+)
 _MAX_VALIDITY = timedelta(hours=48)
 _OFFSET = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _VALIDITY = re.compile(r"(\d{1,2}):([0-5]\d)")
@@ -95,21 +106,7 @@ class EmulatedSms:
 
     def status(self, now: datetime) -> str | None:
         """The raw report status at ``now`` (``None``: scheduled, nothing to report)."""
-        if now < self.starts_at:
-            return None
-        age = now - self.starts_at
-        if age < _SENT_AFTER:
-            return "NOT_SENT"
-        if age < _FINAL_AFTER:
-            return "SENT"
-        return "NOT_DELIVERED" if self.recipient.endswith("9") else "DELIVERED"
-
-    def done_at(self, status: str) -> datetime:
-        if status == "NOT_SENT":
-            return self.starts_at
-        if status == "SENT":
-            return self.starts_at + _SENT_AFTER
-        return self.starts_at + _FINAL_AFTER
+        return _STATUS.get(delivery_progress(self.starts_at, now, self.recipient))
 
 
 def _stamp(when: datetime) -> str:
@@ -482,7 +479,7 @@ class KobikomEmulator(EmulatorBase):
                 {
                     "@id": sms.message_id,
                     "@sentdate": _stamp(sms.starts_at),
-                    "@donedate": _stamp(sms.done_at(status)),
+                    "@donedate": _stamp(changed_at(sms.starts_at, now)),
                     "@status": status,
                     "@gsmerror": "1" if status == "NOT_DELIVERED" else "0",
                 }

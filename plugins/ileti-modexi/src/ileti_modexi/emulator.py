@@ -27,9 +27,10 @@ package (``smsDetail.total``) and the money balance is left alone (0 unless
 ``credit`` is given), as the reference says such accounts may show.
 
 Status codes over virtual time (``clock``), per recipient, from the send (or
-the scheduled time): 110 scheduled until the scheduled time, 100 queued, after
-10 s 300 (the sample's pending code: sent), after 60 s 10 (delivered) or, for
-a number whose last digit is 9, 20 (not delivered). Only 10 and 300 come from
+the scheduled time), by the convention of ileti's emulators
+(:mod:`ileti.emulation.progress`): 110 scheduled until the scheduled time, 100
+queued, after 10 s 300 (the sample's pending code: sent), after 60 s 10
+(delivered) or, for a number whose last digit is 9, 20 (not delivered). Only 10 and 300 come from
 the document; 100, 110 and 20 are this emulator's own (see ``wire.STATES``).
 
 Error codes beyond 200 are not published by Modexi. This emulator answers
@@ -44,7 +45,7 @@ import binascii
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -52,15 +53,18 @@ from typing import Any, ClassVar
 import attrs
 
 from ileti.emulation import (
+    FINAL_AFTER,
+    SENT_AFTER,
     BadRequest,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
     VirtualClock,
+    delivery_progress,
     route,
 )
-from ileti.models import SenderState
+from ileti.models import DeliveryState, SenderState
 from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
 from ileti_modexi import wire
 
@@ -110,10 +114,16 @@ STATUS_NAMES: Mapping[int, str] = MappingProxyType(
         CODE_UNDELIVERED: "İletilemedi",
     }
 )
-
-#: the emulator's convention: sent after 10 virtual seconds, final after 60
-SENT_AFTER = timedelta(seconds=10)
-FINAL_AFTER = timedelta(seconds=60)
+#: the status code for each step of a recipient's progress
+STATUS_CODES: Mapping[DeliveryState, int] = MappingProxyType(
+    {
+        DeliveryState.SCHEDULED: CODE_SCHEDULED,
+        DeliveryState.QUEUED: CODE_QUEUED,
+        DeliveryState.SENT: CODE_SENT,
+        DeliveryState.DELIVERED: CODE_DELIVERED,
+        DeliveryState.UNDELIVERED: CODE_UNDELIVERED,
+    }
+)
 
 VALIDITY_MIN, VALIDITY_MAX = 10, 2880
 _TO = re.compile(r"[1-9][0-9]{10,14}")
@@ -458,14 +468,7 @@ class ModexiEmulator(EmulatorBase):
 
     def status_of(self, package: Package, recipient: Recipient, now: datetime) -> int:
         """The status code of one recipient at ``now`` (never moves backwards)."""
-        starts = package.starts
-        if now < starts:
-            return CODE_SCHEDULED
-        if now < starts + SENT_AFTER:
-            return CODE_QUEUED
-        if now < starts + FINAL_AFTER:
-            return CODE_SENT
-        return CODE_UNDELIVERED if recipient.number.endswith("9") else CODE_DELIVERED
+        return STATUS_CODES[delivery_progress(package.starts, now, recipient.number)]
 
     def _row(self, package: Package, recipient: Recipient, now: datetime) -> dict[str, Any]:
         code = self.status_of(package, recipient, now)
