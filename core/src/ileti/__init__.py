@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "Client": "ileti.client",
     "CostPreview": "ileti.client",
-    "Timeout": "ileti.transport",
-    "RetryPolicy": "ileti.transport",
+    "Timeout": "ileti.http",
+    "RetryPolicy": "ileti.http",
     "Secret": "ileti.settings",
     "ProviderInfo": "ileti.plugin",
     "available_providers": "ileti.host",
@@ -151,6 +151,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         ValidationError,
     )
     from ileti.host import available_providers
+    from ileti.http import RetryPolicy, Timeout
     from ileti.models import (
         Balance,
         BalanceUnit,
@@ -168,4 +169,3 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ileti.plugin import ProviderInfo
     from ileti.settings import Secret
     from ileti.text import Segmentation, TextProfile, fold_turkish, segment
-    from ileti.transport import RetryPolicy, Timeout

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 EXCERPT_LIMIT = 200
+#: characters of an answer looked at for an excerpt (which shows far fewer)
+EXCERPT_SOURCE_CHARS = 4096
 
 
 def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
@@ -64,10 +66,10 @@ def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
     if text is None:
         return None
     if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
+        text = text[: EXCERPT_SOURCE_CHARS * 4].decode("utf-8", errors="replace")
     from ileti.redact import redact  # every registered secret, before anything is cut
 
-    flat = " ".join(redact(text).split())
+    flat = " ".join(redact(text[:EXCERPT_SOURCE_CHARS]).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat

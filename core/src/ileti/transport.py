@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import urllib3
 from urllib3.exceptions import (
@@ -141,9 +141,6 @@ class Transport:
             url += "?" + urlencode(list(request.query.items()))
         return url
 
-    def _redacted_url(self, url: str) -> str:
-        return self.redactor.text(url)
-
     def _call(
         self,
         request: HttpRequest,
@@ -153,7 +150,7 @@ class Transport:
         replayable: bool = False,
     ) -> HttpResponse:
         url = self.url_for(request)
-        shown = self._redacted_url(url)
+        shown = self.redactor.text(url)
         headers = {"User-Agent": self._user_agent, **request.headers}
         attempt = 0
         while True:
@@ -180,7 +177,7 @@ class Transport:
             except _NOT_SENT as exc:
                 may_have_left = False
                 failure = TransportError(
-                    f"could not reach the provider at {self._redacted_url(self.base_url)}: "
+                    f"could not reach the provider at {self.redactor.text(self.base_url)}: "
                     f"{self._describe(exc)}; nothing was sent",
                     provider=self.provider,
                 )
@@ -382,7 +379,3 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).hostname or ""

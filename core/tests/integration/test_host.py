@@ -37,7 +37,7 @@ def test_loading_one_provider_imports_only_that_one() -> None:
 def test_import_ileti_is_cheap() -> None:
     heavy = ["urllib3", "xmltodict", "phonenumbers", "cattrs", "pluggy", "ileti_testprovider"]
     code = (
-        "import sys, ileti; ileti.__version__;"
+        "import sys, ileti; ileti.__version__; ileti.Timeout(); ileti.RetryPolicy();"
         f"loaded = [m for m in {heavy!r}"
         " if any(k == m or k.startswith(m + '.') for k in sys.modules)];"
         "assert not loaded, loaded"

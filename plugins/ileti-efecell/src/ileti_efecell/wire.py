@@ -36,7 +36,6 @@ from ileti.models import (
     SendResult,
 )
 from ileti.plugin import Category
-from ileti.redact import redact
 
 if TYPE_CHECKING:
     import cattrs
@@ -487,7 +486,7 @@ def _why(exc: BaseException) -> str:
 
 
 def _excerpt(response: HttpResponse) -> str | None:
-    return excerpt(redact(response.body.decode("utf-8", "replace")))
+    return excerpt(response.body)
 
 
 def _failure(
@@ -496,7 +495,7 @@ def _failure(
     info = error_info(code, description)
     message = info.message
     if description:
-        said = excerpt(redact(description), 120)
+        said = excerpt(description, 120)
         message = f"{message} (Efecell says: {said!r})"
     return ctx.error(
         info.category,

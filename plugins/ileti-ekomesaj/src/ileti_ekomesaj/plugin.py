@@ -90,16 +90,14 @@ def _credential(settings: EkomesajSettings) -> wire.Credential:
 
 def _raiser(ctx: Context) -> wire.ErrorFactory:
     from ileti.errors import excerpt
-    from ileti.redact import redact
 
     def make(failure: wire.Failure) -> IletiError:
-        said = redact(failure.said) if failure.said else None
         return ctx.error(
             failure.category,
             failure.message,
             code=failure.code,
             http_status=failure.http_status,
-            excerpt=excerpt(said),
+            excerpt=excerpt(failure.said),  # redacted by excerpt()
         )
 
     return make

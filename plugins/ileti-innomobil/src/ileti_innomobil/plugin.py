@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ileti.errors import IletiError, InvalidSender, ValidationError
+from ileti.errors import IletiError, InvalidSender, ValidationError, excerpt
 from ileti.numbers import international
 from ileti.plugin import (
     Category,
@@ -155,7 +155,7 @@ def _refusal(ctx: Context, response: HttpResponse, reason: str) -> IletiError:
         # Innomobil has no error codes: its text is the code (redacted: it may echo input)
         code=redact(reason) or None,
         http_status=response.status,
-        excerpt=wire.redacted_excerpt(response),
+        excerpt=excerpt(response.body),
     )
 
 
@@ -181,7 +181,7 @@ def _call(
 
 
 def _empty(response: HttpResponse, what: str) -> IletiError:
-    return wire.malformed(response, f"the gateway answered 'ok' with no {what} and no reason")
+    return response.malformed(f"the gateway answered 'ok' with no {what} and no reason")
 
 
 # -- capability hooks ------------------------------------------------------------
@@ -211,7 +211,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
         response, result, wire.SendSmsResult, "a sendsms result (messageid, count, kredi)"
     )
     if not accepted.message_id.strip():
-        raise wire.malformed(response, "the sendsms answer holds an empty message id")
+        raise response.malformed("the sendsms answer holds an empty message id")
     result_model: SendResult = wire.send_result(
         provider=ctx.provider,
         recipients=message.recipients,
@@ -251,7 +251,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
         response, result, wire.MultiSendResult, "a multisend result (messageid[], count, kredi)"
     )
     if not accepted.message_ids or not all(i.strip() for i in accepted.message_ids):
-        raise wire.malformed(response, "the multisend answer holds no message id")
+        raise response.malformed("the multisend answer holds no message id")
     parts = {item.segmentation.parts for item in batch.items}
     result_model: SendResult = wire.send_result(
         provider=ctx.provider,
@@ -306,7 +306,7 @@ def _report_items(ctx: Context, operation: str, payload: object) -> list[wire.Re
             "Innomobil returned no report for this id: check the message id (the "
             "message_id of a SendResult, or a per-number id from an earlier report)",
             http_status=response.status,
-            excerpt=wire.redacted_excerpt(response),
+            excerpt=excerpt(response.body),
         )
     items: list[wire.ReportItem] = wire.structure(
         response, result, list[wire.ReportItem], "a list of report items (gsm, reportid, status)"
@@ -315,7 +315,7 @@ def _report_items(ctx: Context, operation: str, payload: object) -> list[wire.Re
         try:
             wire.e164_from_wire(item.number)
         except ValueError:
-            raise wire.malformed(response, "a report item's phone number is not a number") from None
+            raise response.malformed("a report item's phone number is not a number") from None
     return items
 
 

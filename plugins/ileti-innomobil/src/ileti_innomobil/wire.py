@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ileti.errors import MalformedResponse, excerpt
 from ileti.http import HttpResponse
 from ileti.models import (
     Balance,
@@ -69,11 +68,9 @@ __all__ = [
     "format_send_date",
     "is_empty_result",
     "is_report_id",
-    "malformed",
     "parse_send_date",
     "read_envelope",
     "recipient_report",
-    "redacted_excerpt",
     "send_result",
     "senders_from",
     "state_for",
@@ -422,34 +419,6 @@ def unstructure(request: object) -> dict[str, Any]:
     return data
 
 
-#: bytes of an answer looked at for an error's excerpt (which shows far fewer)
-_EXCERPT_SOURCE_BYTES = 4096
-
-
-def redacted_excerpt(response: HttpResponse) -> str | None:
-    """A short excerpt of an answer with every registered secret masked.
-
-    A broken gateway or proxy may echo the request, and Innomobil's requests
-    carry the password in the body: the excerpt is redacted before it is cut.
-    """
-    from ileti.redact import redact
-
-    if not response.body:
-        return None
-    head = response.body[:_EXCERPT_SOURCE_BYTES].decode("utf-8", "replace")
-    return excerpt(redact(head))
-
-
-def malformed(response: HttpResponse, what: str) -> MalformedResponse:
-    """A MalformedResponse about an answer, with a redacted excerpt."""
-    return MalformedResponse(
-        f"{what}; the provider or a proxy in between answered something unexpected",
-        provider=response.provider,
-        http_status=response.status,
-        excerpt=redacted_excerpt(response),
-    )
-
-
 def structure(response: HttpResponse, value: Any, cls: type[T], what: str) -> T:
     """Structure part of an answer, or raise MalformedResponse saying ``what`` was expected."""
     from cattrs import BaseValidationError
@@ -457,7 +426,7 @@ def structure(response: HttpResponse, value: Any, cls: type[T], what: str) -> T:
     try:
         return _converter().structure(value, cls)
     except (BaseValidationError, ValueError, TypeError, KeyError, AttributeError):
-        raise malformed(response, f"the answer's result is not {what}") from None
+        raise response.malformed(f"the answer's result is not {what}") from None
 
 
 def read_envelope(response: HttpResponse) -> Envelope:
@@ -467,18 +436,18 @@ def read_envelope(response: HttpResponse) -> Envelope:
     try:
         text = response.body.decode("utf-8")
     except UnicodeDecodeError:
-        raise malformed(response, "the answer is not UTF-8 text") from None
+        raise response.malformed("the answer is not UTF-8 text") from None
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
         kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
-        raise malformed(response, f"the answer is {kind}") from None
+        raise response.malformed(f"the answer is {kind}") from None
     if not isinstance(data, dict) or "status" not in data:
-        raise malformed(response, "the answer is not Innomobil's status/error/result envelope")
+        raise response.malformed("the answer is not Innomobil's status/error/result envelope")
     envelope = structure(response, data, Envelope, "Innomobil's status/error/result envelope")
     if envelope.status.strip().lower() not in ("ok", "error"):
-        raise malformed(
-            response, f"the envelope's status is {envelope.status[:20]!r}, not 'ok' or 'error'"
+        raise response.malformed(
+            f"the envelope's status is {envelope.status[:20]!r}, not 'ok' or 'error'"
         )
     return envelope
 

@@ -382,8 +382,6 @@ def _result(ctx: Context, response: HttpResponse) -> Any:
 def _error(
     ctx: Context, response: HttpResponse, code: str | None, key: str, description: str
 ) -> IletiError:
-    from ileti.redact import redact
-
     kind = wire.error_kind(key, description)
     advice = kind.advice
     if code is None:  # no envelope: only the HTTP status speaks
@@ -391,7 +389,7 @@ def _error(
             f"Modexi (or a proxy in between) answered HTTP {response.status} without "
             f"Modexi's errorCode envelope; taken to mean: {advice}"
         )
-    shown = excerpt(redact(response.body.decode("utf-8", "replace")))
+    shown = excerpt(response.body)
     return ctx.error(kind.category, advice, code=code, http_status=response.status, excerpt=shown)
 
 
