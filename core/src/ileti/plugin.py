@@ -10,7 +10,7 @@ and implements ``provider_info`` plus the capability hooks it supports.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -272,14 +272,32 @@ _KEYWORDS: tuple[tuple[Category, tuple[str, ...]], ...] = (
 )
 
 
-def classify_text(text: str) -> Category | None:
+def _fold_i(text: str) -> str:
+    """Casefold for keyword matching, with the Turkish i's made one letter.
+
+    ``"BAŞLIK".casefold()`` is ``"başlik"`` (I → i, not ı) and ``"İ"``
+    casefolds to ``"i̇"``: every i, ı and İ is read as ``i``.
+    """
+    return text.casefold().replace("\u0307", "").replace("ı", "i")
+
+
+_FOLDED_KEYWORDS = tuple(
+    (category, tuple(_fold_i(w) for w in words)) for category, words in _KEYWORDS
+)
+
+
+def classify_text(text: str, among: Iterable[Category] | None = None) -> Category | None:
     """Classify a free-text provider error by keyword (``None``: unknown).
 
-    Innomobil and Ekomesaj answer errors in free text only; this is the one
-    place their words are read.
+    Innomobil and Ekomesaj answer errors in free text only, and Efecell's
+    400 says in words which input it refused; this is the one place their
+    words are read. ``among`` limits the answer to some categories.
     """
-    low = text.casefold()
-    for category, words in _KEYWORDS:
-        if any(w.casefold() in low for w in words):
+    low = _fold_i(text)
+    allowed = None if among is None else frozenset(among)
+    for category, words in _FOLDED_KEYWORDS:
+        if allowed is not None and category not in allowed:
+            continue
+        if any(w in low for w in words):
             return category
     return None

@@ -75,3 +75,18 @@ def test_category_mapping(category: Category, cls: type[errors.IletiError]) -> N
 )
 def test_free_text_classification(text: str, category: Category | None) -> None:
     assert classify_text(text) == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("BAŞLIK HATALI", Category.INVALID_SENDER),  # casefold gives "başlik", not "başlık"
+        ("GEÇERSİZ ALICI", Category.INVALID_RECIPIENT),  # İ casefolds to i + combining dot
+        ("Kullanıcı adı veya şifre hatalı", None),  # outside the categories asked for
+    ],
+)
+def test_classification_folds_turkish_i_and_can_be_limited(
+    text: str, category: Category | None
+) -> None:
+    among = (Category.INVALID_SENDER, Category.INVALID_RECIPIENT)
+    assert classify_text(text, among=among) == category

@@ -35,7 +35,7 @@ from ileti.models import (
     SenderState,
     SendResult,
 )
-from ileti.plugin import Category
+from ileti.plugin import Category, classify_text
 
 if TYPE_CHECKING:
     import cattrs
@@ -106,11 +106,10 @@ NO_TIME = frozenset({"", "0000-00-00 00:00:00"})
 #: any other 5xx a provider error, anything else an invalid request.
 RATE_LIMITED_CODE = 429
 
-#: Words in a 400's ``description`` that tell which input was refused. The
-#: document lists "no number, no message, invalid originator" under 400; the
-#: description text itself is undocumented, so it is read by keyword.
-SENDER_WORDS = ("başlık", "baslik", "originator", "gönderici", "gonderici", "sender")
-RECIPIENT_WORDS = ("numara", "number", "alıcı", "alici", "gsm", "telefon", "recipient")
+#: The document lists "no number, no message, invalid originator" under 400;
+#: the description text itself is undocumented, so it is read by the core's
+#: keyword table (ileti.plugin.classify_text), limited to these categories.
+DESCRIBED_400 = (Category.INVALID_SENDER, Category.INVALID_RECIPIENT)
 
 
 def provider_zone() -> tzinfo:
@@ -224,22 +223,13 @@ _SENDER_400 = (
 _RECIPIENT_400 = "Efecell refused the recipients: give at least one Turkish mobile number"
 
 
-def _fold_i(text: str) -> str:
-    """Casefold for keyword matching, with the Turkish i's made one letter.
-
-    ``"BAŞLIK".casefold()`` is ``"başlik"`` (I → i, not ı), and ``"İ"``
-    casefolds to ``"i̇"``: every i, ı and İ is read as ``i``.
-    """
-    return text.casefold().replace("\u0307", "").replace("ı", "i")
-
-
 def error_info(code: int, description: str | None) -> ErrorInfo:
     """The category and message for a failed ``status.code`` (and its description)."""
     if code == 400 and description:
-        low = _fold_i(description)
-        if any(_fold_i(w) in low for w in SENDER_WORDS):
+        said = classify_text(description, among=DESCRIBED_400)
+        if said is Category.INVALID_SENDER:
             return ErrorInfo(Category.INVALID_SENDER, _SENDER_400)
-        if any(_fold_i(w) in low for w in RECIPIENT_WORDS):
+        if said is Category.INVALID_RECIPIENT:
             return ErrorInfo(Category.INVALID_RECIPIENT, _RECIPIENT_400)
     known = ERRORS.get(code)
     if known is not None:
