@@ -14,6 +14,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it; resolved on first attribute access
 _EXPORTS: dict[str, str] = {
     "Client": "ileti.client",
+    "Campaign": "ileti.campaign",
+    "CampaignStatus": "ileti.campaign",
     "CostPreview": "ileti.client",
     "Timeout": "ileti.http",
     "RetryPolicy": "ileti.http",
@@ -54,6 +56,7 @@ _EXPORTS: dict[str, str] = {
             "InvalidRecipient",
             "InvalidSender",
             "MalformedResponse",
+            "MessageNotFound",
             "MessageTooLong",
             "NotSupported",
             "ProviderError",
@@ -74,6 +77,8 @@ __all__ = [
     "BalanceUnit",
     "Batch",
     "BatchItem",
+    "Campaign",
+    "CampaignStatus",
     "Client",
     "ConfigurationError",
     "CostPreview",
@@ -88,6 +93,7 @@ __all__ = [
     "InvalidSender",
     "MalformedResponse",
     "Message",
+    "MessageNotFound",
     "MessageTooLong",
     "NotSupported",
     "ProviderError",
@@ -128,6 +134,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ileti.campaign import Campaign, CampaignStatus
     from ileti.client import Client, CostPreview
     from ileti.errors import (
         AccountInactive,
@@ -141,6 +148,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         InvalidRecipient,
         InvalidSender,
         MalformedResponse,
+        MessageNotFound,
         MessageTooLong,
         NotSupported,
         ProviderError,

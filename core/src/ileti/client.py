@@ -26,8 +26,9 @@ from ileti.numbers import normalise_number, normalise_numbers, validate_sender
 from ileti.settings import ResolvedSettings, default_config_path, resolve_settings, secret_values
 
 if TYPE_CHECKING:
+    from ileti.campaign import Campaign
     from ileti.http import RetryPolicy, Timeout
-    from ileti.plugin import Context, Outgoing, OutgoingBatch
+    from ileti.plugin import Context, Outgoing, OutgoingBatch, OutgoingItem
     from ileti.text import Segmentation
     from ileti.transport import Transport
 
@@ -377,7 +378,7 @@ class Client:
 
     def prepare_batch(self, batch: Batch) -> OutgoingBatch:
         """Validate and measure a personalised batch without sending it."""
-        from ileti.plugin import OutgoingBatch, OutgoingItem
+        from ileti.plugin import OutgoingBatch
 
         if not batch.items:
             raise ValidationError("the batch is empty: give at least one recipient and text")
@@ -400,24 +401,47 @@ class Client:
         for item in batch.items:
             check_text(item.text)
         encoding = batch.encoding if self.info.per_item_encoding else self._batch_encoding(batch)
-        items = []
-        for number, item in zip(numbers, batch.items, strict=True):
-            seg = self._measure(item.text, encoding, batch.fold_turkish)
-            items.append(
-                OutgoingItem(
-                    recipient=number,
-                    text=seg.text,
-                    segmentation=seg,
-                    client_ref=item.client_ref or uuid.uuid4().hex,
-                )
+        items = [
+            self.prepare_item(
+                number,
+                item.text,
+                encoding=encoding,
+                fold_turkish=batch.fold_turkish,
+                client_ref=item.client_ref,
             )
+            for number, item in zip(numbers, batch.items, strict=True)
+        ]
         return OutgoingBatch(
             items=tuple(items),
             sender=sender,
             schedule=schedule,
             validity=batch.validity,
             flash=batch.flash,
-            client_ref=uuid.uuid4().hex,
+            client_ref=batch.client_ref or uuid.uuid4().hex,
+        )
+
+    def prepare_item(
+        self,
+        recipient: str,
+        text: str,
+        *,
+        encoding: str | None = None,
+        fold_turkish: bool = False,
+        client_ref: str | None = None,
+        position: int | None = None,
+    ) -> OutgoingItem:
+        """Check and measure one recipient and its text: the per-item rule of
+        every batch and campaign. Raises the typed error (``InvalidRecipient``,
+        ``InvalidContent``, ``MessageTooLong``) naming what to fix."""
+        from ileti.plugin import OutgoingItem
+
+        number = normalise_number(recipient, position=position)
+        seg = self._measure(text, encoding, fold_turkish)
+        return OutgoingItem(
+            recipient=number,
+            text=seg.text,
+            segmentation=seg,
+            client_ref=client_ref or uuid.uuid4().hex,
         )
 
     def _batch_encoding(self, batch: Batch) -> str:
@@ -514,6 +538,14 @@ class Client:
         prepared = self.prepare_batch(batch)
         result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
         return result
+
+    def campaign(self, source: Any, **options: Any) -> Campaign:
+        """Create a durable campaign through this client: see
+        :meth:`ileti.Campaign.create` for ``source`` and the options. Nothing
+        is sent until its ``run()``."""
+        from ileti.campaign import Campaign
+
+        return Campaign.create(self, source, **options)
 
     def report(self, message_id: str | int) -> DeliveryReport:
         """The delivery state of each recipient of a sent package."""

@@ -21,6 +21,7 @@ The tree::
     │   ├── Forbidden
     │   ├── RateLimited
     │   ├── Rejected
+    │   ├── MessageNotFound
     │   └── ProviderUnavailable
     ├── TransportError              nothing left this machine (or a read failed)
     ├── DeliveryUnknown             the send may have happened: do not resend
@@ -41,6 +42,7 @@ __all__ = [
     "InvalidRecipient",
     "InvalidSender",
     "MalformedResponse",
+    "MessageNotFound",
     "MessageTooLong",
     "NotSupported",
     "ProviderError",
@@ -212,6 +214,16 @@ class RateLimited(ProviderError):
 
 class Rejected(ProviderError):
     """The provider refused the request as invalid."""
+
+
+class MessageNotFound(ProviderError):
+    """The provider has no message with the id (or client reference) asked for.
+
+    Raised by a report only when the gateway says so in a documented way: it
+    proves that the provider never accepted such a message.
+    """
+
+    hint = "Check the message id: the provider has no message with it"
 
 
 class ProviderUnavailable(ProviderError):

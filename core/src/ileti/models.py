@@ -139,6 +139,9 @@ class Batch:
     encoding: str | None = None
     flash: bool = False
     fold_turkish: bool = False
+    #: the batch's own reference (one is generated when ``None``); a provider
+    #: that declares ``report_by_client_ref`` finds the batch's report by it
+    client_ref: str | None = None
 
 
 @attrs.frozen

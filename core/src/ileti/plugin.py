@@ -24,6 +24,7 @@ from ileti.errors import (
     InsufficientCredit,
     InvalidRecipient,
     InvalidSender,
+    MessageNotFound,
     MessageTooLong,
     ProviderUnavailable,
     RateLimited,
@@ -75,6 +76,12 @@ class ProviderInfo:
     #: True when the gateway encodes each text of a personalised batch on its own
     #: (one request per distinct text): each item then gets its own ``auto`` choice
     per_item_encoding: bool = False
+    #: True when ``query_report`` also takes the ``client_ref`` a send carried
+    #: (``Outgoing.client_ref`` / ``OutgoingBatch.client_ref``) in place of the
+    #: message id, and raises ``MessageNotFound`` when the gateway says it has no
+    #: such message: campaigns then settle a send that may have left by asking
+    #: the gateway, instead of leaving it ``unknown``
+    report_by_client_ref: bool = False
     #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
 
@@ -207,6 +214,7 @@ class Category(enum.StrEnum):
     ACCOUNT_INACTIVE = "account_inactive"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
     PROVIDER_ERROR = "provider_error"
 
 
@@ -220,6 +228,7 @@ _CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
     Category.ACCOUNT_INACTIVE: AccountInactive,
     Category.FORBIDDEN: Forbidden,
     Category.RATE_LIMITED: RateLimited,
+    Category.NOT_FOUND: MessageNotFound,
     Category.PROVIDER_ERROR: ProviderUnavailable,
 }
 

@@ -1,0 +1,1031 @@
+"""The campaign engine: import rows, claim, send, settle, poll reports.
+
+Every bulk send goes through here: ``ileti campaign``, ``ileti send-multi``
+and :meth:`ileti.Client.campaign`. The engine decides which event each
+outcome is (:mod:`ileti.campaign.states` says what the events do); the
+store applies them.
+
+How a run goes:
+
+1. Lock the campaign (one runner at a time), then turn every row left
+   ``claimed`` by a runner that died into ``unknown``.
+2. Settle ``unknown`` rows by asking the gateway (``query_report``): by the
+   package id when one is known, else by the batch's client reference when
+   the provider declares ``report_by_client_ref``. Only a gateway's "no such
+   message" returns a row to ``pending``; a row that cannot be settled stays
+   ``unknown`` and is listed for the user.
+3. Import the rest of the input (streamed; rows are grouped into chunks of one
+   request each) while workers claim chunks and send them.
+4. Poll delivery reports for accepted rows, with backoff, until every state
+   is final or the deadline passes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from ileti.campaign.source import (
+    InputError,
+    SourceRow,
+    Template,
+    check_columns,
+    detect_format,
+    iter_mappings,
+    read_header,
+    read_rows,
+    scan,
+)
+from ileti.campaign.states import Event, FailureOutcome, RowState, after_failure
+from ileti.campaign.store import (
+    CampaignRecord,
+    CampaignStore,
+    NewRow,
+    Row,
+    RowUpdate,
+    open_store,
+)
+from ileti.campaign.throttle import Throttle
+from ileti.errors import (
+    ConfigurationError,
+    IletiError,
+    MessageNotFound,
+    ValidationError,
+)
+
+if TYPE_CHECKING:
+    from ileti.client import Client
+    from ileti.models import SendResult
+
+__all__ = ["Campaign", "CampaignBusy", "CampaignStatus", "Progress"]
+
+_log = logging.getLogger("ileti.campaign")
+
+#: rows per request when neither the caller nor the provider says less
+DEFAULT_BATCH_SIZE = 500
+#: distinct groups (encodings, or texts for one-text requests) buffered while importing
+MAX_OPEN_GROUPS = 64
+_FINAL_DELIVERY = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
+
+
+class CampaignBusy(IletiError):
+    """Another process is running this campaign now."""
+
+
+@attrs.frozen
+class CampaignStatus:
+    """Counts per state, parts, credits and delivery states of a campaign."""
+
+    id: str
+    provider: str
+    status: str
+    note: str | None
+    counts: Mapping[RowState, int]
+    parts: int
+    credits: str | None
+    delivery: Mapping[str, int]
+    imported: bool
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    def count(self, state: RowState | str) -> int:
+        return self.counts.get(RowState(state), 0)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing left to send or settle."""
+        return self.imported and not any(
+            self.count(s) for s in (RowState.PENDING, RowState.CLAIMED, RowState.UNKNOWN)
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "status": self.status,
+            "note": self.note,
+            "rows": self.rows,
+            "counts": {s.value: self.count(s) for s in RowState},
+            "parts": self.parts,
+            "credits": self.credits,
+            "delivery": dict(self.delivery),
+            "imported": self.imported,
+        }
+
+
+@attrs.define
+class Progress:
+    """Live counts during a run, handed to ``on_progress`` after each request."""
+
+    counts: dict[RowState, int]
+    rows_read: int = 0
+    requests: int = 0
+    total: int | None = None
+
+    @property
+    def done(self) -> int:
+        return sum(
+            n for s, n in self.counts.items() if s not in (RowState.PENDING, RowState.CLAIMED)
+        )
+
+
+def _new_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-") + secrets.token_hex(3)
+
+
+def _spec_time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class _Lock:
+    """One runner per campaign: an exclusive ``flock`` beside the store file
+    (released by the kernel when the process dies, even by SIGKILL)."""
+
+    _memory: ClassVar[dict[str, threading.Lock]] = {}
+
+    def __init__(self, store: CampaignStore, campaign_id: str) -> None:
+        self.campaign_id = campaign_id
+        self._fd: int | None = None
+        self._mem: threading.Lock | None = None
+        location = store.location
+        if location.startswith("file:") or location == ":memory:":
+            self._mem = self._memory.setdefault(f"{location}/{campaign_id}", threading.Lock())
+            self.path = None
+        else:
+            self.path = f"{location}.{campaign_id}.lock"
+
+    def __enter__(self) -> _Lock:
+        busy = CampaignBusy(
+            f"campaign {self.campaign_id} is being run by another process; wait for it to "
+            "finish (or stop it) before resuming"
+        )
+        if self._mem is not None:
+            if not self._mem.acquire(blocking=False):
+                raise busy
+            return self
+        import fcntl
+
+        assert self.path is not None
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise busy from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._mem is not None:
+            self._mem.release()
+        elif self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Campaign:
+    """A durable bulk send: each recipient sent at most once, exactly once
+    where the gateway can be asked; resumable after any crash.
+
+    Create one with :meth:`create` (or :meth:`ileti.Client.campaign`), open
+    an existing one with :meth:`open`, then :meth:`run` it.
+    """
+
+    def __init__(self, client: Client, store: CampaignStore, record: CampaignRecord) -> None:
+        if record.provider != client.provider:
+            raise ConfigurationError(
+                f"campaign {record.id} sends through {record.provider}, not "
+                f"{client.provider}: open it with a {record.provider} client",
+                setting="provider",
+            )
+        self.client = client
+        self.store = store
+        self.id = record.id
+        self._record = record
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._importing = False
+        self._pause: IletiError | None = None
+        self._progress: Progress | None = None
+        self._progress_lock = threading.Lock()
+        self._throttle: Throttle | None = None
+
+    def __repr__(self) -> str:
+        return f"Campaign({self.id!r}, provider={self.client.provider!r})"
+
+    # -- creating and opening --------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        client: Client,
+        source: str | Path | Iterable[Mapping[str, object]],
+        *,
+        store: CampaignStore | str | Path | None = None,
+        template: str | None = None,
+        to_column: str = "to",
+        text_column: str = "text",
+        format: str | None = None,
+        delimiter: str = ",",
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str | None = None,
+        flash: bool = False,
+        fold_turkish: bool = False,
+        keep_duplicates: bool = False,
+        batch_size: int | None = None,
+        campaign_id: str | None = None,
+    ) -> Campaign:
+        """Check the options and the input's structure, and store the campaign.
+
+        ``source`` is the path of a CSV (with a header row) or JSON Lines file,
+        or an iterable of mappings (column → value). Each row's text is its
+        ``text_column``, or ``template`` filled from its columns. Nothing is
+        sent until :meth:`run`. The whole file is checked for structure first:
+        an unterminated quote, a duplicate or missing column raises
+        :class:`~ileti.campaign.source.InputError` with the line, and nothing
+        is stored.
+        """
+        from ileti.models import Message
+
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise ValidationError("delimiter must be one character")
+        parsed = Template.parse(template) if template is not None else None
+        size = _batch_size(client, batch_size)
+        # the options a provider refuses are refused now, with nothing stored
+        client.prepare(
+            Message(
+                recipients=("+905321112233",),
+                text="probe",
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                encoding=encoding,
+                flash=flash,
+                fold_turkish=fold_turkish,
+            )
+        )
+        needed = [to_column, *(parsed.fields if parsed is not None else [text_column])]
+        spec: dict[str, Any] = {
+            "to_column": to_column,
+            "text_column": text_column,
+            "template": template,
+            "sender": sender,
+            "schedule": _spec_time(schedule),
+            "validity": validity.total_seconds() if validity is not None else None,
+            "encoding": encoding,
+            "flash": flash,
+            "fold_turkish": fold_turkish,
+            "keep_duplicates": keep_duplicates,
+            "batch_size": size,
+            "mode": _mode(client, parsed),
+        }
+        if isinstance(source, str | Path):
+            path = Path(source).resolve()
+            fmt = detect_format(path, format)
+            try:
+                rows = scan(path, fmt, delimiter=delimiter, needed=needed)
+                stat = path.stat()
+            except OSError as exc:
+                raise InputError(f"cannot read {str(source)!r}: {exc.strerror}") from None
+            header: list[str] | None = None
+            if fmt == "csv":
+                with open(path, "rb") as stream:
+                    header = read_header(stream, delimiter)[0]
+            spec.update(
+                source=str(path),
+                format=fmt,
+                delimiter=delimiter,
+                header=header,
+                size=stat.st_size,
+                mtime=stat.st_mtime_ns,
+                rows=rows,
+            )
+            iterable = None
+        else:
+            spec.update(source=None, format="python", rows=None)
+            iterable = source
+        store = _store(store)
+        record = store.create(campaign_id or _new_id(), client.provider, spec)
+        campaign = cls(client, store, record)
+        campaign._iterable = iterable
+        return campaign
+
+    _iterable: Iterable[Mapping[str, object]] | None = None
+
+    @classmethod
+    def open(
+        cls,
+        campaign_id: str,
+        *,
+        client: Client | None = None,
+        store: CampaignStore | str | Path | None = None,
+    ) -> Campaign:
+        """An existing campaign; ``client`` defaults to ``Client.from_env``
+        for the campaign's provider."""
+        store = _store(store)
+        record = store.get(campaign_id)
+        if client is None:
+            from ileti.client import Client
+
+            client = Client.from_env(record.provider)
+        return cls(client, store, record)
+
+    # -- reading the state -------------------------------------------------------------
+
+    @property
+    def record(self) -> CampaignRecord:
+        self._record = self.store.get(self.id)
+        return self._record
+
+    def status(self) -> CampaignStatus:
+        record = self.record
+        counts = self.store.counts(self.id)
+        return CampaignStatus(
+            id=self.id,
+            provider=record.provider,
+            status=record.status,
+            note=record.note,
+            counts={s: n for s, (n, _) in counts.items()},
+            parts=counts.get(RowState.ACCEPTED, (0, 0))[1],
+            credits=self.store.credits(self.id),
+            delivery=self.store.delivery_counts(self.id),
+            imported=record.imported,
+        )
+
+    def rows(self, *states: RowState) -> Iterator[Row]:
+        """Every row (or those in ``states``), in line order."""
+        after = 0
+        while True:
+            chunk = self.store.rows(self.id, states or None, after=after, limit=5000)
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].rid
+
+    # -- controlling ---------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop taking new rows (thread-safe; Ctrl-C calls it). Requests in
+        flight end within the client's timeout and are recorded."""
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+
+    def cancel(self) -> CampaignStatus:
+        """Never send the rows still ``pending`` or ``unknown``: they become
+        ``cancelled``. Rows already accepted are not recalled."""
+        with _Lock(self.store, self.id):
+            self._settle_dead_claims()
+            for state in (RowState.PENDING, RowState.UNKNOWN):
+                while rows := self.store.rows(self.id, [state], limit=5000):
+                    self.store.apply([RowUpdate(r.rid, Event.CANCEL) for r in rows])
+            self.store.set_status(self.id, "cancelled", "cancelled by the user")
+        return self.status()
+
+    def resolve(self, lines: Iterable[int], *, sent: bool) -> int:
+        """After checking with the provider yourself: mark ``unknown`` rows
+        (by input line) as sent (``accepted``) or not sent (``pending``, so the
+        next run sends them). Returns how many rows changed."""
+        wanted = set(lines)
+        event = Event.USER_SENT if sent else Event.USER_NOT_SENT
+        with _Lock(self.store, self.id):
+            rows = [r for r in self.rows(RowState.UNKNOWN) if r.line in wanted]
+            missing = wanted - {r.line for r in rows}
+            if missing:
+                raise ValidationError(
+                    f"no unknown row at line {', '.join(str(n) for n in sorted(missing))}: "
+                    "only rows whose state is unknown can be resolved"
+                )
+            self.store.apply([RowUpdate(r.rid, event) for r in rows])
+        return len(rows)
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        workers: int = 4,
+        rate: float | None = None,
+        request_rate: float | None = None,
+        report_deadline: float = 0.0,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> CampaignStatus:
+        """Send every pending row, settling first whatever a dead run left.
+
+        ``workers`` threads share the client (and its connection pool);
+        ``rate`` caps messages per second and ``request_rate`` requests per
+        second for the whole campaign. With ``report_deadline`` (seconds) the
+        run then polls delivery reports until every state is final or the
+        deadline passes. Returns the status at the end; a campaign stopped by
+        an error the user must fix (credit, credentials, sender) is ``paused``
+        with the reason in ``note``, and :meth:`run` continues it.
+        """
+        if workers < 1:
+            raise ValidationError("workers must be at least 1")
+        record = self.record
+        if record.status == "cancelled":
+            raise ValidationError(f"campaign {self.id} was cancelled: it sends nothing more")
+        self._stop.clear()
+        self._pause = None
+        self._throttle = Throttle(rate, request_rate)
+        with _Lock(self.store, self.id):
+            self.store.set_status(self.id, "running")
+            counts = self.store.counts(self.id)
+            self._progress = Progress(
+                counts={s: n for s, (n, _) in counts.items()}, total=record.spec.get("rows")
+            )
+            self._on_progress = on_progress
+            self._settle_dead_claims()
+            self.settle()
+            self._importing = not record.imported
+            threads = [
+                threading.Thread(target=self._worker, name=f"ileti-campaign-{i}", daemon=True)
+                for i in range(workers)
+            ]
+            for t in threads:
+                t.start()
+            try:
+                if self._importing:
+                    self._import()
+            finally:
+                self._importing = False
+                with self._wake:
+                    self._wake.notify_all()
+                for t in threads:
+                    while t.is_alive():
+                        t.join(0.2)
+            if report_deadline > 0 and not self._stop.is_set() and self._pause is None:
+                self.poll_reports(deadline=report_deadline)
+            self._finish()
+        return self.status()
+
+    def _finish(self) -> None:
+        if self._pause is not None:
+            self.store.set_status(self.id, "paused", str(self._pause))
+            return
+        status = self.status()
+        if self._stop.is_set() and not status.finished:
+            self.store.set_status(self.id, "stopped", "stopped before every row was sent")
+        elif status.count(RowState.UNKNOWN):
+            self.store.set_status(
+                self.id,
+                "attention",
+                f"{status.count(RowState.UNKNOWN)} rows may have been sent: check them with "
+                "the provider, then resolve them",
+            )
+        else:
+            self.store.set_status(self.id, "done" if status.finished else "stopped")
+
+    def _count(self, moves: Mapping[RowState, int]) -> None:
+        progress = self._progress
+        if progress is None:
+            return
+        with self._progress_lock:
+            for state, n in moves.items():
+                progress.counts[state] = progress.counts.get(state, 0) + n
+            if self._on_progress is not None:
+                self._on_progress(progress)
+
+    _on_progress: Callable[[Progress], None] | None = None
+
+    # -- importing -----------------------------------------------------------------------
+
+    def _open_input(self, record: CampaignRecord) -> tuple[Iterator[SourceRow], IO[bytes] | None]:
+        spec = record.spec
+        if spec["format"] == "python":
+            if self._iterable is None:
+                raise ValidationError(
+                    f"campaign {self.id} was given its rows from Python and its import did not "
+                    f"finish (rows after line {record.import_line} were not read): cancel it and "
+                    "create a new campaign for the rest"
+                )
+            rows = iter_mappings(self._iterable)
+            if record.import_line:
+                rows = (r for r in rows if r.line > record.import_line)
+            return rows, None
+        path = Path(spec["source"])
+        try:
+            stat = path.stat()
+            changed = stat.st_size != spec["size"] or stat.st_mtime_ns != spec["mtime"]
+        except OSError:
+            changed = True
+        if changed and record.import_line:
+            raise InputError(
+                f"the input file {path} is missing or changed since campaign {self.id} started: "
+                "restore it to finish the import"
+            )
+        stream = open(path, "rb")  # noqa: SIM115 - closed by _import
+        if record.import_offset:
+            stream.seek(record.import_offset)
+            rows = read_rows(
+                stream,
+                spec["format"],
+                delimiter=spec["delimiter"],
+                header=spec["header"],
+                line=record.import_line,
+                offset=record.import_offset,
+            )
+        else:
+            rows = read_rows(stream, spec["format"], delimiter=spec["delimiter"])
+            if spec["format"] == "csv":
+                check_columns(spec["header"], self._needed(spec))
+        return rows, stream
+
+    @staticmethod
+    def _needed(spec: Mapping[str, Any]) -> list[str]:
+        if spec["template"] is not None:
+            return [spec["to_column"], *Template.parse(spec["template"]).fields]
+        return [spec["to_column"], spec["text_column"]]
+
+    def _import(self) -> None:
+        record = self.record
+        rows, stream = self._open_input(record)
+        importer = _Importer(self, record)
+        try:
+            for row in rows:
+                if self._stop.is_set() or self._pause is not None:
+                    return
+                importer.take(row)
+            importer.finish()
+        finally:
+            if stream is not None:
+                stream.close()
+
+    def _committed(self, moves: Mapping[RowState, int], rows_read: int) -> None:
+        if self._progress is not None:
+            self._progress.rows_read = rows_read
+        self._count(moves)
+        with self._wake:
+            self._wake.notify_all()
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _worker(self) -> None:
+        try:
+            while not self._stop.is_set() and self._pause is None:
+                assert self._throttle is not None
+                batch = uuid.uuid4().hex
+                rows = self.store.claim(self.id, batch=batch)
+                if not rows:
+                    if not self._importing:
+                        return
+                    with self._wake:
+                        self._wake.wait(0.05)
+                    continue
+                self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
+                self._throttle.take(len(rows))
+                self._send(batch, rows)
+        except Exception as exc:  # a store failure or a bug: stop everyone, keep the reason
+            _log.exception("campaign %s: a worker failed", self.id)
+            self._pause = exc if isinstance(exc, IletiError) else IletiError(repr(exc))
+            self.stop()
+
+    def _send(self, batch: str, rows: list[Row]) -> None:
+        spec = self.record_spec
+        try:
+            result = self._request(batch, rows, spec)
+        except IletiError as exc:
+            self._failed(batch, rows, exc)
+            return
+        assert self._throttle is not None
+        self._throttle.relax()
+        self._accepted(batch, rows, result)
+
+    @property
+    def record_spec(self) -> Mapping[str, Any]:
+        return self._record.spec
+
+    def _request(self, batch: str, rows: list[Row], spec: Mapping[str, Any]) -> SendResult:
+        from ileti.models import Batch, BatchItem
+
+        schedule = datetime.fromisoformat(spec["schedule"]) if spec["schedule"] else None
+        validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
+        encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
+        if spec["mode"] == "multi":
+            return self.client.send_multi(
+                Batch(
+                    items=tuple(BatchItem(r.number, r.text or "", r.client_ref) for r in rows),
+                    sender=spec["sender"],
+                    schedule=schedule,
+                    validity=validity,
+                    encoding=encoding,
+                    flash=spec["flash"],
+                    fold_turkish=spec["fold_turkish"],
+                    client_ref=batch,
+                )
+            )
+        return self.client.send(
+            [r.number for r in rows],
+            rows[0].text or "",
+            sender=spec["sender"],
+            schedule=schedule,
+            validity=validity,
+            encoding=encoding,
+            flash=spec["flash"],
+            fold_turkish=spec["fold_turkish"],
+            client_ref=batch if self.client.info.client_reference else None,
+            keep_duplicates=True,
+        )
+
+    def _accepted(self, batch: str, rows: list[Row], result: SendResult) -> None:
+        outcomes = list(result.recipients)
+        updates = []
+        moves = {RowState.CLAIMED: -len(rows)}
+        for index, row in enumerate(rows):
+            outcome = outcomes[index] if index < len(outcomes) else None
+            if outcome is not None and outcome.number != row.number:
+                outcome = next((o for o in outcomes if o.number == row.number), None)
+            if outcome is None:
+                event = Event.MAY_HAVE_LEFT
+                reason = "the provider's answer does not mention this recipient"
+                updates.append(RowUpdate(row.rid, event, result.message_id, error=reason))
+            elif outcome.accepted:
+                updates.append(
+                    RowUpdate(row.rid, Event.ACCEPTED, result.message_id, outcome.message_id)
+                )
+            else:
+                updates.append(
+                    RowUpdate(
+                        row.rid,
+                        Event.REFUSED,
+                        result.message_id,
+                        outcome.message_id,
+                        error_category="refused",
+                        error_code=outcome.raw_code,
+                        error=outcome.reason or outcome.raw_code or "refused by the provider",
+                    )
+                )
+        for u in updates:
+            target = {
+                Event.ACCEPTED: RowState.ACCEPTED,
+                Event.REFUSED: RowState.REJECTED,
+                Event.MAY_HAVE_LEFT: RowState.UNKNOWN,
+            }[u.event]
+            moves[target] = moves.get(target, 0) + 1
+        self.store.apply(updates)
+        credits = str(result.credits) if result.credits is not None else None
+        self.store.record_batch(self.id, batch, message_id=result.message_id, credits=credits)
+        if self._progress is not None:
+            self._progress.requests += 1
+        self._count(moves)
+
+    def _failed(self, batch: str, rows: list[Row], exc: IletiError) -> None:
+        outcome = after_failure(exc)
+        event, target = {
+            FailureOutcome.UNKNOWN: (Event.MAY_HAVE_LEFT, RowState.UNKNOWN),
+            FailureOutcome.REJECTED: (Event.REFUSED, RowState.REJECTED),
+            FailureOutcome.SLOW_DOWN: (Event.RELEASED, RowState.PENDING),
+            FailureOutcome.PAUSE: (Event.RELEASED, RowState.PENDING),
+        }[outcome]
+        category = type(exc).__name__
+        self.store.apply(
+            [
+                RowUpdate(
+                    r.rid,
+                    event,
+                    error_category=category,
+                    error_code=exc.code,
+                    error=exc.message,
+                )
+                for r in rows
+            ]
+        )
+        self._count({RowState.CLAIMED: -len(rows), target: len(rows)})
+        if outcome is FailureOutcome.SLOW_DOWN:
+            assert self._throttle is not None
+            self._throttle.slow_down(getattr(exc, "retry_after", None))
+        elif outcome is FailureOutcome.PAUSE:
+            self._pause = exc
+            self.stop()
+
+    # -- settling ----------------------------------------------------------------------
+
+    def _settle_dead_claims(self) -> None:
+        """Rows a dead runner left ``claimed``: their request may have left."""
+        while rows := self.store.rows(self.id, [RowState.CLAIMED], limit=5000):
+            self.store.apply(
+                [
+                    RowUpdate(
+                        r.rid,
+                        Event.MAY_HAVE_LEFT,
+                        error_category="interrupted",
+                        error="the run stopped while this row was being sent",
+                    )
+                    for r in rows
+                ]
+            )
+            self._count({RowState.CLAIMED: -len(rows), RowState.UNKNOWN: len(rows)})
+
+    def settle(self) -> int:
+        """Ask the gateway about every ``unknown`` row; the number settled.
+
+        A row goes back to ``pending`` only when the gateway says it has no
+        such message, and to ``accepted`` when its report shows it. Anything
+        else leaves it ``unknown``.
+        """
+        if "query_report" not in self.client.capabilities:
+            return 0
+        by_client_ref = bool(getattr(self.client.info, "report_by_client_ref", False))
+        batches: dict[str, list[Row]] = {}
+        for row in self.rows(RowState.UNKNOWN):
+            batches.setdefault(row.message_id or f"ref:{row.batch}", []).append(row)
+        settled = 0
+        for key, rows in batches.items():
+            if key.startswith("ref:"):
+                if not by_client_ref or rows[0].batch is None:
+                    continue
+                ask = rows[0].batch
+            else:
+                ask = key
+            try:
+                report = self.client.report(ask)
+            except MessageNotFound:
+                self.store.apply([RowUpdate(r.rid, Event.SETTLED_ABSENT) for r in rows])
+                self._count({RowState.UNKNOWN: -len(rows), RowState.PENDING: len(rows)})
+                settled += len(rows)
+                continue
+            except IletiError:
+                continue
+            seen = {r.number: r for r in report.recipients}
+            present = [r for r in rows if r.number in seen]
+            self.store.apply(
+                [
+                    RowUpdate(
+                        r.rid,
+                        Event.SETTLED_PRESENT,
+                        report.message_id,
+                        seen[r.number].message_id,
+                    )
+                    for r in present
+                ]
+            )
+            self.store.set_delivery(_deliveries(present, seen))
+            self._count({RowState.UNKNOWN: -len(present), RowState.ACCEPTED: len(present)})
+            settled += len(present)
+        return settled
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def poll_reports(
+        self, *, deadline: float, sleep: Callable[[float], None] = time.sleep
+    ) -> dict[str, int]:
+        """Poll delivery reports of accepted rows until every state is final
+        or ``deadline`` seconds pass; the delivery counts at the end."""
+        if "query_report" not in self.client.capabilities:
+            return self.store.delivery_counts(self.id)
+        end = time.monotonic() + deadline
+        delay = 1.0
+        while True:
+            ids = self.store.unreported(self.id, _FINAL_DELIVERY)
+            for message_id in ids:
+                try:
+                    report = self.client.report(message_id)
+                except IletiError:
+                    continue
+                seen = {r.number: r for r in report.recipients}
+                rows = [r for r in self.store.by_message(self.id, message_id) if r.number in seen]
+                self.store.set_delivery(_deliveries(rows, seen))
+            if not self.store.unreported(self.id, _FINAL_DELIVERY):
+                break
+            remaining = end - time.monotonic()
+            if remaining <= 0 or self._stop.is_set():
+                break
+            sleep(min(delay, remaining))
+            delay = min(delay * 2, 30.0)
+        return self.store.delivery_counts(self.id)
+
+
+def _deliveries(rows: list[Row], seen: Mapping[str, Any]) -> list[tuple[int, str, str, str | None]]:
+    out = []
+    for r in rows:
+        rep = seen[r.number]
+        at = rep.time.isoformat() if rep.time is not None else None
+        out.append((r.rid, rep.state.value, rep.raw_state, at))
+    return out
+
+
+class _Importer:
+    """Reads rows into the store, one chunk (one future request) at a time.
+
+    Rows wait in a buffer per group (an encoding; or an encoding and a text
+    when each request carries one text) until a chunk is full. The import
+    position stored with each commit is where the oldest row still in a
+    buffer starts, so a crash re-reads what was not stored, and the store
+    ignores a line it already has.
+    """
+
+    def __init__(self, campaign: Campaign, record: CampaignRecord) -> None:
+        self.campaign = campaign
+        self.store = campaign.store
+        self.client = campaign.client
+        spec = record.spec
+        self.spec = spec
+        self.size: int = spec["batch_size"]
+        self.template = Template.parse(spec["template"]) if spec["template"] else None
+        self.encoding = self.client.effective_encoding(spec["encoding"])
+        self.chunk = self.store.last_chunk(campaign.id)
+        self.buffers: dict[str, list[tuple[NewRow, int, int]]] = {}
+        self.invalid: list[NewRow] = []
+        self.position = (record.import_line, record.import_offset)
+        self.numbers: dict[str, int] = {}
+        self.read = 0
+
+    def take(self, row: SourceRow) -> None:
+        start = self.position
+        self.position = (row.line, row.end)
+        self.read += 1
+        prepared = self._prepare(row)
+        if prepared.state is RowState.INVALID:
+            self.invalid.append(prepared)
+            if len(self.invalid) >= self.size:
+                self._commit([])
+            return
+        if not self.spec["keep_duplicates"]:
+            first = self.numbers.get(prepared.number)
+            if first is not None:
+                self.invalid.append(_duplicate(prepared, first))
+                return
+            self.numbers[prepared.number] = prepared.line
+        group = prepared.group or ""
+        buffer = self.buffers.setdefault(group, [])
+        buffer.append((prepared, *start))
+        if len(buffer) >= self.size:
+            self._flush([group])
+        elif len(self.buffers) > MAX_OPEN_GROUPS:
+            self._flush([next(iter(self.buffers))])
+
+    def finish(self) -> None:
+        self._flush(list(self.buffers), done=True)
+
+    def _flush(self, groups: list[str], *, done: bool = False) -> None:
+        chunks = []
+        for group in groups:
+            rows = self.buffers.pop(group, [])
+            if rows:
+                chunks.append([r for r, _, _ in rows])
+        self._commit(chunks, done=done)
+
+    def _commit(self, chunks: list[list[NewRow]], *, done: bool = False) -> None:
+        rows: list[NewRow] = []
+        moves = {RowState.PENDING: 0, RowState.INVALID: 0}
+        flat = [r for chunk in chunks for r in chunk]
+        earlier = (
+            {}
+            if self.spec["keep_duplicates"]
+            else self.store.duplicates(self.campaign.id, [r.number for r in flat])
+        )
+        for chunk in chunks:
+            self.chunk += 1
+            for r in chunk:
+                first = earlier.get(r.number)
+                if first is not None and first != r.line:
+                    rows.append(_duplicate(r, first))
+                    moves[RowState.INVALID] += 1
+                else:
+                    rows.append(attrs.evolve(r, chunk=self.chunk))
+                    moves[RowState.PENDING] += 1
+        rows.extend(self.invalid)
+        moves[RowState.INVALID] += len(self.invalid)
+        self.invalid = []
+        held = [start for buffer in self.buffers.values() for _, *start in buffer[:1]]
+        line, offset = min(held) if held else self.position
+        if self.spec["format"] == "python" and held:
+            offset = 0
+        self.store.add_rows(self.campaign.id, rows, line=line, offset=offset, done=done)
+        for chunk in chunks:
+            for r in chunk:
+                self.numbers.pop(r.number, None)
+        self.campaign._committed(moves, self.read)
+
+    def _prepare(self, row: SourceRow) -> NewRow:
+        spec = self.spec
+        data = row.data
+        raw = (data or {}).get(spec["to_column"], "").strip()
+        if data is None:
+            return _invalid(row.line, raw, row.error or "the row cannot be read", "input")
+        if not raw:
+            return _invalid(row.line, raw, f"no number in column {spec['to_column']!r}", "input")
+        if self.template is not None:
+            try:
+                text = self.template.fill(data)
+            except ValueError as exc:
+                return _invalid(row.line, raw, str(exc), "input")
+        else:
+            value = data.get(spec["text_column"])
+            if value is None or not value.strip():
+                return _invalid(
+                    row.line, raw, f"no text in column {spec['text_column']!r}", "input"
+                )
+            text = value
+        try:
+            item = self.client.prepare_item(
+                raw, text, encoding=self.encoding, fold_turkish=spec["fold_turkish"]
+            )
+        except IletiError as exc:
+            return _invalid(row.line, raw, exc.message, type(exc).__name__)
+        seg = item.segmentation
+        group = seg.encoding
+        if spec["mode"] == "single":
+            digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+            group = f"{seg.encoding}:{digest}"
+        return NewRow(
+            line=row.line,
+            number=item.recipient,
+            text=text,
+            state=RowState.PENDING,
+            group=group,
+            parts=seg.parts,
+        )
+
+
+def _invalid(line: int, raw: str, reason: str, category: str) -> NewRow:
+    return NewRow(
+        line=line,
+        number=raw or "-",
+        text=None,
+        state=RowState.INVALID,
+        error=reason,
+        error_category=category,
+    )
+
+
+def _duplicate(row: NewRow, first: int) -> NewRow:
+    return attrs.evolve(
+        row,
+        state=RowState.INVALID,
+        group=None,
+        chunk=None,
+        error=f"duplicate of line {first}: the number is already in this campaign "
+        "(keep_duplicates sends it again)",
+        error_category="duplicate",
+    )
+
+
+def _batch_size(client: Client, wanted: int | None) -> int:
+    limit = client.info.max_recipients
+    if wanted is not None:
+        if wanted < 1:
+            raise ValidationError("batch_size must be at least 1")
+        return min(wanted, limit) if limit else wanted
+    return min(DEFAULT_BATCH_SIZE, limit or DEFAULT_BATCH_SIZE)
+
+
+def _mode(client: Client, template: Template | None) -> str:
+    """``multi`` (one request carries a text per recipient) or ``single``
+    (one text per request, many recipients)."""
+    caps = client.capabilities
+    personal = template is None or bool(template.fields)
+    if "send_multi" in caps and not client.info.per_item_encoding and personal:
+        return "multi"
+    if "send" not in caps:
+        if "send_multi" in caps:
+            return "multi"
+        client._loaded.require("send")
+    return "single"
+
+
+def _store(store: CampaignStore | str | Path | None) -> CampaignStore:
+    if store is None or isinstance(store, str | Path):
+        return open_store(store)
+    return store
+
+
+@contextlib.contextmanager
+def interrupt_stops(campaign: Campaign) -> Iterator[None]:
+    """Ctrl-C (SIGINT) stops taking rows instead of killing the run."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    hits = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal hits
+        hits += 1
+        campaign.stop()
+        if hits > 1:  # a second Ctrl-C: the user insists
+            signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,691 @@
+"""Where campaigns live: the store interface and its SQLite implementation.
+
+The store only persists; it decides nothing. Every change of a row's state
+goes through :meth:`CampaignStore.apply`, which moves a row only from a
+state that :data:`ileti.campaign.states.TRANSITIONS` allows for the event
+(``UPDATE ... WHERE state IN (...)``), so a bug elsewhere cannot make a row
+jump from ``unknown`` to ``pending`` unseen.
+
+SQLite is the embedded default: one file (mode 0600) in the per-user data
+folder, WAL journal, ``synchronous=FULL`` so that a claim committed before
+a request leaves survives a power cut as well as a crash, one connection
+per thread. The schema is versioned (``PRAGMA user_version``) and migrated
+when the store is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+
+from ileti.campaign.states import TRANSITIONS, Event, RowState
+from ileti.errors import ConfigurationError, IletiError
+
+__all__ = [
+    "CampaignNotFound",
+    "CampaignRecord",
+    "CampaignStore",
+    "NewRow",
+    "Row",
+    "RowUpdate",
+    "SQLiteStore",
+    "default_store_path",
+    "open_store",
+]
+
+SCHEMA_VERSION = 1
+
+
+class CampaignNotFound(IletiError):
+    """No campaign with that id in this store."""
+
+
+@attrs.frozen
+class CampaignRecord:
+    """A campaign as stored: what it sends and how far it got."""
+
+    id: str
+    provider: str
+    created: float
+    status: str
+    spec: Mapping[str, Any]
+    import_line: int = 0
+    import_offset: int = 0
+    imported: bool = False
+    note: str | None = None
+
+
+@attrs.frozen
+class NewRow:
+    """A row read from the input: ready to send (``pending``) or ``invalid``."""
+
+    line: int
+    number: str
+    text: str | None
+    state: RowState
+    group: str | None = None
+    parts: int = 0
+    error: str | None = None
+    error_category: str | None = None
+    chunk: int | None = None
+
+
+@attrs.frozen
+class Row:
+    """A stored row. ``number`` is E.164 (or the raw value of an invalid row)."""
+
+    rid: int
+    line: int
+    number: str
+    text: str | None
+    state: RowState
+    group: str | None
+    parts: int
+    batch: str | None
+    client_ref: str | None
+    message_id: str | None
+    recipient_id: str | None
+    attempts: int
+    error_category: str | None
+    error_code: str | None
+    error: str | None
+    delivery: str | None
+    delivery_raw: str | None
+    delivery_at: str | None
+
+
+@attrs.frozen
+class RowUpdate:
+    """One event applied to one row, with the facts it brings."""
+
+    rid: int
+    event: Event
+    message_id: str | None = None
+    recipient_id: str | None = None
+    error_category: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+_ROW_COLUMNS = (
+    "rid, line, number, text, state, grp, parts, batch, client_ref, message_id, recipient_id, "
+    "attempts, error_category, error_code, error, delivery, delivery_raw, delivery_at"
+)
+
+
+def _row(values: Sequence[Any]) -> Row:
+    return Row(
+        rid=values[0],
+        line=values[1],
+        number=values[2],
+        text=values[3],
+        state=RowState(values[4]),
+        group=values[5],
+        parts=values[6],
+        batch=values[7],
+        client_ref=values[8],
+        message_id=values[9],
+        recipient_id=values[10],
+        attempts=values[11],
+        error_category=values[12],
+        error_code=values[13],
+        error=values[14],
+        delivery=values[15],
+        delivery_raw=values[16],
+        delivery_at=values[17],
+    )
+
+
+class CampaignStore(Protocol):
+    """What the campaign engine needs from a store (SQLite here, others later).
+
+    Every method is one transaction and safe to call from several threads.
+    """
+
+    location: str
+
+    def create(
+        self, campaign_id: str, provider: str, spec: Mapping[str, Any]
+    ) -> CampaignRecord: ...
+    def get(self, campaign_id: str) -> CampaignRecord: ...
+    def campaigns(self) -> list[CampaignRecord]: ...
+    def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None: ...
+    def add_rows(
+        self, campaign_id: str, rows: Sequence[NewRow], *, line: int, offset: int, done: bool
+    ) -> None: ...
+    def last_chunk(self, campaign_id: str) -> int: ...
+    def duplicates(self, campaign_id: str, numbers: Sequence[str]) -> dict[str, int]: ...
+    def claim(self, campaign_id: str, *, batch: str) -> list[Row]: ...
+    def by_message(self, campaign_id: str, message_id: str) -> list[Row]: ...
+    def iter_rows(self, campaign_id: str, page: int = 5000) -> Iterator[Row]: ...
+    def apply(self, updates: Sequence[RowUpdate]) -> None: ...
+    def record_batch(
+        self, campaign_id: str, batch: str, *, message_id: str | None, credits: str | None
+    ) -> None: ...
+    def rows(
+        self,
+        campaign_id: str,
+        states: Sequence[RowState] | None = None,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[Row]: ...
+    def set_delivery(self, updates: Sequence[tuple[int, str, str, str | None]]) -> None: ...
+    def unreported(self, campaign_id: str, final: Sequence[str]) -> list[str]: ...
+    def counts(self, campaign_id: str) -> dict[RowState, tuple[int, int]]: ...
+    def delivery_counts(self, campaign_id: str) -> dict[str, int]: ...
+    def credits(self, campaign_id: str) -> str | None: ...
+    def close(self) -> None: ...
+
+
+def default_store_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$ILETI_CAMPAIGN_STORE``, else ``$XDG_DATA_HOME/ileti/campaigns.sqlite3``
+    (``~/.local/share/ileti/campaigns.sqlite3``)."""
+    env = os.environ if env is None else env
+    if env.get("ILETI_CAMPAIGN_STORE"):
+        return Path(env["ILETI_CAMPAIGN_STORE"]).expanduser()
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ileti" / "campaigns.sqlite3"
+
+
+def open_store(location: str | Path | None = None) -> CampaignStore:
+    """A store by location: a path to an SQLite file (the default), or ``:memory:``."""
+    if location is None:
+        return SQLiteStore(default_store_path())
+    text = str(location)
+    if "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise ConfigurationError(
+            f"the campaign store {scheme}:// is not available; give the path of an SQLite "
+            "file (or leave the store out for the default)",
+            setting="store",
+        )
+    return SQLiteStore(text)
+
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE campaigns (
+        cid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        provider TEXT NOT NULL,
+        created REAL NOT NULL,
+        status TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        import_line INTEGER NOT NULL DEFAULT 0,
+        import_offset INTEGER NOT NULL DEFAULT 0,
+        imported INTEGER NOT NULL DEFAULT 0,
+        note TEXT
+    );
+    CREATE TABLE rows (
+        rid INTEGER PRIMARY KEY,
+        cid INTEGER NOT NULL REFERENCES campaigns(cid),
+        line INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        text TEXT,
+        state TEXT NOT NULL,
+        grp TEXT,
+        chunk INTEGER,
+        parts INTEGER NOT NULL DEFAULT 0,
+        batch TEXT,
+        client_ref TEXT,
+        message_id TEXT,
+        recipient_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error_category TEXT,
+        error_code TEXT,
+        error TEXT,
+        delivery TEXT,
+        delivery_raw TEXT,
+        delivery_at TEXT,
+        updated REAL NOT NULL
+    );
+    CREATE UNIQUE INDEX rows_line ON rows(cid, line);
+    CREATE INDEX rows_claim ON rows(cid, state, chunk, rid);
+    CREATE INDEX rows_number ON rows(cid, number);
+    CREATE INDEX rows_message ON rows(cid, message_id);
+    CREATE TABLE batches (
+        ref TEXT PRIMARY KEY,
+        cid INTEGER NOT NULL REFERENCES campaigns(cid),
+        message_id TEXT,
+        credits TEXT,
+        at REAL NOT NULL
+    );
+    """,
+}
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 from the start; tighten an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return
+    os.close(fd)
+
+
+class SQLiteStore:
+    """The embedded campaign store: one SQLite file, one connection per thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.location = str(path)
+        self._memory = self.location == ":memory:"
+        if self._memory:
+            # one shared in-memory database for every thread of this store
+            self.location = f"file:ileti-{id(self)}?mode=memory&cache=shared"
+        else:
+            _create_private(Path(self.location))
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._keep = self._connect() if self._memory else None
+        self._migrate()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.location!r})"
+
+    # -- connections -------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.location,
+            uri=self._memory,
+            timeout=30.0,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def _tx(self) -> _Tx:
+        return _Tx(self._conn)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _migrate(self) -> None:
+        with self._tx() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise ConfigurationError(
+                    f"the campaign store {self.location} was written by a newer ileti "
+                    f"(schema {version}, this one knows {SCHEMA_VERSION}): upgrade ileti",
+                    setting="store",
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                conn.executescript_in_tx(_MIGRATIONS[step])
+                conn.execute(f"PRAGMA user_version = {step}")
+
+    # -- campaigns ---------------------------------------------------------------
+
+    def _cid(self, conn: Any, campaign_id: str) -> int:
+        found = conn.execute("SELECT cid FROM campaigns WHERE id = ?", (campaign_id,)).fetchone()
+        if found is None:
+            raise CampaignNotFound(
+                f"no campaign {campaign_id!r} in {self.location}: 'ileti campaign list' "
+                "shows the campaigns"
+            )
+        cid: int = found[0]
+        return cid
+
+    def create(self, campaign_id: str, provider: str, spec: Mapping[str, Any]) -> CampaignRecord:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO campaigns (id, provider, created, status, spec) VALUES (?,?,?,?,?)",
+                (campaign_id, provider, time.time(), "importing", json.dumps(dict(spec))),
+            )
+        return self.get(campaign_id)
+
+    def get(self, campaign_id: str) -> CampaignRecord:
+        found = self._conn.execute(
+            "SELECT id, provider, created, status, spec, import_line, import_offset, imported, "
+            "note FROM campaigns WHERE id = ?",
+            (campaign_id,),
+        ).fetchone()
+        if found is None:
+            self._cid(self._conn, campaign_id)  # raises CampaignNotFound
+        return _record(found)
+
+    def campaigns(self) -> list[CampaignRecord]:
+        found = self._conn.execute(
+            "SELECT id, provider, created, status, spec, import_line, import_offset, imported, "
+            "note FROM campaigns ORDER BY created, cid"
+        ).fetchall()
+        return [_record(f) for f in found]
+
+    def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None:
+        with self._tx() as conn:
+            cid = self._cid(conn, campaign_id)
+            conn.execute(
+                "UPDATE campaigns SET status = ?, note = ? WHERE cid = ?", (status, note, cid)
+            )
+
+    # -- rows ---------------------------------------------------------------------
+
+    def add_rows(
+        self, campaign_id: str, rows: Sequence[NewRow], *, line: int, offset: int, done: bool
+    ) -> None:
+        """Rows and the import position after them, in one transaction.
+
+        A row whose line is already stored is skipped, so an import continued
+        after a crash never stores a line twice.
+        """
+        now = time.time()
+        with self._tx() as conn:
+            cid = self._cid(conn, campaign_id)
+            conn.executemany(
+                "INSERT OR IGNORE INTO rows (cid, line, number, text, state, grp, chunk, parts, "
+                "error, error_category, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        cid,
+                        r.line,
+                        r.number,
+                        r.text,
+                        r.state.value,
+                        r.group,
+                        r.chunk,
+                        r.parts,
+                        r.error,
+                        r.error_category,
+                        now,
+                    )
+                    for r in rows
+                ],
+            )
+            conn.execute(
+                "UPDATE campaigns SET import_line = ?, import_offset = ?, imported = ? "
+                "WHERE cid = ?",
+                (line, offset, int(done), cid),
+            )
+
+    def last_chunk(self, campaign_id: str) -> int:
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found = conn.execute("SELECT max(chunk) FROM rows WHERE cid = ?", (cid,)).fetchone()
+        return int(found[0] or 0)
+
+    def duplicates(self, campaign_id: str, numbers: Sequence[str]) -> dict[str, int]:
+        """For each of ``numbers`` already stored (not invalid): its first line."""
+        if not numbers:
+            return {}
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found: dict[str, int] = {}
+        unique = list(dict.fromkeys(numbers))
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for number, line in conn.execute(
+                "SELECT number, min(line) FROM rows WHERE cid = ? AND state != ? "  # noqa: S608
+                f"AND number IN ({marks}) GROUP BY number",
+                (cid, RowState.INVALID.value, *part),
+            ):
+                found[number] = line
+        return found
+
+    def claim(self, campaign_id: str, *, batch: str) -> list[Row]:
+        """Claim the pending rows of the first chunk that has any, for ``batch``.
+
+        Committed before this returns, so before any request leaves. Each row
+        gets its own client reference, ``<batch>-<n>``.
+        """
+        move = TRANSITIONS[Event.CLAIM]
+        sources = tuple(s.value for s in move.sources)
+        marks = ",".join("?" * len(sources))
+        with self._tx() as conn:
+            cid = self._cid(conn, campaign_id)
+            first = conn.execute(
+                f"SELECT chunk FROM rows WHERE cid = ? AND state IN ({marks}) "  # noqa: S608
+                "AND chunk IS NOT NULL ORDER BY chunk LIMIT 1",
+                (cid, *sources),
+            ).fetchone()
+            if first is None:
+                return []
+            rids = [
+                r
+                for (r,) in conn.execute(
+                    f"SELECT rid FROM rows WHERE cid = ? AND state IN ({marks}) "  # noqa: S608
+                    "AND chunk = ? ORDER BY rid",
+                    (cid, *sources, first[0]),
+                )
+            ]
+            now = time.time()
+            claimed = conn.executemany(
+                "UPDATE rows SET state = ?, batch = ?, client_ref = ?, "  # noqa: S608
+                f"attempts = attempts + 1, updated = ? WHERE rid = ? AND state IN ({marks})",
+                [
+                    (move.target.value, batch, f"{batch}-{i}", now, rid, *sources)
+                    for i, rid in enumerate(rids)
+                ],
+            )
+            if claimed.rowcount != len(rids):
+                raise RuntimeError("a row changed state while being claimed")
+            rows = conn.execute(
+                f"SELECT {_ROW_COLUMNS} FROM rows WHERE cid = ? AND batch = ? "  # noqa: S608
+                "ORDER BY rid",
+                (cid, batch),
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def by_message(self, campaign_id: str, message_id: str) -> list[Row]:
+        """The accepted rows a package id covers."""
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found = conn.execute(
+            f"SELECT {_ROW_COLUMNS} FROM rows WHERE cid = ? AND message_id = ? "  # noqa: S608
+            "AND state = ? ORDER BY rid",
+            (cid, message_id, RowState.ACCEPTED.value),
+        ).fetchall()
+        return [_row(r) for r in found]
+
+    def apply(self, updates: Sequence[RowUpdate]) -> None:
+        """Apply events in one transaction; an event a row's state does not
+        allow raises :class:`~ileti.campaign.states.IllegalTransition`."""
+        from ileti.campaign.states import IllegalTransition
+
+        if not updates:
+            return
+        now = time.time()
+        with self._tx() as conn:
+            for update in updates:
+                move = TRANSITIONS[update.event]
+                sources = tuple(s.value for s in move.sources)
+                marks = ",".join("?" * len(sources))
+                done = conn.execute(
+                    "UPDATE rows SET state = ?, "  # noqa: S608
+                    "message_id = COALESCE(?, message_id), "
+                    "recipient_id = COALESCE(?, recipient_id), "
+                    "error_category = ?, error_code = ?, error = ?, updated = ? "
+                    f"WHERE rid = ? AND state IN ({marks})",
+                    (
+                        move.target.value,
+                        update.message_id,
+                        update.recipient_id,
+                        update.error_category,
+                        update.error_code,
+                        update.error,
+                        now,
+                        update.rid,
+                        *sources,
+                    ),
+                )
+                if done.rowcount != 1:
+                    state = conn.execute(
+                        "SELECT state FROM rows WHERE rid = ?", (update.rid,)
+                    ).fetchone()
+                    raise IllegalTransition(
+                        f"row {update.rid} ({state[0] if state else 'missing'}) cannot take "
+                        f"the event {update.event.value!r}"
+                    )
+
+    def record_batch(
+        self, campaign_id: str, batch: str, *, message_id: str | None, credits: str | None
+    ) -> None:
+        with self._tx() as conn:
+            cid = self._cid(conn, campaign_id)
+            conn.execute(
+                "INSERT OR REPLACE INTO batches (ref, cid, message_id, credits, at) "
+                "VALUES (?,?,?,?,?)",
+                (batch, cid, message_id, credits, time.time()),
+            )
+
+    def rows(
+        self,
+        campaign_id: str,
+        states: Sequence[RowState] | None = None,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[Row]:
+        """Rows in line order, ``limit`` at a time after row id ``after``."""
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        where = "cid = ? AND rid > ?"
+        args: list[object] = [cid, after]
+        if states is not None:
+            where += f" AND state IN ({','.join('?' * len(states))})"
+            args.extend(s.value for s in states)
+        found = conn.execute(
+            f"SELECT {_ROW_COLUMNS} FROM rows WHERE {where} ORDER BY rid LIMIT ?",  # noqa: S608
+            (*args, limit),
+        ).fetchall()
+        return [_row(r) for r in found]
+
+    def set_delivery(self, updates: Sequence[tuple[int, str, str, str | None]]) -> None:
+        """``(rid, normalised state, raw state, time)`` for accepted rows."""
+        with self._tx() as conn:
+            conn.executemany(
+                "UPDATE rows SET delivery = ?, delivery_raw = ?, delivery_at = ? "
+                "WHERE rid = ? AND state = ?",
+                [(s, raw, at, rid, RowState.ACCEPTED.value) for rid, s, raw, at in updates],
+            )
+
+    def unreported(self, campaign_id: str, final: Sequence[str]) -> list[str]:
+        """Message ids of accepted rows whose delivery state is not final yet."""
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        marks = ",".join("?" * len(final))
+        found = conn.execute(
+            "SELECT DISTINCT message_id FROM rows WHERE cid = ? AND state = ? "  # noqa: S608
+            f"AND message_id IS NOT NULL AND (delivery IS NULL OR delivery NOT IN ({marks}))",
+            (cid, RowState.ACCEPTED.value, *final),
+        ).fetchall()
+        return [m for (m,) in found]
+
+    def counts(self, campaign_id: str) -> dict[RowState, tuple[int, int]]:
+        """Rows and parts per state."""
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found = conn.execute(
+            "SELECT state, count(*), coalesce(sum(parts), 0) FROM rows WHERE cid = ? "
+            "GROUP BY state",
+            (cid,),
+        ).fetchall()
+        return {RowState(s): (n, p) for s, n, p in found}
+
+    def delivery_counts(self, campaign_id: str) -> dict[str, int]:
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found = conn.execute(
+            "SELECT coalesce(delivery, 'no report yet'), count(*) FROM rows WHERE cid = ? "
+            "AND state = ? GROUP BY delivery",
+            (cid, RowState.ACCEPTED.value),
+        ).fetchall()
+        return dict(found)
+
+    def credits(self, campaign_id: str) -> str | None:
+        """The credits the provider said it charged, summed over batches
+        (``None`` when it never said)."""
+        from decimal import Decimal
+
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found = conn.execute(
+            "SELECT credits FROM batches WHERE cid = ? AND credits IS NOT NULL", (cid,)
+        ).fetchall()
+        if not found:
+            return None
+        return str(sum((Decimal(c) for (c,) in found), Decimal(0)))
+
+    def iter_rows(self, campaign_id: str, page: int = 5000) -> Iterator[Row]:
+        after = 0
+        while True:
+            chunk = self.rows(campaign_id, after=after, limit=page)
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].rid
+
+
+def _record(values: Sequence[Any]) -> CampaignRecord:
+    return CampaignRecord(
+        id=values[0],
+        provider=values[1],
+        created=values[2],
+        status=values[3],
+        spec=json.loads(values[4]),
+        import_line=values[5],
+        import_offset=values[6],
+        imported=bool(values[7]),
+        note=values[8],
+    )
+
+
+class _TxConn:
+    """A connection inside a transaction (executescript would commit it)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.execute = conn.execute
+        self.executemany = conn.executemany
+
+    def executescript_in_tx(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+
+
+class _Tx:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> _TxConn:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return _TxConn(self._conn)
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+        else:
+            self._conn.execute("ROLLBACK")
