@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,12 @@ def test_csv_with_a_text_column(cli: Callable[..., Any], testprov: Any, tmp_path
     path = write(tmp_path, "m.csv", "to,text\n0532 111 22 33,Birinci\n05321112239,İkinci\n")
     run = cli("send-multi", "-p", "testprov", path)
     assert run.code == 0, run.err
-    assert [(m.recipient, m.text) for m in testprov.messages] == [
+    assert sorted((m.recipient, m.text) for m in testprov.messages) == [
         ("+905321112233", "Birinci"),
         ("+905321112239", "İkinci"),
     ]
     assert "Summary: 2 rows; 2 sent" in run.out
+    assert run.out.startswith("Campaign ")
 
 
 def test_template_filled_from_columns(
@@ -200,24 +200,29 @@ def test_empty_file(cli: Callable[..., Any], testprov: Any, tmp_path: Path) -> N
 def test_missing_file(cli: Callable[..., Any], testprov: Any, tmp_path: Path) -> None:
     run = cli("send-multi", "-p", "testprov", str(tmp_path / "nope.csv"))
     assert run.code == 3
-    assert "cannot open" in run.err
+    assert "cannot read" in run.err
 
 
-def test_a_failing_batch_stops_the_run(
+def test_out_of_credit_pauses_the_run_and_resume_sends_the_rest_once(
     cli: Callable[..., Any], testprov: Any, tmp_path: Path
 ) -> None:
     testprov.credit = Decimal(3)  # the first batch of three spends it all
     rows = "".join(f"0532111223{i},x\n" for i in range(7))
     path = write(tmp_path, "m.csv", "to,text\n" + rows)
-    run = cli("send-multi", "-p", "testprov", path, "--batch-size", "3", "--json")
+    run = cli("send-multi", "-p", "testprov", path, "--batch-size", "3", "--workers", "1", "--json")
     assert run.code == 4, run.err
     events = json_lines(run.out)
     summary = events[-1]["summary"]
-    assert (summary["sent"], summary["not_sent"], summary["batches"]) == (3, 3, 1)
-    assert summary["stopped"]["lines"] == "lines 5-7"
+    assert (summary["sent"], summary["not_sent"]) == (3, 4)
     assert summary["stopped"]["error_type"] == "InsufficientCredit"
-    assert [e["status"] for e in events[:-1]] == ["accepted"] * 3 + ["not sent"] * 3
+    assert [e["status"] for e in events[:-1]] == ["accepted"] * 3 + ["not sent"] * 4
     assert len(testprov.messages) == 3
+    testprov.credit = Decimal(100)
+    again = cli("campaign", "resume", summary["campaign"], "--json")
+    assert again.code == 0, again.err
+    assert sorted(m.recipient for m in testprov.messages) == [
+        f"+90532111223{i}" for i in range(7)
+    ]
 
 
 def test_delivery_unknown_on_a_batch_exits_5(
@@ -246,43 +251,17 @@ def test_dry_run_sends_nothing(cli: Callable[..., Any], testprov: Any, tmp_path:
     assert "2 would be sent (2 parts)" in run.out
 
 
-class _Watched:
-    """A byte stream that checks, before giving line ``check_at``, that the
-    emulator has already been sent something: proof the file is streamed."""
-
-    def __init__(self, lines: list[bytes], emulator: Any, check_at: int) -> None:
-        self._lines: Iterator[bytes] = iter(lines)
-        self.emulator = emulator
-        self.check_at = check_at
-        self.given = 0
-        self.seen_sent_before_end = False
-
-    def __iter__(self) -> Iterator[bytes]:
-        for line in self._lines:
-            self.given += 1
-            if self.given == self.check_at:
-                self.seen_sent_before_end = bool(self.emulator.messages)
-            yield line
-
-
-class _Stdin:
-    def __init__(self, buffer: _Watched) -> None:
-        self.buffer = buffer
-
-    def isatty(self) -> bool:
-        return False
-
-
-def test_the_file_is_streamed_not_loaded_whole(
-    cli: Callable[..., Any], testprov: Any, monkeypatch: pytest.MonkeyPatch
+def test_standard_input_is_kept_so_the_campaign_can_resume(
+    cli: Callable[..., Any], testprov: Any, tmp_path: Path
 ) -> None:
-    lines = [b"to,text\n"] + [f"05321{i:06d},x\n".encode() for i in range(40)]
-    stream = _Watched(lines, testprov, check_at=30)
-    monkeypatch.setattr(sys, "stdin", _Stdin(stream))
-    run = cli("send-multi", "-p", "testprov", "-", "--batch-size", "10")
+    lines = "to,text\n" + "".join(f"05321{i:06d},x\n" for i in range(40))
+    run = cli("send-multi", "-p", "testprov", "-", "--batch-size", "10", stdin=lines.encode())
     assert run.code == 0, run.err
-    assert stream.seen_sent_before_end
     assert len(testprov.messages) == 40
+    spooled = list((tmp_path / "xdg_data_home" / "ileti" / "inputs").iterdir())
+    assert len(spooled) == 1
+    assert spooled[0].read_text() == lines
+    assert spooled[0].stat().st_mode & 0o077 == 0
 
 
 def test_the_default_encoding_setting_applies_to_every_row(

@@ -87,3 +87,41 @@ def test_valid_senders(name: str) -> None:
 def test_invalid_senders_say_the_rule(name: str, rule: str) -> None:
     with pytest.raises(InvalidSender, match=rule):
         validate_sender(name)
+
+
+# -- the fast path for Turkish mobile numbers (campaigns parse millions) ----------
+
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+from ileti.numbers import _turkish_mobile  # noqa: E402
+
+
+def _phonenumbers_says(raw: str) -> str | None:
+    import phonenumbers
+
+    digits = "".join(c for c in raw.strip() if c not in " \t\n\r\x0b\x0c().-/")
+    if digits.isdigit() and len(digits) > 10 and not digits.startswith("0"):
+        digits = "+" + digits
+    try:
+        parsed = phonenumbers.parse(digits, "TR")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_spellings = _st.builds(
+    lambda prefix, body, sep: prefix + sep.join([body[:3], body[3:6], body[6:8], body[8:]]),
+    _st.sampled_from(["", "0", "90", "+90", "+90 ", "0 ", "(0", "0090"]),
+    _st.from_regex(r"5[0-9]{9}", fullmatch=True),
+    _st.sampled_from(["", " ", "-", ".", "/", ") "]),
+)
+
+
+@_given(_st.one_of(_spellings, _st.text(alphabet="0123456789+ -()", max_size=16)))
+def test_the_fast_path_agrees_with_phonenumbers(raw: str) -> None:
+    fast = _turkish_mobile(raw)
+    if fast is not None:
+        assert fast == _phonenumbers_says(raw)

@@ -327,6 +327,9 @@ class Campaign:
         return campaign
 
     _iterable: Iterable[Mapping[str, object]] | None = None
+    #: the Python rows being read: one iterator for the campaign's life, so a
+    #: generator continues where a stopped run left it
+    _python_rows: Iterator[SourceRow] | None = None
 
     @classmethod
     def open(
@@ -377,6 +380,29 @@ class Campaign:
                 return
             yield from chunk
             after = chunk[-1].rid
+
+    @property
+    def paused_by(self) -> IletiError | None:
+        """The error that paused the last :meth:`run` (``None`` if it did not pause)."""
+        return self._pause
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the last run was stopped (Ctrl-C, :meth:`stop`) before the end."""
+        return self._stop.is_set() and self._pause is None
+
+    @property
+    def requests(self) -> int:
+        """Send requests made by the last run."""
+        return self._progress.requests if self._progress is not None else 0
+
+    def import_rows(self) -> CampaignStatus:
+        """Read and check the whole input into the store, sending nothing
+        (what ``--dry-run`` shows)."""
+        with _Lock(self.store, self.id):
+            if not self.record.imported:
+                self._import()
+        return self.status()
 
     # -- controlling ---------------------------------------------------------------------
 
@@ -515,7 +541,9 @@ class Campaign:
                     f"finish (rows after line {record.import_line} were not read): cancel it and "
                     "create a new campaign for the rest"
                 )
-            rows = iter_mappings(self._iterable)
+            if self._python_rows is None:
+                self._python_rows = iter_mappings(self._iterable)
+            rows = self._python_rows
             if record.import_line:
                 rows = (r for r in rows if r.line > record.import_line)
             return rows, None
@@ -559,9 +587,10 @@ class Campaign:
         importer = _Importer(self, record)
         try:
             for row in rows:
-                if self._stop.is_set() or self._pause is not None:
-                    return
                 importer.take(row)
+                if self._stop.is_set() or self._pause is not None:
+                    importer.finish(done=False)  # what was read is stored, not lost
+                    return
             importer.finish()
         finally:
             if stream is not None:
@@ -870,8 +899,8 @@ class _Importer:
         elif len(self.buffers) > MAX_OPEN_GROUPS:
             self._flush([next(iter(self.buffers))])
 
-    def finish(self) -> None:
-        self._flush(list(self.buffers), done=True)
+    def finish(self, *, done: bool = True) -> None:
+        self._flush(list(self.buffers), done=done)
 
     def _flush(self, groups: list[str], *, done: bool = False) -> None:
         chunks = []

@@ -289,7 +289,9 @@ class SQLiteStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        self._keep = self._connect() if self._memory else None
+        # in memory: one connection for every thread, transactions one at a time
+        self._shared = self._connect() if self._memory else None
+        self._tx_lock = threading.RLock() if self._memory else None
         self._migrate()
 
     def __repr__(self) -> str:
@@ -315,6 +317,8 @@ class SQLiteStore:
 
     @property
     def _conn(self) -> sqlite3.Connection:
+        if self._shared is not None:
+            return self._shared
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
@@ -322,7 +326,7 @@ class SQLiteStore:
         return conn
 
     def _tx(self) -> _Tx:
-        return _Tx(self._conn)
+        return _Tx(self._conn, self._tx_lock)
 
     def close(self) -> None:
         with self._lock:
@@ -677,15 +681,24 @@ class _TxConn:
 class _Tx:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None) -> None:
         self._conn = conn
+        self._lock = lock
 
     def __enter__(self) -> _TxConn:
-        self._conn.execute("BEGIN IMMEDIATE")
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         return _TxConn(self._conn)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self._conn.execute("COMMIT")
-        else:
-            self._conn.execute("ROLLBACK")
+        try:
+            self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            if self._lock is not None:
+                self._lock.release()

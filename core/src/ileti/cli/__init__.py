@@ -37,6 +37,7 @@ COMMANDS = (
     "providers",
     "send",
     "send-multi",
+    "campaign",
     "report",
     "balance",
     "senders",

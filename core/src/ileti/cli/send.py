@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from ileti.plugin import Outgoing
 
 
-def add_message_options(p: argparse.ArgumentParser, *, client_ref: bool = True) -> None:
+def add_message_options(
+    p: argparse.ArgumentParser, *, client_ref: bool = True, dry_run: bool = True
+) -> None:
     """The options a send and a personalised send share."""
     p.add_argument("--sender", "-s", metavar="NAME", help="the sender name (originator)")
     p.add_argument(
@@ -48,11 +50,12 @@ def add_message_options(p: argparse.ArgumentParser, *, client_ref: bool = True) 
         action="store_true",
         help="replace Turkish letters by ASCII ones (ş→s, ğ→g, ı→i, ...) to save parts",
     )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="validate and show exactly what would be sent (secrets masked); send nothing",
-    )
+    if dry_run:
+        p.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="validate and show exactly what would be sent (secrets masked); send nothing",
+        )
 
 
 def register(sub: Any) -> None:

@@ -1,0 +1,339 @@
+"""The campaign engine against the testprov emulator, over real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ileti.campaign import (
+    Campaign,
+    CampaignBusy,
+    InputError,
+    RowState,
+    SQLiteStore,
+)
+from ileti.client import Client
+from ileti.emulation import Fault, FaultProxy, FaultSpec, serve
+from ileti.errors import ValidationError
+
+from .conftest import KEY, csv_of, numbers
+
+
+def received(emulator: Any) -> Counter[str]:
+    return Counter(m.recipient for m in emulator.messages)
+
+
+def test_every_row_is_sent_once_and_stored(
+    client: Client, emulator: Any, write: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = write("in.csv", csv_of(numbers(230)))
+    campaign = client.campaign(path, template="Merhaba {name}", store=tmp_path / "c.db")
+    status = campaign.run(workers=4)
+    assert status.count("accepted") == 230
+    assert status.status == "done"
+    assert status.finished
+    assert set(received(emulator).values()) == {1}
+    assert len(received(emulator)) == 230
+    stored = {r.number: r for r in campaign.rows()}
+    for message in emulator.messages:
+        row = stored[message.recipient]
+        assert row.state is RowState.ACCEPTED
+        assert row.message_id == message.package_id
+        assert message.text == f"Merhaba Ali {row.line - 2}"
+    # testprov takes 50 recipients per request
+    assert sorted(Counter(m.package_id for m in emulator.messages).values()) == [30] + [50] * 4
+
+
+def test_bad_rows_are_invalid_with_their_line_and_the_rest_go(
+    client: Client, emulator: Any, write: Callable[..., Path]
+) -> None:
+    text = (
+        "to,name\n"
+        "05321112233,Ayşe\n"  # 2
+        "0532 11,Ali\n"  # 3: bad number
+        ",Veli\n"  # 4: no number
+        "05321112235,\n"  # 5: empty placeholder value
+        "05321112236\n"  # 6: no value at all
+        "05321112233,Ayşe again\n"  # 7: duplicate of line 2
+        "05321112237," + "ş" * 300 + "\n"  # 8: too long
+        "05321112238,a,b\n"  # 9: too many values
+    )
+    campaign = client.campaign(write("in.csv", text), template="Sayın {name}", store=":memory:")
+    status = campaign.run()
+    assert status.count("accepted") == 1
+    invalid = {r.line: r.error for r in campaign.rows(RowState.INVALID)}
+    assert sorted(invalid) == [3, 4, 5, 6, 7, 8, 9]
+    assert "invalid phone number '0532 11'" in invalid[3]
+    assert "no number in column 'to'" in invalid[4]
+    assert "{name} has an empty value" in invalid[5]
+    assert "no value for the placeholder {name}" in invalid[6]
+    assert "duplicate of line 2" in invalid[7]
+    assert "3 values for 2 columns" in invalid[9]
+    assert [m.text for m in emulator.messages] == ["Sayın Ayşe"]
+
+
+def test_keep_duplicates_sends_a_repeated_number_each_time(client: Client, emulator: Any) -> None:
+    rows = [{"to": "05321112233", "text": "bir"}, {"to": "+905321112233", "text": "iki"}]
+    campaign = client.campaign(rows, store=":memory:", keep_duplicates=True)
+    assert campaign.run().count("accepted") == 2
+    assert sorted(m.text for m in emulator.messages) == ["bir", "iki"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('to,text\n05321112233,"ok"\n05321112234,"never closed\n05321112235,x\n', 3),
+        ("to,to\n05321112233,x\n", 1),
+        ("number,text\n05321112233,x\n", 1),
+        ("", None),
+    ],
+)
+def test_a_structural_problem_refuses_the_file_before_anything_is_stored(
+    client: Client, emulator: Any, write: Callable[..., Path], text: str, line: int | None
+) -> None:
+    store = SQLiteStore(":memory:")
+    with pytest.raises(InputError) as caught:
+        client.campaign(write("in.csv", text), store=store)
+    assert caught.value.line == line
+    assert store.campaigns() == []
+    assert emulator.received == []
+
+
+def test_rows_are_grouped_by_the_encoding_they_need(client: Client, emulator: Any) -> None:
+    rows = [{"to": n, "text": "düz metin" if i % 3 else "şeker"} for i, n in enumerate(numbers(9))]
+    client.campaign(rows, store=":memory:").run(workers=1)
+    by_package: dict[str, set[str]] = {}
+    for m in emulator.messages:
+        by_package.setdefault(m.package_id, set()).add(m.wire_encoding)
+    assert sorted(tuple(v) for v in by_package.values()) == [("16bit",), ("7bit",)]
+
+
+def test_one_text_for_everyone_goes_through_send(client: Client, emulator: Any) -> None:
+    rows = [{"to": n} for n in numbers(120)]
+    status = client.campaign(rows, template="Kampanya!", store=":memory:").run()
+    assert status.count("accepted") == 120
+    paths = Counter(r.path for r in emulator.received)
+    assert paths == {"/send": 3}
+
+
+class _AnswerLost:
+    """The gateway takes the request, then its answer is lost (a 500 instead)."""
+
+    def __init__(self, app: Any, lose: set[int]) -> None:
+        self.app = app
+        self.lose = lose
+        self.count = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        answer: list[Any] = []
+        body = b"".join(self.app(environ, lambda status, headers: answer.extend([status, headers])))
+        if environ["PATH_INFO"] == "/multi":
+            self.count += 1
+            if self.count in self.lose:
+                start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+                return [b"oops"]
+        start_response(*answer)
+        return [body]
+
+
+@pytest.fixture
+def lossy(emulator: Any) -> Iterator[tuple[_AnswerLost, str]]:
+    app = _AnswerLost(emulator, {2})
+    with serve(app) as srv:
+        yield app, srv.base_url
+
+
+def test_an_answer_lost_after_the_gateway_took_it_is_settled_as_sent(
+    emulator: Any, lossy: tuple[_AnswerLost, str], tmp_path: Path
+) -> None:
+    _, url = lossy
+    rows = [{"to": n, "text": "x"} for n in numbers(150)]
+    with Client("testprov", api_key=KEY, base_url=url) as client:
+        campaign = client.campaign(rows, store=tmp_path / "c.db")
+        first = campaign.run(workers=1)
+        assert first.count("unknown") == 50
+        assert first.status == "attention"
+        assert len(received(emulator)) == 150  # the gateway has them all
+        second = Campaign.open(campaign.id, client=client, store=tmp_path / "c.db").run()
+    assert second.count("accepted") == 150
+    assert second.count("unknown") == 0
+    assert set(received(emulator).values()) == {1}
+
+
+def test_a_hang_leaves_rows_unknown_and_resume_sends_them_once(
+    emulator: Any, served: Any, tmp_path: Path
+) -> None:
+    rows = [{"to": n, "text": "x"} for n in numbers(100)]
+    with FaultProxy(served.base_url, hang_seconds=5) as proxy:
+        proxy.set_faults(Fault.PASS, Fault.HANG)
+        with Client("testprov", api_key=KEY, base_url=proxy.base_url, timeout=(2, 0.5)) as client:
+            campaign = client.campaign(rows, store=tmp_path / "c.db")
+            first = campaign.run(workers=1)
+            assert (first.count("accepted"), first.count("unknown")) == (50, 50)
+            unknown = list(campaign.rows(RowState.UNKNOWN))
+            assert {r.error_category for r in unknown} == {"DeliveryUnknown"}
+            assert len(received(emulator)) == 50  # the hung request never reached it
+            second = campaign.run(workers=1)
+    assert second.count("accepted") == 100
+    assert set(received(emulator).values()) == {1}
+    assert len(received(emulator)) == 100
+
+
+def test_a_provider_that_cannot_be_asked_leaves_unknown_rows_for_the_user(
+    tmp_path: Path,
+) -> None:
+    from ileti.testing import emulated
+
+    with emulated("efecell") as e, FaultProxy(e.base_url) as proxy:
+        e.emulator.credit = Decimal(10**6)
+        client = Client(
+            "efecell", base_url=proxy.base_url, timeout=(2, 0.5), **e.emulator.credentials()
+        )
+        rows = [{"to": n, "text": "x"} for n in numbers(3)]
+        proxy.set_faults(Fault.HANG)
+        campaign = client.campaign(
+            rows, store=tmp_path / "c.db", batch_size=1, sender=e.emulator.default_sender
+        )
+        status = campaign.run(workers=1)
+        assert status.count("unknown") == 1
+        assert status.count("accepted") == 2
+        # resuming never resends it: the gateway cannot be asked by reference
+        assert campaign.run().count("unknown") == 1
+        line = next(iter(campaign.rows(RowState.UNKNOWN))).line
+        assert campaign.resolve([line], sent=False) == 1
+        assert campaign.run().count("accepted") == 3
+        with pytest.raises(ValidationError, match="no unknown row at line 99"):
+            campaign.resolve([99], sent=True)
+        client.close()
+    assert len(e.emulator.messages) == 3
+
+
+def test_out_of_credit_pauses_and_resume_continues(
+    client: Client, emulator: Any, tmp_path: Path
+) -> None:
+    emulator.credit = Decimal(60)
+    rows = [{"to": n, "text": "x"} for n in numbers(120)]
+    campaign = client.campaign(rows, store=tmp_path / "c.db")
+    status = campaign.run(workers=1)
+    assert status.status == "paused"
+    assert "credit" in (status.note or "")
+    assert (status.count("accepted"), status.count("pending")) == (50, 70)
+    assert type(campaign.paused_by).__name__ == "InsufficientCredit"
+    emulator.credit = Decimal(1000)
+    assert campaign.run().count("accepted") == 120
+    assert set(received(emulator).values()) == {1}
+
+
+def test_rate_limited_slows_down_and_sends_later(
+    emulator: Any, served: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ileti.campaign import throttle
+
+    pauses: list[float] = []
+    monkeypatch.setattr(throttle.Throttle, "MAX_PAUSE", 0.01)
+    real = throttle.Throttle.slow_down
+
+    def spy(self: Any, retry_after: float | None = None) -> float:
+        pauses.append(1.0)
+        return real(self, retry_after)
+
+    monkeypatch.setattr(throttle.Throttle, "slow_down", spy)
+    with FaultProxy(served.base_url) as proxy:
+        rate_limited = FaultSpec.http_status(429, retry_after=0, body=b'{"error": "rate"}')
+        proxy.set_faults(Fault.PASS, rate_limited)
+        with Client("testprov", api_key=KEY, base_url=proxy.base_url) as client:
+            rows = [{"to": n, "text": "x"} for n in numbers(100)]
+            status = client.campaign(rows, store=tmp_path / "c.db").run(workers=1)
+    assert pauses == [1.0]
+    assert status.count("accepted") == 100
+    assert proxy.request_count == 3  # the refused request was made again
+    assert set(received(emulator).values()) == {1}
+
+
+def test_refused_recipients_are_rejected_with_the_reason(
+    client: Client, emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ileti.emulation import EmulatorResponse
+
+    original = emulator._accept
+
+    def refuse_second(request: Any, items: Any, enc: Any, sender: Any, ref: Any = None) -> Any:
+        response = original(request, items, enc, sender, ref)
+        import json
+
+        data = json.loads(response.body)
+        data["results"][1] = {"to": data["results"][1]["to"], "ok": False, "reason": "blocked"}
+        return EmulatorResponse.json(data)
+
+    monkeypatch.setattr(emulator, "_accept", refuse_second)
+    rows = [{"to": n, "text": "x"} for n in numbers(3)]
+    campaign = client.campaign(rows, store=":memory:")
+    status = campaign.run()
+    assert (status.count("accepted"), status.count("rejected")) == (2, 1)
+    rejected = next(iter(campaign.rows(RowState.REJECTED)))
+    assert (rejected.line, rejected.error) == (2, "blocked")
+
+
+def test_cancel_stops_pending_rows_for_good(client: Client, emulator: Any, tmp_path: Path) -> None:
+    emulator.credit = Decimal(50)
+    rows = [{"to": n, "text": "x"} for n in numbers(80)]
+    campaign = client.campaign(rows, store=tmp_path / "c.db")
+    campaign.run(workers=1)
+    status = campaign.cancel()
+    assert (status.count("accepted"), status.count("cancelled")) == (50, 30)
+    with pytest.raises(ValidationError, match="cancelled"):
+        campaign.run()
+
+
+def test_delivery_reports_are_polled_until_final(client: Client, emulator: Any) -> None:
+    rows = [{"to": n, "text": "x"} for n in numbers(60)]
+    campaign = client.campaign(rows, store=":memory:")
+    campaign.run()
+
+    def sleep(seconds: float) -> None:
+        emulator.clock.advance(3600)
+
+    delivery = campaign.poll_reports(deadline=30, sleep=sleep)
+    assert sum(delivery.values()) == 60
+    assert set(delivery) <= {"delivered", "undelivered"}
+    row = next(iter(campaign.rows()))
+    assert row.delivery_raw in ("D", "U")
+
+
+def test_one_runner_at_a_time(client: Client, tmp_path: Path) -> None:
+    rows = [{"to": n, "text": "x"} for n in numbers(2)]
+    campaign = client.campaign(rows, store=tmp_path / "c.db")
+    other = Campaign.open(campaign.id, client=client, store=tmp_path / "c.db")
+    from ileti.campaign.engine import _Lock
+
+    with _Lock(campaign.store, campaign.id), pytest.raises(CampaignBusy):
+        other.run()
+
+
+def test_stop_lets_requests_in_flight_finish_and_records_them(
+    client: Client, emulator: Any, tmp_path: Path
+) -> None:
+    rows = ({"to": n, "text": "x"} for n in numbers(500))  # a generator: read once
+    campaign = client.campaign(rows, store=tmp_path / "c.db", batch_size=10)
+    seen = threading.Event()
+
+    def progress(p: Any) -> None:
+        if p.requests >= 3:
+            campaign.stop()
+            seen.set()
+
+    status = campaign.run(workers=2, on_progress=progress)
+    assert seen.is_set()
+    assert campaign.interrupted
+    assert status.status == "stopped"
+    assert status.count("claimed") == 0
+    assert status.count("accepted") == len(emulator.messages)
+    assert status.count("accepted") + status.count("pending") == status.rows
+    assert campaign.run().count("accepted") == 500
+    assert set(received(emulator).values()) == {1}

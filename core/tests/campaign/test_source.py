@@ -1,0 +1,124 @@
+"""Reading campaign input: strict CSV, JSON Lines, templates, flat memory."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ileti.campaign.source import InputError, Template, read_rows, scan
+from ileti.errors import ValidationError
+
+
+def test_an_unterminated_quote_refuses_the_file_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text('to,text\n1,ok\n2,"open\n3,x\n4,y\n')
+    with pytest.raises(InputError, match="line 3: the CSV row cannot be read") as caught:
+        scan(path, "csv", needed=["to", "text"])
+    assert caught.value.line == 3
+
+
+def test_a_duplicate_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("to,text,text\n1,a,b\n")
+    with pytest.raises(InputError, match="names the column 'text' twice"):
+        scan(path, "csv")
+
+
+def test_a_missing_column_is_refused_naming_the_columns(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("number,text\n1,a\n")
+    with pytest.raises(InputError, match="no column 'to' \\(its columns: number, text\\)"):
+        scan(path, "csv", needed=["to", "text"])
+
+
+def test_rows_carry_their_line_and_the_offset_after_them() -> None:
+    data = b'\xef\xbb\xbfto,text\n1,a\n\n2,"b\nc"\n3,d\n'
+    rows = list(read_rows(io.BytesIO(data), "csv"))
+    assert [(r.line, r.data) for r in rows] == [
+        (2, {"to": "1", "text": "a"}),
+        (4, {"to": "2", "text": "b\nc"}),
+        (6, {"to": "3", "text": "d"}),
+    ]
+    # continuing from a row's end gives the rows after it, with the same lines
+    header = ["to", "text"]
+    stream = io.BytesIO(data)
+    stream.seek(rows[0].end)
+    again = list(read_rows(stream, "csv", header=header, line=2, offset=rows[0].end))
+    assert [(r.line, r.data) for r in again] == [(r.line, r.data) for r in rows[1:]]
+    assert again[-1].end == len(data)
+
+
+def test_json_lines_bad_lines_and_deep_nesting() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    data = f'{{"to": 1, "text": "a"}}\nnot json\n[1]\n{{"to": {deep}}}\n'.encode()
+    rows = list(read_rows(io.BytesIO(data), "jsonl"))
+    assert [(r.line, r.error) for r in rows] == [
+        (1, None),
+        (2, "the line is not valid JSON"),
+        (3, "the line is not a JSON object"),
+        (4, "the line's JSON is nested too deeply"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "template", ["{name:>10000000000}", "{name!r}", "{0}", "{a.b}", "{a[0]}", "{x", "{}"]
+)
+def test_templates_take_plain_column_names_only(template: str) -> None:
+    with pytest.raises(ValidationError, match="--template"):
+        Template.parse(template, option="--template")
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+        st.text(min_size=1).filter(lambda v: v.strip()),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_a_template_fills_exactly_like_str_format(values: dict[str, str]) -> None:
+    text = "Sayın " + " / ".join(f"{{{k}}}" for k in values) + " {{literal}}"
+    assert Template.parse(text).fill(values) == text.format(**values)
+
+
+def test_an_empty_placeholder_value_is_refused() -> None:
+    template = Template.parse("Sayın {name}, kod {code}")
+    with pytest.raises(ValueError, match=r"\{name\} has an empty value"):
+        template.fill({"name": "  ", "code": "1"})
+    with pytest.raises(ValueError, match=r"no value for the placeholder \{code\}"):
+        template.fill({"name": "Ali"})
+
+
+_MEASURE = """
+import resource, sys
+from ileti.campaign.source import read_rows
+count = 0
+with open(sys.argv[1], "rb") as stream:
+    for row in read_rows(stream, "csv"):
+        count += 1
+        if count == 10_000:
+            early = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, row.line, early, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_a_million_rows_are_read_in_flat_memory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "big.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("to,name\n")
+        for i in range(1_000_000):
+            out.write(f"0532{i:07d},Müşteri {i}\n")
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path)], capture_output=True, text=True, check=True
+    )
+    count, last_line, early_kb, peak_kb = map(int, done.stdout.split())
+    assert (count, last_line) == (1_000_000, 1_000_001)
+    # the peak after a million rows is the peak after ten thousand, give or take 2 MB
+    assert peak_kb - early_kb < 2048, (early_kb, peak_kb)
