@@ -606,9 +606,17 @@ class Campaign:
     # -- sending ---------------------------------------------------------------------
 
     def _worker(self) -> None:
+        waited = False
         try:
             while not self._stop.is_set() and self._pause is None:
                 assert self._throttle is not None
+                # wait for the throttle before claiming, so that a crash while
+                # waiting leaves nothing claimed (a claimed row may become unknown)
+                if not waited:
+                    self._throttle.take(self._record.spec["batch_size"])
+                    waited = True
+                if self._stop.is_set() or self._pause is not None:
+                    return
                 batch = uuid.uuid4().hex
                 rows = self.store.claim(self.id, batch=batch)
                 if not rows:
@@ -617,8 +625,8 @@ class Campaign:
                     with self._wake:
                         self._wake.wait(0.05)
                     continue
+                waited = False
                 self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
-                self._throttle.take(len(rows))
                 self._send(batch, rows)
         except Exception as exc:  # a store failure or a bug: stop everyone, keep the reason
             _log.exception("campaign %s: a worker failed", self.id)

@@ -1,0 +1,234 @@
+"""Crash safety, tested by crashing: the ``ileti`` command killed with SIGKILL
+at random points and resumed, then what the emulator received is counted.
+
+The emulator (testprov, which can be asked by client reference) runs in this
+process on loopback; the command runs as a real subprocess with its own
+SQLite store. Every recipient must reach the emulator exactly once, and the
+store must agree with the emulator row by row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ileti import host
+from ileti.campaign import RowState, SQLiteStore
+from ileti.emulation import ServedApp, VirtualClock, serve
+
+ILETI = str(Path(sys.executable).with_name("ileti"))
+KEY = "test-key-CANARY-42"
+ROWS = 2000
+
+
+@pytest.fixture
+def emulator() -> Any:
+    em = host.load_provider("testprov").plugin.provider_emulator(clock=VirtualClock())
+    em.credit = Decimal(10**6)
+    return em
+
+
+class Slow:
+    """A gateway that takes 50 ms to answer a send, as real ones do: the
+    kills then land while requests are in flight."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ["REQUEST_METHOD"] == "POST":
+            time.sleep(0.05)
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def served(emulator: Any) -> Iterator[ServedApp]:
+    with serve(Slow(emulator)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def env(served: ServedApp, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ILETI_")}
+    env.update(
+        ILETI_TESTPROV_BASE_URL=served.base_url,
+        ILETI_TESTPROV_API_KEY=KEY,
+        ILETI_CAMPAIGN_STORE=str(tmp_path / "campaigns.sqlite3"),
+        ILETI_CONFIG=str(tmp_path / "absent.toml"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+    )
+    return env
+
+
+@pytest.fixture
+def rows_file(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("to,name,code\n")
+        for i in range(ROWS):
+            out.write(f"0532{i:07d},Müşteri {i},K{i:05d}\n")
+    return path
+
+
+def store_of(env: dict[str, str]) -> SQLiteStore:
+    return SQLiteStore(env["ILETI_CAMPAIGN_STORE"])
+
+
+def campaign_id(env: dict[str, str]) -> str | None:
+    path = Path(env["ILETI_CAMPAIGN_STORE"])
+    if not path.exists():
+        return None
+    store = store_of(env)
+    try:
+        found = store.campaigns()
+    finally:
+        store.close()
+    return found[0].id if found else None
+
+
+def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [ILETI, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def assert_exactly_once(emulator: Any, env: dict[str, str], cid: str) -> None:
+    received = Counter(m.recipient for m in emulator.messages)
+    assert len(received) == ROWS
+    twice = {n: c for n, c in received.items() if c > 1}
+    assert twice == {}, f"sent more than once: {twice}"
+    store = store_of(env)
+    try:
+        rows = {r.number: r for r in store.iter_rows(cid)}
+    finally:
+        store.close()
+    assert len(rows) == ROWS
+    assert {r.state for r in rows.values()} == {RowState.ACCEPTED}
+    for message in emulator.messages:  # the store agrees with the emulator row by row
+        row = rows[message.recipient]
+        assert row.message_id == message.package_id
+        assert message.text == f"Sayın Müşteri {row.line - 2}, kodunuz K{row.line - 2:05d}."
+
+
+def test_sigkill_at_random_points_then_resume_sends_each_recipient_once(
+    emulator: Any, env: dict[str, str], rows_file: Path
+) -> None:
+    rng = random.Random(20261203)
+    start = [
+        "campaign", "start", "-p", "testprov", str(rows_file), "--template",
+        "Sayın {name}, kodunuz {code}.", "--rate", "150", "--batch-size", "25",
+        "--workers", "4",
+    ]  # fmt: skip
+    kills = 0
+    cid: str | None = None
+    while kills < 24:
+        args = start if cid is None else ["campaign", "resume", cid, "--rate", "150"]
+        proc = spawn(env, *args)
+        time.sleep(rng.uniform(0.05, 1.6))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.communicate(timeout=30)
+        cid = cid or campaign_id(env)
+        if cid is not None and proc.returncode == 0:
+            break  # finished before it could be killed
+    assert kills >= 20
+    assert cid is not None
+    for _ in range(5):  # resume until nothing is left to send or settle
+        done = subprocess.run(
+            [ILETI, "campaign", "resume", cid, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        status = json.loads(done.stdout)
+        if status["status"] == "done":
+            break
+    assert status["status"] == "done", done.stderr
+    assert done.returncode == 0
+    assert status["counts"]["accepted"] == ROWS
+    assert_exactly_once(emulator, env, cid)
+    # kills left claimed rows, which resumes settled by asking the gateway
+    assert any(r.method == "GET" and r.path == "/report" for r in emulator.received)
+
+
+def test_ctrl_c_stops_cleanly_with_an_exact_summary(
+    emulator: Any, env: dict[str, str], rows_file: Path
+) -> None:
+    proc = spawn(
+        env, "campaign", "start", "-p", "testprov", str(rows_file), "--template",
+        "Sayın {name}, kodunuz {code}.", "--rate", "800", "--json",
+    )  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    status = json.loads(out)
+    counts = status["counts"]
+    assert counts["claimed"] == 0  # requests in flight ended and were recorded
+    assert counts["unknown"] == 0
+    assert 0 < counts["accepted"] < ROWS
+    assert counts["accepted"] == len(emulator.messages)
+    assert counts["accepted"] + counts["pending"] == status["rows"]
+    assert status["status"] == "stopped"
+    cid = status["id"]
+    done = subprocess.run(
+        [ILETI, "campaign", "resume", cid, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(emulator, env, cid)
+
+
+def test_send_multi_prints_the_id_and_can_be_resumed_after_sigkill(
+    emulator: Any, env: dict[str, str], rows_file: Path
+) -> None:
+    proc = spawn(
+        env, "send-multi", "-p", "testprov", str(rows_file), "--template",
+        "Sayın {name}, kodunuz {code}.", "--rate", "800",
+    )  # fmt: skip
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("Campaign ")
+    cid = first.split()[1]
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert len(emulator.messages) < ROWS
+    for _ in range(3):
+        done = subprocess.run(
+            [ILETI, "campaign", "resume", cid, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if json.loads(done.stdout)["status"] == "done":
+            break
+    assert done.returncode == 0, done.stderr
+    assert_exactly_once(emulator, env, cid)
