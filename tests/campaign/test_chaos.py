@@ -179,7 +179,9 @@ def test_ctrl_c_stops_cleanly_with_an_exact_summary(
         env, "campaign", "start", "-p", "testprov", str(rows_file), "--template",
         "Sayın {name}, kodunuz {code}.", "--rate", "800", "--json",
     )  # fmt: skip
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while len(emulator.messages) < 100 and time.monotonic() < deadline:
+        time.sleep(0.02)  # Ctrl-C once the campaign is sending
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -215,7 +217,9 @@ def test_send_multi_prints_the_id_and_can_be_resumed_after_sigkill(
     first = proc.stdout.readline()
     assert first.startswith("Campaign ")
     cid = first.split()[1]
-    time.sleep(0.8)
+    deadline = time.monotonic() + 60
+    while len(emulator.messages) < 100 and time.monotonic() < deadline:
+        time.sleep(0.02)  # killed while it is sending
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert len(emulator.messages) < ROWS

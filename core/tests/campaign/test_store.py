@@ -88,7 +88,7 @@ def test_a_claim_takes_one_chunk_and_gives_each_row_a_reference(tmp_path: Path) 
     store.add_rows("c1", rows(25), line=26, offset=0, done=True)
     first = store.claim("c1", batch="b1")
     assert [r.line for r in first] == list(range(2, 12))
-    assert [r.client_ref for r in first] == [f"b1-{i}" for i in range(10)]
+    assert [r.client_ref for r in first] == [f"b1-{r.rid}" for r in first]
     assert {r.state for r in first} == {RowState.CLAIMED}
     assert [len(store.claim("c1", batch=f"b{i}")) for i in (2, 3, 4)] == [10, 5, 0]
 
@@ -155,3 +155,28 @@ def _claim_in_process(path: Path) -> None:
     _claim_all(path, taken, errors)
     if errors:
         raise SystemExit(1)
+
+
+def test_one_store_shared_by_many_threads(tmp_path: Path) -> None:
+    """Workers share one store object (one connection): claims and their
+    settlement interleave from many threads without a misuse or a lost row."""
+    store = SQLiteStore(tmp_path / "c.db")
+    store.create("c1", "testprov", {})
+    store.add_rows("c1", rows(6000, chunk_size=50), line=6001, offset=0, done=True)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while batch := store.claim("c1", batch=os.urandom(8).hex()):
+                store.apply([RowUpdate(r.rid, Event.ACCEPTED, "m") for r in batch])
+                store.counts("c1")
+        except BaseException as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.counts("c1") == {RowState.ACCEPTED: (6000, 6000)}

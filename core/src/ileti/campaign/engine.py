@@ -29,7 +29,6 @@ import os
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,6 +49,7 @@ from ileti.campaign.source import (
 )
 from ileti.campaign.states import Event, FailureOutcome, RowState, after_failure
 from ileti.campaign.store import (
+    BatchRecord,
     CampaignRecord,
     CampaignStore,
     NewRow,
@@ -58,6 +58,7 @@ from ileti.campaign.store import (
     open_store,
 )
 from ileti.campaign.throttle import Throttle
+from ileti.client import new_client_ref
 from ileti.errors import (
     ConfigurationError,
     IletiError,
@@ -479,6 +480,12 @@ class Campaign:
             self._on_progress = on_progress
             self._settle_dead_claims()
             self.settle()
+            try:
+                self._check_options()
+            except IletiError as exc:
+                self._pause = exc
+                self._finish()
+                return self.status()
             self._importing = not record.imported
             threads = [
                 threading.Thread(target=self._worker, name=f"ileti-campaign-{i}", daemon=True)
@@ -617,7 +624,7 @@ class Campaign:
                     waited = True
                 if self._stop.is_set() or self._pause is not None:
                     return
-                batch = uuid.uuid4().hex
+                batch = new_client_ref()
                 rows = self.store.claim(self.id, batch=batch)
                 if not rows:
                     if not self._importing:
@@ -649,36 +656,56 @@ class Campaign:
         return self._record.spec
 
     def _request(self, batch: str, rows: list[Row], spec: Mapping[str, Any]) -> SendResult:
-        from ileti.models import Batch, BatchItem
+        """One request for a claimed chunk, built from rows checked on import."""
+        from ileti.plugin import Outgoing, OutgoingBatch, OutgoingItem
+        from ileti.text import ensure_fits, segment
 
+        sender, schedule = self._options
+        validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
+        client = self.client
+        profile = client.info.text
+        encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
+        fold = spec["fold_turkish"]
+        if spec["mode"] == "multi":
+            items = []
+            for r in rows:
+                seg = segment(r.text or "", encoding, profile, fold=fold)
+                ensure_fits(seg, profile, provider=client.provider)
+                items.append(OutgoingItem(r.number, seg.text, seg, r.client_ref or batch))
+            prepared: Outgoing | OutgoingBatch = OutgoingBatch(
+                items=tuple(items),
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                flash=spec["flash"],
+                client_ref=batch,
+            )
+        else:
+            seg = segment(rows[0].text or "", encoding, profile, fold=fold)
+            ensure_fits(seg, profile, provider=client.provider)
+            prepared = Outgoing(
+                recipients=tuple(r.number for r in rows),
+                text=seg.text,
+                segmentation=seg,
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                flash=spec["flash"],
+                client_ref=batch,
+            )
+        return client._send_prepared(prepared)
+
+    def _check_options(self) -> None:
+        """Sender, schedule and validity, checked once per run: a schedule that
+        has passed since the campaign was created pauses it, naming the fix."""
+        spec = self._record.spec
         schedule = datetime.fromisoformat(spec["schedule"]) if spec["schedule"] else None
         validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
-        encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
-        if spec["mode"] == "multi":
-            return self.client.send_multi(
-                Batch(
-                    items=tuple(BatchItem(r.number, r.text or "", r.client_ref) for r in rows),
-                    sender=spec["sender"],
-                    schedule=schedule,
-                    validity=validity,
-                    encoding=encoding,
-                    flash=spec["flash"],
-                    fold_turkish=spec["fold_turkish"],
-                    client_ref=batch,
-                )
-            )
-        return self.client.send(
-            [r.number for r in rows],
-            rows[0].text or "",
-            sender=spec["sender"],
-            schedule=schedule,
-            validity=validity,
-            encoding=encoding,
-            flash=spec["flash"],
-            fold_turkish=spec["fold_turkish"],
-            client_ref=batch if self.client.info.client_reference else None,
-            keep_duplicates=True,
+        self._options = self.client._checked_options(
+            sender=spec["sender"], schedule=schedule, validity=validity, flash=spec["flash"]
         )
+
+    _options: tuple[str | None, datetime | None] = (None, None)
 
     def _accepted(self, batch: str, rows: list[Row], result: SendResult) -> None:
         outcomes = list(result.recipients)
@@ -715,9 +742,19 @@ class Campaign:
                 Event.MAY_HAVE_LEFT: RowState.UNKNOWN,
             }[u.event]
             moves[target] = moves.get(target, 0) + 1
-        self.store.apply(updates)
         credits = str(result.credits) if result.credits is not None else None
-        self.store.record_batch(self.id, batch, message_id=result.message_id, credits=credits)
+        record = BatchRecord(self.id, batch, result.message_id, credits)
+        first = updates[0]
+        chunk = rows[0].chunk
+        same = all(
+            u.event is first.event and u.recipient_id is None and u.error is None for u in updates
+        )
+        if same and chunk is not None and all(r.chunk == chunk for r in rows):
+            # the common case (every recipient accepted under one package id):
+            # one statement for the whole batch
+            self.store.apply_chunk(self.id, chunk, first, rows=len(rows), batch=record)
+        else:
+            self.store.apply(updates, batch=record)
         if self._progress is not None:
             self._progress.requests += 1
         self._count(moves)
@@ -857,6 +894,10 @@ def _deliveries(rows: list[Row], seen: Mapping[str, Any]) -> list[tuple[int, str
     return out
 
 
+#: a row ready to send: (line, E.164 number, text, group, parts)
+_Ready = tuple[int, str, str, str, int]
+
+
 class _Importer:
     """Reads rows into the store, one chunk (one future request) at a time.
 
@@ -877,7 +918,7 @@ class _Importer:
         self.template = Template.parse(spec["template"]) if spec["template"] else None
         self.encoding = self.client.effective_encoding(spec["encoding"])
         self.chunk = self.store.last_chunk(campaign.id)
-        self.buffers: dict[str, list[tuple[NewRow, int, int]]] = {}
+        self.buffers: dict[str, list[tuple[_Ready, int, int]]] = {}
         self.invalid: list[NewRow] = []
         self.position = (record.import_line, record.import_offset)
         self.numbers: dict[str, int] = {}
@@ -888,18 +929,18 @@ class _Importer:
         self.position = (row.line, row.end)
         self.read += 1
         prepared = self._prepare(row)
-        if prepared.state is RowState.INVALID:
+        if isinstance(prepared, NewRow):
             self.invalid.append(prepared)
             if len(self.invalid) >= self.size:
                 self._commit([])
             return
+        line, number, _text, group, _parts = prepared
         if not self.spec["keep_duplicates"]:
-            first = self.numbers.get(prepared.number)
+            first = self.numbers.get(number)
             if first is not None:
                 self.invalid.append(_duplicate(prepared, first))
                 return
-            self.numbers[prepared.number] = prepared.line
-        group = prepared.group or ""
+            self.numbers[number] = line
         buffer = self.buffers.setdefault(group, [])
         buffer.append((prepared, *start))
         if len(buffer) >= self.size:
@@ -918,25 +959,28 @@ class _Importer:
                 chunks.append([r for r, _, _ in rows])
         self._commit(chunks, done=done)
 
-    def _commit(self, chunks: list[list[NewRow]], *, done: bool = False) -> None:
+    def _commit(self, chunks: list[list[_Ready]], *, done: bool = False) -> None:
         rows: list[NewRow] = []
         moves = {RowState.PENDING: 0, RowState.INVALID: 0}
-        flat = [r for chunk in chunks for r in chunk]
-        earlier = (
-            {}
-            if self.spec["keep_duplicates"]
-            else self.store.duplicates(self.campaign.id, [r.number for r in flat])
-        )
+        if self.spec["keep_duplicates"]:
+            earlier: dict[str, int] = {}
+        else:
+            numbers = [r[1] for chunk in chunks for r in chunk]
+            earlier = self.store.duplicates(self.campaign.id, numbers)
+        pending = RowState.PENDING
         for chunk in chunks:
             self.chunk += 1
-            for r in chunk:
-                first = earlier.get(r.number)
-                if first is not None and first != r.line:
-                    rows.append(_duplicate(r, first))
+            for ready in chunk:
+                line, number, text, group, parts = ready
+                first = earlier.get(number)
+                if first is not None and first != line:
+                    rows.append(_duplicate(ready, first))
                     moves[RowState.INVALID] += 1
                 else:
-                    rows.append(attrs.evolve(r, chunk=self.chunk))
-                    moves[RowState.PENDING] += 1
+                    rows.append(
+                        NewRow(line, number, text, pending, group, parts, None, None, self.chunk)
+                    )
+                    moves[pending] += 1
         rows.extend(self.invalid)
         moves[RowState.INVALID] += len(self.invalid)
         self.invalid = []
@@ -946,11 +990,13 @@ class _Importer:
             offset = 0
         self.store.add_rows(self.campaign.id, rows, line=line, offset=offset, done=done)
         for chunk in chunks:
-            for r in chunk:
-                self.numbers.pop(r.number, None)
+            for ready in chunk:
+                self.numbers.pop(ready[1], None)
         self.campaign._committed(moves, self.read)
 
-    def _prepare(self, row: SourceRow) -> NewRow:
+    def _prepare(self, row: SourceRow) -> NewRow | _Ready:
+        """A row ready to send ``(line, number, text, group, parts)``, or an
+        invalid row with its reason."""
         spec = self.spec
         data = row.data
         raw = (data or {}).get(spec["to_column"], "").strip()
@@ -971,24 +1017,16 @@ class _Importer:
                 )
             text = value
         try:
-            item = self.client.prepare_item(
+            number, encoding, parts = self.client.check_item(
                 raw, text, encoding=self.encoding, fold_turkish=spec["fold_turkish"]
             )
         except IletiError as exc:
             return _invalid(row.line, raw, exc.message, type(exc).__name__)
-        seg = item.segmentation
-        group = seg.encoding
+        group = encoding
         if spec["mode"] == "single":
             digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-            group = f"{seg.encoding}:{digest}"
-        return NewRow(
-            line=row.line,
-            number=item.recipient,
-            text=text,
-            state=RowState.PENDING,
-            group=group,
-            parts=seg.parts,
-        )
+            group = f"{encoding}:{digest}"
+        return (row.line, number, text, group, parts)
 
 
 def _invalid(line: int, raw: str, reason: str, category: str) -> NewRow:
@@ -1002,12 +1040,14 @@ def _invalid(line: int, raw: str, reason: str, category: str) -> NewRow:
     )
 
 
-def _duplicate(row: NewRow, first: int) -> NewRow:
-    return attrs.evolve(
-        row,
+def _duplicate(row: _Ready, first: int) -> NewRow:
+    line, number, text, _group, parts = row
+    return NewRow(
+        line=line,
+        number=number,
+        text=text,
         state=RowState.INVALID,
-        group=None,
-        chunk=None,
+        parts=parts,
         error=f"duplicate of line {first}: the number is already in this campaign "
         "(keep_duplicates sends it again)",
         error_category="duplicate",

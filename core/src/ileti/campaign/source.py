@@ -159,9 +159,9 @@ def _csv_rows(
                 line=start,
             ) from None
         previous = lines.number
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
-        if lines.bad.intersection(range(start, previous + 1)):
+        if lines.bad and lines.bad.intersection(range(start, previous + 1)):
             yield SourceRow(start, lines.offset, None, "the row is not UTF-8 text")
             continue
         if len(values) > len(header):

@@ -15,14 +15,15 @@ when the store is opened.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -30,6 +31,7 @@ from ileti.campaign.states import TRANSITIONS, Event, RowState
 from ileti.errors import ConfigurationError, IletiError
 
 __all__ = [
+    "BatchRecord",
     "CampaignNotFound",
     "CampaignRecord",
     "CampaignStore",
@@ -100,6 +102,7 @@ class Row:
     delivery: str | None
     delivery_raw: str | None
     delivery_at: str | None
+    chunk: int | None = None
 
 
 @attrs.frozen
@@ -115,9 +118,19 @@ class RowUpdate:
     error: str | None = None
 
 
+@attrs.frozen
+class BatchRecord:
+    """What the gateway said of a whole request: its package id and credits."""
+
+    campaign_id: str
+    ref: str
+    message_id: str | None
+    credits: str | None
+
+
 _ROW_COLUMNS = (
     "rid, line, number, text, state, grp, parts, batch, client_ref, message_id, recipient_id, "
-    "attempts, error_category, error_code, error, delivery, delivery_raw, delivery_at"
+    "attempts, error_category, error_code, error, delivery, delivery_raw, delivery_at, chunk"
 )
 
 
@@ -141,6 +154,7 @@ def _row(values: Sequence[Any]) -> Row:
         delivery=values[15],
         delivery_raw=values[16],
         delivery_at=values[17],
+        chunk=values[18],
     )
 
 
@@ -164,12 +178,12 @@ class CampaignStore(Protocol):
     def last_chunk(self, campaign_id: str) -> int: ...
     def duplicates(self, campaign_id: str, numbers: Sequence[str]) -> dict[str, int]: ...
     def claim(self, campaign_id: str, *, batch: str) -> list[Row]: ...
+    def apply_chunk(
+        self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
+    ) -> None: ...
     def by_message(self, campaign_id: str, message_id: str) -> list[Row]: ...
     def iter_rows(self, campaign_id: str, page: int = 5000) -> Iterator[Row]: ...
-    def apply(self, updates: Sequence[RowUpdate]) -> None: ...
-    def record_batch(
-        self, campaign_id: str, batch: str, *, message_id: str | None, credits: str | None
-    ) -> None: ...
+    def apply(self, updates: Sequence[RowUpdate], *, batch: BatchRecord | None = None) -> None: ...
     def rows(
         self,
         campaign_id: str,
@@ -251,7 +265,7 @@ _MIGRATIONS: dict[int, str] = {
     CREATE UNIQUE INDEX rows_line ON rows(cid, line);
     CREATE INDEX rows_claim ON rows(cid, state, chunk, rid);
     CREATE INDEX rows_number ON rows(cid, number);
-    CREATE INDEX rows_message ON rows(cid, message_id);
+    CREATE INDEX rows_message ON rows(cid, message_id) WHERE message_id IS NOT NULL;
     CREATE TABLE batches (
         ref TEXT PRIMARY KEY,
         cid INTEGER NOT NULL REFERENCES campaigns(cid),
@@ -261,6 +275,20 @@ _MIGRATIONS: dict[int, str] = {
     );
     """,
 }
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _serialised(method: _F) -> _F:
+    """Run a read under the store's lock: its one connection serves one thread at a time."""
+
+    @functools.wraps(method)
+    def locked(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
 
 
 def _create_private(path: Path) -> None:
@@ -286,12 +314,13 @@ class SQLiteStore:
             self.location = f"file:ileti-{id(self)}?mode=memory&cache=shared"
         else:
             _create_private(Path(self.location))
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        # in memory: one connection for every thread, transactions one at a time
-        self._shared = self._connect() if self._memory else None
-        self._tx_lock = threading.RLock() if self._memory else None
+        # One connection for every thread of this process, used one thread at
+        # a time: one page cache, never invalidated by our own other
+        # connections' commits (with a connection per thread, WAL made each
+        # commit cost the others a cache reload: about 100 µs of CPU per row).
+        # Other processes coordinate through SQLite's file locks.
+        self._lock = threading.RLock()
+        self._connection: sqlite3.Connection | None = self._connect()
         self._migrate()
 
     def __repr__(self) -> str:
@@ -306,34 +335,32 @@ class SQLiteStore:
             timeout=30.0,
             isolation_level=None,
             check_same_thread=False,
+            # Python 3.11's statement cache hands one prepared statement to
+            # cursors of different threads, and executemany on it then fails
+            # with "bad parameter or other API misuse" even under our lock
+            cached_statements=0,
         )
         if not self._memory:
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        with self._lock:
-            self._connections.append(conn)
+        conn.execute("PRAGMA cache_size=-16384")  # 16 MiB
         return conn
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        if self._shared is not None:
-            return self._shared
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+        if self._connection is None:
+            raise RuntimeError(f"the campaign store {self.location} is closed")
+        return self._connection
 
     def _tx(self) -> _Tx:
-        return _Tx(self._conn, self._tx_lock)
+        return _Tx(self._conn, self._lock)
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
     def _migrate(self) -> None:
         with self._tx() as conn:
@@ -368,6 +395,7 @@ class SQLiteStore:
             )
         return self.get(campaign_id)
 
+    @_serialised
     def get(self, campaign_id: str) -> CampaignRecord:
         found = self._conn.execute(
             "SELECT id, provider, created, status, spec, import_line, import_offset, imported, "
@@ -378,6 +406,7 @@ class SQLiteStore:
             self._cid(self._conn, campaign_id)  # raises CampaignNotFound
         return _record(found)
 
+    @_serialised
     def campaigns(self) -> list[CampaignRecord]:
         found = self._conn.execute(
             "SELECT id, provider, created, status, spec, import_line, import_offset, imported, "
@@ -431,12 +460,14 @@ class SQLiteStore:
                 (line, offset, int(done), cid),
             )
 
+    @_serialised
     def last_chunk(self, campaign_id: str) -> int:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
         found = conn.execute("SELECT max(chunk) FROM rows WHERE cid = ?", (cid,)).fetchone()
         return int(found[0] or 0)
 
+    @_serialised
     def duplicates(self, campaign_id: str, numbers: Sequence[str]) -> dict[str, int]:
         """For each of ``numbers`` already stored (not invalid): its first line."""
         if not numbers:
@@ -460,46 +491,72 @@ class SQLiteStore:
         """Claim the pending rows of the first chunk that has any, for ``batch``.
 
         Committed before this returns, so before any request leaves. Each row
-        gets its own client reference, ``<batch>-<n>``.
+        gets its own client reference, ``<batch>-<row id>``.
         """
         move = TRANSITIONS[Event.CLAIM]
-        sources = tuple(s.value for s in move.sources)
-        marks = ",".join("?" * len(sources))
+        (source,) = move.sources
         with self._tx() as conn:
             cid = self._cid(conn, campaign_id)
             first = conn.execute(
-                f"SELECT chunk FROM rows WHERE cid = ? AND state IN ({marks}) "  # noqa: S608
-                "AND chunk IS NOT NULL ORDER BY chunk LIMIT 1",
-                (cid, *sources),
+                "SELECT chunk FROM rows WHERE cid = ? AND state = ? AND chunk IS NOT NULL "
+                "ORDER BY chunk LIMIT 1",
+                (cid, source.value),
             ).fetchone()
             if first is None:
                 return []
-            rids = [
-                r
-                for (r,) in conn.execute(
-                    f"SELECT rid FROM rows WHERE cid = ? AND state IN ({marks}) "  # noqa: S608
-                    "AND chunk = ? ORDER BY rid",
-                    (cid, *sources, first[0]),
-                )
-            ]
-            now = time.time()
-            claimed = conn.executemany(
-                "UPDATE rows SET state = ?, batch = ?, client_ref = ?, "  # noqa: S608
-                f"attempts = attempts + 1, updated = ? WHERE rid = ? AND state IN ({marks})",
-                [
-                    (move.target.value, batch, f"{batch}-{i}", now, rid, *sources)
-                    for i, rid in enumerate(rids)
-                ],
-            )
-            if claimed.rowcount != len(rids):
-                raise RuntimeError("a row changed state while being claimed")
-            rows = conn.execute(
-                f"SELECT {_ROW_COLUMNS} FROM rows WHERE cid = ? AND batch = ? "  # noqa: S608
-                "ORDER BY rid",
-                (cid, batch),
+            found = conn.execute(
+                "UPDATE rows SET state = ?, batch = ?, client_ref = ? || '-' || rid, "  # noqa: S608
+                "attempts = attempts + 1, updated = ? "
+                f"WHERE cid = ? AND state = ? AND chunk = ? RETURNING {_ROW_COLUMNS}",
+                (move.target.value, batch, batch, time.time(), cid, source.value, first[0]),
             ).fetchall()
-        return [_row(r) for r in rows]
+        return sorted((_row(r) for r in found), key=lambda r: r.rid)
 
+    def apply_chunk(
+        self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
+    ) -> None:
+        """One event for every row of a claimed batch (``update.rid`` unused),
+        with the batch's record, in one transaction and one statement."""
+        from ileti.campaign.states import IllegalTransition
+
+        move = TRANSITIONS[update.event]
+        sources = tuple(s.value for s in move.sources)
+        marks = ",".join("?" * len(sources))
+        now = time.time()
+        with self._tx() as conn:
+            cid = self._cid(conn, campaign_id)
+            conn.execute(
+                "INSERT OR REPLACE INTO batches (ref, cid, message_id, credits, at) "
+                "VALUES (?,?,?,?,?)",
+                (batch.ref, cid, batch.message_id, batch.credits, now),
+            )
+            done = conn.execute(
+                "UPDATE rows SET state = ?, "  # noqa: S608
+                "message_id = COALESCE(?, message_id), "
+                "recipient_id = COALESCE(?, recipient_id), "
+                "error_category = ?, error_code = ?, error = ?, updated = ? "
+                f"WHERE cid = ? AND state IN ({marks}) AND chunk = ? AND batch = ?",
+                (
+                    move.target.value,
+                    update.message_id,
+                    update.recipient_id,
+                    update.error_category,
+                    update.error_code,
+                    update.error,
+                    now,
+                    cid,
+                    *sources,
+                    chunk,
+                    batch.ref,
+                ),
+            )
+            if done.rowcount != rows:
+                raise IllegalTransition(
+                    f"{done.rowcount} of the {rows} rows of batch {batch.ref} could take the "
+                    f"event {update.event.value!r}"
+                )
+
+    @_serialised
     def by_message(self, campaign_id: str, message_id: str) -> list[Row]:
         """The accepted rows a package id covers."""
         conn = self._conn
@@ -511,57 +568,60 @@ class SQLiteStore:
         ).fetchall()
         return [_row(r) for r in found]
 
-    def apply(self, updates: Sequence[RowUpdate]) -> None:
-        """Apply events in one transaction; an event a row's state does not
-        allow raises :class:`~ileti.campaign.states.IllegalTransition`."""
+    def apply(self, updates: Sequence[RowUpdate], *, batch: BatchRecord | None = None) -> None:
+        """Apply events in one transaction (with the batch's record, if given);
+        an event a row's state does not allow raises
+        :class:`~ileti.campaign.states.IllegalTransition`."""
         from ileti.campaign.states import IllegalTransition
 
-        if not updates:
+        if not updates and batch is None:
             return
         now = time.time()
+        # one statement per kind of update, run for many rows at once
+        groups: dict[
+            tuple[Event, tuple[str | None, str | None, str | None, str | None, str | None]],
+            list[int],
+        ] = {}
+        for u in updates:
+            facts = (u.message_id, u.recipient_id, u.error_category, u.error_code, u.error)
+            groups.setdefault((u.event, facts), []).append(u.rid)
         with self._tx() as conn:
-            for update in updates:
-                move = TRANSITIONS[update.event]
+            if batch is not None:
+                conn.execute(
+                    "INSERT OR REPLACE INTO batches (ref, cid, message_id, credits, at) "
+                    "VALUES (?,?,?,?,?)",
+                    (
+                        batch.ref,
+                        self._cid(conn, batch.campaign_id),
+                        batch.message_id,
+                        batch.credits,
+                        now,
+                    ),
+                )
+            for (event, facts), rids in groups.items():
+                move = TRANSITIONS[event]
                 sources = tuple(s.value for s in move.sources)
                 marks = ",".join("?" * len(sources))
-                done = conn.execute(
+                fixed = (move.target.value, *facts, now)
+                done = conn.executemany(
                     "UPDATE rows SET state = ?, "  # noqa: S608
                     "message_id = COALESCE(?, message_id), "
                     "recipient_id = COALESCE(?, recipient_id), "
                     "error_category = ?, error_code = ?, error = ?, updated = ? "
                     f"WHERE rid = ? AND state IN ({marks})",
-                    (
-                        move.target.value,
-                        update.message_id,
-                        update.recipient_id,
-                        update.error_category,
-                        update.error_code,
-                        update.error,
-                        now,
-                        update.rid,
-                        *sources,
-                    ),
+                    [(*fixed, rid, *sources) for rid in rids],
                 )
-                if done.rowcount != 1:
-                    state = conn.execute(
-                        "SELECT state FROM rows WHERE rid = ?", (update.rid,)
-                    ).fetchone()
+                if done.rowcount != len(rids):
+                    found = conn.execute(
+                        f"SELECT rid, state FROM rows WHERE rid IN ({','.join('?' * len(rids))})",  # noqa: S608
+                        rids,
+                    ).fetchall()
+                    wrong = [(rid, st) for rid, st in found if st not in sources]
                     raise IllegalTransition(
-                        f"row {update.rid} ({state[0] if state else 'missing'}) cannot take "
-                        f"the event {update.event.value!r}"
+                        f"rows {wrong[:5]} cannot take the event {event.value!r}"
                     )
 
-    def record_batch(
-        self, campaign_id: str, batch: str, *, message_id: str | None, credits: str | None
-    ) -> None:
-        with self._tx() as conn:
-            cid = self._cid(conn, campaign_id)
-            conn.execute(
-                "INSERT OR REPLACE INTO batches (ref, cid, message_id, credits, at) "
-                "VALUES (?,?,?,?,?)",
-                (batch, cid, message_id, credits, time.time()),
-            )
-
+    @_serialised
     def rows(
         self,
         campaign_id: str,
@@ -593,6 +653,7 @@ class SQLiteStore:
                 [(s, raw, at, rid, RowState.ACCEPTED.value) for rid, s, raw, at in updates],
             )
 
+    @_serialised
     def unreported(self, campaign_id: str, final: Sequence[str]) -> list[str]:
         """Message ids of accepted rows whose delivery state is not final yet."""
         conn = self._conn
@@ -605,6 +666,7 @@ class SQLiteStore:
         ).fetchall()
         return [m for (m,) in found]
 
+    @_serialised
     def counts(self, campaign_id: str) -> dict[RowState, tuple[int, int]]:
         """Rows and parts per state."""
         conn = self._conn
@@ -616,6 +678,7 @@ class SQLiteStore:
         ).fetchall()
         return {RowState(s): (n, p) for s, n, p in found}
 
+    @_serialised
     def delivery_counts(self, campaign_id: str) -> dict[str, int]:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
@@ -626,6 +689,7 @@ class SQLiteStore:
         ).fetchall()
         return dict(found)
 
+    @_serialised
     def credits(self, campaign_id: str) -> str | None:
         """The credits the provider said it charged, summed over batches
         (``None`` when it never said)."""
@@ -681,18 +745,16 @@ class _TxConn:
 class _Tx:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock | None) -> None:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
         self._conn = conn
         self._lock = lock
 
     def __enter__(self) -> _TxConn:
-        if self._lock is not None:
-            self._lock.acquire()
+        self._lock.acquire()
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
-            if self._lock is not None:
-                self._lock.release()
+            self._lock.release()
             raise
         return _TxConn(self._conn)
 
@@ -700,5 +762,4 @@ class _Tx:
         try:
             self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
         finally:
-            if self._lock is not None:
-                self._lock.release()
+            self._lock.release()

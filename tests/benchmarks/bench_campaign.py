@@ -1,0 +1,168 @@
+"""Campaign throughput against a raw urllib3 loop, side by side in one run.
+
+Not a pytest test. Run from the repository root::
+
+    .venv/bin/python tests/benchmarks/bench_campaign.py [--sizes 10000,100000,1000000]
+
+For each size it writes a CSV of personalised rows (``to,name,code``), starts
+the Efecell emulator in a process of its own on loopback (with credit for
+every row), then runs, each in a fresh process:
+
+* **raw**: a plain loop that reads the same CSV, fills the same template and
+  POSTs the same batches (the body the Efecell plugin sends, 1,000 rows per
+  request) with one urllib3 pool, one request after the other, reading each
+  JSON answer. No store, no checks: the floor for any client.
+* **ileti**: ``client.campaign(csv, template=...).run(workers=4)`` with the
+  default SQLite store in a temporary folder: every row checked, stored,
+  claimed before its request and recorded after it.
+
+It prints rows/s and the ratio ileti/raw, client CPU per row (user + system
+time of the client process while it sends, start-up excluded), and the
+client's peak RSS. Targets: at least
+0.9x the raw loop's rate; peak RSS under 100 MB at 1M rows and flat from 10k
+to 1M.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMPLATE = "Sayin {name}, siparisiniz {code} kargoya verildi. Iyi gunler dileriz."
+SENDER = "ILETI"
+
+EMULATOR = r"""
+import sys
+from decimal import Decimal
+from ileti import host
+from ileti.emulation import VirtualClock, serve
+em = host.load_provider("efecell").plugin.provider_emulator(clock=VirtualClock())
+em.credit = Decimal(10**12)
+with serve(em) as srv:
+    print(srv.base_url, em.credentials()["api_key"], flush=True)
+    sys.stdin.read()
+"""
+
+RAW = r"""
+import csv, json, resource, sys, time
+import urllib3
+path, base_url, key, template, sender = sys.argv[1:6]
+pool = urllib3.PoolManager(maxsize=1)
+headers = {"Authorization": f"Key {key}", "Accept": "application/json",
+           "Content-Type": "application/json"}
+before = resource.getrusage(resource.RUSAGE_SELF)
+start = time.perf_counter()
+sent = 0
+batch = []
+
+def post(batch):
+    body = {"originator": sender, "messages": batch, "encoding": "default"}
+    r = pool.request("POST", base_url + "/v2/sms/multi", body=json.dumps(body).encode(),
+                     headers=headers)
+    answer = json.loads(r.data)
+    assert r.status == 200 and answer["response"]["message"]["id"], r.data[:200]
+
+with open(path, newline="", encoding="utf-8") as f:
+    for row in csv.DictReader(f):
+        batch.append({"to": row["to"][1:], "message": template.format(**row)})
+        if len(batch) == 1000:
+            post(batch); sent += len(batch); batch = []
+if batch:
+    post(batch); sent += len(batch)
+wall = time.perf_counter() - start
+use = resource.getrusage(resource.RUSAGE_SELF)
+cpu = use.ru_utime + use.ru_stime - before.ru_utime - before.ru_stime
+print(json.dumps({"rows": sent, "wall": wall, "cpu": cpu,
+                  "rss_mb": use.ru_maxrss / 1024}))
+"""
+
+ILETI = r"""
+import json, resource, sys, time
+from ileti import Client
+path, base_url, key, template, sender, store = sys.argv[1:7]
+client = Client("efecell", base_url=base_url, api_key=key, sender=sender, pool_size=8) \
+    if "pool_size" in Client.__init__.__code__.co_varnames else \
+    Client("efecell", base_url=base_url, api_key=key, sender=sender)
+before = resource.getrusage(resource.RUSAGE_SELF)
+start = time.perf_counter()
+campaign = client.campaign(path, template=template, store=store, encoding="gsm7")
+status = campaign.run(workers=4)
+wall = time.perf_counter() - start
+use = resource.getrusage(resource.RUSAGE_SELF)
+assert status.count("accepted") == status.rows, status.to_dict()
+cpu = use.ru_utime + use.ru_stime - before.ru_utime - before.ru_stime
+print(json.dumps({"rows": status.count("accepted"), "wall": wall,
+                  "cpu": cpu, "rss_mb": use.ru_maxrss / 1024}))
+"""
+
+
+def write_rows(path: Path, n: int) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("to,name,code\n")
+        for i in range(n):
+            out.write(f"0532{i:07d},Musteri {i},K{i:07d}\n")
+
+
+def run(code: str, *args: str) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark process failed:\n{done.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    folder = Path(tempfile.mkdtemp(prefix="ileti-bench-"))
+    print(
+        f"{'rows':>9} {'client':>6} {'rows/s':>9} {'ratio':>6} {'CPU µs/row':>11} {'peak RSS':>9}"
+    )
+    for n in sizes:
+        csv_path = folder / f"rows-{n}.csv"
+        write_rows(csv_path, n)
+        results = {}
+        for name in ("raw", "ileti"):  # a fresh emulator for each, so neither pays for the other
+            emulator = subprocess.Popen(
+                [sys.executable, "-c", EMULATOR],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert emulator.stdout is not None and emulator.stdin is not None
+            base_url, key = emulator.stdout.readline().split()
+            try:
+                common = (str(csv_path), base_url, key, TEMPLATE, SENDER)
+                if name == "raw":
+                    results[name] = run(RAW, *common)
+                else:
+                    store = str(folder / f"store-{n}.sqlite3")
+                    results[name] = run(ILETI, *common, store)
+            finally:
+                emulator.stdin.close()
+                emulator.wait(timeout=60)
+        raw_rate = results["raw"]["rows"] / results["raw"]["wall"]
+        for name in ("raw", "ileti"):
+            r = results[name]
+            rate = r["rows"] / r["wall"]
+            print(
+                f"{n:>9} {name:>6} {rate:>9.0f} {rate / raw_rate:>5.2f}x "
+                f"{r['cpu'] / r['rows'] * 1e6:>11.1f} {r['rss_mb']:>7.1f}MB",
+                flush=True,
+            )
+        os.unlink(csv_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
