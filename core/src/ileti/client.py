@@ -114,8 +114,8 @@ def check_text(text: str) -> None:
         raise InvalidContent(f"the text must be a str, not {type(text).__name__}")
     if not text:
         raise InvalidContent("the text is empty: an empty message cannot be sent")
-    bad = sorted({f"U+{ord(c):04X}" for c in _XML_FORBIDDEN.findall(text)})
-    if bad:
+    if _XML_FORBIDDEN.search(text) is not None:
+        bad = sorted({f"U+{ord(c):04X}" for c in _XML_FORBIDDEN.findall(text)})
         raise InvalidContent(
             f"the text contains control characters that cannot be sent ({', '.join(bad)}); "
             "remove them (newline, carriage return and tab are allowed)"

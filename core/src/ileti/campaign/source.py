@@ -15,7 +15,6 @@ only that row ``invalid``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import string
 from collections.abc import Iterable, Iterator, Mapping
@@ -284,15 +283,11 @@ class Template:
 
     def fill(self, data: Mapping[str, str]) -> str:
         """The text for one row; ``ValueError`` names a missing or empty value."""
-        out = io.StringIO()
-        for literal, field in self.pieces:
-            out.write(literal)
-            if field is None:
-                continue
+        for field in self.fields:
             value = data.get(field)
             if value is None:
                 raise ValueError(f"no value for the placeholder {{{field}}}")
             if not value.strip():
                 raise ValueError(f"the placeholder {{{field}}} has an empty value")
-            out.write(value)
-        return out.getvalue()
+        # parse() allowed plain names only, so str.format fills exactly the pieces
+        return self.text.format_map(data)
