@@ -52,24 +52,23 @@ __all__ = [
 ]
 
 EXCERPT_LIMIT = 200
-#: characters of an answer looked at for an excerpt (which shows far fewer)
-EXCERPT_SOURCE_CHARS = 4096
 
 
 def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
     """A short, single-line, redacted excerpt of a provider answer.
 
     Every secret a live client registered (and every sensitive field) is
-    masked first, so a gateway or proxy that echoes the request cannot put
-    a password into an exception.
+    masked in the whole answer first, and only then is it cut, so a gateway
+    or proxy that echoes the request (after any amount of padding) cannot
+    put a password, or part of one, into an exception.
     """
     if text is None:
         return None
     if isinstance(text, bytes):
-        text = text[: EXCERPT_SOURCE_CHARS * 4].decode("utf-8", errors="replace")
+        text = text.decode("utf-8", errors="replace")
     from ileti.redact import redact  # every registered secret, before anything is cut
 
-    flat = " ".join(redact(text[:EXCERPT_SOURCE_CHARS]).split())
+    flat = " ".join(redact(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat
