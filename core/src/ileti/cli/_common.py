@@ -144,8 +144,9 @@ def require(client: Client, capability: str) -> None:
 def read_text(args: argparse.Namespace) -> str:
     """The message text: --text, --text-file (``-`` is stdin), or piped stdin.
 
-    One trailing newline of a file or of stdin is dropped (editors and
-    ``echo`` add it); anything else is kept as it is.
+    A byte-order mark at the start of a file or of stdin is dropped (some
+    editors write one; sent, it would force UCS-2), and so is one trailing
+    newline (editors and ``echo`` add it); anything else is kept as it is.
     """
     if args.text is not None:
         text: str = args.text
@@ -169,6 +170,7 @@ def read_text(args: argparse.Namespace) -> str:
     except UnicodeDecodeError:
         where = "standard input" if source == "-" else repr(source)
         raise CliError(f"the text on {where} is not UTF-8") from None
+    data = data.removeprefix("\ufeff")
     if data.endswith("\r\n"):
         return data[:-2]
     return data.removesuffix("\n")
