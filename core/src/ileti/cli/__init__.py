@@ -253,6 +253,20 @@ def _logging(verbose: int) -> Iterator[None]:
             logger.setLevel(old)
 
 
+@contextlib.contextmanager
+def _warnings() -> Iterator[None]:
+    """Python warnings (a config file others can read, plain HTTP) as one
+    ``ileti: warning:`` line each on stderr, not as a source location."""
+    import warnings
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        _say(f"ileti: warning: {message}")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 # -- main --------------------------------------------------------------------------
 
 
@@ -297,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from ileti.errors import IletiError
 
-    with _logging(args.verbose):
+    with _logging(args.verbose), _warnings():
         try:
             code: int = args.func(args)
         except (IletiError, CliError) as exc:
