@@ -84,6 +84,17 @@ def _batch_item(item: BatchItem | tuple[str, str]) -> BatchItem:
     return BatchItem(number, text)
 
 
+def _recipients_of(hook_kw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The numbers a send hook was given (``message=`` or ``batch=``)."""
+    message = hook_kw.get("message")
+    if message is not None:
+        return tuple(message.recipients)
+    batch = hook_kw.get("batch")
+    if batch is not None:
+        return tuple(item.recipient for item in batch.items)
+    return ()
+
+
 def check_text(text: str) -> None:
     """Refuse text that cannot be sent: not a str, empty, or XML-forbidden characters."""
     if not isinstance(text, str):
@@ -558,11 +569,12 @@ class Client:
         ctx = self._context(client_ref)
         is_send = hook in ("send", "send_multi")
         started = self.transport.requests_started
+        started_at = datetime.now(UTC)
         error: IletiError | None = None
         try:
             result = getattr(self._pm.hook, hook)(ctx=ctx, **kw)
-        except DeliveryUnknown:
-            raise
+        except DeliveryUnknown as exc:
+            error = exc
         except MalformedResponse as exc:
             if not is_send:
                 raise
@@ -596,4 +608,10 @@ class Client:
                     provider=self.provider,
                 )
             return result
+        if isinstance(error, DeliveryUnknown):
+            error = error.with_send(
+                reference_sent=bool(self.info.client_reference),
+                recipients=_recipients_of(kw),
+                started_at=started_at,
+            )
         raise error

@@ -29,6 +29,8 @@ The tree::
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AccountInactive",
     "AuthenticationError",
@@ -231,21 +233,75 @@ class TransportError(IletiError):
 class DeliveryUnknown(IletiError):
     """A send failed after its request left: the message may have been sent.
 
-    Do not send again blindly. Settle it with ``Client.report`` on the
-    provider's message id if you have one, or with the provider's panel using
-    ``client_ref``.
+    Do not send again blindly. What can settle it depends on the gateway:
+
+    * ``message_id``: the provider's id, when the answer gave one
+      (``Client.report(message_id)``);
+    * ``client_ref``: ileti's reference for the send; it reached the gateway
+      only when ``reference_sent`` is true (the provider supports client
+      references), so only then can the provider's panel find it;
+    * ``recipients`` and ``started_at`` (UTC): the numbers and the time to
+      look for in the provider's panel or in a later report.
     """
 
-    hint = (
-        "The message may have been sent: do not resend blindly; check with the "
-        "provider (report or panel) using the client reference"
-    )
-
-    def __init__(self, message: str, *, client_ref: str | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        client_ref: str | None = None,
+        reference_sent: bool = True,
+        recipients: tuple[str, ...] = (),
+        started_at: datetime | None = None,
+        message_id: str | None = None,
+        **kw: object,
+    ) -> None:
+        self.reason = message
         self.client_ref = client_ref
+        self.reference_sent = reference_sent
+        self.recipients = tuple(recipients)
+        self.started_at = started_at
+        self.message_id = message_id
         if client_ref:
             message = f"{message} (client reference {client_ref})"
+        self.hint = self._advice()
         super().__init__(message, **kw)  # type: ignore[arg-type]
+
+    def _advice(self) -> str:
+        how = []
+        if self.message_id:
+            how.append(f"Client.report({self.message_id!r})")
+        if self.client_ref and self.reference_sent:
+            how.append(f"the provider's panel, by client reference {self.client_ref}")
+        else:
+            what = "the time and the numbers"
+            if self.started_at is not None:
+                what = f"the time ({self.started_at:%Y-%m-%d %H:%M:%S} UTC) and the numbers"
+            how.append(f"the provider's panel or a later report, by {what}")
+        return "The message may have been sent: do not resend blindly; check with " + " or ".join(
+            how
+        )
+
+    def with_send(
+        self,
+        *,
+        reference_sent: bool,
+        recipients: tuple[str, ...],
+        started_at: datetime,
+    ) -> DeliveryUnknown:
+        """The same failure, with what the send was (filled in by the client)."""
+        return DeliveryUnknown(
+            self.reason,
+            client_ref=self.client_ref,
+            reference_sent=reference_sent,
+            recipients=recipients or self.recipients,
+            started_at=self.started_at or started_at,
+            message_id=self.message_id,
+            provider=self.provider,
+            code=self.code,
+            http_status=self.http_status,
+            retryable=self.retryable,
+            excerpt=self.excerpt,
+        )
 
 
 class MalformedResponse(IletiError):

@@ -282,21 +282,37 @@ def _report_error(exc: BaseException, args: argparse.Namespace) -> int:
     code = exit_code_for(exc)
     _say(f"ileti: error: {exc}")
     if isinstance(exc, DeliveryUnknown):
-        provider = exc.provider or getattr(args, "provider", None) or "PROVIDER"
-        how = [
-            "ileti: the message may have been sent: do not send it again blindly.",
-            "ileti: check first: `ileti report --provider "
-            f"{provider} MESSAGE_ID` if you learn the message id,",
-        ]
-        if exc.client_ref:
-            how.append(
-                f"ileti: or look up client reference {exc.client_ref} in the provider's panel."
-            )
-        else:
-            how.append("ileti: or look the message up in the provider's panel.")
-        for line in how:
-            _say(line)
+        for line in delivery_unknown_advice(exc, getattr(args, "provider", None)):
+            _say(f"ileti: {line}")
     return code
+
+
+def delivery_unknown_advice(exc: Any, provider: str | None = None) -> list[str]:
+    """What the user can check after a send that may have happened, in the
+    command's words: only what this provider can actually be asked."""
+    provider = exc.provider or provider or "PROVIDER"
+    lines = ["the message may have been sent: do not send it again blindly. Check first:"]
+    if exc.message_id:
+        lines.append(f"  ileti report --provider {provider} {exc.message_id}")
+    else:
+        lines.append(
+            f"  ileti report --provider {provider} MESSAGE_ID, if you learn the message id"
+        )
+    if exc.client_ref and exc.reference_sent:
+        lines.append(f"  or client reference {exc.client_ref} in {provider}'s panel")
+    else:
+        when = (
+            f" sent around {exc.started_at:%Y-%m-%d %H:%M:%S} UTC"
+            if exc.started_at is not None
+            else ""
+        )
+        numbers = ", ".join(exc.recipients[:5]) + (" ..." if len(exc.recipients) > 5 else "")
+        to = f" to {numbers}" if numbers else ""
+        lines.append(
+            f"  or {provider}'s panel for a message{to}{when} "
+            f"({provider} is not given ileti's client reference)"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
