@@ -21,9 +21,15 @@ from ileti.errors import (
     ValidationError,
 )
 from ileti.host import LoadedProvider, build_manager, load_provider
+from ileti.http import DEFAULT_POOL_SIZE, check_pool_size
 from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
 from ileti.numbers import normalise_number, normalise_numbers, validate_sender
-from ileti.settings import ResolvedSettings, default_config_path, resolve_settings, secret_values
+from ileti.settings import (
+    ResolvedSettings,
+    default_config_path,
+    resolve_settings,
+    secret_settings,
+)
 
 if TYPE_CHECKING:
     from ileti.http import RetryPolicy, Timeout
@@ -136,9 +142,11 @@ class Client:
     ``provider`` is an installed provider's id, or a plugin object loaded
     with ``ileti.host.inspect_plugin(name, plugin)`` (no entry point needed).
     Settings are keyword arguments (see the provider's page); ``timeout`` is
-    seconds (or ``(connect, read)``); ``retry`` a :class:`ileti.RetryPolicy`.
+    seconds (or ``(connect, read)``, or an :class:`ileti.Timeout` with a
+    ``total`` deadline); ``retry`` a :class:`ileti.RetryPolicy`.
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
-    every call.
+    every call. ``pool_size`` is how many connections to the provider are
+    kept open (default 8): give the number of threads that share the client.
     """
 
     def __init__(
@@ -149,11 +157,12 @@ class Client:
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
         max_response_bytes: int | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
-        self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
+        self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes, pool_size)
 
     @classmethod
     def from_env(
@@ -165,6 +174,7 @@ class Client:
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
+        pool_size: int = DEFAULT_POOL_SIZE,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
@@ -181,7 +191,7 @@ class Client:
             loaded.name, loaded.info.settings_type, overrides, env=env, config_file=config_file
         )
         self = cls.__new__(cls)
-        self._setup(loaded, resolved, timeout, retry, extensions, None)
+        self._setup(loaded, resolved, timeout, retry, extensions, None, pool_size)
         return self
 
     def _setup(
@@ -192,9 +202,11 @@ class Client:
         retry: RetryPolicy | None,
         extensions: Iterable[Any],
         max_response_bytes: int | None,
+        pool_size: int,
     ) -> None:
         from ileti.http import Timeout
 
+        self._pool_size = check_pool_size(pool_size)
         self._loaded = loaded
         self._resolved = resolved
         self._timeout = Timeout.of(timeout)
@@ -255,9 +267,10 @@ class Client:
             self._transport = Transport(
                 self.provider,
                 self.settings.base_url,
-                secrets=secret_values(self.settings),
+                secrets=secret_settings(self.settings),
                 timeout=self._timeout,
                 retry=self._retry,
+                pool_size=self._pool_size,
                 **kw,
             )
         return self._transport

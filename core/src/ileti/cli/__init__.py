@@ -15,7 +15,8 @@ Exit codes (documented in docs/reference/cli.md; scripts rely on them):
 * 6 transport failure before anything was sent
 * 7 still pending: ``report --wait`` reached its deadline before every state was final
 
-The global options (``-v``, ``--config``, ``--set``, ``--timeout``) are
+The global options (``-v``, ``--config``, ``--set``, ``--timeout``,
+``--total-timeout``) are
 accepted both before and after the subcommand.
 """
 
@@ -101,7 +102,7 @@ def exit_code_for(exc: BaseException) -> int:
 # -- global options ----------------------------------------------------------------
 
 #: the global options, by their destination in the merged namespace
-_GLOBALS = ("verbose", "config", "set", "timeout")
+_GLOBALS = ("verbose", "config", "set", "timeout", "total_timeout")
 _TOP = "global_"
 
 
@@ -173,6 +174,15 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) ->
         default=None,
         help="connect and read timeout of every HTTP request (default 5 s connect, 30 s read)",
     )
+    add(
+        "--total-timeout",
+        dest=prefix + "total_timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help="the most one HTTP request may take, however slowly the server answers "
+        "(default: connect plus read timeout)",
+    )
 
 
 def _merge_globals(args: argparse.Namespace) -> None:
@@ -181,7 +191,7 @@ def _merge_globals(args: argparse.Namespace) -> None:
         delattr(args, _TOP + name)
     args.verbose = top["verbose"] + getattr(args, "verbose", 0)
     args.set = [*top["set"], *getattr(args, "set", [])]
-    for name in ("config", "timeout"):
+    for name in ("config", "timeout", "total_timeout"):
         if getattr(args, name, None) is None:
             setattr(args, name, top[name])
 

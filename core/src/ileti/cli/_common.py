@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 PROVIDER_ENV = "ILETI_PROVIDER"
 
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
-_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions"})
+_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions", "pool_size"})
 
 
 # -- options -----------------------------------------------------------------------
@@ -130,8 +130,20 @@ def make_client(args: argparse.Namespace) -> Client:
 
     settings: dict[str, Any] = overrides(args)
     return Client.from_env(
-        args.provider, config_file=config_file(args), timeout=args.timeout, **settings
+        args.provider, config_file=config_file(args), timeout=timeout(args), **settings
     )
+
+
+def timeout(args: argparse.Namespace) -> Any:
+    """The :class:`ileti.Timeout` of --timeout and --total-timeout (``None``: defaults)."""
+    from ileti.http import Timeout
+
+    seconds = getattr(args, "timeout", None)
+    total = getattr(args, "total_timeout", None)
+    if seconds is None and total is None:
+        return None
+    base = Timeout() if seconds is None else Timeout.of(seconds)
+    return Timeout(connect=base.connect, read=base.read, total=total)
 
 
 def require(client: Client, capability: str) -> None:
