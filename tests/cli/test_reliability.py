@@ -179,3 +179,15 @@ def test_a_config_file_others_can_read_is_warned_about_once(
     config.chmod(0o600)
     private = cli("--config", str(config), "balance", "-p", "testprov")
     assert "warning" not in private.err
+
+
+def test_an_efecell_key_with_a_turkish_letter_is_a_configuration_error(
+    cli: Callable[..., Any], efecell: tuple[Any, FaultProxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, proxy = efecell
+    monkeypatch.setenv("ILETI_EFECELL_API_KEY", "efecell-anahtarş")
+    run = cli("send", "-p", "efecell", "--to", "05321112233", "--text", "hi", "-s", "ILETI")
+    assert run.code == 3, run.err
+    assert "setting 'api_key'" in run.err
+    assert "UnicodeEncodeError" not in run.err
+    assert proxy.request_count == 0
