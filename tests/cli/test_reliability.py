@@ -50,7 +50,7 @@ def test_a_send_to_a_dripping_server_is_unknown_at_its_deadline(
     assert dripping.request_count == 1
 
 
-def test_report_wait_is_bounded_by_the_deadline_and_each_request(
+def test_report_wait_ends_at_its_deadline_even_mid_poll(
     cli: Callable[..., Any], testprov: Any, served: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent = cli(*SEND, "--text", "hi", "--json")
@@ -58,15 +58,24 @@ def test_report_wait_is_bounded_by_the_deadline_and_each_request(
     message_id = re.search(r'"message_id": "([^"]+)"', sent.out)
     assert message_id
     with FaultProxy(served.base_url, drip_interval=0.5) as proxy:
-        proxy.fault = Fault.DRIP
+        proxy.fault = Fault.DRIP  # every poll after the first drips (35 s deadline each)
+        proxy.set_faults(Fault.PASS)
         monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", proxy.base_url)
         began = time.monotonic()
-        run = cli(
-            "--total-timeout", "1", "report", "-p", "testprov", message_id[1], "--wait",
-            "--deadline", "2",
-        )  # fmt: skip
-        assert time.monotonic() - began < 8
+        run = cli("report", "-p", "testprov", message_id[1], "--wait", "--deadline", "3")
+        took = time.monotonic() - began
+    assert run.code == 7, run.err  # still pending: the last report stands
+    assert "The deadline (3s) passed" in run.out
+    assert took < 6, took
+
+
+def test_report_wait_bounds_its_first_poll_too(
+    cli: Callable[..., Any], dripping: FaultProxy
+) -> None:
+    began = time.monotonic()
+    run = cli("report", "-p", "testprov", "some-id", "--wait", "--deadline", "2")
     assert run.code == 6, run.err
+    assert time.monotonic() - began < 5
 
 
 def test_to_with_two_numbers_in_one_value_is_refused(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -277,6 +278,21 @@ class Client:
 
     def __repr__(self) -> str:
         return f"Client({self.provider!r}, base_url={self.settings.base_url!r})"
+
+    def deadline(self, seconds: float) -> AbstractContextManager[None]:
+        """Bound the calls made in a block (by this thread) to end within
+        ``seconds``, retries and pauses included::
+
+            with client.deadline(10):
+                report = client.report(message_id)
+
+        A request cut short by it fails as one past its own total deadline
+        (a read: ``TransportError``; a send: ``DeliveryUnknown``); a request
+        not yet made when it passes raises ``TransportError`` (nothing sent).
+        """
+        from ileti.transport import within
+
+        return within(seconds)
 
     def close(self) -> None:
         if self._transport is not None:

@@ -32,7 +32,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
@@ -98,10 +98,11 @@ _NOT_SENT = (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)
 class _Deadline:
     """One request's deadline; the watchdog shuts its connection when it passes."""
 
-    __slots__ = ("at", "done", "fired", "seq", "sock")
+    __slots__ = ("at", "done", "fired", "seconds", "seq", "sock")
 
-    def __init__(self, at: float, seq: int) -> None:
-        self.at = at
+    def __init__(self, seconds: float, seq: int) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
         self.seq = seq
         # the socket itself: http.client drops conn.sock once a closing answer begins
         self.sock: socket.socket | None = None
@@ -131,7 +132,7 @@ class _Watchdog:
 
     def arm(self, seconds: float) -> _Deadline:
         with self._cond:
-            deadline = _Deadline(time.monotonic() + seconds, next(self._seq))
+            deadline = _Deadline(seconds, next(self._seq))
             heapq.heappush(self._heap, deadline)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -180,12 +181,38 @@ _current = threading.local()
 class _DeadlinePassed(Exception):
     """The request's total deadline passed before its answer was complete."""
 
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Bound every request this thread makes inside the block, retries and
+    pauses included, to end within ``seconds`` from now (nested blocks keep
+    the earliest end). Each request still has its own total deadline."""
+    if not seconds > 0:
+        raise ConfigurationError("a deadline must be a positive number of seconds")
+    end = time.monotonic() + seconds
+    outer: float | None = getattr(_current, "cap", None)
+    _current.cap = end if outer is None else min(outer, end)
+    try:
+        yield
+    finally:
+        _current.cap = outer
+
+
+def _cap_left() -> float | None:
+    """Seconds left under the innermost :func:`within` block (``None``: none)."""
+    cap: float | None = getattr(_current, "cap", None)
+    return None if cap is None else cap - time.monotonic()
+
 
 def _attach(conn: HTTPConnection) -> None:
     deadline: _Deadline | None = getattr(_current, "deadline", None)
     if deadline is not None and conn.sock is not None and not _WATCHDOG.attach(deadline, conn.sock):
         conn.close()
-        raise _DeadlinePassed
+        raise _DeadlinePassed(deadline.seconds)
 
 
 if TYPE_CHECKING:
@@ -327,6 +354,12 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            left = _cap_left()
+            if left is not None and left <= 0:
+                raise TransportError(
+                    "the deadline of the call passed before the request was made; nothing was sent",
+                    provider=self.provider,
+                )
             if log.isEnabledFor(logging.DEBUG):
                 body = (
                     self.redactor.text(request.body.decode("utf-8", "replace"))
@@ -390,12 +423,15 @@ class Transport:
             )
             if can_retry and retry_after is not None and retry_after > self.retry.retry_after_cap:
                 can_retry = False
-            if not can_retry:
-                log.info("%s %s failed: %s", request.method, shown, failure.message)
-                raise failure
             pause = (
                 retry_after if retry_after is not None else self.retry.delay(attempt, self._rand())
             )
+            left = _cap_left()
+            if can_retry and left is not None and left <= pause:
+                can_retry = False  # no time for another try under the caller's deadline
+            if not can_retry:
+                log.info("%s %s failed: %s", request.method, shown, failure.message)
+                raise failure
             log.info(
                 "%s %s failed (%s); retry %d/%d in %.2fs",
                 request.method,
@@ -438,25 +474,37 @@ class Transport:
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, kind: Kind
     ) -> HttpResponse:
         """One request under its total deadline (:class:`_DeadlinePassed` past it)."""
-        deadline = _WATCHDOG.arm(self.timeout.deadline)
+        budget = self.timeout.deadline
+        left = _cap_left()
+        if left is not None:
+            budget = max(min(budget, left), 0.001)
+        deadline = _WATCHDOG.arm(budget)
         _current.deadline = deadline
+        timeout = urllib3.Timeout(
+            connect=min(self.timeout.connect, budget), read=min(self.timeout.read, budget)
+        )
         try:
-            response = self._exchange(method, url, headers, body)
+            response = self._exchange(method, url, headers, body, timeout)
         except _NOT_SENT:
             raise  # nothing left, whatever the clock says
         except Exception:
             if deadline.fired:
-                raise _DeadlinePassed from None
+                raise _DeadlinePassed(budget) from None
             raise
         finally:
             _current.deadline = None
             _WATCHDOG.disarm(deadline)
         if deadline.fired:  # the answer may have been cut short by the watchdog
-            raise _DeadlinePassed
+            raise _DeadlinePassed(budget)
         return response
 
     def _exchange(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: urllib3.Timeout,
     ) -> HttpResponse:
         resp = self._pool.request(
             method,
@@ -466,6 +514,7 @@ class Transport:
             redirect=False,
             retries=False,
             preload_content=False,
+            timeout=timeout,
         )
         with self._started_lock:
             self._started += 1
@@ -573,7 +622,7 @@ class Transport:
         elif isinstance(exc, ConnectTimeoutError):
             what = "connect timeout"
         elif isinstance(exc, _DeadlinePassed):
-            what = f"no complete answer within the total deadline of {self.timeout.deadline:g}s"
+            what = f"no complete answer within the total deadline of {exc.seconds:g}s"
         elif isinstance(exc, ReadTimeoutError):
             what = f"no answer within {self.timeout.read:g}s (read timeout)"
         elif isinstance(exc, SSLError):

@@ -261,3 +261,31 @@ def test_requests_started_counts_every_request_under_threads(emulator: Any) -> N
             t.join()
         # the client's count agrees with the requests the emulator received
         assert client.transport.requests_started == len(emulator.received) >= 200
+
+
+def test_a_call_deadline_bounds_a_call_with_its_retries(
+    trickle: Callable[[bytes], _Trickle],
+) -> None:
+    server = trickle(WITH_LENGTH)
+    client = ileti.Client("testprov", base_url=server.base_url, api_key="k")  # 35 s per request
+    began = time.monotonic()
+    with client.deadline(1.0), pytest.raises(TransportError, match="total deadline"):
+        client.balance()
+    assert time.monotonic() - began < 2.0
+    assert server.requests == 1  # no time left for a retry
+    with client.deadline(5.0), client.deadline(0.5):  # the earliest end wins
+        error, took = _timed(client.balance)
+    assert isinstance(error, TransportError)
+    assert took < 1.5
+
+
+def test_a_call_deadline_that_passed_sends_nothing(emulator: Any) -> None:
+    with serve(emulator) as srv, FaultProxy(srv.base_url) as proxy:
+        client = ileti.Client("testprov", base_url=proxy.base_url, **emulator.credentials())
+        with client.deadline(0.01):
+            time.sleep(0.05)
+            with pytest.raises(TransportError, match="nothing was sent"):
+                client.send("05321112233", "hello")
+        assert proxy.request_count == 0
+        with pytest.raises(ileti.ConfigurationError), client.deadline(0):
+            pass
