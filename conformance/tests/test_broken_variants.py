@@ -45,8 +45,11 @@ def test_replaying_a_timed_out_send_is_caught(pytester: pytest.Pytester) -> None
     failed, text = run(pytester, "replaying", "test_send_fault or documented_errors")
     replayed = {
         f"TestBroken::test_send_fault[{fault}]"
-        for fault in ("hang", "reset", "http_500", "http_503", "html", "truncated", "close")
-    }
+        for fault in (
+            "hang", "reset", "http_500", "http_503", "html", "truncated", "close", "drip",
+            "redirect",
+        )
+    }  # fmt: skip
     # a garbage 200 reaches the plugin as an answer (no DeliveryUnknown to retry on);
     # the documented E500 error (HTTP 500 on a send) is replayed too
     assert failed == replayed | {"TestBroken::test_documented_errors_map_to_typed_errors"}

@@ -31,7 +31,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 TEMPLATE = "Sayin {name}, siparisiniz {code} kargoya verildi. Iyi gunler dileriz."
@@ -139,7 +138,8 @@ def main() -> int:
                 stdout=subprocess.PIPE,
                 text=True,
             )
-            assert emulator.stdout is not None and emulator.stdin is not None
+            assert emulator.stdout is not None
+            assert emulator.stdin is not None
             base_url, key = emulator.stdout.readline().split()
             try:
                 common = (str(csv_path), base_url, key, TEMPLATE, SENDER)

@@ -58,7 +58,7 @@ def test_config_show_masks_secrets_and_names_sources(
     assert rows["api_key"] == ["****", "environment ILETI_TESTPROV_API_KEY"]
     assert rows["base_url"][1] == "environment ILETI_TESTPROV_BASE_URL"
     assert rows["default_encoding"] == ["auto", "default"]
-    assert "timeout: connect 5s, read 30s (default)" in run.out
+    assert "timeout: connect 5s, read 30s, total 35s per request (default)" in run.out
 
 
 def test_precedence_set_then_environment_then_file(
@@ -110,8 +110,16 @@ def test_timeout_before_or_after_the_command(cli: Callable[..., Any], testprov: 
         ("config", "show", "-p", "testprov", "--json", "--timeout", "2.5"),
     ):
         doc = json.loads(cli(*args).out)
-        assert doc["timeout"] == {"connect": 2.5, "read": 2.5, "source": "--timeout"}
+        assert doc["timeout"] == {"connect": 2.5, "read": 2.5, "total": 5.0, "source": "--timeout"}
     assert cli("balance", "-p", "testprov", "--timeout", "0").code == 2
+    doc = json.loads(cli("--total-timeout", "3", "config", "show", "-p", "testprov", "--json").out)
+    assert doc["timeout"] == {
+        "connect": 5.0,
+        "read": 30.0,
+        "total": 3.0,
+        "source": "--total-timeout",
+    }
+    assert cli("balance", "-p", "testprov", "--total-timeout", "-1").code == 2
 
 
 def test_missing_setting_lists_the_variables(cli: Callable[..., Any]) -> None:

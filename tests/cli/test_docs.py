@@ -12,7 +12,7 @@ import pytest
 from ileti.cli import EXIT_CODES, build_parser
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "cli.md"
-GLOBAL = {"-h", "--help", "--verbose", "--config", "--set", "--timeout"}
+GLOBAL = {"-h", "--help", "--verbose", "--config", "--set", "--timeout", "--total-timeout"}
 _HEADING = re.compile(r"^(#{1,6}) (.*)$", re.MULTILINE)
 
 

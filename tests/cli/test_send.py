@@ -199,6 +199,8 @@ def test_delivery_unknown_exits_5_and_says_how_to_check(
         )
     assert run.code == 5, run.err
     assert "client reference r-42" in run.err
+    # testprov is given the reference, so its panel can find it
+    assert "client reference r-42 in testprov's panel" in run.err
     assert "do not send it again blindly" in run.err
     assert "ileti report --provider testprov" in run.err
     assert "Traceback" not in run.err

@@ -220,9 +220,7 @@ def test_out_of_credit_pauses_the_run_and_resume_sends_the_rest_once(
     testprov.credit = Decimal(100)
     again = cli("campaign", "resume", summary["campaign"], "--json")
     assert again.code == 0, again.err
-    assert sorted(m.recipient for m in testprov.messages) == [
-        f"+90532111223{i}" for i in range(7)
-    ]
+    assert sorted(m.recipient for m in testprov.messages) == [f"+90532111223{i}" for i in range(7)]
 
 
 def test_delivery_unknown_on_a_batch_exits_5(

@@ -20,6 +20,7 @@ import functools
 import logging
 import os
 import re
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -44,6 +45,7 @@ from ileti.errors import (
     InvalidContent,
     MessageTooLong,
     NotSupported,
+    RateLimited,
     TransportError,
     ValidationError,
 )
@@ -89,11 +91,17 @@ FAULTS: Mapping[str, FaultLike] = MappingProxyType(
         "garbage": Fault.GARBAGE,
         "truncated": Fault.TRUNCATED,
         "close": Fault.CLOSE,
+        # a valid answer, one byte every half second: only the total deadline ends it
+        "drip": Fault.DRIP,
+        # a gateway may act on a send and then redirect (post/redirect/get)
+        "redirect": FaultSpec.http_status(302, headers=[("Location", "http://127.0.0.1:9/done")]),
     }
 )
 
 #: the read timeout used when the gateway hangs: short, so the check stays quick
 HANG_READ_TIMEOUT = 0.5
+#: the total deadline of a request used when the gateway drips its answer
+DRIP_TOTAL_DEADLINE = 1.0
 _READS = ("query_report", "balance", "senders")
 _SENDS = ("send", "send_multi")
 _TEXT = "Merhaba dünya: ileti conformance"
@@ -934,13 +942,16 @@ class ProviderConformance:
         h = ileti_harness
         self._sends(h)
         read = HANG_READ_TIMEOUT if fault == "hang" else 10.0
+        total = DRIP_TOTAL_DEADLINE if fault == "drip" else None
         for via in (c for c in _SENDS if c in h.capabilities):
             proxy = h.proxy()
-            client = h.client(base_url=proxy.base_url, timeout=Timeout(connect=5.0, read=read))
+            timeout = Timeout(connect=5.0, read=read, total=total)
+            client = h.client(base_url=proxy.base_url, timeout=timeout)
             proxy.set_faults(FAULTS[fault])
             number = h.numbers(1)[0]
             ref = _ref() if h.info.client_reference and via == "send" else None
             outcome: object
+            began = time.monotonic()
             try:
                 if via == "send":
                     outcome = client.send(number, _TEXT, sender=h.sender, client_ref=ref)
@@ -962,6 +973,38 @@ class ProviderConformance:
             assert outcome.client_ref, "DeliveryUnknown carries no client reference"
             if ref is not None:
                 assert outcome.client_ref == ref
+            if total is not None:
+                took = time.monotonic() - began
+                assert took < total + 2.0, (
+                    f"{via} took {took:.1f}s against a dripping gateway; the total deadline of "
+                    f"a request was {total:g}s"
+                )
+
+    def test_send_rate_limited_is_refused(self, ileti_harness: Harness) -> None:
+        """An HTTP 429 answer to a send is RateLimited (the gateway did not
+        process it: nothing was sent), the same for every provider, and the
+        send is not replayed."""
+        h = ileti_harness
+        self._sends(h)
+        for via in (c for c in _SENDS if c in h.capabilities):
+            proxy = h.proxy()
+            client = h.client(base_url=proxy.base_url)
+            proxy.set_faults(FaultSpec.http_status(429, retry_after=1))
+            number = h.numbers(1)[0]
+            outcome: object
+            try:
+                if via == "send":
+                    outcome = client.send(number, _TEXT, sender=h.sender)
+                else:
+                    outcome = client.send_multi([(number, _TEXT)], sender=h.sender)
+            except Exception as exc:
+                outcome = exc
+            assert isinstance(outcome, RateLimited), (
+                f"{via} answered HTTP 429 gave {outcome!r}; expected RateLimited"
+            )
+            assert proxy.request_count == 1, (
+                f"{via}: the gateway saw {proxy.request_count} requests after a 429; expected 1"
+            )
 
     def test_refused_connection_retried_then_transport_error(
         self, ileti_harness: Harness, caplog: pytest.LogCaptureFixture
@@ -1450,6 +1493,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_xml_forbidden_characters_refused_before_request",
             "test_documented_errors_map_to_typed_errors",
             "test_send_fault",
+            "test_send_rate_limited_is_refused",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
             "test_canary_credentials_never_leak",
@@ -1459,6 +1503,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_batch_parts_match_billing",
             "test_text_arrives_exactly_as_sent",
             "test_send_fault",
+            "test_send_rate_limited_is_refused",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
             "test_canary_credentials_never_leak",

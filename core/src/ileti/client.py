@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +23,15 @@ from ileti.errors import (
     ValidationError,
 )
 from ileti.host import LoadedProvider, build_manager, load_provider
+from ileti.http import DEFAULT_POOL_SIZE, check_pool_size
 from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
 from ileti.numbers import normalise_number, normalise_numbers, validate_sender
-from ileti.settings import ResolvedSettings, default_config_path, resolve_settings, secret_values
+from ileti.settings import (
+    ResolvedSettings,
+    default_config_path,
+    resolve_settings,
+    secret_settings,
+)
 
 if TYPE_CHECKING:
     from ileti.campaign import Campaign
@@ -108,6 +115,17 @@ def _batch_item(item: BatchItem | tuple[str, str]) -> BatchItem:
     return BatchItem(number, text)
 
 
+def _recipients_of(hook_kw: Mapping[str, Any]) -> tuple[str, ...]:
+    """The numbers a send hook was given (``message=`` or ``batch=``)."""
+    message = hook_kw.get("message")
+    if message is not None:
+        return tuple(message.recipients)
+    batch = hook_kw.get("batch")
+    if batch is not None:
+        return tuple(item.recipient for item in batch.items)
+    return ()
+
+
 def check_text(text: str) -> None:
     """Refuse text that cannot be sent: not a str, empty, or XML-forbidden characters."""
     if not isinstance(text, str):
@@ -149,9 +167,11 @@ class Client:
     ``provider`` is an installed provider's id, or a plugin object loaded
     with ``ileti.host.inspect_plugin(name, plugin)`` (no entry point needed).
     Settings are keyword arguments (see the provider's page); ``timeout`` is
-    seconds (or ``(connect, read)``); ``retry`` a :class:`ileti.RetryPolicy`.
+    seconds (or ``(connect, read)``, or an :class:`ileti.Timeout` with a
+    ``total`` deadline); ``retry`` a :class:`ileti.RetryPolicy`.
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
-    every call.
+    every call. ``pool_size`` is how many connections to the provider are
+    kept open (default 8): give the number of threads that share the client.
     """
 
     def __init__(
@@ -162,11 +182,12 @@ class Client:
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
         max_response_bytes: int | None = None,
+        pool_size: int = DEFAULT_POOL_SIZE,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
-        self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
+        self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes, pool_size)
 
     @classmethod
     def from_env(
@@ -178,6 +199,7 @@ class Client:
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
+        pool_size: int = DEFAULT_POOL_SIZE,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
@@ -194,7 +216,7 @@ class Client:
             loaded.name, loaded.info.settings_type, overrides, env=env, config_file=config_file
         )
         self = cls.__new__(cls)
-        self._setup(loaded, resolved, timeout, retry, extensions, None)
+        self._setup(loaded, resolved, timeout, retry, extensions, None, pool_size)
         return self
 
     def _setup(
@@ -205,9 +227,11 @@ class Client:
         retry: RetryPolicy | None,
         extensions: Iterable[Any],
         max_response_bytes: int | None,
+        pool_size: int,
     ) -> None:
         from ileti.http import Timeout
 
+        self._pool_size = check_pool_size(pool_size)
         self._loaded = loaded
         self._resolved = resolved
         self._timeout = Timeout.of(timeout)
@@ -268,15 +292,31 @@ class Client:
             self._transport = Transport(
                 self.provider,
                 self.settings.base_url,
-                secrets=secret_values(self.settings),
+                secrets=secret_settings(self.settings),
                 timeout=self._timeout,
                 retry=self._retry,
+                pool_size=self._pool_size,
                 **kw,
             )
         return self._transport
 
     def __repr__(self) -> str:
         return f"Client({self.provider!r}, base_url={self.settings.base_url!r})"
+
+    def deadline(self, seconds: float) -> AbstractContextManager[None]:
+        """Bound the calls made in a block (by this thread) to end within
+        ``seconds``, retries and pauses included::
+
+            with client.deadline(10):
+                report = client.report(message_id)
+
+        A request cut short by it fails as one past its own total deadline
+        (a read: ``TransportError``; a send: ``DeliveryUnknown``); a request
+        not yet made when it passes raises ``TransportError`` (nothing sent).
+        """
+        from ileti.transport import within
+
+        return within(seconds)
 
     def close(self) -> None:
         if self._transport is not None:
@@ -670,11 +710,12 @@ class Client:
         ctx = self._context(client_ref)
         is_send = hook in ("send", "send_multi")
         started = self.transport.requests_started
+        started_at = datetime.now(UTC)
         error: IletiError | None = None
         try:
             result = getattr(self._pm.hook, hook)(ctx=ctx, **kw)
-        except DeliveryUnknown:
-            raise
+        except DeliveryUnknown as exc:
+            error = exc
         except MalformedResponse as exc:
             if not is_send:
                 raise
@@ -708,4 +749,10 @@ class Client:
                     provider=self.provider,
                 )
             return result
+        if isinstance(error, DeliveryUnknown):
+            error = error.with_send(
+                reference_sent=bool(self.info.client_reference),
+                recipients=_recipients_of(kw),
+                started_at=started_at,
+            )
         raise error

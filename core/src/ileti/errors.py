@@ -30,6 +30,8 @@ The tree::
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AccountInactive",
     "AuthenticationError",
@@ -54,24 +56,23 @@ __all__ = [
 ]
 
 EXCERPT_LIMIT = 200
-#: characters of an answer looked at for an excerpt (which shows far fewer)
-EXCERPT_SOURCE_CHARS = 4096
 
 
 def excerpt(text: str | bytes | None, limit: int = EXCERPT_LIMIT) -> str | None:
     """A short, single-line, redacted excerpt of a provider answer.
 
     Every secret a live client registered (and every sensitive field) is
-    masked first, so a gateway or proxy that echoes the request cannot put
-    a password into an exception.
+    masked in the whole answer first, and only then is it cut, so a gateway
+    or proxy that echoes the request (after any amount of padding) cannot
+    put a password, or part of one, into an exception.
     """
     if text is None:
         return None
     if isinstance(text, bytes):
-        text = text[: EXCERPT_SOURCE_CHARS * 4].decode("utf-8", errors="replace")
+        text = text.decode("utf-8", errors="replace")
     from ileti.redact import redact  # every registered secret, before anything is cut
 
-    flat = " ".join(redact(text[:EXCERPT_SOURCE_CHARS]).split())
+    flat = " ".join(redact(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat
@@ -244,21 +245,75 @@ class TransportError(IletiError):
 class DeliveryUnknown(IletiError):
     """A send failed after its request left: the message may have been sent.
 
-    Do not send again blindly. Settle it with ``Client.report`` on the
-    provider's message id if you have one, or with the provider's panel using
-    ``client_ref``.
+    Do not send again blindly. What can settle it depends on the gateway:
+
+    * ``message_id``: the provider's id, when the answer gave one
+      (``Client.report(message_id)``);
+    * ``client_ref``: ileti's reference for the send; it reached the gateway
+      only when ``reference_sent`` is true (the provider supports client
+      references), so only then can the provider's panel find it;
+    * ``recipients`` and ``started_at`` (UTC): the numbers and the time to
+      look for in the provider's panel or in a later report.
     """
 
-    hint = (
-        "The message may have been sent: do not resend blindly; check with the "
-        "provider (report or panel) using the client reference"
-    )
-
-    def __init__(self, message: str, *, client_ref: str | None = None, **kw: object) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        client_ref: str | None = None,
+        reference_sent: bool = True,
+        recipients: tuple[str, ...] = (),
+        started_at: datetime | None = None,
+        message_id: str | None = None,
+        **kw: object,
+    ) -> None:
+        self.reason = message
         self.client_ref = client_ref
+        self.reference_sent = reference_sent
+        self.recipients = tuple(recipients)
+        self.started_at = started_at
+        self.message_id = message_id
         if client_ref:
             message = f"{message} (client reference {client_ref})"
+        self.hint = self._advice()
         super().__init__(message, **kw)  # type: ignore[arg-type]
+
+    def _advice(self) -> str:
+        how = []
+        if self.message_id:
+            how.append(f"Client.report({self.message_id!r})")
+        if self.client_ref and self.reference_sent:
+            how.append(f"the provider's panel, by client reference {self.client_ref}")
+        else:
+            what = "the time and the numbers"
+            if self.started_at is not None:
+                what = f"the time ({self.started_at:%Y-%m-%d %H:%M:%S} UTC) and the numbers"
+            how.append(f"the provider's panel or a later report, by {what}")
+        return "The message may have been sent: do not resend blindly; check with " + " or ".join(
+            how
+        )
+
+    def with_send(
+        self,
+        *,
+        reference_sent: bool,
+        recipients: tuple[str, ...],
+        started_at: datetime,
+    ) -> DeliveryUnknown:
+        """The same failure, with what the send was (filled in by the client)."""
+        return DeliveryUnknown(
+            self.reason,
+            client_ref=self.client_ref,
+            reference_sent=reference_sent,
+            recipients=recipients or self.recipients,
+            started_at=self.started_at or started_at,
+            message_id=self.message_id,
+            provider=self.provider,
+            code=self.code,
+            http_status=self.http_status,
+            retryable=self.retryable,
+            excerpt=self.excerpt,
+        )
 
 
 class MalformedResponse(IletiError):

@@ -16,7 +16,18 @@ import attrs
 
 from ileti.errors import MalformedResponse, excerpt
 
-__all__ = ["HttpRequest", "HttpResponse", "RetryPolicy", "Timeout"]
+__all__ = [
+    "DEFAULT_POOL_SIZE",
+    "HttpRequest",
+    "HttpResponse",
+    "RetryPolicy",
+    "Timeout",
+    "check_pool_size",
+]
+
+#: connections kept open to a provider per client (threads beyond it still
+#: work, but open and close an extra connection for each request)
+DEFAULT_POOL_SIZE = 8
 
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -117,10 +128,18 @@ class HttpResponse:
 
 @attrs.frozen
 class Timeout:
-    """Connect and read timeouts in seconds; both always set."""
+    """Connect, read and total timeouts in seconds.
+
+    ``connect`` bounds opening a connection; ``read`` bounds each wait for
+    the next bytes of the answer; ``total`` bounds one whole request, from
+    the start of connecting to the last byte of the answer, however the
+    server spaces its bytes (a server dripping one byte a second never
+    trips a read timeout). ``total=None`` means ``connect + read``.
+    """
 
     connect: float = 5.0
     read: float = 30.0
+    total: float | None = None
 
     @classmethod
     def of(cls, value: Timeout | float | tuple[float, float] | None) -> Timeout:
@@ -132,12 +151,18 @@ class Timeout:
             return cls(connect=float(value[0]), read=float(value[1]))
         return cls(connect=float(value), read=float(value))
 
+    @property
+    def deadline(self) -> float:
+        """The total deadline of one request: ``total``, else ``connect + read``."""
+        return self.total if self.total is not None else self.connect + self.read
+
     def __attrs_post_init__(self) -> None:
-        if not (self.connect > 0 and self.read > 0):
+        values = [self.connect, self.read] + ([] if self.total is None else [self.total])
+        if not all(isinstance(v, int | float) and 0 < v < float("inf") for v in values):
             from ileti.errors import ConfigurationError
 
             raise ConfigurationError(
-                "timeouts must be positive numbers of seconds", setting="timeout"
+                "timeouts must be positive, finite numbers of seconds", setting="timeout"
             )
 
 
@@ -158,3 +183,15 @@ class RetryPolicy:
     def delay(self, attempt: int, rand: float) -> float:
         """The pause before retry number ``attempt`` (1-based), ``rand`` in [0, 1)."""
         return float(min(self.max_backoff, self.backoff * (2.0 ** (attempt - 1))) * rand)
+
+
+def check_pool_size(value: object) -> int:
+    """``pool_size`` as a whole number of at least 1, or ConfigurationError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        from ileti.errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"pool_size must be a whole number of connections, at least 1 (got {value!r})",
+            setting="pool_size",
+        )
+    return value

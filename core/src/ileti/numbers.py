@@ -27,6 +27,9 @@ DEFAULT_REGION = "TR"
 _ALNUM_SENDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .\-_&]{1,9}[A-Za-z0-9.]")
 _NUMERIC_SENDER = re.compile(r"\+?[0-9]{1,14}")
 _TURKISH = frozenset("çğıİöşüÇĞÖŞÜ")
+_NUMBER_CHARS = frozenset("0123456789().-/+")
+#: how one number may be written: digits with spaces, ( ) - . / and a leading +
+_ONE_NUMBER = re.compile(r"\+?[0-9\s().\-/]+")
 
 
 _SEPARATORS = re.compile(r"[\s().\-/]")
@@ -89,6 +92,17 @@ def normalise_number(raw: str, *, position: int | None = None, region: str = DEF
             position=position,
         )
     text = raw.strip()
+    if not _ONE_NUMBER.fullmatch(text):
+        # phonenumbers reads ";..." as an extension and letters as keypad digits:
+        # "05321112233;05331112233" would quietly become the first number only
+        odd = "".join(dict.fromkeys(c for c in text if c not in _NUMBER_CHARS and not c.isspace()))
+        holds = f"it holds {odd!r}" if odd else "a + may only lead it"
+        raise InvalidRecipient(
+            f"{text!r}{where} is not one phone number ({holds}): give each number "
+            "separately, written with digits, spaces, ( ) - . / and a leading +",
+            number=text,
+            position=position,
+        )
     digits = re.sub(r"[\s().\-/]", "", text)
     # a bare international number without '+' ("905321112233") is common in Turkey
     if digits.isdigit() and len(digits) > 10 and not digits.startswith("0"):

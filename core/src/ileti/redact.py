@@ -1,21 +1,27 @@
 """Secret redaction: one place that knows how a secret can show up in text.
 
-A :class:`Redactor` masks each secret in the forms it takes on the wire
-(plain, URL-encoded, form-encoded, JSON- and XML-escaped, base64 inside an
-HTTP Basic header). Every live client registers its secrets with the process
-registry, and :func:`install_log_filters` puts a filter on urllib3's loggers
-(which print URLs with their query strings at DEBUG) and on ileti's own, so
-that no log record carries a secret whoever configured logging.
+A :class:`Redactor` masks each secret in every form it can take on the
+wire: each encoding of :data:`WIRE_ENCODINGS` (URL and form encoding, XML
+and HTML escaping, JSON) and any two of them one inside the other (XML
+escaped then URL-encoded, JSON inside XML, ...), and base64 at any
+alignment (a password inside HTTP Basic's ``user:password``). Every live
+client registers its secrets with the process registry, and
+:func:`install_log_filters` puts a filter on urllib3's loggers (which print
+URLs with their query strings at DEBUG) and on ileti's own, so that no log
+record carries a secret whoever configured logging.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import html
 import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, quote_plus
 from xml.sax.saxutils import escape
 
@@ -47,18 +53,112 @@ _FIELD_RE = re.compile(
 )
 
 
-def _variants(secret: str) -> set[str]:
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        escape(secret, {'"': "&quot;", "'": "&apos;"}),
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
-    raw = secret.encode()
-    forms.add(base64.b64encode(raw).decode())
-    return {f for f in forms if len(f) >= 3}
+def _xml_attr(value: str) -> str:
+    return escape(value, {'"': "&quot;"})
+
+
+def _xml_quotes(value: str) -> str:
+    return escape(value, {'"': "&quot;", "'": "&apos;"})
+
+
+def _xml_numeric_quotes(value: str) -> str:
+    return escape(value, {'"': "&#34;", "'": "&#39;"})
+
+
+def _json(value: str) -> str:
+    return json.dumps(value)[1:-1]
+
+
+def _json_unicode(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def _url(value: str) -> str:
+    return quote(value, safe="")
+
+
+#: every encoding a value can take on our wire, in one table: URL query and
+#: form encoding (the transport's ``urlencode``, ``HttpRequest.form_body``),
+#: XML text as xmltodict and ``saxutils`` write it (only ``& < >`` escaped),
+#: XML attributes and HTML (quotes escaped by name or number), and JSON
+#: (``HttpRequest.json_body`` keeps non-ASCII; ``json.dumps`` escapes it)
+WIRE_ENCODINGS: tuple[Callable[[str], str], ...] = (
+    _url,
+    quote,  # "/" kept
+    quote_plus,
+    escape,
+    _xml_attr,
+    _xml_quotes,
+    _xml_numeric_quotes,
+    html.escape,
+    _json,
+    _json_unicode,
+)
+#: how many encodings may wrap one another (XML inside a URL-encoded form,
+#: JSON inside XML, ...)
+LAYERS = 2
+#: a masked form shorter than this would mask ordinary text
+MIN_FORM = 3
+MIN_BASE64_CORE = 6
+
+
+def _base64_cores(raw: bytes) -> set[str]:
+    """The base64 characters that depend on ``raw`` alone, at each of the three
+    byte alignments it can have inside a longer value (``user:password``)."""
+    cores = set()
+    for offset in range(3):
+        encoded = base64.b64encode(b"\0" * offset + raw + b"\0\0").decode()
+        first = -(-offset * 8 // 6)  # the first character made of raw's bits only
+        last = (offset + len(raw)) * 8 // 6  # one past the last such character
+        cores.add(encoded[first:last])
+    return cores
+
+
+@functools.lru_cache(maxsize=4096)
+def _variants(secret: str) -> frozenset[str]:
+    """Every form ``secret`` can take on the wire: up to :data:`LAYERS`
+    encodings of :data:`WIRE_ENCODINGS` around it, and base64 (HTTP Basic)."""
+    forms = {secret}
+    layer = {secret}
+    for _ in range(LAYERS):
+        layer = {encode(form) for form in layer for encode in WIRE_ENCODINGS} - forms
+        forms |= layer
+    for form in list(forms):
+        for encoding in ("utf-8", "latin-1"):
+            try:
+                raw = form.encode(encoding)
+            except UnicodeEncodeError:
+                continue
+            forms.add(base64.b64encode(raw).decode())
+            if form == secret:  # a core this short could be anyone's base64
+                forms |= {core for core in _base64_cores(raw) if len(core) >= MIN_BASE64_CORE}
+    return frozenset(f for f in forms if len(f) >= MIN_FORM)
+
+
+def _trie_pattern(forms: Iterable[str]) -> str:
+    """One regular expression matching any of ``forms``, the longest first,
+    as a trie: its cost grows with the text, not with the number of forms."""
+    root: dict[str, Any] = {}
+    for form in forms:
+        node = root
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = []
+        for char in sorted(c for c in node if c):
+            run, child = char, node[char]
+            while len(child) == 1 and "" not in child:  # a chain without choices
+                ((char, child),) = child.items()
+                run += char
+            branches.append(re.escape(run) + emit(child))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)
 
 
 class Redactor:
@@ -69,11 +169,9 @@ class Redactor:
         for secret in secrets:
             if secret:
                 forms |= _variants(secret)
-        # longest first so that a form containing another is masked whole
         self._forms = sorted(forms, key=len, reverse=True)
-        self._pattern = (
-            re.compile("|".join(re.escape(f) for f in self._forms)) if self._forms else None
-        )
+        # a trie tries the longest form first, so a form containing another is masked whole
+        self._pattern = re.compile(_trie_pattern(self._forms)) if self._forms else None
 
     def __bool__(self) -> bool:
         return self._pattern is not None

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import stat
 import threading
 import tomllib
 import warnings
@@ -32,13 +33,16 @@ import attrs
 from ileti.errors import ConfigurationError
 
 __all__ = [
+    "ExposedSecretsWarning",
     "InsecureTransportWarning",
     "ProviderSettings",
     "ResolvedSettings",
     "Secret",
     "default_config_path",
     "env_var",
+    "private_file",
     "resolve_settings",
+    "secret_settings",
     "secret_values",
     "validate_base_url",
     "warn_if_plain_http",
@@ -170,6 +174,66 @@ def forget_plain_http_warnings() -> None:
     """Warn again (for tests)."""
     with _plain_http_lock:
         _plain_http_warned.clear()
+        _exposed_warned.clear()
+
+
+class ExposedSecretsWarning(UserWarning):
+    """A file holding credentials can be read by other users of the machine."""
+
+
+_exposed_warned: set[str] = set()
+
+
+def _others_can_read(path: Path) -> int | None:
+    """The file's permission bits when group or others may read or write it."""
+    if os.name != "posix":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None
+
+
+def warn_if_exposed(path: Path, names: list[str]) -> bool:
+    """Warn once per file when a config file holding the secrets ``names``
+    can be read by other users (as ssh does for a private key)."""
+    mode = _others_can_read(path)
+    if mode is None or not names:
+        return False
+    with _plain_http_lock:
+        key = str(path.resolve())
+        if key in _exposed_warned:
+            return False
+        _exposed_warned.add(key)
+    warnings.warn(
+        f"config file {str(path)!r} holds secrets ({', '.join(sorted(names))}) and other users "
+        f"can read it (mode {mode:04o}): make it private with: chmod 600 {path}",
+        ExposedSecretsWarning,
+        stacklevel=4,
+    )
+    return True
+
+
+def private_file(path: Path | str) -> Path:
+    """Make sure a file exists that only its owner can read or write.
+
+    A new file is created with mode 0600 from the start (never readable by
+    others, even for a moment); an existing one loses any group and other
+    permissions. Its folder is created 0700 if missing. For stores holding
+    numbers, ids or credentials (personal data).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    else:
+        os.close(fd)
+    return path
 
 
 @attrs.frozen(kw_only=True)
@@ -186,16 +250,21 @@ class ProviderSettings:
     default_encoding: str = "auto"
 
 
-def secret_values(settings: object) -> list[str]:
-    """Every secret value held by a settings object (for redaction)."""
-    found: list[str] = []
+def secret_settings(settings: object) -> dict[str, str]:
+    """Every secret held by a settings object, by setting name."""
+    found: dict[str, str] = {}
     cls = type(settings)
     if attrs.has(cls):
         for field in attrs.fields(cls):
             value = getattr(settings, field.name)
             if isinstance(value, Secret) and value.reveal():
-                found.append(value.reveal())
+                found[field.name] = value.reveal()
     return found
+
+
+def secret_values(settings: object) -> list[str]:
+    """Every secret value held by a settings object (for redaction)."""
+    return list(secret_settings(settings).values())
 
 
 def env_var(provider: str, field: str) -> str:
@@ -407,5 +476,12 @@ def resolve_settings(
     except Exception as exc:  # cattrs wraps every failure; re-raised typed, without the values
         error = _config_error(provider, exc)
     else:
+        if config_file is not None:
+            from_file = [
+                name
+                for name in secret_settings(settings)
+                if sources.get(name, "").startswith("config file")
+            ]
+            warn_if_exposed(Path(config_file), from_file)
         return ResolvedSettings(settings=settings, sources=sources)
     raise error

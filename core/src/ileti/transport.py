@@ -9,26 +9,37 @@ was sent" and "it may have been sent":
 * **Retried on reads only** (report, balance, senders): HTTP 429/502/503/504
   (``Retry-After`` honoured up to a cap), read timeouts, connections reset.
 * **Never retried on a send**: once the request may have been written, a read
-  timeout, a reset, a 5xx or an unreadable answer raises
-  :class:`~ileti.errors.DeliveryUnknown` carrying the client reference.
+  timeout, a reset, the total deadline passing, a 5xx, a redirect or an
+  unreadable answer raises :class:`~ileti.errors.DeliveryUnknown` carrying
+  the client reference. A 429 on a send is :class:`~ileti.errors.RateLimited`
+  (the server says it did not process the request): nothing was sent.
 
-Redirects are not followed, TLS is verified, answers are capped in size
-before anyone parses them, and every URL, header and body that reaches a log
-or an error message is redacted first.
+Every request has a total deadline (:attr:`ileti.http.Timeout.deadline`):
+a watchdog closes the connection when it passes, however the server spaces
+its bytes. Redirects are not followed, TLS is verified, answers are capped
+in size before anyone parses them, and every URL, header and body that
+reaches a log or an error message is redacted first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import heapq
+import itertools
 import logging
 import random
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
@@ -43,15 +54,29 @@ from ileti.errors import (
     ConfigurationError,
     DeliveryUnknown,
     IletiError,
+    InvalidContent,
     MalformedResponse,
     RateLimited,
     TransportError,
     excerpt,
 )
-from ileti.http import HttpRequest, HttpResponse, RetryPolicy, Timeout
+from ileti.http import (
+    DEFAULT_POOL_SIZE,
+    HttpRequest,
+    HttpResponse,
+    RetryPolicy,
+    Timeout,
+    check_pool_size,
+)
 from ileti.redact import Redactor, install_log_filters, register_secrets
 
-__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "RetryPolicy", "Timeout", "Transport"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_POOL_SIZE",
+    "RetryPolicy",
+    "Timeout",
+    "Transport",
+]
 
 log = logging.getLogger("ileti.transport")
 
@@ -67,6 +92,164 @@ Kind = Literal["send", "read"]
 _NOT_SENT = (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)
 
 
+# -- the total deadline ------------------------------------------------------------
+
+
+class _Deadline:
+    """One request's deadline; the watchdog shuts its connection when it passes."""
+
+    __slots__ = ("at", "done", "fired", "seconds", "seq", "sock")
+
+    def __init__(self, seconds: float, seq: int) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self.seq = seq
+        # the socket itself: http.client drops conn.sock once a closing answer begins
+        self.sock: socket.socket | None = None
+        self.fired = False
+        self.done = False
+
+    def __lt__(self, other: _Deadline) -> bool:
+        return (self.at, self.seq) < (other.at, other.seq)
+
+
+def _shut(sock: socket.socket | None) -> None:
+    if sock is not None:
+        # the plain socket's shutdown: wakes a recv blocked in another thread
+        # (an SSLSocket's own would drop its TLS state under the reader's feet)
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread for the process that ends requests past their deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[_Deadline] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> _Deadline:
+        with self._cond:
+            deadline = _Deadline(seconds, next(self._seq))
+            heapq.heappush(self._heap, deadline)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="ileti-deadline-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+            return deadline
+
+    def disarm(self, deadline: _Deadline) -> None:
+        with self._cond:
+            deadline.done = True
+            deadline.sock = None
+
+    def attach(self, deadline: _Deadline, sock: socket.socket) -> bool:
+        """Tie a connection's socket to a deadline; False when it has already passed."""
+        with self._cond:
+            if deadline.fired:
+                _shut(sock)
+                return False
+            deadline.sock = sock
+            return True
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                first = self._heap[0]
+                wait = first.at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                first.fired = True
+                _shut(first.sock)
+
+
+_WATCHDOG = _Watchdog()
+_current = threading.local()
+
+
+class _DeadlinePassed(Exception):
+    """The request's total deadline passed before its answer was complete."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Bound every request this thread makes inside the block, retries and
+    pauses included, to end within ``seconds`` from now (nested blocks keep
+    the earliest end). Each request still has its own total deadline."""
+    if not seconds > 0:
+        raise ConfigurationError("a deadline must be a positive number of seconds")
+    end = time.monotonic() + seconds
+    outer: float | None = getattr(_current, "cap", None)
+    _current.cap = end if outer is None else min(outer, end)
+    try:
+        yield
+    finally:
+        _current.cap = outer
+
+
+def _cap_left() -> float | None:
+    """Seconds left under the innermost :func:`within` block (``None``: none)."""
+    cap: float | None = getattr(_current, "cap", None)
+    return None if cap is None else cap - time.monotonic()
+
+
+def _attach(conn: HTTPConnection) -> None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None and conn.sock is not None and not _WATCHDOG.attach(deadline, conn.sock):
+        conn.close()
+        raise _DeadlinePassed(deadline.seconds)
+
+
+if TYPE_CHECKING:
+    _Connection = HTTPConnection
+else:
+    _Connection = object
+
+
+class _DeadlineConnection(_Connection):
+    """A connection the deadline watchdog can shut, new or reused."""
+
+    def connect(self) -> None:
+        super().connect()
+        _attach(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        if self.sock is not None:
+            _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPConnection(_DeadlineConnection, HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 class Transport:
     """A thread-safe HTTP client bound to one provider's base URL.
 
@@ -78,10 +261,11 @@ class Transport:
         provider: str,
         base_url: str,
         *,
-        secrets: Iterable[str] = (),
+        secrets: Mapping[str, str] | Iterable[str] = (),
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        pool_size: int = DEFAULT_POOL_SIZE,
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
@@ -91,7 +275,10 @@ class Transport:
         self.timeout = Timeout.of(timeout)
         self.retry = retry or RetryPolicy()
         self.max_response_bytes = max_response_bytes
-        secret_list = [s for s in secrets if s]
+        #: secret values by the setting that holds them (for errors naming it)
+        self._secret_settings = dict(secrets) if isinstance(secrets, Mapping) else {}
+        values = secrets.values() if isinstance(secrets, Mapping) else secrets
+        secret_list = [s for s in values if s]
         self.redactor = Redactor(secret_list)
         register_secrets(secret_list)
         install_log_filters()
@@ -100,15 +287,26 @@ class Transport:
         from ileti import __version__
 
         self._user_agent = user_agent or f"ileti/{__version__}"
+        self.pool_size = check_pool_size(pool_size)
+        deadline = self.timeout.deadline
         self._pool = urllib3.PoolManager(
             num_pools=4,
-            maxsize=8,
+            maxsize=self.pool_size,
             block=False,
             retries=False,
-            timeout=urllib3.Timeout(connect=self.timeout.connect, read=self.timeout.read),
+            timeout=urllib3.Timeout(
+                connect=min(self.timeout.connect, deadline), read=min(self.timeout.read, deadline)
+            ),
         )
-        #: requests whose bytes may have reached the provider (for callers' bookkeeping)
-        self.requests_started = 0
+        self._pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self._started = 0
+        self._started_lock = threading.Lock()
+
+    @property
+    def requests_started(self) -> int:
+        """Requests whose bytes may have reached the provider (for callers' bookkeeping)."""
+        with self._started_lock:
+            return self._started
 
     def __repr__(self) -> str:
         return f"Transport({self.provider!r}, {self.base_url!r})"
@@ -152,9 +350,16 @@ class Transport:
         url = self.url_for(request)
         shown = self.redactor.text(url)
         headers = {"User-Agent": self._user_agent, **request.headers}
+        self._check_headers(headers)
         attempt = 0
         while True:
             attempt += 1
+            left = _cap_left()
+            if left is not None and left <= 0:
+                raise TransportError(
+                    "the deadline of the call passed before the request was made; nothing was sent",
+                    provider=self.provider,
+                )
             if log.isEnabledFor(logging.DEBUG):
                 body = (
                     self.redactor.text(request.body.decode("utf-8", "replace"))
@@ -181,7 +386,7 @@ class Transport:
                     f"{self._describe(exc)}; nothing was sent",
                     provider=self.provider,
                 )
-            except (ReadTimeoutError, ProtocolError, HTTPError, OSError) as exc:
+            except (_DeadlinePassed, ReadTimeoutError, ProtocolError, HTTPError, OSError) as exc:
                 reason = self._describe(exc)
                 if kind == "send":
                     failure = self._unknown(reason, client_ref)
@@ -218,12 +423,15 @@ class Transport:
             )
             if can_retry and retry_after is not None and retry_after > self.retry.retry_after_cap:
                 can_retry = False
-            if not can_retry:
-                log.info("%s %s failed: %s", request.method, shown, failure.message)
-                raise failure
             pause = (
                 retry_after if retry_after is not None else self.retry.delay(attempt, self._rand())
             )
+            left = _cap_left()
+            if can_retry and left is not None and left <= pause:
+                can_retry = False  # no time for another try under the caller's deadline
+            if not can_retry:
+                log.info("%s %s failed: %s", request.method, shown, failure.message)
+                raise failure
             log.info(
                 "%s %s failed (%s); retry %d/%d in %.2fs",
                 request.method,
@@ -235,8 +443,68 @@ class Transport:
             )
             self._sleep(pause)
 
+    def _check_headers(self, headers: Mapping[str, str]) -> None:
+        """HTTP headers carry Latin-1 only: refuse anything else before a
+        request leaves, naming the setting that holds it."""
+        for name, value in headers.items():
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                pass
+            else:
+                continue
+            bad = "".join(sorted({c for c in value if ord(c) > 0xFF}))
+            for setting, secret in self._secret_settings.items():
+                if secret and secret in value:
+                    raise ConfigurationError(
+                        f"setting {setting!r} holds {len(bad)} character(s) an HTTP header "
+                        "cannot carry (outside Latin-1, such as ş or ğ), and "
+                        f"{self.provider} takes it in a header: check the value (credentials "
+                        "are usually plain ASCII)",
+                        setting=setting,
+                        provider=self.provider,
+                    )
+            raise InvalidContent(
+                f"the HTTP header {name!r} would carry characters outside Latin-1 "
+                f"({', '.join(f'U+{ord(c):04X}' for c in bad)}); nothing was sent",
+                provider=self.provider,
+            )
+
     def _once(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, kind: Kind
+    ) -> HttpResponse:
+        """One request under its total deadline (:class:`_DeadlinePassed` past it)."""
+        budget = self.timeout.deadline
+        left = _cap_left()
+        if left is not None:
+            budget = max(min(budget, left), 0.001)
+        deadline = _WATCHDOG.arm(budget)
+        _current.deadline = deadline
+        timeout = urllib3.Timeout(
+            connect=min(self.timeout.connect, budget), read=min(self.timeout.read, budget)
+        )
+        try:
+            response = self._exchange(method, url, headers, body, timeout)
+        except _NOT_SENT:
+            raise  # nothing left, whatever the clock says
+        except Exception:
+            if deadline.fired:
+                raise _DeadlinePassed(budget) from None
+            raise
+        finally:
+            _current.deadline = None
+            _WATCHDOG.disarm(deadline)
+        if deadline.fired:  # the answer may have been cut short by the watchdog
+            raise _DeadlinePassed(budget)
+        return response
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: urllib3.Timeout,
     ) -> HttpResponse:
         resp = self._pool.request(
             method,
@@ -246,8 +514,10 @@ class Transport:
             redirect=False,
             retries=False,
             preload_content=False,
+            timeout=timeout,
         )
-        self.requests_started += 1
+        with self._started_lock:
+            self._started += 1
         try:
             data = resp.read(self.max_response_bytes + 1, decode_content=True)
             if len(data) > self.max_response_bytes:
@@ -274,6 +544,10 @@ class Transport:
         status = response.status
         if 300 <= status < 400:
             location = self.redactor.text(response.headers.get("location", "(none)"))
+            if kind == "send":
+                # a gateway may process a form and then redirect (post/redirect/get)
+                reason = f"the provider answered a redirect ({status}) to {location}"
+                return self._unknown(reason, client_ref, response), None
             return (
                 ConfigurationError(
                     f"the provider answered a redirect ({status}) to {location}; redirects are "
@@ -284,18 +558,16 @@ class Transport:
                 ),
                 None,
             )
+        if kind == "send" and status == 429:
+            # the server says it did not process the request: nothing was sent
+            return self._rate_limited(response), _retry_after(response.headers.get("retry-after"))
         if kind == "send" and status >= 500:
             return self._unknown(f"the provider answered HTTP {status}", client_ref, response), None
         if kind == "read" and status in READ_RETRY_STATUSES:
             retry_after = _retry_after(response.headers.get("retry-after"))
             error: IletiError
             if status == 429:
-                error = RateLimited(
-                    "the provider is rate limiting this account",
-                    provider=self.provider,
-                    http_status=status,
-                    excerpt=self._excerpt(response),
-                )
+                error = self._rate_limited(response)
             else:
                 error = TransportError(
                     f"the provider (or a proxy) is unavailable: HTTP {status}",
@@ -305,6 +577,14 @@ class Transport:
                 )
             return error, retry_after
         return None, None
+
+    def _rate_limited(self, response: HttpResponse) -> RateLimited:
+        return RateLimited(
+            "the provider is rate limiting this account (HTTP 429); it did not process the request",
+            provider=self.provider,
+            http_status=response.status,
+            excerpt=self._excerpt(response),
+        )
 
     def _excerpt(self, response: HttpResponse) -> str | None:
         return excerpt(self.redactor.text(response.body.decode("utf-8", "replace")))
@@ -341,6 +621,8 @@ class Transport:
                 what = "the connection could not be opened"
         elif isinstance(exc, ConnectTimeoutError):
             what = "connect timeout"
+        elif isinstance(exc, _DeadlinePassed):
+            what = f"no complete answer within the total deadline of {exc.seconds:g}s"
         elif isinstance(exc, ReadTimeoutError):
             what = f"no answer within {self.timeout.read:g}s (read timeout)"
         elif isinstance(exc, SSLError):

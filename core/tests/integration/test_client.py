@@ -116,6 +116,7 @@ def test_provider_errors_are_typed(client: ileti.Client, emulator: Any) -> None:
 def test_client_from_env_and_config(tmp_path: Any, emulator: Any) -> None:
     cfg = tmp_path / "ileti.toml"
     cfg.write_text('[providers.testprov]\napi_key = "from-file"\n', encoding="utf-8")
+    cfg.chmod(0o600)  # it holds a key
     with serve(emulator) as srv:
         env = {"ILETI_TESTPROV_BASE_URL": srv.base_url, "ILETI_TESTPROV_API_KEY": emulator.KEY}
         client = ileti.Client.from_env("testprov", env=env, config_file=cfg)

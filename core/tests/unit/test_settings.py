@@ -49,6 +49,7 @@ def test_precedence_explicit_env_file_default(tmp_path: Path) -> None:
     cfg.write_text(
         '[providers.demo]\nusername = "from-file"\npassword = "p"\ngate = 1\n', encoding="utf-8"
     )
+    cfg.chmod(0o600)  # it holds a password
     env = {env_var("demo", "gate"): "8", "ILETI_DEMO_VERBOSE": "yes"}
     resolved = resolve_settings("demo", DemoSettings, {"username": "arg"}, env=env, config_file=cfg)
     s = resolved.settings

@@ -15,7 +15,8 @@ Exit codes (documented in docs/reference/cli.md; scripts rely on them):
 * 6 transport failure before anything was sent
 * 7 still pending: ``report --wait`` reached its deadline before every state was final
 
-The global options (``-v``, ``--config``, ``--set``, ``--timeout``) are
+The global options (``-v``, ``--config``, ``--set``, ``--timeout``,
+``--total-timeout``) are
 accepted both before and after the subcommand.
 """
 
@@ -102,7 +103,7 @@ def exit_code_for(exc: BaseException) -> int:
 # -- global options ----------------------------------------------------------------
 
 #: the global options, by their destination in the merged namespace
-_GLOBALS = ("verbose", "config", "set", "timeout")
+_GLOBALS = ("verbose", "config", "set", "timeout", "total_timeout")
 _TOP = "global_"
 
 
@@ -174,6 +175,15 @@ def add_global_options(parser: argparse.ArgumentParser, *, top: bool = False) ->
         default=None,
         help="connect and read timeout of every HTTP request (default 5 s connect, 30 s read)",
     )
+    add(
+        "--total-timeout",
+        dest=prefix + "total_timeout",
+        metavar="SECONDS",
+        type=_positive_seconds,
+        default=None,
+        help="the most one HTTP request may take, however slowly the server answers "
+        "(default: connect plus read timeout)",
+    )
 
 
 def _merge_globals(args: argparse.Namespace) -> None:
@@ -182,7 +192,7 @@ def _merge_globals(args: argparse.Namespace) -> None:
         delattr(args, _TOP + name)
     args.verbose = top["verbose"] + getattr(args, "verbose", 0)
     args.set = [*top["set"], *getattr(args, "set", [])]
-    for name in ("config", "timeout"):
+    for name in ("config", "timeout", "total_timeout"):
         if getattr(args, name, None) is None:
             setattr(args, name, top[name])
 
@@ -254,6 +264,20 @@ def _logging(verbose: int) -> Iterator[None]:
             logger.setLevel(old)
 
 
+@contextlib.contextmanager
+def _warnings() -> Iterator[None]:
+    """Python warnings (a config file others can read, plain HTTP) as one
+    ``ileti: warning:`` line each on stderr, not as a source location."""
+    import warnings
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        _say(f"ileti: warning: {message}")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 # -- main --------------------------------------------------------------------------
 
 
@@ -269,21 +293,37 @@ def _report_error(exc: BaseException, args: argparse.Namespace) -> int:
     code = exit_code_for(exc)
     _say(f"ileti: error: {exc}")
     if isinstance(exc, DeliveryUnknown):
-        provider = exc.provider or getattr(args, "provider", None) or "PROVIDER"
-        how = [
-            "ileti: the message may have been sent: do not send it again blindly.",
-            "ileti: check first: `ileti report --provider "
-            f"{provider} MESSAGE_ID` if you learn the message id,",
-        ]
-        if exc.client_ref:
-            how.append(
-                f"ileti: or look up client reference {exc.client_ref} in the provider's panel."
-            )
-        else:
-            how.append("ileti: or look the message up in the provider's panel.")
-        for line in how:
-            _say(line)
+        for line in delivery_unknown_advice(exc, getattr(args, "provider", None)):
+            _say(f"ileti: {line}")
     return code
+
+
+def delivery_unknown_advice(exc: Any, provider: str | None = None) -> list[str]:
+    """What the user can check after a send that may have happened, in the
+    command's words: only what this provider can actually be asked."""
+    provider = exc.provider or provider or "PROVIDER"
+    lines = ["the message may have been sent: do not send it again blindly. Check first:"]
+    if exc.message_id:
+        lines.append(f"  ileti report --provider {provider} {exc.message_id}")
+    else:
+        lines.append(
+            f"  ileti report --provider {provider} MESSAGE_ID, if you learn the message id"
+        )
+    if exc.client_ref and exc.reference_sent:
+        lines.append(f"  or client reference {exc.client_ref} in {provider}'s panel")
+    else:
+        when = (
+            f" sent around {exc.started_at:%Y-%m-%d %H:%M:%S} UTC"
+            if exc.started_at is not None
+            else ""
+        )
+        numbers = ", ".join(exc.recipients[:5]) + (" ..." if len(exc.recipients) > 5 else "")
+        to = f" to {numbers}" if numbers else ""
+        lines.append(
+            f"  or {provider}'s panel for a message{to}{when} "
+            f"({provider} is not given ileti's client reference)"
+        )
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -298,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from ileti.errors import IletiError
 
-    with _logging(args.verbose):
+    with _logging(args.verbose), _warnings():
         try:
             code: int = args.func(args)
         except (IletiError, CliError) as exc:

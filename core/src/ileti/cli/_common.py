@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 PROVIDER_ENV = "ILETI_PROVIDER"
 
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
-_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions"})
+_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions", "pool_size"})
 
 
 # -- options -----------------------------------------------------------------------
@@ -130,8 +130,20 @@ def make_client(args: argparse.Namespace) -> Client:
 
     settings: dict[str, Any] = overrides(args)
     return Client.from_env(
-        args.provider, config_file=config_file(args), timeout=args.timeout, **settings
+        args.provider, config_file=config_file(args), timeout=timeout(args), **settings
     )
+
+
+def timeout(args: argparse.Namespace) -> Any:
+    """The :class:`ileti.Timeout` of --timeout and --total-timeout (``None``: defaults)."""
+    from ileti.http import Timeout
+
+    seconds = getattr(args, "timeout", None)
+    total = getattr(args, "total_timeout", None)
+    if seconds is None and total is None:
+        return None
+    base = Timeout() if seconds is None else Timeout.of(seconds)
+    return Timeout(connect=base.connect, read=base.read, total=total)
 
 
 def require(client: Client, capability: str) -> None:
@@ -144,8 +156,9 @@ def require(client: Client, capability: str) -> None:
 def read_text(args: argparse.Namespace) -> str:
     """The message text: --text, --text-file (``-`` is stdin), or piped stdin.
 
-    One trailing newline of a file or of stdin is dropped (editors and
-    ``echo`` add it); anything else is kept as it is.
+    A byte-order mark at the start of a file or of stdin is dropped (some
+    editors write one; sent, it would force UCS-2), and so is one trailing
+    newline (editors and ``echo`` add it); anything else is kept as it is.
     """
     if args.text is not None:
         text: str = args.text
@@ -169,6 +182,7 @@ def read_text(args: argparse.Namespace) -> str:
     except UnicodeDecodeError:
         where = "standard input" if source == "-" else repr(source)
         raise CliError(f"the text on {where} is not UTF-8") from None
+    data = data.removeprefix("\ufeff")
     if data.endswith("\r\n"):
         return data[:-2]
     return data.removesuffix("\n")

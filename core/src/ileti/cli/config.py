@@ -78,7 +78,7 @@ def run_show(args: argparse.Namespace) -> int:
     from ileti.http import Timeout
 
     resolved = client.resolved_settings
-    timeout = Timeout.of(args.timeout)  # what the client's transport will use
+    timeout = Timeout.of(common.timeout(args))  # what the client's transport will use
     settings = {
         name: {
             "value": value,
@@ -87,7 +87,10 @@ def run_show(args: argparse.Namespace) -> int:
         }
         for name, value in resolved.masked().items()
     }
-    timeout_source = "--timeout" if args.timeout is not None else "default"
+    given = [
+        f for f, v in (("--timeout", args.timeout), ("--total-timeout", args.total_timeout)) if v
+    ]
+    timeout_source = " and ".join(given) or "default"
     if args.json:
         common.print_json(
             {
@@ -98,6 +101,7 @@ def run_show(args: argparse.Namespace) -> int:
                 "timeout": {
                     "connect": timeout.connect,
                     "read": timeout.read,
+                    "total": timeout.deadline,
                     "source": timeout_source,
                 },
             }
@@ -112,5 +116,8 @@ def run_show(args: argparse.Namespace) -> int:
             [(k, v["value"], v["source"]) for k, v in settings.items()],
         )
     )
-    print(f"timeout: connect {timeout.connect:g}s, read {timeout.read:g}s ({timeout_source})")
+    print(
+        f"timeout: connect {timeout.connect:g}s, read {timeout.read:g}s, "
+        f"total {timeout.deadline:g}s per request ({timeout_source})"
+    )
     return 0

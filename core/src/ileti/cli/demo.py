@@ -341,7 +341,9 @@ def _run_one(name: str, explicit: bool, args: argparse.Namespace, printer: _Prin
         run.base_url = served.base_url
         printer.header(run)
         try:
-            client = Client(loaded, timeout=args.timeout, base_url=served.base_url, **settings)
+            client = Client(
+                loaded, timeout=common.timeout(args), base_url=served.base_url, **settings
+            )
         except IletiError as exc:
             run.status, run.error = FAILED, str(exc)
             return run

@@ -93,7 +93,13 @@ class _Live:
 def wait(
     client: Client, message_id: str, report: DeliveryReport, deadline: float
 ) -> DeliveryReport:
-    """Poll with backoff until the report is final or ``deadline`` seconds passed."""
+    """Poll with backoff until the report is final or ``deadline`` seconds passed.
+
+    A poll in flight when the deadline passes is cut short (the last report
+    stands); one that fails before it raises as usual.
+    """
+    from ileti.errors import TransportError
+
     live = _Live()
     end = _monotonic() + deadline
     pause = FIRST_PAUSE
@@ -107,7 +113,16 @@ def wait(
             live.show(report, polls, step)
             _sleep(step)
             pause = min(pause * BACKOFF, MAX_PAUSE)
-            report = client.report(message_id)
+            remaining = end - _monotonic()
+            if remaining <= 0:
+                break
+            try:
+                with client.deadline(remaining):
+                    report = client.report(message_id)
+            except TransportError:
+                if _monotonic() < end:
+                    raise
+                break  # the deadline cut the poll short
             polls += 1
         live.show(report, polls, None)
     finally:
@@ -118,9 +133,13 @@ def wait(
 def run(args: argparse.Namespace) -> int:
     client = common.make_client(args)
     with client:
-        report = client.report(args.message_id)
         if args.wait:
-            report = wait(client, args.message_id, report, args.deadline)
+            began = _monotonic()
+            with client.deadline(args.deadline):  # --deadline bounds the first poll too
+                report = client.report(args.message_id)
+            report = wait(client, args.message_id, report, args.deadline - (_monotonic() - began))
+        else:
+            report = client.report(args.message_id)
     code = EXIT_PENDING if args.wait and not report.is_final else EXIT_OK
     if args.json:
         common.print_json(

@@ -16,7 +16,6 @@ created on first use, never earlier.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,6 +27,7 @@ import attrs
 
 from ileti.errors import ConfigurationError, ValidationError
 from ileti.models import DeliveryState
+from ileti.settings import private_file
 from ileti_kobikom.settings import MEMORY_STORE
 from ileti_kobikom.wire import DeliveryMessage, dlr_state
 
@@ -170,15 +170,11 @@ class ReportStore:
         if self._path is None:
             yield None
             return
-        fresh = False
         try:
             if not self._ready:
-                self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                fresh = not self._path.exists()
+                private_file(self._path)  # numbers and ids are personal data: 0600
             with closing(sqlite3.connect(self._path, timeout=30.0)) as conn:
                 if not self._ready:
-                    if fresh:
-                        os.chmod(self._path, 0o600)  # numbers and ids are personal data
                     conn.executescript(_SCHEMA)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     self._ready = True
