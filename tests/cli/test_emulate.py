@@ -113,3 +113,43 @@ def test_a_taken_port_exits_3(cli: Callable[..., Any]) -> None:
         run = cli("emulate", "testprov", "--port", str(sock.getsockname()[1]))
     assert run.code == 3
     assert "cannot listen" in run.err
+
+
+def test_emulate_takes_senders_and_credit(start: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = start(
+        "testprov", "--json", "--sender", "FIRMA", "--sender", "DUKKAN", "--credit", "5000"
+    )
+    assert proc.stdout is not None
+    doc = json.loads(proc.stdout.readline())
+    assert doc["sender"] == "FIRMA"
+    assert doc["senders"] == ["FIRMA", "DUKKAN", "ILETI"]
+    assert doc["credit"] == "5000"
+    with ileti.Client.from_env("testprov", env=doc["env"]) as client:
+        assert client.balance().amount == 5000
+        assert client.send("05321112233", "Merhaba", sender="FIRMA").accepted
+        assert client.send("05321112233", "Merhaba", sender="DUKKAN").accepted
+        assert client.balance().amount == 4998
+        with pytest.raises(ileti.InvalidSender):
+            client.send("05321112233", "Merhaba", sender="BASKA")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_emulate_names_the_senders_on_stderr(start: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = start("testprov", "--sender", "FIRMA")
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("export ILETI_TESTPROV_BASE_URL=")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert "Approved sender names: FIRMA, ILETI." in err
+
+
+def test_a_bad_sender_or_credit_is_refused_in_the_flags_words(cli: Callable[..., Any]) -> None:
+    run = cli("emulate", "testprov", "--sender", "İLETİ")
+    assert run.code == 3
+    assert run.err.startswith("ileti: error: --sender: sender name 'İLETİ' has Turkish letters")
+    for bad in ("-1", "lots", "nan"):
+        run = cli("emulate", "testprov", "--credit", bad)
+        assert run.code == 2
+        assert "--credit" in run.err

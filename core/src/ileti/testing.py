@@ -50,7 +50,7 @@ from ileti.models import (
 from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo, hookimpl
 from ileti.settings import ProviderSettings, validate_base_url
 
-__all__ = ["Emulated", "Outbox", "OutboxMessage", "emulated"]
+__all__ = ["Emulated", "Outbox", "OutboxMessage", "ServedEmulator", "emulated", "serve_emulator"]
 
 
 @attrs.frozen
@@ -67,15 +67,51 @@ class Emulated:
     base_url: str
 
 
-@contextlib.contextmanager
-def emulated(provider: str, *, clock: Any = None, **client_kwargs: Any) -> Iterator[Emulated]:
-    """Serve an installed provider's emulator and yield a client wired to it.
+@attrs.frozen
+class ServedEmulator:
+    """A provider's emulator listening on loopback (see :func:`serve_emulator`)."""
 
-    Keyword arguments go to :class:`ileti.Client` (extra settings such as
-    ``sender``, ``timeout``, ``retry``). The emulator's own credentials are
-    used unless given.
+    provider: str
+    emulator: Any
+    served: Any
+
+    @property
+    def base_url(self) -> str:
+        return str(self.served.base_url)
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point a client at this emulator: its base URL and
+        its own test credentials (``ILETI_<PROVIDER>_<FIELD>``)."""
+        from ileti.settings import env_var
+
+        env = {env_var(self.provider, "base_url"): self.base_url}
+        for name, value in self.emulator.credentials().items():
+            env[env_var(self.provider, name)] = str(value)
+        return env
+
+    def close(self) -> None:
+        self.served.close()
+
+
+def serve_emulator(
+    provider: str,
+    *,
+    clock: Any = None,
+    senders: Iterable[str] = (),
+    credit: Decimal | int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> ServedEmulator:
+    """Build an installed provider's emulator, shape its account and serve it.
+
+    What ``ileti emulate`` and :func:`emulated` both do: ``senders`` are
+    approved (the emulator's own default name stays approved), ``credit``
+    sets the balance in the unit the provider's balance shows. Raises
+    :class:`ileti.NotSupported` when the provider ships no emulator,
+    :class:`ileti.InvalidSender` for a malformed sender name, ``ValueError``
+    for a negative credit or a host that is not loopback, ``OSError`` when
+    the port cannot be bound. Close it when done.
     """
-    from ileti.client import Client
     from ileti.emulation import VirtualClock, serve
     from ileti.errors import NotSupported
     from ileti.host import load_provider
@@ -86,13 +122,40 @@ def emulated(provider: str, *, clock: Any = None, **client_kwargs: Any) -> Itera
             f"provider {provider!r} ships no emulator", provider=provider, capability="emulator"
         )
     emulator = loaded.plugin.provider_emulator(clock=clock or VirtualClock())
-    with serve(emulator) as served:
-        settings = {**emulator.credentials(), **client_kwargs}
-        client = Client(loaded, base_url=served.base_url, **settings)
+    emulator.configure(senders=senders, credit=credit)
+    return ServedEmulator(loaded.name, emulator, serve(emulator, host=host, port=port))
+
+
+@contextlib.contextmanager
+def emulated(
+    provider: str,
+    *,
+    clock: Any = None,
+    senders: Iterable[str] = (),
+    credit: Decimal | int | None = None,
+    **client_kwargs: Any,
+) -> Iterator[Emulated]:
+    """Serve an installed provider's emulator and yield a client wired to it.
+
+    ``senders`` are approved on the emulated account (its own default name
+    stays approved) and ``credit`` sets its balance, in the unit the
+    provider's balance shows: the same as ``ileti emulate P --sender NAME
+    --credit N``. Other keyword arguments go to :class:`ileti.Client`
+    (``timeout``, ``retry``, settings). The emulator's own credentials are
+    used unless given.
+    """
+    from ileti.client import Client
+
+    running = serve_emulator(provider, clock=clock, senders=senders, credit=credit)
+    try:
+        settings = {**running.emulator.credentials(), **client_kwargs}
+        client = Client(running.provider, base_url=running.base_url, **settings)
         try:
-            yield Emulated(client=client, emulator=emulator, base_url=served.base_url)
+            yield Emulated(client=client, emulator=running.emulator, base_url=running.base_url)
         finally:
             client.close()
+    finally:
+        running.close()
 
 
 @attrs.frozen(kw_only=True)

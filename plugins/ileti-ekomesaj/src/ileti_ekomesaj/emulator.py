@@ -252,6 +252,9 @@ class EkomesajEmulator(EmulatorBase):
             found["reseller_id"] = str(self.reseller_id)
         return found
 
+    def approve_sender(self, name: str) -> None:
+        self.senders[name] = "approved"
+
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         if code == "SerializationException":
             return self._servicestack(request, 400, code, "Could not deserialize the request body")

@@ -244,6 +244,9 @@ class InnomobilEmulator(EmulatorBase):
     def credentials(self) -> dict[str, str]:
         return {"username": self.username, "password": self.password}
 
+    def approve_sender(self, name: str) -> None:
+        self.sender_states[name] = SenderState.APPROVED
+
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         return _envelope(self._empty_result(request), code, "error")
 
