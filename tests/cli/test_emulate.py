@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import ileti
+import ileti.testing
 from ileti.cli.emulate import ClockFollower
 from ileti.emulation import VirtualClock
 
@@ -153,3 +154,20 @@ def test_a_bad_sender_or_credit_is_refused_in_the_flags_words(cli: Callable[...,
         run = cli("emulate", "testprov", "--credit", bad)
         assert run.code == 2
         assert "--credit" in run.err
+
+
+def test_the_sender_is_exported_as_the_providers_sender_setting(
+    start: Callable[..., subprocess.Popen[str]],
+) -> None:
+    proc = start("efecell", "--json", "--sender", "FIRMA")
+    assert proc.stdout is not None
+    env = json.loads(proc.stdout.readline())["env"]
+    assert env["ILETI_EFECELL_SENDER"] == "FIRMA"
+    with ileti.Client.from_env("efecell", env=env) as client:
+        result = client.send("05321112233", "Merhaba")  # no sender: the setting's
+        assert result.accepted
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    with ileti.testing.emulated("efecell", senders=["FIRMA"]) as em:
+        em.client.send("05321112233", "Merhaba")
+        assert em.emulator.messages[-1].sender == "FIRMA"

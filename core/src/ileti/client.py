@@ -271,17 +271,29 @@ class Client:
         text: str,
         *,
         encoding: str | None = None,
-        recipients: int = 1,
+        recipients: int | Iterable[str] = 1,
         fold_turkish: bool = False,
     ) -> CostPreview:
         """Encoding, parts and credits for a text, by this provider's rules.
 
-        Empty text can be previewed (one part); it cannot be sent.
+        ``recipients`` is how many, or the numbers themselves (parsed and
+        counted without duplicates, as a send would). Empty text can be
+        previewed (one part); it cannot be sent.
         """
         from ileti.text import segment
 
+        if isinstance(recipients, str):
+            recipients = [recipients]
+        if isinstance(recipients, int) and not isinstance(recipients, bool) and recipients >= 0:
+            count = recipients
+        elif isinstance(recipients, Iterable):
+            count = len(normalise_numbers(recipients))
+        else:
+            raise ValidationError(
+                f"recipients={recipients!r}: pass how many (0 or more) or the numbers"
+            )
         seg = segment(text, self._encoding(encoding), self.info.text, fold=fold_turkish)
-        return CostPreview(self.provider, seg, recipients)
+        return CostPreview(self.provider, seg, count)
 
     # -- preparing -------------------------------------------------------------
 
@@ -515,10 +527,18 @@ class Client:
         result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
         return result
 
-    def report(self, message_id: str | int) -> DeliveryReport:
-        """The delivery state of each recipient of a sent package."""
+    def report(self, message: SendResult | str | int) -> DeliveryReport:
+        """The delivery state of each recipient of a sent package: pass the
+        :class:`SendResult` of the send, or its ``message_id``."""
         self._loaded.require("query_report")
-        message_id = str(message_id).strip()
+        if isinstance(message, SendResult):
+            if message.message_id is None:
+                raise ValidationError(
+                    f"this send has no package id to report on ({message.provider} gave none): "
+                    "pass the message_id of one of its recipients instead"
+                )
+            message = message.message_id
+        message_id = str(message).strip()
         if not message_id:
             raise ValidationError("the message id is empty: pass the message_id of a SendResult")
         report: DeliveryReport = self._invoke("query_report", None, message_id=message_id)

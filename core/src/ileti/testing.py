@@ -34,7 +34,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -50,6 +50,9 @@ from ileti.models import (
 from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo, hookimpl
 from ileti.settings import ProviderSettings, validate_base_url
 
+if TYPE_CHECKING:
+    from ileti.client import Client
+
 __all__ = ["Emulated", "Outbox", "OutboxMessage", "ServedEmulator", "emulated", "serve_emulator"]
 
 
@@ -62,7 +65,7 @@ class Emulated:
     where it listens.
     """
 
-    client: Any
+    client: Client
     emulator: Any
     base_url: str
 
@@ -74,20 +77,30 @@ class ServedEmulator:
     provider: str
     emulator: Any
     served: Any
+    #: the settings the provider takes (``ProviderInfo.settings_type``)
+    settings_type: type[Any]
+    #: the sender names approved on request (``senders=``), in order
+    senders: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
         return str(self.served.base_url)
 
+    def settings(self) -> dict[str, str]:
+        """The client settings that point at this emulator: ``base_url``, its
+        own test credentials and, when the provider has a ``sender`` setting,
+        the first sender name approved on request."""
+        settings = {"base_url": self.base_url}
+        settings.update({k: str(v) for k, v in self.emulator.credentials().items()})
+        if self.senders and "sender" in {f.name for f in attrs.fields(self.settings_type)}:
+            settings["sender"] = self.senders[0]
+        return settings
+
     def environment(self) -> dict[str, str]:
-        """The variables that point a client at this emulator: its base URL and
-        its own test credentials (``ILETI_<PROVIDER>_<FIELD>``)."""
+        """:meth:`settings` as the variables to export (``ILETI_<PROVIDER>_<FIELD>``)."""
         from ileti.settings import env_var
 
-        env = {env_var(self.provider, "base_url"): self.base_url}
-        for name, value in self.emulator.credentials().items():
-            env[env_var(self.provider, name)] = str(value)
-        return env
+        return {env_var(self.provider, k): v for k, v in self.settings().items()}
 
     def close(self) -> None:
         self.served.close()
@@ -122,8 +135,10 @@ def serve_emulator(
             f"provider {provider!r} ships no emulator", provider=provider, capability="emulator"
         )
     emulator = loaded.plugin.provider_emulator(clock=clock or VirtualClock())
-    emulator.configure(senders=senders, credit=credit)
-    return ServedEmulator(loaded.name, emulator, serve(emulator, host=host, port=port))
+    names = tuple(senders)
+    emulator.configure(senders=names, credit=credit)
+    served = serve(emulator, host=host, port=port)
+    return ServedEmulator(loaded.name, emulator, served, loaded.info.settings_type, names)
 
 
 @contextlib.contextmanager
@@ -148,8 +163,7 @@ def emulated(
 
     running = serve_emulator(provider, clock=clock, senders=senders, credit=credit)
     try:
-        settings = {**running.emulator.credentials(), **client_kwargs}
-        client = Client(running.provider, base_url=running.base_url, **settings)
+        client = Client(running.provider, **{**running.settings(), **client_kwargs})
         try:
             yield Emulated(client=client, emulator=running.emulator, base_url=running.base_url)
         finally:
@@ -211,7 +225,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._profile = TextProfile(encodings=DEFAULT_PROFILE.encodings, max_parts=max_parts)
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, **kwargs: Any) -> Client:
         """A real :class:`ileti.Client` that sends into this outbox."""
         from ileti.client import Client
         from ileti.host import inspect_plugin
