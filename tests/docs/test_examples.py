@@ -199,23 +199,17 @@ class PageRunner:
         self._count += 1
         path = self.folder / f"test_docs_example_{self._count}.py"
         path.write_text("\n\n".join(filter(None, [example.setup, example.code])), "utf-8")
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path.name],
-            cwd=self.folder,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert done.returncode == 0, (
-            f"{example.where}: pytest failed on the example\n{done.stdout[-3000:]}"
+        self._command(
+            example, [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", path.name]
         )
 
     def _run_shell(self, example: Example) -> None:
         script = "\n".join(filter(None, [example.setup, shell_code(example)]))
+        self._command(example, ["bash", "-eu", "-o", "pipefail", "-c", script])
+
+    def _command(self, example: Example, argv: list[str]) -> None:
         done = subprocess.run(
-            ["bash", "-eu", "-o", "pipefail", "-c", script],
+            argv,
             cwd=self.folder,
             env=self.env,
             capture_output=True,
@@ -224,7 +218,7 @@ class PageRunner:
             check=False,
         )
         assert done.returncode == 0, (
-            f"{example.where}: the shell example exited {done.returncode}\n"
+            f"{example.where}: the example exited {done.returncode}\n"
             f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}"
         )
 
