@@ -11,6 +11,7 @@ they use it.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -49,10 +50,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Path, Pa
     """Each distribution's (sdist, wheel), built once for the module."""
     out = tmp_path_factory.mktemp("dist")
     found: dict[Path, tuple[Path, Path]] = {}
+    leftovers = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
     for dist in DISTRIBUTIONS:
+        source = out / "src" / dist.name  # a copy: the build writes next to its sources
+        shutil.copytree(dist, source, ignore=leftovers)
         target = out / dist.name
         done = subprocess.run(
-            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(target), str(dist)],
+            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(target), str(source)],
             capture_output=True,
             text=True,
             timeout=600,
