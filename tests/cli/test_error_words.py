@@ -95,3 +95,11 @@ def test_json_errors_are_one_object_on_standard_output(
         "message": run.err.removeprefix("ileti: error: ").strip(),
         "exit_code": 3,
     }
+
+
+def test_a_report_on_an_unknown_id_says_so(cli: Callable[..., Any], efecell: Any) -> None:
+    run = cli("report", "-p", "efecell", "999999", "--json")
+    assert run.code == 3
+    assert "no message with this id" in run.err
+    assert "refused the request as invalid" not in run.err
+    assert json.loads(run.out)["error"]["type"] == "UnknownMessage"

@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
             "RateLimited",
             "Rejected",
             "TransportError",
+            "UnknownMessage",
             "ValidationError",
         ),
         "ileti.errors",
@@ -106,6 +107,7 @@ __all__ = [
     "TextProfile",
     "Timeout",
     "TransportError",
+    "UnknownMessage",
     "ValidationError",
     "__version__",
     "available_providers",
@@ -148,6 +150,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         RateLimited,
         Rejected,
         TransportError,
+        UnknownMessage,
         ValidationError,
     )
     from ileti.host import available_providers

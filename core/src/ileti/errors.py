@@ -12,7 +12,8 @@ The tree::
     │   ├── InvalidRecipient
     │   ├── InvalidSender
     │   ├── MessageTooLong
-    │   └── InvalidContent
+    │   ├── InvalidContent
+    │   └── UnknownMessage          no message with this id (report)
     ├── NotSupported                the provider lacks the hook or option
     ├── ProviderError               the provider refused; nothing was sent
     │   ├── AuthenticationError
@@ -48,6 +49,7 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "TransportError",
+    "UnknownMessage",
     "ValidationError",
 ]
 
@@ -175,6 +177,13 @@ class MessageTooLong(ValidationError):
 
 class InvalidContent(ValidationError):
     """The text cannot be sent (empty, characters that cannot travel, ...)."""
+
+
+class UnknownMessage(ValidationError):
+    """The provider has no message with this id on this account (a report of an
+    id it never gave, or one sent through another account)."""
+
+    hint = "Check the message id (the message_id of the send) and the account"
 
 
 class NotSupported(IletiError):

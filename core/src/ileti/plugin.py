@@ -28,6 +28,7 @@ from ileti.errors import (
     ProviderUnavailable,
     RateLimited,
     Rejected,
+    UnknownMessage,
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
@@ -208,6 +209,8 @@ class Category(enum.StrEnum):
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
     PROVIDER_ERROR = "provider_error"
+    #: the provider has no message with the id asked about (query_report)
+    UNKNOWN_MESSAGE = "unknown_message"
 
 
 _CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
@@ -221,6 +224,7 @@ _CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
     Category.FORBIDDEN: Forbidden,
     Category.RATE_LIMITED: RateLimited,
     Category.PROVIDER_ERROR: ProviderUnavailable,
+    Category.UNKNOWN_MESSAGE: UnknownMessage,
 }
 
 
@@ -269,6 +273,8 @@ _KEYWORDS: tuple[tuple[Category, tuple[str, ...]], ...] = (
     (Category.MESSAGE_TOO_LONG, ("uzun", "too long", "karakter sınır")),
     (Category.FORBIDDEN, ("yetki", "izin", "forbidden", "not allowed", "not authorised")),
     (Category.RATE_LIMITED, ("rate limit", "çok fazla istek", "too many")),
+    # last: "başlık bulunamadı" is a sender refused, not a message unknown
+    (Category.UNKNOWN_MESSAGE, ("bulunamadı", "kayıt yok", "not found", "no such message")),
 )
 
 

@@ -204,7 +204,7 @@ class EkomesajEmulator(EmulatorBase):
             "400": "Rejected",
             "401": "AuthenticationError",
             "402": "InsufficientCredit",
-            "404": "Rejected",
+            "404": "UnknownMessage",
             "405": "InvalidSender",
             "406": "InvalidRecipient",
             "407": "AccountInactive",

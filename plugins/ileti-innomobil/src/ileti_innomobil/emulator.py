@@ -92,7 +92,7 @@ ERRORS: Mapping[str, str] = MappingProxyType(
         ERR_SDATE: "Rejected",
         ERR_GATE: "Rejected",
         ERR_TCKN: "Forbidden",
-        ERR_NOT_FOUND: "Rejected",
+        ERR_NOT_FOUND: "UnknownMessage",
         ERR_BAD_REQUEST: "Rejected",
     }
 )
