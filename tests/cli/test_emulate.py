@@ -140,9 +140,9 @@ def test_emulate_takes_senders_and_credit(start: Callable[..., subprocess.Popen[
 def test_emulate_names_the_senders_on_stderr(start: Callable[..., subprocess.Popen[str]]) -> None:
     proc = start("testprov", "--sender", "FIRMA")
     assert proc.stdout is not None
+    assert proc.stderr is not None
     assert proc.stdout.readline().startswith("export ILETI_TESTPROV_BASE_URL=")
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
+    err = proc.stderr.readline() + proc.stderr.readline()
     assert "Approved sender names: FIRMA, ILETI." in err
 
 

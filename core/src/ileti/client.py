@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,9 +57,10 @@ class CostPreview:
         return parts
 
     @property
-    def credits(self) -> int:
-        """Parts times recipients: what a gateway billing per part charges."""
-        return self.parts * self.recipients
+    def credits(self) -> Decimal:
+        """Parts times recipients: what a gateway billing per part charges (a
+        ``Decimal``, like ``SendResult.credits`` and balances)."""
+        return Decimal(self.parts * self.recipients)
 
     def to_dict(self) -> dict[str, object]:
         return {

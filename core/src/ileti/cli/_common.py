@@ -239,18 +239,31 @@ class Style:
         return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
 
 
+def plural(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 recipient``, ``2 recipients`` (``plural`` for irregular nouns)."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: colour codes take none."""
+    return len(_ANSI.sub("", text))
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "") -> list[str]:
-    """Rows under headers in aligned columns (``None`` shows as empty)."""
+    """Rows under headers in aligned columns (``None`` shows as empty); cells may
+    carry colour codes (:class:`Style`), which are not counted as width."""
     cells = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [visible_width(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], visible_width(cell))
     lines = []
     for row in [list(headers), *cells]:
-        lines.append(
-            indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
+        padded = (c + " " * (w - visible_width(c)) for c, w in zip(row, widths, strict=True))
+        lines.append(indent + "  ".join(padded).rstrip())
     return lines
 
 
@@ -289,6 +302,7 @@ __all__ = [
     "overrides",
     "parse_duration",
     "parse_when",
+    "plural",
     "print_json",
     "print_lines",
     "read_text",
@@ -296,6 +310,7 @@ __all__ = [
     "require",
     "result_rows",
     "table",
+    "visible_width",
 ]
 
 
