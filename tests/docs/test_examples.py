@@ -1,8 +1,8 @@
 """Every fenced Python and shell example in the README and in docs/ runs.
 
-Pages are found when the tests are collected (``README.md`` and every
-``docs/**/*.md``), so a page added later is checked without touching this
-file. The conventions (documented in docs/guide/testing.md, "Examples in the
+Pages are found when the tests are collected (``README.md``, the README of
+every distribution and every ``docs/**/*.md``), so a page added later is
+checked without touching this file. The conventions (documented in docs/guide/testing.md, "Examples in the
 documentation"):
 
 - Every fence names its language. ``python`` blocks of a page run in order in
@@ -75,7 +75,9 @@ class Example:
 
 
 def pages() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    """The README, each distribution's README (its page on a package index) and docs/."""
+    readmes = [*ROOT.glob("*/README.md"), *ROOT.glob("plugins/*/README.md")]
+    return [ROOT / "README.md", *sorted(readmes), *sorted((ROOT / "docs").rglob("*.md"))]
 
 
 def examples(path: Path) -> list[Example]:
