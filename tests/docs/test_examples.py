@@ -2,8 +2,8 @@
 
 Pages are found when the tests are collected (``README.md``, the README of
 every distribution and every ``docs/**/*.md``), so a page added later is
-checked without touching this file. The conventions (documented in docs/guide/testing.md, "Examples in the
-documentation"):
+checked without touching this file. The conventions (documented in
+docs/guide/testing.md, "Examples in the documentation"):
 
 - Every fence names its language. ``python`` blocks of a page run in order in
   one interpreter, like a session following the page; a ``test_*`` function a
