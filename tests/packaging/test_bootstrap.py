@@ -64,3 +64,12 @@ def test_the_full_bootstrap_installs_the_tools_and_covers_the_demo(repo: Path) -
     assert _installs(repo) == []
     (repo / "core" / "pyproject.toml").write_text("# changed\n")
     assert len(_installs(repo, "--demo")) == 2
+
+
+def test_the_readme_gives_exactly_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## On a fresh machine", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n", 1)[1].strip() for b in section.split("```sh")[1:]]
+    assert [b.split("```")[0].strip() for b in blocks] == [".ci/demo", ".ci/test"]
+    demo = (ROOT / ".ci" / "demo").read_text()
+    assert ".ci/bootstrap --demo" in demo

@@ -25,6 +25,13 @@ report states) over real HTTP, use the provider's emulator instead, with
         assert em.emulator.messages[0].text == "Merhaba"
         em.emulator.clock.advance(60)        # delivery states move on
         em.emulator.force_error("402")       # the next call gets a documented error
+
+    with emulated("efecell", senders=["FIRMA"], credit=5) as em:
+        em.client.send("05321112233", "Merhaba", sender="FIRMA")  # approved, 4 credits left
+
+:func:`serve_emulator` is what ``ileti emulate`` runs: the emulator served,
+its account shaped, and the settings (:meth:`ServedEmulator.environment`) to
+export.
 """
 
 from __future__ import annotations
