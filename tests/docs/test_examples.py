@@ -400,3 +400,28 @@ def test_the_first_examples_pass_mypy_strict(page: str, tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_the_plugin_guide_excerpts_match_the_generated_plugin() -> None:
+    """The guide's Python blocks headed ``# path (excerpt)`` do not run (they are
+    parts of a module); each of their lines is in that file of the plugin
+    ``ileti new-plugin acme --title "Acme SMS"`` generates."""
+    from ileti.cli.new_plugin import render
+
+    generated = render("acme", "Acme SMS")
+    checked = 0
+    for example in examples(ROOT / "docs" / "writing-a-plugin.md"):
+        head = re.fullmatch(r"# (\S+) \(excerpt\)", example.code.splitlines()[0])
+        if example.lang not in PYTHON or head is None:
+            continue
+        path = head.group(1)
+        assert path in generated, f"{example.where}: the plugin has no {path}"
+        lines = {line.strip() for line in generated[path].splitlines()}
+        missing = [
+            line
+            for line in example.code.splitlines()[1:]
+            if line.strip() and line.strip() not in lines
+        ]
+        assert not missing, f"{example.where}: not in the generated {path}: {missing}"
+        checked += 1
+    assert checked >= 3
