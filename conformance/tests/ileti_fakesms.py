@@ -124,6 +124,9 @@ class FakeSmsEmulator(EmulatorBase):
         self.sms: dict[str, _Sms] = {}
         self._ids = itertools.count(1)
 
+    def approve_sender(self, name: str) -> None:
+        self.senders[name] = "approved"
+
     def credentials(self) -> dict[str, str]:
         return {"username": self.user, "password": self.password}
 

@@ -45,7 +45,7 @@ def test_demo_through_the_test_provider(cli: Callable[..., Any]) -> None:
     before = provider["steps"][0]["data"]["balance"]["amount"]
     after = provider["steps"][-1]["data"]["balance"]["amount"]
     preview = steps["preview"]["data"]["preview"]
-    assert int(before) - int(after) == preview["credits"] + 3
+    assert int(before) - int(after) == int(preview["credits"]) + 3
 
 
 def test_demo_text_account(cli: Callable[..., Any]) -> None:
@@ -55,7 +55,7 @@ def test_demo_text_account(cli: Callable[..., Any]) -> None:
     assert "[ok]   send         message P1 to 3 numbers: 3 of 3 accepted" in run.out
     assert "queued 3 -> sent 3 -> delivered 2, undelivered 1" in run.out
     assert "balance      91 credits (spent 9 credits)" in run.out
-    assert run.out.rstrip().endswith("Result: 1 of 1 providers worked.")
+    assert run.out.rstrip().endswith("Result: 1 of 1 provider worked.")
 
 
 def test_named_providers_without_an_emulator_fail(cli: Callable[..., Any]) -> None:
@@ -112,3 +112,12 @@ def test_demo_through_the_script(script: Callable[..., Any]) -> None:
     assert "Result: " in run.out
     assert "providers worked." in run.out
     assert "Traceback" not in run.err
+
+
+def test_the_demo_explains_refunds_of_undelivered_messages(cli: Callable[..., Any]) -> None:
+    run = cli("demo", "-p", "efecell")
+    assert run.code == 0, run.err
+    last_balance = [line for line in run.out.splitlines() if "balance" in line][-1]
+    assert last_balance.endswith(
+        "(spent 4 credits: 6 billed when sent, 2 refunded for the undelivered messages)"
+    )

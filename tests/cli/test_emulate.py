@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import ileti
+import ileti.testing
 from ileti.cli.emulate import ClockFollower
 from ileti.emulation import VirtualClock
 
@@ -113,3 +114,60 @@ def test_a_taken_port_exits_3(cli: Callable[..., Any]) -> None:
         run = cli("emulate", "testprov", "--port", str(sock.getsockname()[1]))
     assert run.code == 3
     assert "cannot listen" in run.err
+
+
+def test_emulate_takes_senders_and_credit(start: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = start(
+        "testprov", "--json", "--sender", "FIRMA", "--sender", "DUKKAN", "--credit", "5000"
+    )
+    assert proc.stdout is not None
+    doc = json.loads(proc.stdout.readline())
+    assert doc["sender"] == "FIRMA"
+    assert doc["senders"] == ["FIRMA", "DUKKAN", "ILETI"]
+    assert doc["credit"] == "5000"
+    with ileti.Client.from_env("testprov", env=doc["env"]) as client:
+        assert client.balance().amount == 5000
+        assert client.send("05321112233", "Merhaba", sender="FIRMA").accepted
+        assert client.send("05321112233", "Merhaba", sender="DUKKAN").accepted
+        assert client.balance().amount == 4998
+        with pytest.raises(ileti.InvalidSender):
+            client.send("05321112233", "Merhaba", sender="BASKA")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+
+
+def test_emulate_names_the_senders_on_stderr(start: Callable[..., subprocess.Popen[str]]) -> None:
+    proc = start("testprov", "--sender", "FIRMA")
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    assert proc.stdout.readline().startswith("export ILETI_TESTPROV_BASE_URL=")
+    err = proc.stderr.readline() + proc.stderr.readline()
+    assert "Approved sender names: FIRMA, ILETI." in err
+
+
+def test_a_bad_sender_or_credit_is_refused_in_the_flags_words(cli: Callable[..., Any]) -> None:
+    run = cli("emulate", "testprov", "--sender", "İLETİ")
+    assert run.code == 3
+    assert run.err.startswith("ileti: error: --sender: sender name 'İLETİ' has Turkish letters")
+    for bad in ("-1", "lots", "nan"):
+        run = cli("emulate", "testprov", "--credit", bad)
+        assert run.code == 2
+        assert "--credit" in run.err
+
+
+def test_the_sender_is_exported_as_the_providers_sender_setting(
+    start: Callable[..., subprocess.Popen[str]],
+) -> None:
+    proc = start("efecell", "--json", "--sender", "FIRMA")
+    assert proc.stdout is not None
+    env = json.loads(proc.stdout.readline())["env"]
+    assert env["ILETI_EFECELL_SENDER"] == "FIRMA"
+    with ileti.Client.from_env("efecell", env=env) as client:
+        result = client.send("05321112233", "Merhaba")  # no sender: the setting's
+        assert result.accepted
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    with ileti.testing.emulated("efecell", senders=["FIRMA"]) as em:
+        em.client.send("05321112233", "Merhaba")
+        assert em.emulator.messages[-1].sender == "FIRMA"

@@ -37,7 +37,7 @@ def test_send_json(cli: Callable[..., Any], testprov: Any) -> None:
     assert run.code == 0, run.err
     doc = json.loads(run.out)
     assert doc["preview"]["encoding"] == "ucs2"
-    assert doc["preview"]["credits"] == 2
+    assert doc["preview"]["credits"] == "2"  # amounts are exact decimal strings
     result = doc["result"]
     assert result["message_id"] == "P1"
     assert [r["number"] for r in result["recipients"]] == ["+905321112233", "+905321112239"]
@@ -262,3 +262,22 @@ def test_the_default_encoding_setting_and_encoding_option(
     run = cli(*args, "--set", "default_encoding=klingon")
     assert run.code == 3
     assert "default_encoding" in run.err
+
+
+def test_send_json_gives_credits_as_strings_in_preview_and_result(
+    cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ileti.testing import serve_emulator
+
+    running = serve_emulator("efecell")
+    try:
+        for name, value in running.environment().items():
+            monkeypatch.setenv(name, value)
+        run = cli("send", "-p", "efecell", "--to", "05321112233", "--to", "05331112233",
+                  "--text", "x", "--sender", "ILETI", "--json")  # fmt: skip
+    finally:
+        running.close()
+    assert run.code == 0, run.err
+    doc = json.loads(run.out)
+    assert doc["preview"]["credits"] == "2"
+    assert doc["result"]["credits"] == "2"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -113,3 +114,13 @@ def test_segments_stays_registered(cli: Callable[..., Any]) -> None:
     run = cli("segments", "Merhaba dünya")
     assert run.code == 0, run.err
     assert "gsm7" in run.out
+
+
+def test_coloured_cells_keep_the_columns_aligned() -> None:
+    style = _common.Style(Terminal())
+    rows = [("+905321112233", style("delivered", "green"), "3"), ("+905", style("x", "red"), "4")]
+    lines = _common.table(("NUMBER", "STATE", "RAW"), rows)
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in lines]
+    last_column = {len(line) - len(line.split()[-1]) for line in plain}
+    assert len(last_column) == 1, plain
+    assert "\x1b[32mdelivered\x1b[0m" in lines[1]

@@ -666,6 +666,34 @@ class ProviderConformance:
         assert default in states, f"the default sender {default!r} is not listed: {states}"
         assert states[default] is SenderState.APPROVED
 
+    def test_configured_account(self, ileti_harness: Harness) -> None:
+        """configure(senders=..., credit=...), what ``ileti emulate P --sender NAME
+        --credit N`` does: the sender is approved (listed, and a send from it is
+        accepted) and the balance shows the credit."""
+        h = ileti_harness
+        client = h.client()
+        with h.emulator.lock:
+            h.emulator.configure(senders=["CONFSENDER"], credit=5000)
+        if "balance" in h.capabilities:
+            balance = client.balance()
+            assert balance.amount == Decimal(5000), (
+                f"configure(credit=5000) but the balance says {balance}"
+            )
+        if "senders" in h.capabilities:
+            states = {s.name: s.state for s in client.senders()}
+            assert states.get("CONFSENDER") is SenderState.APPROVED, (
+                f"configure(senders=['CONFSENDER']) but senders() says {states}"
+            )
+        start = len(h.messages())
+        if "send" in h.capabilities:
+            result = client.send(h.numbers(1), "Merhaba", sender="CONFSENDER")
+        elif "send_multi" in h.capabilities:
+            result = client.send_multi([(h.numbers(1)[0], "Merhaba")], sender="CONFSENDER")
+        else:
+            return
+        assert all(r.accepted for r in result.recipients)
+        assert [m.sender for m in h.messages()[start:]] == ["CONFSENDER"]
+
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
         them, and raise NotSupported before any request when it does not."""

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +66,10 @@ class CostPreview:
         return parts
 
     @property
-    def credits(self) -> int:
-        """Parts times recipients: what a gateway billing per part charges."""
-        return self.parts * self.recipients
+    def credits(self) -> Decimal:
+        """Parts times recipients: what a gateway billing per part charges (a
+        ``Decimal``, like ``SendResult.credits`` and balances)."""
+        return Decimal(self.parts * self.recipients)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -335,17 +337,29 @@ class Client:
         text: str,
         *,
         encoding: str | None = None,
-        recipients: int = 1,
+        recipients: int | Iterable[str] = 1,
         fold_turkish: bool = False,
     ) -> CostPreview:
         """Encoding, parts and credits for a text, by this provider's rules.
 
-        Empty text can be previewed (one part); it cannot be sent.
+        ``recipients`` is how many, or the numbers themselves (parsed and
+        counted without duplicates, as a send would). Empty text can be
+        previewed (one part); it cannot be sent.
         """
         from ileti.text import segment
 
+        if isinstance(recipients, str):
+            recipients = [recipients]
+        if isinstance(recipients, int) and not isinstance(recipients, bool) and recipients >= 0:
+            count = recipients
+        elif isinstance(recipients, Iterable):
+            count = len(normalise_numbers(recipients))
+        else:
+            raise ValidationError(
+                f"recipients={recipients!r}: pass how many (0 or more) or the numbers"
+            )
         seg = segment(text, self._encoding(encoding), self.info.text, fold=fold_turkish)
-        return CostPreview(self.provider, seg, recipients)
+        return CostPreview(self.provider, seg, count)
 
     # -- preparing -------------------------------------------------------------
 
@@ -667,10 +681,18 @@ class Client:
 
         return Campaign.create(self, source, **options)
 
-    def report(self, message_id: str | int) -> DeliveryReport:
-        """The delivery state of each recipient of a sent package."""
+    def report(self, message: SendResult | str | int) -> DeliveryReport:
+        """The delivery state of each recipient of a sent package: pass the
+        :class:`SendResult` of the send, or its ``message_id``."""
         self._loaded.require("query_report")
-        message_id = str(message_id).strip()
+        if isinstance(message, SendResult):
+            if message.message_id is None:
+                raise ValidationError(
+                    f"this send has no package id to report on ({message.provider} gave none): "
+                    "pass the message_id of one of its recipients instead"
+                )
+            message = message.message_id
+        message_id = str(message).strip()
         if not message_id:
             raise ValidationError("the message id is empty: pass the message_id of a SendResult")
         report: DeliveryReport = self._invoke("query_report", None, message_id=message_id)

@@ -12,7 +12,8 @@ The tree::
     │   ├── InvalidRecipient
     │   ├── InvalidSender
     │   ├── MessageTooLong
-    │   └── InvalidContent
+    │   ├── InvalidContent
+    │   └── UnknownMessage          no message with this id (report)
     ├── NotSupported                the provider lacks the hook or option
     ├── ProviderError               the provider refused; nothing was sent
     │   ├── AuthenticationError
@@ -21,7 +22,6 @@ The tree::
     │   ├── Forbidden
     │   ├── RateLimited
     │   ├── Rejected
-    │   ├── MessageNotFound
     │   └── ProviderUnavailable
     ├── TransportError              nothing left this machine (or a read failed)
     ├── DeliveryUnknown             the send may have happened: do not resend
@@ -44,7 +44,6 @@ __all__ = [
     "InvalidRecipient",
     "InvalidSender",
     "MalformedResponse",
-    "MessageNotFound",
     "MessageTooLong",
     "NotSupported",
     "ProviderError",
@@ -52,6 +51,7 @@ __all__ = [
     "RateLimited",
     "Rejected",
     "TransportError",
+    "UnknownMessage",
     "ValidationError",
 ]
 
@@ -180,6 +180,13 @@ class InvalidContent(ValidationError):
     """The text cannot be sent (empty, characters that cannot travel, ...)."""
 
 
+class UnknownMessage(ValidationError):
+    """The provider has no message with this id on this account (a report of an
+    id it never gave, or one sent through another account)."""
+
+    hint = "Check the message id (the message_id of the send) and the account"
+
+
 class NotSupported(IletiError):
     """The provider has no such capability or option."""
 
@@ -215,16 +222,6 @@ class RateLimited(ProviderError):
 
 class Rejected(ProviderError):
     """The provider refused the request as invalid."""
-
-
-class MessageNotFound(ProviderError):
-    """The provider has no message with the id (or client reference) asked for.
-
-    Raised by a report only when the gateway says so in a documented way: it
-    proves that the provider never accepted such a message.
-    """
-
-    hint = "Check the message id: the provider has no message with it"
 
 
 class ProviderUnavailable(ProviderError):

@@ -161,10 +161,21 @@ def _load_cached(name: str) -> LoadedProvider:
     eps = _provider_entry_points()
     ep = eps.get(name)
     if ep is None:
-        known = ", ".join(sorted(n for n in eps if n not in disabled())) or "none"
+        import difflib
+
+        installed = sorted(n for n in eps if n not in disabled())
+        known = ", ".join(installed) or "none"
+        close = difflib.get_close_matches(name.lower(), installed, n=1, cutoff=0.75)
+        # never "pip install ileti-<what was typed>": a typo names a package that
+        # does not exist, and that anyone could register
+        advice = (
+            f"did you mean {close[0]!r}?"
+            if close
+            else "install the plugin distribution that provides it (the provider pages "
+            "of the documentation name ours)"
+        )
         raise ConfigurationError(
-            f"no provider named {name!r} is installed (installed: {known}); "
-            f"install it with: pip install ileti-{name}",
+            f"no provider named {name!r} is installed (installed: {known}); {advice}",
             setting="provider",
         )
     try:

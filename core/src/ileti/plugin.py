@@ -24,11 +24,11 @@ from ileti.errors import (
     InsufficientCredit,
     InvalidRecipient,
     InvalidSender,
-    MessageNotFound,
     MessageTooLong,
     ProviderUnavailable,
     RateLimited,
     Rejected,
+    UnknownMessage,
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
@@ -78,9 +78,9 @@ class ProviderInfo:
     per_item_encoding: bool = False
     #: True when ``query_report`` also takes the ``client_ref`` a send carried
     #: (``Outgoing.client_ref`` / ``OutgoingBatch.client_ref``) in place of the
-    #: message id, and raises ``MessageNotFound`` when the gateway says it has no
-    #: such message: campaigns then settle a send that may have left by asking
-    #: the gateway, instead of leaving it ``unknown``
+    #: message id, and its ``UnknownMessage`` is a documented answer meaning the
+    #: gateway has no such message: campaigns then settle a send that may have
+    #: left by asking the gateway, instead of leaving it ``unknown``
     report_by_client_ref: bool = False
     #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
@@ -214,8 +214,9 @@ class Category(enum.StrEnum):
     ACCOUNT_INACTIVE = "account_inactive"
     FORBIDDEN = "forbidden"
     RATE_LIMITED = "rate_limited"
-    NOT_FOUND = "not_found"
     PROVIDER_ERROR = "provider_error"
+    #: the provider has no message with the id asked about (query_report)
+    UNKNOWN_MESSAGE = "unknown_message"
 
 
 _CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
@@ -228,8 +229,8 @@ _CATEGORY_ERRORS: dict[Category, type[IletiError]] = {
     Category.ACCOUNT_INACTIVE: AccountInactive,
     Category.FORBIDDEN: Forbidden,
     Category.RATE_LIMITED: RateLimited,
-    Category.NOT_FOUND: MessageNotFound,
     Category.PROVIDER_ERROR: ProviderUnavailable,
+    Category.UNKNOWN_MESSAGE: UnknownMessage,
 }
 
 
@@ -278,6 +279,8 @@ _KEYWORDS: tuple[tuple[Category, tuple[str, ...]], ...] = (
     (Category.MESSAGE_TOO_LONG, ("uzun", "too long", "karakter sınır")),
     (Category.FORBIDDEN, ("yetki", "izin", "forbidden", "not allowed", "not authorised")),
     (Category.RATE_LIMITED, ("rate limit", "çok fazla istek", "too many")),
+    # last: "başlık bulunamadı" is a sender refused, not a message unknown
+    (Category.UNKNOWN_MESSAGE, ("bulunamadı", "kayıt yok", "not found", "no such message")),
 )
 
 

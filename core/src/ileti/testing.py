@@ -25,6 +25,13 @@ report states) over real HTTP, use the provider's emulator instead, with
         assert em.emulator.messages[0].text == "Merhaba"
         em.emulator.clock.advance(60)        # delivery states move on
         em.emulator.force_error("402")       # the next call gets a documented error
+
+    with emulated("efecell", senders=["FIRMA"], credit=5) as em:
+        em.client.send("05321112233", "Merhaba", sender="FIRMA")  # approved, 4 credits left
+
+:func:`serve_emulator` is what ``ileti emulate`` runs: the emulator served,
+its account shaped, and the settings (:meth:`ServedEmulator.environment`) to
+export.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -50,7 +57,10 @@ from ileti.models import (
 from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo, hookimpl
 from ileti.settings import ProviderSettings, validate_base_url
 
-__all__ = ["Emulated", "Outbox", "OutboxMessage", "emulated"]
+if TYPE_CHECKING:
+    from ileti.client import Client
+
+__all__ = ["Emulated", "Outbox", "OutboxMessage", "ServedEmulator", "emulated", "serve_emulator"]
 
 
 @attrs.frozen
@@ -62,20 +72,66 @@ class Emulated:
     where it listens.
     """
 
-    client: Any
+    client: Client
     emulator: Any
     base_url: str
 
 
-@contextlib.contextmanager
-def emulated(provider: str, *, clock: Any = None, **client_kwargs: Any) -> Iterator[Emulated]:
-    """Serve an installed provider's emulator and yield a client wired to it.
+@attrs.frozen
+class ServedEmulator:
+    """A provider's emulator listening on loopback (see :func:`serve_emulator`)."""
 
-    Keyword arguments go to :class:`ileti.Client` (extra settings such as
-    ``sender``, ``timeout``, ``retry``). The emulator's own credentials are
-    used unless given.
+    provider: str
+    emulator: Any
+    served: Any
+    #: the settings the provider takes (``ProviderInfo.settings_type``)
+    settings_type: type[Any]
+    #: the sender names approved on request (``senders=``), in order
+    senders: tuple[str, ...] = ()
+
+    @property
+    def base_url(self) -> str:
+        return str(self.served.base_url)
+
+    def settings(self) -> dict[str, str]:
+        """The client settings that point at this emulator: ``base_url``, its
+        own test credentials and, when the provider has a ``sender`` setting,
+        the first sender name approved on request."""
+        settings = {"base_url": self.base_url}
+        settings.update({k: str(v) for k, v in self.emulator.credentials().items()})
+        if self.senders and "sender" in {f.name for f in attrs.fields(self.settings_type)}:
+            settings["sender"] = self.senders[0]
+        return settings
+
+    def environment(self) -> dict[str, str]:
+        """:meth:`settings` as the variables to export (``ILETI_<PROVIDER>_<FIELD>``)."""
+        from ileti.settings import env_var
+
+        return {env_var(self.provider, k): v for k, v in self.settings().items()}
+
+    def close(self) -> None:
+        self.served.close()
+
+
+def serve_emulator(
+    provider: str,
+    *,
+    clock: Any = None,
+    senders: Iterable[str] = (),
+    credit: Decimal | int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> ServedEmulator:
+    """Build an installed provider's emulator, shape its account and serve it.
+
+    What ``ileti emulate`` and :func:`emulated` both do: ``senders`` are
+    approved (the emulator's own default name stays approved), ``credit``
+    sets the balance in the unit the provider's balance shows. Raises
+    :class:`ileti.NotSupported` when the provider ships no emulator,
+    :class:`ileti.InvalidSender` for a malformed sender name, ``ValueError``
+    for a negative credit or a host that is not loopback, ``OSError`` when
+    the port cannot be bound. Close it when done.
     """
-    from ileti.client import Client
     from ileti.emulation import VirtualClock, serve
     from ileti.errors import NotSupported
     from ileti.host import load_provider
@@ -86,13 +142,41 @@ def emulated(provider: str, *, clock: Any = None, **client_kwargs: Any) -> Itera
             f"provider {provider!r} ships no emulator", provider=provider, capability="emulator"
         )
     emulator = loaded.plugin.provider_emulator(clock=clock or VirtualClock())
-    with serve(emulator) as served:
-        settings = {**emulator.credentials(), **client_kwargs}
-        client = Client(loaded, base_url=served.base_url, **settings)
+    names = tuple(senders)
+    emulator.configure(senders=names, credit=credit)
+    served = serve(emulator, host=host, port=port)
+    return ServedEmulator(loaded.name, emulator, served, loaded.info.settings_type, names)
+
+
+@contextlib.contextmanager
+def emulated(
+    provider: str,
+    *,
+    clock: Any = None,
+    senders: Iterable[str] = (),
+    credit: Decimal | int | None = None,
+    **client_kwargs: Any,
+) -> Iterator[Emulated]:
+    """Serve an installed provider's emulator and yield a client wired to it.
+
+    ``senders`` are approved on the emulated account (its own default name
+    stays approved) and ``credit`` sets its balance, in the unit the
+    provider's balance shows: the same as ``ileti emulate P --sender NAME
+    --credit N``. Other keyword arguments go to :class:`ileti.Client`
+    (``timeout``, ``retry``, settings). The emulator's own credentials are
+    used unless given.
+    """
+    from ileti.client import Client
+
+    running = serve_emulator(provider, clock=clock, senders=senders, credit=credit)
+    try:
+        client = Client(running.provider, **{**running.settings(), **client_kwargs})
         try:
-            yield Emulated(client=client, emulator=emulator, base_url=served.base_url)
+            yield Emulated(client=client, emulator=running.emulator, base_url=running.base_url)
         finally:
             client.close()
+    finally:
+        running.close()
 
 
 @attrs.frozen(kw_only=True)
@@ -148,7 +232,7 @@ class Outbox:
         self._lock = threading.Lock()
         self._profile = TextProfile(encodings=DEFAULT_PROFILE.encodings, max_parts=max_parts)
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, **kwargs: Any) -> Client:
         """A real :class:`ileti.Client` that sends into this outbox."""
         from ileti.client import Client
         from ileti.host import inspect_plugin

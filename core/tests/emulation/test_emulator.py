@@ -409,3 +409,26 @@ def test_received_at_follows_the_shared_clock(served: ServedApp, toy: Toy, fetch
     assert stamps[1] is not None
     assert stamps[0] is not None
     assert stamps[1] - stamps[0] == timedelta(hours=1)
+
+
+def test_emulated_approves_senders_and_sets_the_credit() -> None:
+    from ileti.testing import emulated
+
+    with emulated("testprov", senders=["FIRMA"], credit=7) as em:
+        assert em.client.balance().amount == 7
+        assert em.client.send("05321112233", "Merhaba", sender="FIRMA").accepted
+        assert em.emulator.messages[-1].sender == "FIRMA"
+        assert em.client.balance().amount == 6
+
+
+def test_configure_checks_before_changing_anything() -> None:
+    from ileti import InvalidSender
+    from ileti.host import load_provider
+
+    emulator = load_provider("testprov").plugin.provider_emulator(clock=None)
+    with pytest.raises(InvalidSender, match="3 to 11 characters"):
+        emulator.configure(senders=["OK1", "X"], credit=5)
+    with pytest.raises(ValueError, match="from 0 up"):
+        emulator.configure(senders=["OK1"], credit=-1)
+    assert emulator.approved == ["ILETI"]
+    assert emulator.credit == Decimal(100)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
+import select
 import socket
 import threading
 import time
@@ -141,3 +143,54 @@ def test_served_app_repr(fetch: Fetch) -> None:
         assert served.base_url in repr(served)
         assert "serving" in repr(served)
     assert "closed" in repr(served)
+
+
+def test_the_listen_backlog_holds_64_connections_before_any_is_accepted() -> None:
+    """64 clients connecting at once all complete their handshake while the
+    server accepts none (socketserver's default backlog of 5 drops the rest,
+    which clients see as resets or timeouts)."""
+    from ileti.emulation.server import LISTEN_BACKLOG, _QuietHandler, _ThreadingWSGIServer
+
+    assert LISTEN_BACKLOG >= 64
+    server = _ThreadingWSGIServer(("127.0.0.1", 0), _QuietHandler)  # never serve_forever
+    clients = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(64)]
+    try:
+        for client in clients:
+            client.setblocking(False)
+            assert client.connect_ex(server.server_address[:2]) in (0, errno.EINPROGRESS)
+        deadline = time.monotonic() + 3
+        pending = set(clients)
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], list(pending), [], 0.1)
+            pending.difference_update(writable)
+        assert not pending, f"{len(pending)} of 64 connections were not taken into the backlog"
+        assert all(c.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0 for c in clients)
+    finally:
+        for client in clients:
+            client.close()
+        server.server_close()
+
+
+def test_64_concurrent_clients_are_all_answered() -> None:
+    barrier = threading.Barrier(64)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def one(port: int) -> None:
+        try:
+            barrier.wait(5)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/x")
+            statuses.append(conn.getresponse().status)
+            conn.close()
+        except BaseException as exc:  # collected, asserted below
+            errors.append(exc)
+
+    with serve(hello) as served:
+        threads = [threading.Thread(target=one, args=(served.port,)) for _ in range(64)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+    assert not errors
+    assert statuses == [200] * 64

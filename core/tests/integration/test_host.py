@@ -56,9 +56,13 @@ def test_broken_plugin_is_reported_and_does_not_break_others() -> None:
     )
 
 
-def test_unknown_provider_says_how_to_install() -> None:
-    with pytest.raises(ConfigurationError, match="pip install ileti-nosuch"):
+def test_unknown_provider_never_names_a_package_made_from_the_typo() -> None:
+    with pytest.raises(ConfigurationError) as info:
         ileti.Client("nosuch")
+    assert "ileti-nosuch" not in str(info.value)
+    assert "install the plugin distribution that provides it" in str(info.value)
+    with pytest.raises(ConfigurationError, match="did you mean 'testprov'"):
+        ileti.Client("testprv")
 
 
 def test_disable_env_blocks_a_provider(monkeypatch: pytest.MonkeyPatch) -> None:

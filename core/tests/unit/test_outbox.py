@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
+import ileti
 from ileti.errors import InsufficientCredit, InvalidRecipient
 from ileti.models import DeliveryState
 from ileti.testing import Outbox
@@ -42,3 +44,27 @@ def test_outbox_personalised_and_failures() -> None:
         client.send("05321112233", "x")
     assert len(outbox.sent) == 1
     assert [s.name for s in client.senders()] == ["ILETI"]
+
+
+def test_preview_counts_recipients_given_as_numbers() -> None:
+    client = Outbox().client()
+    text = "x" * 200  # two parts
+    assert client.preview(text, recipients=3).credits == 6
+    assert (
+        client.preview(text, recipients=["05321112233", "+905321112233", "05331112233"]).credits
+        == 4
+    )
+    assert client.preview(text, recipients="05321112233").credits == 2
+    for bad in (-1, True, 2.5):
+        with pytest.raises(ileti.ValidationError, match="recipients="):
+            client.preview(text, recipients=bad)  # type: ignore[arg-type]
+    with pytest.raises(ileti.InvalidRecipient):
+        client.preview(text, recipients=["05321112233", "12"])
+
+
+def test_report_takes_the_send_result() -> None:
+    client = Outbox().client()
+    result = client.send("05321112233", "Merhaba")
+    assert client.report(result).message_id == result.message_id
+    with pytest.raises(ileti.ValidationError, match="no package id"):
+        client.report(attrs.evolve(result, message_id=None))

@@ -25,7 +25,6 @@ from ileti.errors import (
     MessageTooLong,
     NotSupported,
     ProviderUnavailable,
-    Rejected,
 )
 from ileti.models import DeliveryState, SenderState
 
@@ -231,8 +230,8 @@ def test_landlines_are_refused_by_the_gateway(
     assert len(emulator.received) == 1
 
 
-def test_unknown_report_id_is_rejected(client: ileti.Client) -> None:
-    with pytest.raises(Rejected):
+def test_unknown_report_id_is_an_unknown_message(client: ileti.Client) -> None:
+    with pytest.raises(ileti.UnknownMessage, match="no message with this id"):
         client.report("999")
 
 

@@ -309,7 +309,7 @@ def test_report_needs_a_package_number(
 
 
 def test_report_of_an_unknown_package(client: ileti.Client) -> None:
-    with pytest.raises(Rejected) as info:
+    with pytest.raises(ileti.UnknownMessage) as info:
         client.report("424242")
     assert info.value.code == "404"
 

@@ -789,7 +789,7 @@ def test_gateway_refusals_over_xml(xml_client: ileti.Client, emulator: EkomesajE
     with pytest.raises(InvalidRecipient) as info:
         xml_client.send("0212 555 11 22", "sabit hat")
     assert info.value.code == "406"
-    with pytest.raises(Rejected) as unknown:
+    with pytest.raises(ileti.UnknownMessage) as unknown:
         xml_client.report("424242")
     assert unknown.value.code == "404"
     emulator.credit = Decimal(1)

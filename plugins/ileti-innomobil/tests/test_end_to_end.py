@@ -286,9 +286,9 @@ def test_natural_errors(
         client.send(NUMBERS[0], "x", sender=emulator.inactive_sender)
     with pytest.raises(errors.InvalidSender):
         client.send(NUMBERS[0], "x", sender="UNKNOWN")
-    with pytest.raises(errors.Rejected):
+    with pytest.raises(errors.UnknownMessage):
         client.report("999999")
-    with pytest.raises(errors.Rejected):
+    with pytest.raises(errors.UnknownMessage):
         client.report("nosuchid")
     with pytest.raises(errors.ValidationError):
         client.report(" , ")

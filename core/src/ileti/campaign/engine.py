@@ -62,7 +62,7 @@ from ileti.client import new_client_ref
 from ileti.errors import (
     ConfigurationError,
     IletiError,
-    MessageNotFound,
+    UnknownMessage,
     ValidationError,
 )
 
@@ -829,7 +829,9 @@ class Campaign:
                 ask = key
             try:
                 report = self.client.report(ask)
-            except MessageNotFound:
+            except UnknownMessage:
+                if not by_client_ref:  # not a documented proof of absence: ask no further
+                    continue
                 self.store.apply([RowUpdate(r.rid, Event.SETTLED_ABSENT) for r in rows])
                 self._count({RowState.UNKNOWN: -len(rows), RowState.PENDING: len(rows)})
                 settled += len(rows)

@@ -288,10 +288,18 @@ def _say(message: str) -> None:
 
 
 def _report_error(exc: BaseException, args: argparse.Namespace) -> int:
-    from ileti.errors import DeliveryUnknown
+    from ileti.cli._common import error_document, in_cli_words, print_json
+    from ileti.errors import DeliveryUnknown, IletiError
+    from ileti.redact import redact
 
     code = exit_code_for(exc)
-    _say(f"ileti: error: {exc}")
+    provider = (exc.provider if isinstance(exc, IletiError) else None) or getattr(
+        args, "provider", None
+    )
+    message = in_cli_words(redact(str(exc)), provider)
+    if getattr(args, "json", False):
+        print_json(error_document(exc, message, code), compact=True)
+    print(f"ileti: error: {message}", file=sys.stderr)
     if isinstance(exc, DeliveryUnknown):
         for line in delivery_unknown_advice(exc, getattr(args, "provider", None)):
             _say(f"ileti: {line}")

@@ -253,18 +253,31 @@ class Style:
         return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m"
 
 
+def plural(count: int, noun: str, plural: str | None = None) -> str:
+    """``1 recipient``, ``2 recipients`` (``plural`` for irregular nouns)."""
+    return f"{count} {noun if count == 1 else (plural or noun + 's')}"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def visible_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: colour codes take none."""
+    return len(_ANSI.sub("", text))
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "") -> list[str]:
-    """Rows under headers in aligned columns (``None`` shows as empty)."""
+    """Rows under headers in aligned columns (``None`` shows as empty); cells may
+    carry colour codes (:class:`Style`), which are not counted as width."""
     cells = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [visible_width(h) for h in headers]
     for row in cells:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], visible_width(cell))
     lines = []
     for row in [list(headers), *cells]:
-        lines.append(
-            indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
+        padded = (c + " " * (w - visible_width(c)) for c, w in zip(row, widths, strict=True))
+        lines.append(indent + "  ".join(padded).rstrip())
     return lines
 
 
@@ -303,6 +316,7 @@ __all__ = [
     "overrides",
     "parse_duration",
     "parse_when",
+    "plural",
     "print_json",
     "print_lines",
     "read_text",
@@ -310,4 +324,78 @@ __all__ = [
     "require",
     "result_rows",
     "table",
+    "visible_width",
 ]
+
+
+# -- errors in the command line's words ---------------------------------------------
+
+#: Python keyword arguments of the client -> the flag that sets them on the command line
+_ARGUMENT_FLAGS = {
+    "sender": "--sender NAME",
+    "schedule": "--schedule WHEN",
+    "validity": "--validity DURATION",
+    "flash": "--flash",
+    "client_ref": "--client-ref REF",
+    "encoding": "--encoding E",
+    "fold_turkish": "--fold-turkish",
+}
+#: client methods -> the command that does the same
+_METHOD_COMMANDS = {
+    "senders": "senders",
+    "balance": "balance",
+    "report": "report",
+    "send": "send",
+}
+_PASS_ARGUMENT = re.compile(r"\bpass (?P<name>[a-z_]+)=(?:\.\.\.|\*{4}|…)")
+_BARE_ARGUMENT = re.compile(r"\((?P<name>[a-z_]+)=\)")
+_METHOD_CALL = re.compile(r"\bclient\.(?P<method>[a-z_]+)\(\)")
+
+
+def in_cli_words(message: str, provider: str | None) -> str:
+    """A library message reworded for the command line: ``pass sender=...``
+    becomes ``give --sender NAME``, ``pass api_key=...`` (a setting) becomes
+    ``give --set api_key=VALUE``, ``client.senders()`` becomes ``ileti senders
+    -p P``. Run it after redaction: the placeholders it writes are not secrets.
+    """
+    p = f" -p {provider}" if provider else ""
+
+    def argument(match: re.Match[str]) -> str:
+        name = match["name"]
+        flag = _ARGUMENT_FLAGS.get(name)
+        return f"give {flag}" if flag else f"give --set {name}=VALUE"
+
+    def method(match: re.Match[str]) -> str:
+        command = _METHOD_COMMANDS.get(match["method"])
+        return f"`ileti {command}{p}`" if command else match[0]
+
+    def bare(match: re.Match[str]) -> str:
+        flag = _ARGUMENT_FLAGS.get(match["name"])
+        return f"({flag.split()[0]})" if flag else match[0]
+
+    message = _PASS_ARGUMENT.sub(argument, message)
+    message = _BARE_ARGUMENT.sub(bare, message)
+    return _METHOD_CALL.sub(method, message)
+
+
+def error_document(exc: BaseException, message: str, exit_code: int) -> dict[str, Any]:
+    """The ``--json`` form of a failure: ``{"error": {...}}`` on standard output."""
+    from ileti.errors import IletiError
+
+    doc: dict[str, Any] = {
+        "type": type(exc).__name__ if isinstance(exc, IletiError) else "CommandError",
+        "message": message,
+        "exit_code": exit_code,
+    }
+    if isinstance(exc, IletiError):
+        doc.update(
+            provider=exc.provider,
+            code=exc.code,
+            http_status=exc.http_status,
+            retryable=exc.retryable,
+        )
+        for extra in ("client_ref", "setting"):
+            value = getattr(exc, extra, None)
+            if value is not None:
+                doc[extra] = value
+    return {"error": doc}

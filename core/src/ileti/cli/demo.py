@@ -17,6 +17,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -191,8 +192,17 @@ class _Flow:
         balance = self.client.balance()
         text = describe(balance)
         if before is not None:
-            text += _spent(before, balance)
+            text += _spent(before, balance, self._billed_parts(), self._price_per_part())
         return text, {"balance": balance}
+
+    def _billed_parts(self) -> int:
+        """The parts the emulator billed when it accepted the sends."""
+        with self.emulator.lock:
+            return sum(m.parts for m in self.emulator.messages)
+
+    def _price_per_part(self) -> Decimal | None:
+        price = getattr(type(self.emulator), "price_per_part", None)
+        return None if price is None else Decimal(price)
 
     def _senders(self) -> tuple[str, dict[str, Any]]:
         senders = self.client.senders()
@@ -275,15 +285,27 @@ class _Flow:
             self.step(f"report {mid}", account)
 
 
-def _spent(before: Balance, after: Balance) -> str:
-    """What the flow cost, on the figure that moved (SMS credits or the amount)."""
+def _spent(before: Balance, after: Balance, parts: int, price: Decimal | None) -> str:
+    """What the flow cost, on the figure that moved (SMS credits or the amount),
+    and what came back: gateways that refund undelivered messages bill every part
+    when they accept a send and credit the undelivered ones back later."""
     old, new = before.sms_credits, after.sms_credits
     if old is not None and new is not None and old != new:
-        return f" (spent {old - new} SMS credits)"
+        return _refund_note(old - new, Decimal(parts), "SMS credits")
     if before.amount is not None and after.amount is not None:
-        unit = after.currency if after.unit.value == "currency" else "credits"
-        return f" (spent {before.amount - after.amount} {unit or ''})".replace(" )", ")")
+        unit = (after.currency if after.unit.value == "currency" else "credits") or ""
+        billed = None if price is None else parts * price
+        return _refund_note(before.amount - after.amount, billed, unit)
     return ""
+
+
+def _refund_note(spent: Decimal, billed: Decimal | None, unit: str) -> str:
+    text = f"spent {spent} {unit}".rstrip()
+    if billed is not None and billed > spent:
+        text += (
+            f": {billed} billed when sent, {billed - spent} refunded for the undelivered messages"
+        )
+    return f" ({text})"
 
 
 def _seconds(delta: timedelta) -> str:
@@ -409,7 +431,7 @@ def run(args: argparse.Namespace) -> int:
         if not ran:
             printer.line("No installed provider ships an emulator: nothing to show.")
         else:
-            printer.line(f"Result: {len(worked)} of {len(ran)} providers worked.")
+            printer.line(f"Result: {len(worked)} of {common.plural(len(ran), 'provider')} worked.")
         skipped = [r.provider for r in runs if r.status == SKIPPED]
         if skipped:
             printer.line(f"Skipped (no emulator): {', '.join(skipped)}")

@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
@@ -45,6 +46,16 @@ def _speed(text: str) -> float:
     return value
 
 
+def _credit(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value.is_finite() and value >= 0):
+        raise argparse.ArgumentTypeError("the credit is a number from 0 up")
+    return value
+
+
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "emulate",
@@ -71,6 +82,22 @@ def register(sub: Any) -> None:
         metavar="FACTOR",
         help="emulated seconds per real second (default 1; 0 stops the clock; 60 makes a "
         "minute pass each second)",
+    )
+    p.add_argument(
+        "--sender",
+        dest="senders",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="approve this sender name on the emulated account (repeatable); the emulator's "
+        "own name (e.g. ILETI) stays approved",
+    )
+    p.add_argument(
+        "--credit",
+        type=_credit,
+        metavar="N",
+        help="the account's balance, in the unit `ileti balance` shows for this provider "
+        "(SMS credits, or money); default: the emulator's own",
     )
     common.add_json_option(p)
     p.set_defaults(func=run)
@@ -118,44 +145,51 @@ class ClockFollower:
             self._thread.join()
 
 
-def environment(provider: str, base_url: str, credentials: dict[str, str]) -> dict[str, str]:
-    """The variables that point a client at an emulator."""
-    from ileti.settings import env_var
-
-    env = {env_var(provider, "base_url"): base_url}
-    env.update({env_var(provider, name): str(value) for name, value in credentials.items()})
-    return env
-
-
 def run(args: argparse.Namespace) -> int:
-    from ileti.emulation import VirtualClock, serve
+    from ileti.emulation import VirtualClock
+    from ileti.errors import InvalidSender, NotSupported
     from ileti.host import load_provider
+    from ileti.testing import serve_emulator
 
     loaded = load_provider(args.provider)
-    if not loaded.has_emulator:
-        raise CliError(f"provider {args.provider!r} ships no emulator", EXIT_INVALID)
     clock = VirtualClock()
-    emulator = loaded.plugin.provider_emulator(clock=clock)
     try:
-        served = serve(emulator, host=args.host, port=args.port)
+        running = serve_emulator(
+            loaded.name,
+            clock=clock,
+            senders=args.senders,
+            credit=args.credit,
+            host=args.host,
+            port=args.port,
+        )
+    except NotSupported:
+        raise CliError(f"provider {args.provider!r} ships no emulator", EXIT_INVALID) from None
+    except InvalidSender as exc:
+        raise CliError(f"--sender: {exc}", EXIT_INVALID) from None
     except ValueError as exc:  # not a loopback address
-        raise CliError(str(exc), EXIT_INVALID) from None
+        raise CliError(f"--host: {exc}", EXIT_INVALID) from None
     except OSError as exc:
         raise CliError(
             f"cannot listen on {args.host} port {args.port}: {exc.strerror}", EXIT_INVALID
         ) from None
+    emulator = running.emulator
     follower = ClockFollower(clock, args.clock_speed)
     try:
         # the emulator's own test credentials (not the user's): printing them is the point
-        env = environment(loaded.name, served.base_url, emulator.credentials())
-        sender = getattr(emulator, "default_sender", None)
+        env = running.environment()
+        default = getattr(emulator, "default_sender", None)
+        senders = list(dict.fromkeys([*args.senders, *([default] if default else [])]))
+        sender = senders[0] if senders else None
+        credit = getattr(emulator, "credit", None)
         if args.json:
             common.print_json(
                 {
                     "provider": loaded.name,
-                    "base_url": served.base_url,
+                    "base_url": running.base_url,
                     "env": env,
                     "sender": sender,
+                    "senders": senders,
+                    "credit": None if credit is None else str(credit),
                     "clock_speed": args.clock_speed,
                 },
                 compact=True,
@@ -169,23 +203,24 @@ def run(args: argparse.Namespace) -> int:
             else f"its clock runs at {args.clock_speed:g}x real time"
         )
         print(
-            f"Serving the {loaded.name} emulator ({loaded.info.title}) on {served.base_url}; "
+            f"Serving the {loaded.name} emulator ({loaded.info.title}) on {running.base_url}; "
             f"{speed}.",
             file=sys.stderr,
         )
-        hint = f" Sender name: {sender}." if sender else ""
+        names = ", ".join(senders)
+        hint = f" Approved sender names: {names}." if senders else ""
         print(f"Export the variables above to use it.{hint} Ctrl-C stops it.", file=sys.stderr)
         sys.stderr.flush()
         follower.start()
         with _stop_on_signals():
             try:
-                while not served.wait(0.5):
+                while not running.served.wait(0.5):
                     pass
             except KeyboardInterrupt:
                 print(f"Stopped the {loaded.name} emulator.", file=sys.stderr)
     finally:
         follower.stop()
-        served.close()
+        running.close()
     return EXIT_OK
 
 

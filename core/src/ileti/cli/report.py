@@ -159,14 +159,14 @@ def run(args: argparse.Namespace) -> int:
     package = f"; package {report.package_state.value}" if report.package_state else ""
     print(
         f"Message {report.message_id} through {report.provider}: "
-        f"{len(report.recipients)} recipients, {final}{package}"
+        f"{common.plural(len(report.recipients), 'recipient')}, {final}{package}"
     )
     colours = {"delivered": "green", "undelivered": "red", "expired": "red", "rejected": "red",
                "failed": "red", "cancelled": "yellow"}  # fmt: skip
     rows = [
         (
             r.number,
-            style(r.state.value.ljust(11), colours.get(r.state.value, "blue")),
+            style(r.state.value, colours.get(r.state.value, "blue")),
             r.raw_state,
             r.time.isoformat() if r.time else None,
             r.error,

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     accepted = len(result.accepted)
     print(
         f"Sent through {result.provider}: message id {result.message_id or '(none given)'}; "
-        f"{accepted} of {len(result.recipients)} recipients accepted"
+        f"{accepted} of {common.plural(len(result.recipients), 'recipient')} accepted"
         + (f"; client reference {result.client_ref}" if result.client_ref else "")
     )
     common.print_lines(

@@ -14,7 +14,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["ServedApp", "free_port", "loopback_address", "refused_url", "serve"]
+__all__ = ["LISTEN_BACKLOG", "ServedApp", "free_port", "loopback_address", "refused_url", "serve"]
+
+#: connections the kernel queues before the server accepts them. socketserver's
+#: default (5) turned bursts from a few dozen client threads into connection
+#: resets that look like a gateway failure; 128 holds any realistic test load.
+LISTEN_BACKLOG = 128
 
 
 def loopback_address(host: str) -> tuple[str, socket.AddressFamily]:
@@ -53,6 +58,7 @@ class _QuietHandler(WSGIRequestHandler):
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = LISTEN_BACKLOG
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a DNS lookup that can stall
@@ -132,7 +138,8 @@ def serve(app: WSGIApplication, host: str = "127.0.0.1", port: int = 0) -> Serve
     """Serve ``app`` on ``host:port`` (port 0: any free port) in a daemon thread.
 
     Each connection is handled in its own daemon thread and answers one
-    request, then closes. Only loopback hosts are accepted (``ValueError``).
+    request, then closes; up to :data:`LISTEN_BACKLOG` connections wait to be
+    accepted. Only loopback hosts are accepted (``ValueError``).
     """
     return ServedApp(app, host, port)
 

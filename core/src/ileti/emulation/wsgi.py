@@ -306,6 +306,8 @@ class EmulatorBase:
     #: provider error code -> name of the ``ileti.errors`` class a client must raise
     documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType({})
     _routes: ClassVar[tuple[_Route, ...]] = ()
+    #: the account's balance (see :meth:`set_credit`)
+    credit: Decimal
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -380,6 +382,47 @@ class EmulatorBase:
         with self.lock:
             self.messages.append(message)
         return message
+
+    # ----------------------------------------------------------------- the account
+
+    def approve_sender(self, name: str) -> None:
+        """Register ``name`` on the emulated account as an approved sender name.
+
+        Each emulator implements this in its own terms (how its gateway stores
+        sender names); :meth:`configure` checks the name first.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement approve_sender()")
+
+    def set_credit(self, amount: Decimal) -> None:
+        """Set the account's balance, in the unit its balance answer shows
+        (SMS credits, or money for a gateway whose balance is money).
+
+        The default sets the ``credit`` attribute every emulator keeps.
+        """
+        with self.lock:
+            self.credit = amount
+
+    def configure(
+        self, *, senders: Iterable[str] = (), credit: Decimal | int | None = None
+    ) -> None:
+        """Shape the emulated account: approve ``senders``, set ``credit``.
+
+        The one way to do it for every emulator: ``ileti emulate P --sender NAME
+        --credit N`` and ``ileti.testing.emulated(P, senders=[NAME], credit=N)``
+        both come here. A malformed sender name raises
+        :class:`ileti.InvalidSender`, a negative credit ``ValueError``.
+        """
+        from ileti.numbers import validate_sender
+
+        names = [validate_sender(name) for name in senders]
+        amount = None if credit is None else Decimal(credit)
+        if amount is not None and not (amount.is_finite() and amount >= 0):
+            raise ValueError(f"the credit is a number from 0 up, not {credit!r}")
+        with self.lock:
+            for name in names:
+                self.approve_sender(name)
+            if amount is not None:
+                self.set_credit(amount)
 
     # ----------------------------------------------------------------- for tests
 

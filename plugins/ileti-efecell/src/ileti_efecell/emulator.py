@@ -235,6 +235,9 @@ class EfecellEmulator(EmulatorBase):
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key}
 
+    def approve_sender(self, name: str) -> None:
+        self.originators[name] = 1
+
     # -- answers ---------------------------------------------------------------------
 
     @staticmethod

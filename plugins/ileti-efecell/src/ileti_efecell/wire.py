@@ -109,7 +109,7 @@ RATE_LIMITED_CODE = 429
 #: The document lists "no number, no message, invalid originator" under 400;
 #: the description text itself is undocumented, so it is read by the core's
 #: keyword table (ileti.plugin.classify_text), limited to these categories.
-DESCRIBED_400 = (Category.INVALID_SENDER, Category.INVALID_RECIPIENT)
+DESCRIBED_400 = (Category.INVALID_SENDER, Category.INVALID_RECIPIENT, Category.UNKNOWN_MESSAGE)
 
 
 def provider_zone() -> tzinfo:
@@ -221,6 +221,7 @@ _SENDER_400 = (
     "(client.senders() lists them)"
 )
 _RECIPIENT_400 = "Efecell refused the recipients: give at least one Turkish mobile number"
+_UNKNOWN_400 = "Efecell has no message with this id on this account"
 
 
 def error_info(code: int, description: str | None) -> ErrorInfo:
@@ -231,6 +232,8 @@ def error_info(code: int, description: str | None) -> ErrorInfo:
             return ErrorInfo(Category.INVALID_SENDER, _SENDER_400)
         if said is Category.INVALID_RECIPIENT:
             return ErrorInfo(Category.INVALID_RECIPIENT, _RECIPIENT_400)
+        if said is Category.UNKNOWN_MESSAGE:
+            return ErrorInfo(Category.UNKNOWN_MESSAGE, _UNKNOWN_400)
     known = ERRORS.get(code)
     if known is not None:
         return known

@@ -204,7 +204,7 @@ class EkomesajEmulator(EmulatorBase):
             "400": "Rejected",
             "401": "AuthenticationError",
             "402": "InsufficientCredit",
-            "404": "Rejected",
+            "404": "UnknownMessage",
             "405": "InvalidSender",
             "406": "InvalidRecipient",
             "407": "AccountInactive",
@@ -251,6 +251,9 @@ class EkomesajEmulator(EmulatorBase):
         if self.reseller_id != wire.DEFAULT_RESELLER_ID:
             found["reseller_id"] = str(self.reseller_id)
         return found
+
+    def approve_sender(self, name: str) -> None:
+        self.senders[name] = "approved"
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         if code == "SerializationException":

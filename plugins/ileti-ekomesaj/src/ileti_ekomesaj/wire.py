@@ -1144,6 +1144,7 @@ _ADVICE: Mapping[Category, str] = {
     Category.RATE_LIMITED: "the gateway is limiting the request rate",
     Category.PROVIDER_ERROR: "the gateway reported an internal error",
     Category.INVALID_REQUEST: "the gateway refused the request as invalid",
+    Category.UNKNOWN_MESSAGE: "the gateway has no package with this id on this account",
 }
 
 

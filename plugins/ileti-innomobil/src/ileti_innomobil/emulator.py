@@ -92,7 +92,7 @@ ERRORS: Mapping[str, str] = MappingProxyType(
         ERR_SDATE: "Rejected",
         ERR_GATE: "Rejected",
         ERR_TCKN: "Forbidden",
-        ERR_NOT_FOUND: "Rejected",
+        ERR_NOT_FOUND: "UnknownMessage",
         ERR_BAD_REQUEST: "Rejected",
     }
 )
@@ -243,6 +243,9 @@ class InnomobilEmulator(EmulatorBase):
 
     def credentials(self) -> dict[str, str]:
         return {"username": self.username, "password": self.password}
+
+    def approve_sender(self, name: str) -> None:
+        self.sender_states[name] = SenderState.APPROVED
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         return _envelope(self._empty_result(request), code, "error")

@@ -77,6 +77,7 @@ _ADVICE: dict[Category, str] = {
     Category.RATE_LIMITED: "Innomobil asks to slow down",
     Category.PROVIDER_ERROR: "Innomobil reported an error of its own",
     Category.INVALID_REQUEST: "Innomobil refused the request's data; see its reason",
+    Category.UNKNOWN_MESSAGE: "Innomobil has no message with this id on this account",
 }
 
 

@@ -208,6 +208,9 @@ class KobikomEmulator(EmulatorBase):
     def credentials(self) -> dict[str, str]:
         return {"username": self.username, "password": self.password}
 
+    def approve_sender(self, name: str) -> None:
+        self.senders[name] = "approved"
+
     def state_of(self, message_id: str) -> str:
         """A message's raw status now, ``"scheduled"`` before its time."""
         with self.lock:

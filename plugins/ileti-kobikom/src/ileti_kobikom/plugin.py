@@ -24,6 +24,7 @@ from ileti.errors import (
     MalformedResponse,
     ProviderError,
     TransportError,
+    UnknownMessage,
     ValidationError,
 )
 from ileti.plugin import ProviderInfo, hookimpl
@@ -412,7 +413,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
     store = _store(ctx, settings)
     package = store.find(message_id)
     if package is None:
-        raise ValidationError(
+        raise UnknownMessage(
             f"message id {message_id!r} is not in the Kobikom report store "
             f"({settings.report_store}): Kobikom reports carry no phone number and are given "
             "only once, so ileti reports on messages sent through a client that uses the "

@@ -240,6 +240,17 @@ class ModexiEmulator(EmulatorBase):
     def credentials(self) -> dict[str, str]:
         return {"username": self.username, "password": self.password}
 
+    def approve_sender(self, name: str) -> None:
+        self.sender_names[name] = SenderState.APPROVED
+
+    def set_credit(self, amount: Decimal) -> None:
+        """A package account's SMS left, else the money balance in TRY."""
+        with self.lock:
+            if self.package_credits is not None:
+                self.package_credits = amount
+            else:
+                self.credit = amount
+
     # -- answers ---------------------------------------------------------------------------
 
     @staticmethod
