@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; resolved on first attribute access
 _EXPORTS: dict[str, str] = {
+    "AsyncClient": "ileti.async_client",
+    "Backoff": "ileti.waiting",
     "Client": "ileti.client",
     "CostPreview": "ileti.client",
     "Timeout": "ileti.http",
@@ -69,7 +71,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AccountInactive",
+    "AsyncClient",
     "AuthenticationError",
+    "Backoff",
     "Balance",
     "BalanceUnit",
     "Batch",
@@ -128,6 +132,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ileti.async_client import AsyncClient
     from ileti.client import Client, CostPreview
     from ileti.errors import (
         AccountInactive,
@@ -169,3 +174,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ileti.plugin import ProviderInfo
     from ileti.settings import Secret
     from ileti.text import Segmentation, TextProfile, fold_turkish, segment
+    from ileti.waiting import Backoff

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -23,13 +24,21 @@ from ileti.errors import (
 from ileti.host import LoadedProvider, build_manager, load_provider
 from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
 from ileti.numbers import normalise_number, normalise_numbers, validate_sender
-from ileti.settings import ResolvedSettings, default_config_path, resolve_settings, secret_values
+from ileti.settings import (
+    ResolvedSettings,
+    default_config_path,
+    default_provider,
+    resolve_settings,
+    secret_values,
+)
+from ileti.waiting import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from ileti.http import RetryPolicy, Timeout
     from ileti.plugin import Context, Outgoing, OutgoingBatch
     from ileti.text import Segmentation
     from ileti.transport import Transport
+    from ileti.waiting import Backoff, OnPoll
 
 __all__ = ["Client", "CostPreview"]
 
@@ -82,6 +91,13 @@ def _batch_item(item: BatchItem | tuple[str, str]) -> BatchItem:
         return item
     number, text = item
     return BatchItem(number, text)
+
+
+def as_batch(items: Batch | Iterable[BatchItem | tuple[str, str]], **options: Any) -> Batch:
+    """A :class:`Batch` as given, or built from ``(number, text)`` pairs and options."""
+    if isinstance(items, Batch):
+        return items
+    return Batch(items=tuple(_batch_item(i) for i in items), **options)
 
 
 def check_text(text: str) -> None:
@@ -147,7 +163,7 @@ class Client:
     @classmethod
     def from_env(
         cls,
-        provider: str | LoadedProvider,
+        provider: str | LoadedProvider | None = None,
         *,
         config_file: Path | str | None = None,
         env: Mapping[str, str] | None = None,
@@ -160,12 +176,16 @@ class Client:
 
         The file is ``config_file`` if given, else the default per-user file
         (``$ILETI_CONFIG`` or ``~/.config/ileti/config.toml``) when it
-        exists. Keyword ``overrides`` win over both.
+        exists. Keyword ``overrides`` win over both. With no ``provider``,
+        ``$ILETI_PROVIDER`` names it, else the file's top-level
+        ``provider = "..."`` (``outbox`` is the in-memory one, for tests).
         """
-        loaded = _loaded(provider)
         if config_file is None:
             default = default_config_path()
             config_file = default if default.exists() else None
+        if provider is None:
+            provider = default_provider(env, config_file)
+        loaded = _loaded(provider)
         resolved = resolve_settings(
             loaded.name, loaded.info.settings_type, overrides, env=env, config_file=config_file
         )
@@ -190,6 +210,7 @@ class Client:
         self._retry = retry
         self._max_response_bytes = max_response_bytes
         self._transport: Transport | None = None
+        self._transport_lock = threading.Lock()
         self._pm = build_manager(loaded, extensions)
         self._check_default_encoding()
         self._state: dict[str, Any] = {}
@@ -236,20 +257,25 @@ class Client:
     @property
     def transport(self) -> Transport:
         if self._transport is None:
-            from ileti.transport import Transport
-
-            kw: dict[str, Any] = {}
-            if self._max_response_bytes is not None:
-                kw["max_response_bytes"] = self._max_response_bytes
-            self._transport = Transport(
-                self.provider,
-                self.settings.base_url,
-                secrets=secret_values(self.settings),
-                timeout=self._timeout,
-                retry=self._retry,
-                **kw,
-            )
+            with self._transport_lock:
+                if self._transport is None:
+                    self._transport = self._new_transport()
         return self._transport
+
+    def _new_transport(self) -> Transport:
+        from ileti.transport import Transport
+
+        kw: dict[str, Any] = {}
+        if self._max_response_bytes is not None:
+            kw["max_response_bytes"] = self._max_response_bytes
+        return Transport(
+            self.provider,
+            self.settings.base_url,
+            secrets=secret_values(self.settings),
+            timeout=self._timeout,
+            retry=self._retry,
+            **kw,
+        )
 
     def __repr__(self) -> str:
         return f"Client({self.provider!r}, base_url={self.settings.base_url!r})"
@@ -481,7 +507,11 @@ class Client:
     def send_message(self, message: Message) -> SendResult:
         """Send a :class:`ileti.Message`."""
         self._loaded.require("send")
-        outgoing = self.prepare(message)
+        return self.send_prepared(self.prepare(message))
+
+    def send_prepared(self, outgoing: Outgoing) -> SendResult:
+        """Send a message as :meth:`prepare` made it (validated and measured)."""
+        self._loaded.require("send")
         result: SendResult = self._invoke("send", outgoing.client_ref, message=outgoing)
         return result
 
@@ -499,20 +529,21 @@ class Client:
         """Send each recipient its own text: a :class:`ileti.Batch`, or pairs
         ``(number, text)`` with the options as keywords."""
         self._loaded.require("send_multi")
-        if isinstance(items, Batch):
-            batch = items
-        else:
-            batch = Batch(
-                items=tuple(_batch_item(i) for i in items),
-                sender=sender,
-                schedule=schedule,
-                validity=validity,
-                encoding=encoding,
-                flash=flash,
-                fold_turkish=fold_turkish,
-            )
-        prepared = self.prepare_batch(batch)
-        result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
+        batch = as_batch(
+            items,
+            sender=sender,
+            schedule=schedule,
+            validity=validity,
+            encoding=encoding,
+            flash=flash,
+            fold_turkish=fold_turkish,
+        )
+        return self.send_prepared_batch(self.prepare_batch(batch))
+
+    def send_prepared_batch(self, batch: OutgoingBatch) -> SendResult:
+        """Send a batch as :meth:`prepare_batch` made it."""
+        self._loaded.require("send_multi")
+        result: SendResult = self._invoke("send_multi", batch.client_ref, batch=batch)
         return result
 
     def report(self, message_id: str | int) -> DeliveryReport:
@@ -534,6 +565,29 @@ class Client:
         """The account's sender names and their states."""
         self._loaded.require("senders")
         return list(self._invoke("senders", None))
+
+    def wait_report(
+        self,
+        message_id: str | int,
+        *,
+        deadline: float | timedelta = DEFAULT_DEADLINE,
+        backoff: Backoff | None = None,
+        on_poll: OnPoll | None = None,
+    ) -> DeliveryReport:
+        """Poll :meth:`report` until every state is final or ``deadline``
+        (seconds or a ``timedelta``) passed, and return the last report:
+        check ``report.is_final``.
+
+        Pauses between polls start at 2 s and grow by half up to 30 s
+        (``backoff=ileti.Backoff(first, factor, cap)`` to change that);
+        ``on_poll(report, polls, next_pause)`` is called after every poll.
+        Errors of :meth:`report` are raised as they come.
+        """
+        from ileti.waiting import wait_report
+
+        return wait_report(
+            lambda: self.report(message_id), deadline=deadline, backoff=backoff, on_poll=on_poll
+        )
 
     def _context(self, client_ref: str | None) -> Context:
         from ileti.plugin import Context

@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ileti.cli import EXIT_USAGE, CliError
+from ileti.settings import PROVIDER_ENV  # the provider used when --provider is not given
 
 if TYPE_CHECKING:
     from ileti.client import Client
     from ileti.models import SendResult
-
-#: the provider used when --provider is not given
-PROVIDER_ENV = "ILETI_PROVIDER"
 
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
 _RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions"})
