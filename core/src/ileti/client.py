@@ -36,6 +36,7 @@ from ileti.waiting import DEFAULT_DEADLINE
 if TYPE_CHECKING:
     from ileti.http import RetryPolicy, Timeout
     from ileti.plugin import Context, Outgoing, OutgoingBatch
+    from ileti.push import PushRequest
     from ileti.text import Segmentation
     from ileti.transport import Transport
     from ileti.waiting import Backoff, OnPoll
@@ -588,6 +589,12 @@ class Client:
         return wait_report(
             lambda: self.report(message_id), deadline=deadline, backoff=backoff, on_poll=on_poll
         )
+
+    def read_push(self, request: PushRequest) -> list[DeliveryReport]:
+        """Read a delivery report the gateway pushed to the push URL (see
+        :class:`ileti.push.PushReceiver`, which calls this)."""
+        self._loaded.require("parse_push")
+        return list(self._invoke("parse_push", None, request=request))
 
     def _context(self, client_ref: str | None) -> Context:
         from ileti.plugin import Context

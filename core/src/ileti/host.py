@@ -26,7 +26,7 @@ import pluggy
 
 from ileti import hookspecs
 from ileti.errors import ConfigurationError, IletiError, NotSupported
-from ileti.hookspecs import CAPABILITIES, PROJECT
+from ileti.hookspecs import CAPABILITIES, OPTIONAL, PROJECT
 
 __all__ = [
     "EXTENSION_GROUP",
@@ -110,7 +110,8 @@ class LoadedProvider:
 
     def require(self, capability: str) -> None:
         if capability not in self.capabilities:
-            offered = ", ".join(c for c in CAPABILITIES if c in self.capabilities) or "nothing"
+            known = CAPABILITIES + OPTIONAL
+            offered = ", ".join(c for c in known if c in self.capabilities) or "nothing"
             raise NotSupported(
                 f"provider {self.name!r} does not support {capability!r} (it offers: {offered})",
                 provider=self.name,
@@ -152,7 +153,7 @@ def inspect_plugin(name: str, plugin: Any) -> LoadedProvider:
             f"provider plugin {name!r} does not implement provider_info", provider=name
         )
     info = pm.hook.provider_info()
-    caps = frozenset(c for c in CAPABILITIES if _implements(plugin, c))
+    caps = frozenset(c for c in CAPABILITIES + OPTIONAL if _implements(plugin, c))
     return LoadedProvider(name=name, plugin=plugin, info=info, capabilities=caps)
 
 

@@ -31,6 +31,7 @@ from ileti.errors import (
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
+from ileti.push import PushRequest
 
 if TYPE_CHECKING:
     from ileti.text import Segmentation, TextProfile
@@ -45,6 +46,7 @@ __all__ = [
     "OutgoingBatch",
     "OutgoingItem",
     "ProviderInfo",
+    "PushRequest",
     "classify_text",
     "error_for",
     "hookimpl",

@@ -53,6 +53,8 @@ class _QuietHandler(WSGIRequestHandler):
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     block_on_close = False
+    # socketserver's backlog of 5 resets connections when a client sends many at once
+    request_queue_size = 128
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind calls socket.getfqdn(), a DNS lookup that can stall
