@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import socket
-import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import ileti
 from ileti.cli.emulate import ClockFollower
@@ -23,30 +19,8 @@ from ileti.emulation import VirtualClock
 ILETI = str(Path(sys.executable).with_name("ileti"))
 
 
-@pytest.fixture
-def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def run(*args: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [ILETI, "emulate", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        procs.append(proc)
-        return proc
-
-    yield run
-    for proc in procs:  # a failed test must not leave a server behind
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
-
-
-def test_emulate_serves_until_ctrl_c(start: Callable[..., subprocess.Popen[str]]) -> None:
-    proc = start("testprov", "--json")
+def test_emulate_serves_until_ctrl_c(start: Callable[..., Any]) -> None:
+    proc = start("emulate", "testprov", "--json")
     assert proc.stdout is not None
     doc = json.loads(proc.stdout.readline())
     assert doc["provider"] == "testprov"
@@ -69,9 +43,9 @@ def test_emulate_serves_until_ctrl_c(start: Callable[..., subprocess.Popen[str]]
 
 
 def test_emulate_prints_shell_exports_and_stops_on_sigterm(
-    start: Callable[..., subprocess.Popen[str]],
+    start: Callable[..., Any],
 ) -> None:
-    proc = start("testprov", "--clock-speed", "0")
+    proc = start("emulate", "testprov", "--clock-speed", "0")
     assert proc.stdout is not None
     lines = [proc.stdout.readline(), proc.stdout.readline()]
     env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)

@@ -108,10 +108,14 @@ class LoadedProvider:
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    def implements(self, hook: str) -> bool:
+        """A capability, or an optional hook such as ``parse_push``."""
+        return hook in self.capabilities or (hook in OPTIONAL and _implements(self.plugin, hook))
+
     def require(self, capability: str) -> None:
-        if capability not in self.capabilities:
+        if not self.implements(capability):
             known = CAPABILITIES + OPTIONAL
-            offered = ", ".join(c for c in known if c in self.capabilities) or "nothing"
+            offered = ", ".join(c for c in known if self.implements(c)) or "nothing"
             raise NotSupported(
                 f"provider {self.name!r} does not support {capability!r} (it offers: {offered})",
                 provider=self.name,
@@ -153,7 +157,7 @@ def inspect_plugin(name: str, plugin: Any) -> LoadedProvider:
             f"provider plugin {name!r} does not implement provider_info", provider=name
         )
     info = pm.hook.provider_info()
-    caps = frozenset(c for c in CAPABILITIES + OPTIONAL if _implements(plugin, c))
+    caps = frozenset(c for c in CAPABILITIES if _implements(plugin, c))
     return LoadedProvider(name=name, plugin=plugin, info=info, capabilities=caps)
 
 

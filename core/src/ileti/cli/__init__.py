@@ -42,6 +42,7 @@ COMMANDS = (
     "senders",
     "segments",
     "emulate",
+    "receive",
     "config",
     "demo",
     "new-plugin",
