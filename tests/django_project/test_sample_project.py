@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ileti_django
@@ -95,3 +96,38 @@ def test_a_missing_credential_names_the_setting(monkeypatch: pytest.MonkeyPatch)
         pytest.raises(ileti.ConfigurationError, match="api_key"),
     ):
         ileti_django.get_client()
+
+
+def test_pushed_reports_reach_the_application(tmp_path: Path) -> None:
+    """The whole loop: Django served on loopback, Kobikom's emulator pushing
+    each state change to the project's push view."""
+    from django.core.wsgi import get_wsgi_application
+    from shop import reports
+
+    from ileti.emulation import serve
+    from ileti.push import new_token
+
+    reports.received.clear()
+    token = new_token()
+    with emulated("kobikom") as em, serve(get_wsgi_application()) as site:
+        options = {
+            "base_url": em.base_url,
+            "report_store": str(tmp_path / "reports.sqlite3"),
+            "push_url": f"{site.base_url}/sms/push/{token}",
+            **em.emulator.credentials(),
+        }
+        conf = {"PROVIDER": "kobikom", "OPTIONS": options, "PUSH_TOKEN": token}
+        with override_settings(ILETI=conf):
+            sent = ileti_django.get_client().send(["05321112233", "05321112239"], "Merhaba")
+            em.emulator.clock.advance(3600)
+            assert em.emulator.push_reports() == 2
+            wrong = DjangoClient().post(f"/sms/push/{new_token()}", b"", content_type="text/xml")
+            assert wrong.status_code == 404
+    states = {r.number: r.state.value for report in reports.received for r in report.recipients}
+    assert states == {"+905321112233": "delivered", "+905321112239": "undelivered"}
+    assert {r.message_id for r in reports.received} == {sent.message_id}
+
+
+def test_push_view_needs_a_token(outbox: Any) -> None:
+    with pytest.raises(ImproperlyConfigured, match="PUSH_TOKEN"):
+        DjangoClient(raise_request_exception=True).post("/sms/push/x", b"", content_type="text/xml")

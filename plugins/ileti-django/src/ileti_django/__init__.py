@@ -7,6 +7,7 @@ Settings (all optional)::
         "OPTIONS": {"sender": "FIRMA"},  # provider settings; the rest from ILETI_EFECELL_*
         "TIMEOUT": 10,                   # seconds, or (connect, read)
         "MAX_IN_FLIGHT": 8,              # get_async_client(): calls in flight at once
+        "PUSH_TOKEN": "...",             # push_view(): the push URL's secret last segment
     }
 
 :func:`get_client` returns one :class:`ileti.Client` for the whole process
@@ -22,23 +23,26 @@ import asyncio
 import os
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 import ileti
 from ileti.async_client import DEFAULT_MAX_IN_FLIGHT
+from ileti.push import OnReports, PushReceiver, PushRequest
 from ileti.settings import PROVIDER_ENV, default_config_path, default_provider
 from ileti.testing import Outbox, default_outbox
 
-__all__ = ["SETTING", "get_async_client", "get_client", "outbox", "reset"]
+__all__ = ["SETTING", "get_async_client", "get_client", "outbox", "push_view", "reset"]
 
 SETTING = "ILETI"
 OUTBOX = "outbox"
-_KEYS = frozenset({"PROVIDER", "OPTIONS", "TIMEOUT", "MAX_IN_FLIGHT"})
+_KEYS = frozenset({"PROVIDER", "OPTIONS", "TIMEOUT", "MAX_IN_FLIGHT", "PUSH_TOKEN"})
 
 _lock = threading.Lock()
 _client: ileti.Client | None = None
@@ -117,6 +121,37 @@ def reset() -> None:
         _async.clear()
     if old is not None:
         old.close()
+
+
+def push_view(on_reports: OnReports) -> Callable[[HttpRequest], HttpResponse]:
+    """A view receiving the delivery reports the provider pushes: mount it as
+    ``path("sms/push/<str:token>", push_view(handle))``, set
+    ``settings.ILETI["PUSH_TOKEN"]``, and give the provider the push URL
+    ending with that token (its ``push_url`` setting). ``on_reports`` gets the
+    normalised reports of each push (see :class:`ileti.push.PushReceiver`)."""
+
+    def view(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        token = _settings().get("PUSH_TOKEN")
+        if not isinstance(token, str) or not token:
+            raise ImproperlyConfigured(
+                f"settings.{SETTING}['PUSH_TOKEN'] is needed to receive pushed reports: "
+                "set it to ileti.push.new_token()'s value and end the push URL with it"
+            )
+        receiver = PushReceiver(get_client(), on_reports, token=token)
+        headers = {k.lower(): str(v) for k, v in request.headers.items()}
+        push = PushRequest(
+            method=str(request.method),
+            path=request.path,
+            query={k: str(v) for k, v in request.GET.items()},
+            headers=headers,
+            body=request.body,
+        )
+        status, text = receiver.handle(push)
+        return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+    # a gateway posts no CSRF token: the secret token in the URL authenticates it
+    exempt: Callable[[HttpRequest], HttpResponse] = csrf_exempt(view)
+    return exempt
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
