@@ -350,6 +350,20 @@ class ProviderConformance:
             "nothing to send with (NotSupported is checked by the round-trip checks)"
         )
 
+    @staticmethod
+    def _push_not_supported(h: Harness) -> bool:
+        """Without parse_push, reading a push raises NotSupported before anything."""
+        from ileti.push import PushRequest
+
+        if h.loaded.implements("parse_push"):
+            return False
+        before = h.received_count()
+        with pytest.raises(NotSupported) as caught:
+            h.client().read_push(PushRequest("POST"))
+        assert caught.value.capability == "parse_push"
+        assert h.received_count() == before
+        return True
+
     def _send_text(self, h: Harness, client: Any, numbers: list[str]) -> SendResult:
         """Send the standard text to ``numbers`` by send, else send_multi."""
         if self._sends(h) == "send":
@@ -1060,12 +1074,10 @@ class ProviderConformance:
         ``push_reports()`` reaches a receiver on loopback, and what arrives is
         every recipient's final state under the package id the send gave;
         ``query_report`` then agrees. A provider without it raises NotSupported."""
-        from ileti.push import PushReceiver, PushRequest
+        from ileti.push import PushReceiver
 
         h = ileti_harness
-        if not h.loaded.implements("parse_push"):
-            with pytest.raises(NotSupported):
-                h.client().read_push(PushRequest("POST"))
+        if self._push_not_supported(h):
             return
         fields = attrs.fields_dict(h.info.settings_type)
         assert "push_url" in fields, "a provider with parse_push needs a push_url setting"
@@ -1105,8 +1117,8 @@ class ProviderConformance:
         from ileti.push import PushRequest, new_token
 
         h = ileti_harness
-        if not h.loaded.implements("parse_push"):
-            pytest.skip(f"provider {h.name!r} does not implement parse_push (pushed reports)")
+        if self._push_not_supported(h):
+            return
         bodies: list[bytes] = []
 
         def catch(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
