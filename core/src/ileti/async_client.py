@@ -107,6 +107,8 @@ class AsyncClient:
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
         max_response_bytes: int | None = None,
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
         **settings: Any,
     ) -> None:
         client = Client(
@@ -115,6 +117,8 @@ class AsyncClient:
             retry=retry,
             extensions=extensions,
             max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            ca_bundle=ca_bundle,
             **settings,
         )
         self._setup(client, max_in_flight, on_unknown)
@@ -131,6 +135,8 @@ class AsyncClient:
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
         **overrides: Any,
     ) -> AsyncClient:
         """Settings as :meth:`ileti.Client.from_env` reads them."""
@@ -141,6 +147,8 @@ class AsyncClient:
             timeout=timeout,
             retry=retry,
             extensions=extensions,
+            proxy=proxy,
+            ca_bundle=ca_bundle,
             **overrides,
         )
         return cls.wrap(client, max_in_flight=max_in_flight, on_unknown=on_unknown)

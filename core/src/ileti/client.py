@@ -144,7 +144,7 @@ class Client:
     Settings are keyword arguments (see the provider's page); ``timeout`` is
     seconds (or ``(connect, read)``); ``retry`` a :class:`ileti.RetryPolicy`.
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
-    every call.
+    every call. ``proxy`` and ``ca_bundle``: see :mod:`ileti.network`.
     """
 
     def __init__(
@@ -155,11 +155,14 @@ class Client:
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
         max_response_bytes: int | None = None,
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
         self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
+        self._network(proxy, ca_bundle)
 
     @classmethod
     def from_env(
@@ -171,6 +174,8 @@ class Client:
         timeout: Timeout | float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
@@ -192,7 +197,16 @@ class Client:
         )
         self = cls.__new__(cls)
         self._setup(loaded, resolved, timeout, retry, extensions, None)
+        self._network(proxy, ca_bundle)
         return self
+
+    def _network(self, proxy: str | bool | None, ca_bundle: str | Path | None) -> None:
+        """The proxy (given, else from the standard variables) and CA bundle;
+        see :mod:`ileti.network`."""
+        from ileti.network import ca_bundle_path, proxy_for
+
+        self._proxy = proxy_for(self.settings.base_url, proxy)
+        self._ca_bundle = ca_bundle_path(ca_bundle)
 
     def _setup(
         self,
@@ -275,6 +289,8 @@ class Client:
             secrets=secret_values(self.settings),
             timeout=self._timeout,
             retry=self._retry,
+            proxy=self._proxy,
+            ca_bundle=self._ca_bundle,
             **kw,
         )
 

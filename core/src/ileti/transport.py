@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import urllib3
@@ -85,6 +85,8 @@ class Transport:
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -100,13 +102,7 @@ class Transport:
         from ileti import __version__
 
         self._user_agent = user_agent or f"ileti/{__version__}"
-        self._pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=8,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(connect=self.timeout.connect, read=self.timeout.read),
-        )
+        self._pool = _pool_manager(self.timeout, proxy, ca_bundle)
         #: requests whose bytes may have reached the provider (for callers' bookkeeping)
         self.requests_started = 0
 
@@ -356,6 +352,27 @@ class Transport:
         else:
             what = type(exc).__name__
         return self.redactor.text(what)
+
+
+def _pool_manager(timeout: Timeout, proxy: str | None, ca_bundle: str | None) -> Any:
+    """urllib3's pool: direct, or through ``proxy`` (whose password, if any, is
+    registered for redaction); ``ca_bundle`` replaces the system's CAs."""
+    kw: dict[str, Any] = {
+        "num_pools": 4,
+        "maxsize": 8,
+        "block": False,
+        "retries": False,
+        "timeout": urllib3.Timeout(connect=timeout.connect, read=timeout.read),
+    }
+    if ca_bundle is not None:
+        kw["ca_certs"] = ca_bundle
+    if proxy is None:
+        return urllib3.PoolManager(**kw)
+    parsed = urllib3.util.parse_url(proxy)
+    if parsed.auth:
+        register_secrets([parsed.auth, parsed.auth.partition(":")[2]])
+        kw["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=parsed.auth)
+    return urllib3.ProxyManager(parsed._replace(auth=None).url, **kw)
 
 
 class _ResponseTooLarge(Exception):

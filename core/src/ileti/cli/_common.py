@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from ileti.models import SendResult
 
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
-_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions"})
+_RESERVED = frozenset(
+    {"config_file", "env", "timeout", "retry", "extensions", "proxy", "ca_bundle"}
+)
 
 
 # -- options -----------------------------------------------------------------------
