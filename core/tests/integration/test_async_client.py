@@ -6,15 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 import ileti
-from ileti import host
-from ileti.emulation import Fault, FaultProxy, VirtualClock, refused_url, serve
+from ileti.emulation import Fault, FaultProxy, refused_url
 from ileti.errors import (
     AuthenticationError,
     DeliveryUnknown,
@@ -26,17 +24,6 @@ from ileti.errors import (
 from ileti.models import DeliveryState
 
 FAST = ileti.Backoff(first=0.01, factor=2, cap=0.05)
-
-
-@pytest.fixture
-def emulator() -> Any:
-    return host.load_provider("testprov").plugin.provider_emulator(clock=VirtualClock())
-
-
-@pytest.fixture
-def base_url(emulator: Any) -> Iterator[str]:
-    with serve(emulator) as srv:
-        yield srv.base_url
 
 
 def make(base_url: str, emulator: Any, **kw: Any) -> ileti.AsyncClient:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 import ileti
-from ileti import host
-from ileti.emulation import VirtualClock, serve
+from ileti.emulation import serve
 from ileti.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -25,11 +24,6 @@ from ileti.errors import (
     ValidationError,
 )
 from ileti.models import DeliveryState, SenderState
-
-
-@pytest.fixture
-def emulator() -> Any:
-    return host.load_provider("testprov").plugin.provider_emulator(clock=VirtualClock())
 
 
 @pytest.fixture

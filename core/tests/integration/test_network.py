@@ -18,8 +18,7 @@ from wsgiref.simple_server import WSGIServer, make_server
 import pytest
 
 import ileti
-from ileti import host
-from ileti.emulation import VirtualClock, refused_url, serve
+from ileti.emulation import refused_url
 from ileti.errors import ConfigurationError, TransportError
 
 
@@ -71,17 +70,6 @@ class ForwardProxy:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-@pytest.fixture
-def emulator() -> Any:
-    return host.load_provider("testprov").plugin.provider_emulator(clock=VirtualClock())
-
-
-@pytest.fixture
-def base_url(emulator: Any) -> Iterator[str]:
-    with serve(emulator) as srv:
-        yield srv.base_url
 
 
 @pytest.fixture
