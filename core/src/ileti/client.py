@@ -35,6 +35,7 @@ from ileti.waiting import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from ileti.http import RetryPolicy, Timeout
+    from ileti.network import HttpTransport
     from ileti.plugin import Context, Outgoing, OutgoingBatch
     from ileti.push import PushRequest
     from ileti.text import Segmentation
@@ -147,6 +148,8 @@ class Client:
     every call. ``proxy`` and ``ca_bundle``: see :mod:`ileti.network`.
     """
 
+    _transport: HttpTransport | None
+
     def __init__(
         self,
         provider: str | LoadedProvider,
@@ -157,12 +160,13 @@ class Client:
         max_response_bytes: int | None = None,
         proxy: str | bool | None = None,
         ca_bundle: str | Path | None = None,
+        transport: HttpTransport | None = None,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
         self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes)
-        self._network(proxy, ca_bundle)
+        self._network(proxy, ca_bundle, transport)
 
     @classmethod
     def from_env(
@@ -176,6 +180,7 @@ class Client:
         extensions: Iterable[Any] = (),
         proxy: str | bool | None = None,
         ca_bundle: str | Path | None = None,
+        transport: HttpTransport | None = None,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
@@ -197,14 +202,50 @@ class Client:
         )
         self = cls.__new__(cls)
         self._setup(loaded, resolved, timeout, retry, extensions, None)
-        self._network(proxy, ca_bundle)
+        self._network(proxy, ca_bundle, transport)
         return self
 
-    def _network(self, proxy: str | bool | None, ca_bundle: str | Path | None) -> None:
-        """The proxy (given, else from the standard variables) and CA bundle;
-        see :mod:`ileti.network`."""
-        from ileti.network import ca_bundle_path, proxy_for
+    def _network(
+        self,
+        proxy: str | bool | None,
+        ca_bundle: str | Path | None,
+        transport: HttpTransport | None,
+    ) -> None:
+        """The proxy (given, else from the standard variables) and CA bundle,
+        or a transport of the caller's; see :mod:`ileti.network`."""
+        from ileti.network import HttpTransport, ca_bundle_path, proxy_for
 
+        if transport is not None:
+            if not isinstance(transport, HttpTransport):
+                raise ConfigurationError(
+                    f"transport {type(transport).__name__} lacks what ileti.network."
+                    "HttpTransport has: send, read, close and requests_started",
+                    setting="transport",
+                )
+            given = [
+                name
+                for name, value in (
+                    ("timeout", self._timeout_given),
+                    ("retry", self._retry),
+                    ("max_response_bytes", self._max_response_bytes),
+                    ("proxy", proxy),
+                    ("ca_bundle", ca_bundle),
+                )
+                if value is not None
+            ]
+            if given:
+                raise ConfigurationError(
+                    f"{', '.join(given)} cannot be combined with transport=: give them to "
+                    "your transport",
+                    setting="transport",
+                )
+            from ileti.redact import install_log_filters, register_secrets
+
+            # the standard transport does this; a foreign one must not weaken it
+            register_secrets(secret_values(self.settings))
+            install_log_filters()
+            self._transport = transport
+            return
         self._proxy = proxy_for(self.settings.base_url, proxy)
         self._ca_bundle = ca_bundle_path(ca_bundle)
 
@@ -222,9 +263,10 @@ class Client:
         self._loaded = loaded
         self._resolved = resolved
         self._timeout = Timeout.of(timeout)
+        self._timeout_given = timeout
         self._retry = retry
         self._max_response_bytes = max_response_bytes
-        self._transport: Transport | None = None
+        self._transport = None
         self._transport_lock = threading.Lock()
         self._pm = build_manager(loaded, extensions)
         self._check_default_encoding()
@@ -270,7 +312,7 @@ class Client:
         return self._resolved
 
     @property
-    def transport(self) -> Transport:
+    def transport(self) -> HttpTransport:
         if self._transport is None:
             with self._transport_lock:
                 if self._transport is None:

@@ -10,17 +10,56 @@
 * ``ca_bundle``: a PEM file of the certificate authorities to trust instead
   of the system's (a company's TLS-inspecting proxy, a private gateway).
   TLS is verified either way.
+
+``Client(..., transport=...)`` brings a transport of your own: any object
+with :class:`HttpTransport`'s methods (a wrapper around
+:class:`ileti.transport.Transport` that adds tracing, a fake that answers
+from memory in unit tests).
 """
 
 from __future__ import annotations
 
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from ileti.errors import ConfigurationError
 
-__all__ = ["ca_bundle_path", "proxy_for"]
+if TYPE_CHECKING:
+    from ileti.http import HttpRequest, HttpResponse
+
+__all__ = ["HttpTransport", "ca_bundle_path", "proxy_for"]
+
+
+@runtime_checkable
+class HttpTransport(Protocol):
+    """What a client needs from its transport; :class:`ileti.transport.Transport`
+    is the standard one.
+
+    A transport of your own takes on the rules the standard one keeps (see
+    the user guide's transport table): ``send`` must never replay a request
+    that may have left and must raise :class:`ileti.DeliveryUnknown` when its
+    fate is unknown; ``read`` may retry; both raise only
+    :class:`ileti.IletiError` and return the answer whatever its status (the
+    plugin reads it). ``requests_started`` counts requests whose bytes may
+    have left (the client uses it to tell a plugin bug before any request
+    from one after). The easy way to keep all that: wrap a ``Transport``.
+    """
+
+    requests_started: int
+
+    def send(self, request: HttpRequest, *, client_ref: str | None = None) -> HttpResponse:
+        """Make a request that sends messages."""
+        ...
+
+    def read(self, request: HttpRequest, *, replayable: bool = True) -> HttpResponse:
+        """Make a request that sends nothing (report, balance, senders)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
 
 
 def proxy_for(base_url: str, proxy: str | bool | None) -> str | None:

@@ -3,6 +3,7 @@ variables) and a custom CA bundle, tested with a forward proxy on loopback."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import socketserver
@@ -19,7 +20,9 @@ import pytest
 
 import ileti
 from ileti.emulation import refused_url
-from ileti.errors import ConfigurationError, TransportError
+from ileti.errors import ConfigurationError, DeliveryUnknown, IletiError, TransportError
+from ileti.http import HttpRequest, HttpResponse
+from ileti.transport import Transport
 
 
 class ForwardProxy:
@@ -184,3 +187,84 @@ def test_a_custom_ca_bundle(tls_url: tuple[str, Path], emulator: Any, tmp_path: 
     assert emulator.messages == []
     with pytest.raises(ConfigurationError, match="ca_bundle"):
         make(url, emulator, ca_bundle=tmp_path / "missing.pem")
+
+
+class Tracing:
+    """A transport of the application's: the standard one, with a trace."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.trace: list[tuple[str, str, str]] = []
+
+    @property
+    def requests_started(self) -> int:
+        return self.inner.requests_started
+
+    def send(self, request: HttpRequest, *, client_ref: str | None = None) -> HttpResponse:
+        self.trace.append(("send", request.method, request.path))
+        return self.inner.send(request, client_ref=client_ref)
+
+    def read(self, request: HttpRequest, *, replayable: bool = True) -> HttpResponse:
+        self.trace.append(("read", request.method, request.path))
+        return self.inner.read(request, replayable=replayable)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Canned:
+    """A fake transport for unit tests: answers from memory, no network."""
+
+    requests_started = 0
+
+    def __init__(self, *answers: HttpResponse | IletiError) -> None:
+        self.answers = list(answers)
+        self.requests: list[HttpRequest] = []
+
+    def _next(self, request: HttpRequest) -> HttpResponse:
+        self.requests.append(request)
+        self.requests_started += 1
+        answer = self.answers.pop(0)
+        if isinstance(answer, IletiError):
+            raise answer
+        return answer
+
+    def send(self, request: HttpRequest, *, client_ref: str | None = None) -> HttpResponse:
+        return self._next(request)
+
+    def read(self, request: HttpRequest, *, replayable: bool = True) -> HttpResponse:
+        return self._next(request)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_transport_of_your_own(base_url: str, emulator: Any) -> None:
+    tracing = Tracing(Transport("testprov", base_url, secrets=[emulator.KEY]))
+    with make(base_url, emulator, transport=tracing) as client:
+        assert client.transport is tracing
+        client.send("05321112233", "Merhaba")
+        client.balance()
+    assert [t[0] for t in tracing.trace] == ["send", "read"]
+    assert [m.text for m in emulator.messages] == ["Merhaba"]
+
+
+def test_a_fake_transport_in_unit_tests() -> None:
+    answer = HttpResponse(200, {"content-type": "application/json"},
+                          b'{"id": "P9", "results": [{"ok": true}]}')  # fmt: skip
+    unknown = DeliveryUnknown("the fake timed out", client_ref="ref-1")
+    canned = Canned(answer, unknown)
+    client = ileti.Client("testprov", api_key="k", transport=canned)
+    assert client.send("05321112233", "x").message_id == "P9"
+    assert json.loads(canned.requests[0].body or b"")["to"] == ["905321112233"]
+    with pytest.raises(DeliveryUnknown):
+        client.send("05321112233", "y", client_ref="ref-1")
+
+
+def test_what_a_transport_must_have(base_url: str, emulator: Any) -> None:
+    with pytest.raises(ConfigurationError, match="lacks what ileti.network.HttpTransport has"):
+        make(base_url, emulator, transport=object())
+    tracing = Tracing(Transport("testprov", base_url))
+    for extra in ({"proxy": "http://proxy:1"}, {"timeout": 3}, {"ca_bundle": "x.pem"}):
+        with pytest.raises(ConfigurationError, match="cannot be combined with transport="):
+            make(base_url, emulator, transport=tracing, **extra)
