@@ -109,3 +109,27 @@ def script() -> Callable[..., Run]:
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``ileti ARGS...`` as a background process (a server); each is
+    killed at the end if the test left it running."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [ILETI, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        procs.append(proc)
+        return proc
+
+    yield run
+    for proc in procs:  # a failed test must not leave a server behind
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)

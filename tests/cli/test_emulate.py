@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,30 +23,8 @@ from ileti.emulation import VirtualClock
 ILETI = str(Path(sys.executable).with_name("ileti"))
 
 
-@pytest.fixture
-def start() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def run(*args: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [ILETI, "emulate", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ),
-        )
-        procs.append(proc)
-        return proc
-
-    yield run
-    for proc in procs:  # a failed test must not leave a server behind
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
-
-
-def test_emulate_serves_until_ctrl_c(start: Callable[..., subprocess.Popen[str]]) -> None:
-    proc = start("testprov", "--json")
+def test_emulate_serves_until_ctrl_c(start: Callable[..., Any]) -> None:
+    proc = start("emulate", "testprov", "--json")
     assert proc.stdout is not None
     doc = json.loads(proc.stdout.readline())
     assert doc["provider"] == "testprov"
@@ -70,9 +47,9 @@ def test_emulate_serves_until_ctrl_c(start: Callable[..., subprocess.Popen[str]]
 
 
 def test_emulate_prints_shell_exports_and_stops_on_sigterm(
-    start: Callable[..., subprocess.Popen[str]],
+    start: Callable[..., Any],
 ) -> None:
-    proc = start("testprov", "--clock-speed", "0")
+    proc = start("emulate", "testprov", "--clock-speed", "0")
     assert proc.stdout is not None
     lines = [proc.stdout.readline(), proc.stdout.readline()]
     env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
@@ -118,7 +95,15 @@ def test_a_taken_port_exits_3(cli: Callable[..., Any]) -> None:
 
 def test_emulate_takes_senders_and_credit(start: Callable[..., subprocess.Popen[str]]) -> None:
     proc = start(
-        "testprov", "--json", "--sender", "FIRMA", "--sender", "DUKKAN", "--credit", "5000"
+        "emulate",
+        "testprov",
+        "--json",
+        "--sender",
+        "FIRMA",
+        "--sender",
+        "DUKKAN",
+        "--credit",
+        "5000",
     )
     assert proc.stdout is not None
     doc = json.loads(proc.stdout.readline())
@@ -138,7 +123,7 @@ def test_emulate_takes_senders_and_credit(start: Callable[..., subprocess.Popen[
 
 
 def test_emulate_names_the_senders_on_stderr(start: Callable[..., subprocess.Popen[str]]) -> None:
-    proc = start("testprov", "--sender", "FIRMA")
+    proc = start("emulate", "testprov", "--sender", "FIRMA")
     assert proc.stdout is not None
     assert proc.stderr is not None
     assert proc.stdout.readline().startswith("export ILETI_TESTPROV_BASE_URL=")
@@ -159,7 +144,7 @@ def test_a_bad_sender_or_credit_is_refused_in_the_flags_words(cli: Callable[...,
 def test_the_sender_is_exported_as_the_providers_sender_setting(
     start: Callable[..., subprocess.Popen[str]],
 ) -> None:
-    proc = start("efecell", "--json", "--sender", "FIRMA")
+    proc = start("emulate", "efecell", "--json", "--sender", "FIRMA")
     assert proc.stdout is not None
     env = json.loads(proc.stdout.readline())["env"]
     assert env["ILETI_EFECELL_SENDER"] == "FIRMA"

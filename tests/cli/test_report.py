@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ileti.cli import report
+from ileti import waiting
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ class FakeTime:
 
 def drive(monkeypatch: pytest.MonkeyPatch, emulator: Any | None) -> FakeTime:
     fake = FakeTime(emulator)
-    monkeypatch.setattr(report, "_sleep", fake.sleep)
-    monkeypatch.setattr(report, "_monotonic", fake.monotonic)
+    monkeypatch.setattr(waiting, "_sleep", fake.sleep)
+    monkeypatch.setattr(waiting, "_monotonic", fake.monotonic)
     return fake
 
 
@@ -103,7 +103,7 @@ def test_pause_is_capped(
 ) -> None:
     fake = drive(monkeypatch, None)
     assert cli("report", "-p", "testprov", sent, "--wait", "--deadline", "400").code == 7
-    assert max(fake.pauses) == report.MAX_PAUSE
+    assert max(fake.pauses) == waiting.MAX_PAUSE
 
 
 def test_report_errors(cli: Callable[..., Any], testprov: Any) -> None:

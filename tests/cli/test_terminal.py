@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from ileti.cli import _common, main, report
+from ileti import waiting
+from ileti.cli import _common, main
 from ileti.emulation import FaultProxy, FaultSpec
 
 
@@ -47,7 +48,7 @@ def test_live_tally_rewrites_one_line_on_a_terminal(
     sent = json.loads(
         cli("send", "-p", "testprov", "--to", "05321112233", "--text", "a", "--json").out
     )
-    monkeypatch.setattr(report, "_sleep", testprov.clock.advance)
+    monkeypatch.setattr(waiting, "_sleep", testprov.clock.advance)
     terminal = Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setenv("NO_COLOR", "1")

@@ -50,6 +50,8 @@ SHELL = {"sh", "bash", "shell", "console"}
 NOT_CODE = {"text", "toml", "json", "xml", "yaml", "ini", "csv", "jsonl", "markdown", "md"}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<lang>[^\s`]*)")
+_ATTR_LANG = re.compile(r"\s*\{\s*\.(?P<lang>[\w-]+)[^}]*\}\s*$")
+_SNIPPET = re.compile(r'--8<-- "[\w./-]+"')
 _SKIP = re.compile(r"^\s*<!--\s*example:\s*skip\b(?P<reason>.*?)-->\s*$")
 #: a test function that takes arguments: pytest fixtures
 _TAKES_FIXTURES = re.compile(r"^def test_\w*\(\s*\w", re.MULTILINE)
@@ -110,6 +112,8 @@ def examples(path: Path) -> list[Example]:
             i += 1
             continue
         indent, fence, lang = m["indent"], m["fence"], m["lang"].lower()
+        if not lang and (attrs := _ATTR_LANG.match(line[m.end() :])):
+            lang = attrs["lang"].lower()  # ``` { .python }: the attribute form
         end = next(
             (j for j in range(i + 1, len(lines)) if lines[j].strip() == fence),
             None,
@@ -122,6 +126,13 @@ def examples(path: Path) -> list[Example]:
                 "text, toml ...) so examples cannot escape the tests"
             )
         body = "\n".join(ln.removeprefix(indent) for ln in lines[i + 1 : end])
+        if (
+            skip is None
+            and body.strip()
+            and all(_SNIPPET.fullmatch(ln.strip()) for ln in body.splitlines() if ln.strip())
+        ):
+            # a whole program included from docs/examples (pymdownx.snippets)
+            skip = "included from docs/examples; tests/docs/test_snippet_examples.py runs it"
         if lang in PYTHON or lang in SHELL:
             found.append(Example(page, i + 2, lang, body, "\n".join(setup or []), skip))
         elif lang not in NOT_CODE:

@@ -54,6 +54,7 @@ from ileti.http import RetryPolicy, Timeout
 from ileti.models import (
     Batch,
     BatchItem,
+    DeliveryReport,
     DeliveryState,
     Message,
     SenderState,
@@ -72,6 +73,7 @@ from ileti_conformance.strategies import (
     TURKISH,
     UCS2_ONLY,
     XML_FORBIDDEN,
+    Answer,
     GarbageApp,
     Recorder,
     garbage_answers,
@@ -356,6 +358,28 @@ class ProviderConformance:
             "nothing to send with (NotSupported is checked by the round-trip checks)"
         )
 
+    @staticmethod
+    def _push_not_supported(h: Harness) -> bool:
+        """Without parse_push, reading a push raises NotSupported before anything."""
+        from ileti.push import PushRequest
+
+        if h.loaded.implements("parse_push"):
+            return False
+        before = h.received_count()
+        with pytest.raises(NotSupported) as caught:
+            h.client().read_push(PushRequest("POST"))
+        assert caught.value.capability == "parse_push"
+        assert h.received_count() == before
+        return True
+
+    def _send_text(self, h: Harness, client: Any, numbers: list[str]) -> SendResult:
+        """Send the standard text to ``numbers`` by send, else send_multi."""
+        if self._sends(h) == "send":
+            result: SendResult = client.send(numbers, _TEXT, sender=h.sender)
+        else:
+            result = client.send_multi([(n, _TEXT) for n in numbers], sender=h.sender)
+        return result
+
     def _deliver(
         self,
         h: Harness,
@@ -545,10 +569,7 @@ class ProviderConformance:
             return
         via = self._sends(h)
         numbers = h.numbers(3, undelivered=[1])
-        if via == "send":
-            sent = client.send(numbers, _TEXT, sender=h.sender)
-        else:
-            sent = client.send_multi([(n, _TEXT) for n in numbers], sender=h.sender)
+        sent = self._send_text(h, client, numbers)
         assert sent.message_id, f"{via} returned no message_id to report on"
         last: dict[str, DeliveryState] = {}
         elapsed = 0
@@ -1117,6 +1138,93 @@ class ProviderConformance:
             )
             proxy.set_faults()
 
+    # ============================================================== pushed reports
+
+    def test_pushed_reports_round_trip(self, ileti_harness: Harness) -> None:
+        """parse_push (optional): with ``push_url`` set, the emulator's
+        ``push_reports()`` reaches a receiver on loopback, and what arrives is
+        every recipient's final state under the package id the send gave;
+        ``query_report`` then agrees. A provider without it raises NotSupported."""
+        from ileti.push import PushReceiver
+
+        h = ileti_harness
+        if self._push_not_supported(h):
+            return
+        fields = attrs.fields_dict(h.info.settings_type)
+        assert "push_url" in fields, "a provider with parse_push needs a push_url setting"
+        assert callable(getattr(h.emulator, "push_reports", None)), (
+            "the emulator of a provider with parse_push needs push_reports()"
+        )
+        pushed: list[DeliveryReport] = []
+        receiver = PushReceiver(h.client(), pushed.extend)
+        served = h.serve(receiver.wsgi)
+        client = h.client(push_url=receiver.url(served.base_url + "/push"))
+        numbers = h.numbers(3, undelivered=[1])
+        sent = self._send_text(h, client, numbers)
+        h.clock.advance(3600)
+        count = h.emulator.push_reports()
+        assert count >= len(numbers), f"push_reports() pushed {count} reports, not one each"
+        assert h.emulator.push_reports() == 0, "an unchanged state was pushed again"
+        for report in pushed:
+            self._check_model("query_report", report)
+        assert {r.message_id for r in pushed} == {sent.message_id}, (
+            "pushed reports must name the package id the send returned"
+        )
+        got = {r.number: r.state for report in pushed for r in report.recipients}
+        expected = {
+            n: DeliveryState.UNDELIVERED if n.endswith("9") else DeliveryState.DELIVERED
+            for n in numbers
+        }
+        assert got == expected, f"the pushed states are {got}, expected {expected}"
+        if "query_report" in h.capabilities and sent.message_id:
+            report = client.report(sent.message_id)
+            assert {r.number: r.state for r in report.recipients} == expected, (
+                "query_report disagrees with what was pushed"
+            )
+
+    def test_garbage_pushes_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
+        """Property: whatever reaches the push URL, parse_push returns
+        well-formed reports or raises an IletiError, nothing else."""
+        from ileti.push import PushRequest, new_token
+
+        h = ileti_harness
+        if self._push_not_supported(h):
+            return
+        bodies: list[bytes] = []
+
+        def catch(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            bodies.append(environ["wsgi.input"].read(length))
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"OK"]
+
+        served = h.serve(catch)
+        client = h.client(push_url=f"{served.base_url}/{new_token()}")
+        self._send_text(h, client, h.numbers(2))
+        h.clock.advance(3600)
+        h.emulator.push_reports()
+        assert bodies, "the emulator pushed nothing to sample"
+        samples = [Answer(200, "application/octet-stream", b) for b in bodies]
+
+        @check_settings()
+        @given(answer=garbage_answers(samples), method=st.sampled_from(["POST", "GET"]))
+        def check(answer: Answer, method: str) -> None:
+            request = PushRequest(method, "/", headers={"content-type": answer.content_type},
+                                  body=answer.body)  # fmt: skip
+            try:
+                reports = client.read_push(request)
+            except IletiError:
+                return
+            except Exception as exc:
+                raise AssertionError(
+                    f"parse_push raised {type(exc).__name__}: {exc}; only IletiError may "
+                    "reach the user"
+                ) from exc
+            for report in reports:
+                self._check_model("query_report", report)
+
+        check()
+
     # ==================================================================== garbage
 
     def test_garbage_answers_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
@@ -1551,6 +1659,10 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_garbage_answers_raise_only_ileti_errors",
             "test_canary_credentials_never_leak",
             "test_live_balance",
+        ),
+        "parse_push": (
+            "test_pushed_reports_round_trip",
+            "test_garbage_pushes_raise_only_ileti_errors",
         ),
         "senders": (
             "test_senders_round_trip",

@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it; resolved on first attribute access
 _EXPORTS: dict[str, str] = {
+    "AsyncClient": "ileti.async_client",
+    "Backoff": "ileti.waiting",
     "Client": "ileti.client",
     "Campaign": "ileti.campaign",
     "CampaignStatus": "ileti.campaign",
@@ -72,7 +74,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "AccountInactive",
+    "AsyncClient",
     "AuthenticationError",
+    "Backoff",
     "Balance",
     "BalanceUnit",
     "Batch",
@@ -134,6 +138,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from ileti.async_client import AsyncClient
     from ileti.campaign import Campaign, CampaignStatus
     from ileti.client import Client, CostPreview
     from ileti.errors import (
@@ -177,3 +182,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ileti.plugin import ProviderInfo
     from ileti.settings import Secret
     from ileti.text import Segmentation, TextProfile, fold_turkish, segment
+    from ileti.waiting import Backoff

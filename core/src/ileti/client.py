@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -30,16 +31,22 @@ from ileti.numbers import normalise_number, normalise_numbers, validate_sender
 from ileti.settings import (
     ResolvedSettings,
     default_config_path,
+    default_provider,
     resolve_settings,
     secret_settings,
+    secret_values,
 )
+from ileti.waiting import DEFAULT_DEADLINE
 
 if TYPE_CHECKING:
     from ileti.campaign import Campaign
     from ileti.http import RetryPolicy, Timeout
+    from ileti.network import HttpTransport
     from ileti.plugin import Context, Outgoing, OutgoingBatch, OutgoingItem
+    from ileti.push import PushRequest
     from ileti.text import Segmentation
     from ileti.transport import Transport
+    from ileti.waiting import Backoff, OnPoll
 
 __all__ = ["Client", "CostPreview"]
 
@@ -128,6 +135,13 @@ def _recipients_of(hook_kw: Mapping[str, Any]) -> tuple[str, ...]:
     return ()
 
 
+def as_batch(items: Batch | Iterable[BatchItem | tuple[str, str]], **options: Any) -> Batch:
+    """A :class:`Batch` as given, or built from ``(number, text)`` pairs and options."""
+    if isinstance(items, Batch):
+        return items
+    return Batch(items=tuple(_batch_item(i) for i in items), **options)
+
+
 def check_text(text: str) -> None:
     """Refuse text that cannot be sent: not a str, empty, or XML-forbidden characters."""
     if not isinstance(text, str):
@@ -174,7 +188,10 @@ class Client:
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
     every call. ``pool_size`` is how many connections to the provider are
     kept open (default 8): give the number of threads that share the client.
+    ``proxy`` and ``ca_bundle``: see :mod:`ileti.network`.
     """
+
+    _transport: HttpTransport | None
 
     def __init__(
         self,
@@ -185,16 +202,20 @@ class Client:
         extensions: Iterable[Any] = (),
         max_response_bytes: int | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
+        transport: HttpTransport | None = None,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
         self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes, pool_size)
+        self._network(proxy, ca_bundle, transport)
 
     @classmethod
     def from_env(
         cls,
-        provider: str | LoadedProvider,
+        provider: str | LoadedProvider | None = None,
         *,
         config_file: Path | str | None = None,
         env: Mapping[str, str] | None = None,
@@ -202,24 +223,76 @@ class Client:
         retry: RetryPolicy | None = None,
         extensions: Iterable[Any] = (),
         pool_size: int = DEFAULT_POOL_SIZE,
+        proxy: str | bool | None = None,
+        ca_bundle: str | Path | None = None,
+        transport: HttpTransport | None = None,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
 
         The file is ``config_file`` if given, else the default per-user file
         (``$ILETI_CONFIG`` or ``~/.config/ileti/config.toml``) when it
-        exists. Keyword ``overrides`` win over both.
+        exists. Keyword ``overrides`` win over both. With no ``provider``,
+        ``$ILETI_PROVIDER`` names it, else the file's top-level
+        ``provider = "..."`` (``outbox`` is the in-memory one, for tests).
         """
-        loaded = _loaded(provider)
         if config_file is None:
             default = default_config_path()
             config_file = default if default.exists() else None
+        if provider is None:
+            provider = default_provider(env, config_file)
+        loaded = _loaded(provider)
         resolved = resolve_settings(
             loaded.name, loaded.info.settings_type, overrides, env=env, config_file=config_file
         )
         self = cls.__new__(cls)
         self._setup(loaded, resolved, timeout, retry, extensions, None, pool_size)
+        self._network(proxy, ca_bundle, transport)
         return self
+
+    def _network(
+        self,
+        proxy: str | bool | None,
+        ca_bundle: str | Path | None,
+        transport: HttpTransport | None,
+    ) -> None:
+        """The proxy (given, else from the standard variables) and CA bundle,
+        or a transport of the caller's; see :mod:`ileti.network`."""
+        from ileti.network import HttpTransport, ca_bundle_path, proxy_for
+
+        if transport is not None:
+            if not isinstance(transport, HttpTransport):
+                raise ConfigurationError(
+                    f"transport {type(transport).__name__} lacks what ileti.network."
+                    "HttpTransport has: send, read, close and requests_started",
+                    setting="transport",
+                )
+            given = [
+                name
+                for name, value in (
+                    ("timeout", self._timeout_given),
+                    ("retry", self._retry),
+                    ("max_response_bytes", self._max_response_bytes),
+                    ("proxy", proxy),
+                    ("ca_bundle", ca_bundle),
+                )
+                if value is not None
+            ]
+            if given:
+                raise ConfigurationError(
+                    f"{', '.join(given)} cannot be combined with transport=: give them to "
+                    "your transport",
+                    setting="transport",
+                )
+            from ileti.redact import install_log_filters, register_secrets
+
+            # the standard transport does this; a foreign one must not weaken it
+            register_secrets(secret_values(self.settings))
+            install_log_filters()
+            self._transport = transport
+            return
+        self._proxy = proxy_for(self.settings.base_url, proxy)
+        self._ca_bundle = ca_bundle_path(ca_bundle)
 
     def _setup(
         self,
@@ -237,9 +310,11 @@ class Client:
         self._loaded = loaded
         self._resolved = resolved
         self._timeout = Timeout.of(timeout)
+        self._timeout_given = timeout
         self._retry = retry
         self._max_response_bytes = max_response_bytes
-        self._transport: Transport | None = None
+        self._transport = None
+        self._transport_lock = threading.Lock()
         self._pm = build_manager(loaded, extensions)
         self._check_default_encoding()
         self._state: dict[str, Any] = {}
@@ -284,23 +359,30 @@ class Client:
         return self._resolved
 
     @property
-    def transport(self) -> Transport:
+    def transport(self) -> HttpTransport:
         if self._transport is None:
-            from ileti.transport import Transport
-
-            kw: dict[str, Any] = {}
-            if self._max_response_bytes is not None:
-                kw["max_response_bytes"] = self._max_response_bytes
-            self._transport = Transport(
-                self.provider,
-                self.settings.base_url,
-                secrets=secret_settings(self.settings),
-                timeout=self._timeout,
-                retry=self._retry,
-                pool_size=self._pool_size,
-                **kw,
-            )
+            with self._transport_lock:
+                if self._transport is None:
+                    self._transport = self._new_transport()
         return self._transport
+
+    def _new_transport(self) -> Transport:
+        from ileti.transport import Transport
+
+        kw: dict[str, Any] = {}
+        if self._max_response_bytes is not None:
+            kw["max_response_bytes"] = self._max_response_bytes
+        return Transport(
+            self.provider,
+            self.settings.base_url,
+            secrets=secret_settings(self.settings),
+            timeout=self._timeout,
+            retry=self._retry,
+            pool_size=self._pool_size,
+            proxy=self._proxy,
+            ca_bundle=self._ca_bundle,
+            **kw,
+        )
 
     def __repr__(self) -> str:
         return f"Client({self.provider!r}, base_url={self.settings.base_url!r})"
@@ -613,7 +695,11 @@ class Client:
     def send_message(self, message: Message) -> SendResult:
         """Send a :class:`ileti.Message`."""
         self._loaded.require("send")
-        outgoing = self.prepare(message)
+        return self.send_prepared(self.prepare(message))
+
+    def send_prepared(self, outgoing: Outgoing) -> SendResult:
+        """Send a message as :meth:`prepare` made it (validated and measured)."""
+        self._loaded.require("send")
         result: SendResult = self._invoke("send", outgoing.client_ref, message=outgoing)
         return result
 
@@ -631,33 +717,21 @@ class Client:
         """Send each recipient its own text: a :class:`ileti.Batch`, or pairs
         ``(number, text)`` with the options as keywords."""
         self._loaded.require("send_multi")
-        if isinstance(items, Batch):
-            batch = items
-        else:
-            batch = Batch(
-                items=tuple(_batch_item(i) for i in items),
-                sender=sender,
-                schedule=schedule,
-                validity=validity,
-                encoding=encoding,
-                flash=flash,
-                fold_turkish=fold_turkish,
-            )
-        prepared = self.prepare_batch(batch)
-        result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
-        return result
+        batch = as_batch(
+            items,
+            sender=sender,
+            schedule=schedule,
+            validity=validity,
+            encoding=encoding,
+            flash=flash,
+            fold_turkish=fold_turkish,
+        )
+        return self.send_prepared_batch(self.prepare_batch(batch))
 
-    def _send_prepared(self, prepared: Outgoing | OutgoingBatch) -> SendResult:
-        """Send what the caller built from items this client already checked
-        (:meth:`check_item`): campaigns, whose rows were checked on import."""
-        from ileti.plugin import OutgoingBatch
-
-        if isinstance(prepared, OutgoingBatch):
-            self._loaded.require("send_multi")
-            result: SendResult = self._invoke("send_multi", prepared.client_ref, batch=prepared)
-        else:
-            self._loaded.require("send")
-            result = self._invoke("send", prepared.client_ref, message=prepared)
+    def send_prepared_batch(self, batch: OutgoingBatch) -> SendResult:
+        """Send a batch as :meth:`prepare_batch` made it."""
+        self._loaded.require("send_multi")
+        result: SendResult = self._invoke("send_multi", batch.client_ref, batch=batch)
         return result
 
     def _checked_options(
@@ -708,6 +782,53 @@ class Client:
         """The account's sender names and their states."""
         self._loaded.require("senders")
         return list(self._invoke("senders", None))
+
+    def wait_report(
+        self,
+        message_id: str | int,
+        *,
+        deadline: float | timedelta = DEFAULT_DEADLINE,
+        backoff: Backoff | None = None,
+        on_poll: OnPoll | None = None,
+    ) -> DeliveryReport:
+        """Poll :meth:`report` until every state is final or ``deadline``
+        (seconds or a ``timedelta``) passed, and return the last report:
+        check ``report.is_final``.
+
+        Pauses between polls start at 2 s and grow by half up to 30 s
+        (``backoff=ileti.Backoff(first, factor, cap)`` to change that);
+        ``on_poll(report, polls, next_pause)`` is called after every poll.
+        Errors of :meth:`report` are raised as they come.
+        """
+        import time
+
+        from ileti.errors import TransportError
+        from ileti.waiting import wait_report
+
+        seconds = deadline.total_seconds() if isinstance(deadline, timedelta) else float(deadline)
+        end = time.monotonic() + seconds
+        last: list[DeliveryReport] = []
+
+        def fetch() -> DeliveryReport:
+            # every poll, the first included, ends by the deadline (client.deadline)
+            remaining = max(end - time.monotonic(), 0.001)
+            try:
+                with self.deadline(remaining):
+                    report = self.report(message_id)
+            except TransportError:
+                if last and time.monotonic() >= end:
+                    return last[0]  # the deadline cut the poll short: the last report stands
+                raise
+            last[:] = [report]
+            return report
+
+        return wait_report(fetch, deadline=deadline, backoff=backoff, on_poll=on_poll)
+
+    def read_push(self, request: PushRequest) -> list[DeliveryReport]:
+        """Read a delivery report the gateway pushed to the push URL (see
+        :class:`ileti.push.PushReceiver`, which calls this)."""
+        self._loaded.require("parse_push")
+        return list(self._invoke("parse_push", None, request=request))
 
     def _context(self, client_ref: str | None) -> Context:
         from ileti.plugin import Context

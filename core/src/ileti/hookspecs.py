@@ -11,7 +11,8 @@ Non-provider plugins (logging, metrics, an outbox) register in the group
 
 Hook names are the verbs users know. ``provider_info`` is required;
 ``provider_emulator`` is how the conformance suite, ``ileti emulate`` and
-``ileti demo`` find the plugin's emulator. A provider lacking one of
+``ileti demo`` find the plugin's emulator; ``parse_push`` (optional) reads
+delivery reports the gateway pushes. A provider lacking one of
 ``send``, ``send_multi``, ``query_report``, ``balance``, ``senders`` simply
 does not implement it, and the client raises ``NotSupported``.
 """
@@ -25,6 +26,7 @@ import pluggy
 if TYPE_CHECKING:
     from ileti.models import Balance, DeliveryReport, Sender, SendResult
     from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo
+    from ileti.push import PushRequest
 
 PROJECT = "ileti"
 
@@ -33,6 +35,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: the capability hooks, in the order they are documented and listed
 CAPABILITIES = ("send", "send_multi", "query_report", "balance", "senders")
+#: optional hooks that are not calls to the gateway (a client checks for them too)
+OPTIONAL = ("parse_push",)
 
 
 @hookspec(firstresult=True)
@@ -69,3 +73,12 @@ def balance(ctx: Context) -> Balance:  # type: ignore[empty-body]
 @hookspec(firstresult=True)
 def senders(ctx: Context) -> list[Sender]:  # type: ignore[empty-body]
     """Return the account's sender names with their states."""
+
+
+@hookspec(firstresult=True)
+def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:  # type: ignore[empty-body]
+    """Read a delivery report the gateway pushed (the request it sent to the
+    push URL) into normalised reports, one per package it concerns. Raise
+    ``MalformedResponse`` for a request that is not a push. A provider that
+    implements it has a ``push_url`` setting, and its emulator a
+    ``push_reports()`` method that pushes what changed."""

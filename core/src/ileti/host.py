@@ -26,7 +26,7 @@ import pluggy
 
 from ileti import hookspecs
 from ileti.errors import ConfigurationError, IletiError, NotSupported
-from ileti.hookspecs import CAPABILITIES, PROJECT
+from ileti.hookspecs import CAPABILITIES, OPTIONAL, PROJECT
 
 __all__ = [
     "EXTENSION_GROUP",
@@ -108,9 +108,14 @@ class LoadedProvider:
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    def implements(self, hook: str) -> bool:
+        """A capability, or an optional hook such as ``parse_push``."""
+        return hook in self.capabilities or (hook in OPTIONAL and _implements(self.plugin, hook))
+
     def require(self, capability: str) -> None:
-        if capability not in self.capabilities:
-            offered = ", ".join(c for c in CAPABILITIES if c in self.capabilities) or "nothing"
+        if not self.implements(capability):
+            known = CAPABILITIES + OPTIONAL
+            offered = ", ".join(c for c in known if self.implements(c)) or "nothing"
             raise NotSupported(
                 f"provider {self.name!r} does not support {capability!r} (it offers: {offered})",
                 provider=self.name,
@@ -156,10 +161,20 @@ def inspect_plugin(name: str, plugin: Any) -> LoadedProvider:
     return LoadedProvider(name=name, plugin=plugin, info=info, capabilities=caps)
 
 
+#: providers built into the core, found without an entry point: id -> the
+#: function (module, name) returning the plugin object
+BUILTIN: dict[str, tuple[str, str]] = {"outbox": ("ileti.testing", "default_outbox")}
+
+
 @functools.cache
 def _load_cached(name: str) -> LoadedProvider:
     eps = _provider_entry_points()
     ep = eps.get(name)
+    if ep is None and name in BUILTIN:
+        import importlib
+
+        module, function = BUILTIN[name]
+        return inspect_plugin(name, getattr(importlib.import_module(module), function)())
     if ep is None:
         import difflib
 

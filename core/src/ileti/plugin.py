@@ -32,6 +32,7 @@ from ileti.errors import (
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
+from ileti.push import PushRequest
 
 if TYPE_CHECKING:
     from ileti.text import Segmentation, TextProfile
@@ -46,6 +47,7 @@ __all__ = [
     "OutgoingBatch",
     "OutgoingItem",
     "ProviderInfo",
+    "PushRequest",
     "classify_text",
     "error_for",
     "hookimpl",

@@ -33,12 +33,14 @@ import attrs
 from ileti.errors import ConfigurationError
 
 __all__ = [
+    "PROVIDER_ENV",
     "ExposedSecretsWarning",
     "InsecureTransportWarning",
     "ProviderSettings",
     "ResolvedSettings",
     "Secret",
     "default_config_path",
+    "default_provider",
     "env_var",
     "private_file",
     "resolve_settings",
@@ -281,11 +283,14 @@ def default_config_path() -> Path:
     return Path(base) / "ileti" / "config.toml"
 
 
-def load_config_table(path: Path, provider: str) -> dict[str, Any]:
-    """The ``[providers.<provider>]`` table of a TOML file (empty if absent)."""
+#: the provider to use when none is named (``ILETI_PROVIDER=outbox`` in tests)
+PROVIDER_ENV = "ILETI_PROVIDER"
+
+
+def _load_config(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -293,6 +298,33 @@ def load_config_table(path: Path, provider: str) -> dict[str, Any]:
         raise ConfigurationError(
             f"config file {str(path)!r} cannot be read: {reason}", setting="config"
         ) from None
+
+
+def default_provider(
+    env: Mapping[str, str] | None = None, config_file: Path | str | None = None
+) -> str:
+    """The provider to use when none is named: ``$ILETI_PROVIDER``, else the
+    config file's top-level ``provider = "..."``."""
+    environ = os.environ if env is None else env
+    name: object = environ.get(PROVIDER_ENV, "").strip()
+    source = f"${PROVIDER_ENV}"
+    if not name and config_file is not None:
+        name = _load_config(Path(config_file)).get("provider", "")
+        source = f"'provider' in config file {str(config_file)!r}"
+    if not isinstance(name, str):
+        raise ConfigurationError(f"{source} must be a provider id (text)", setting="provider")
+    if not name:
+        raise ConfigurationError(
+            "no provider named: pass one (Client.from_env('efecell')), set "
+            f'{PROVIDER_ENV}, or write provider = "..." at the top of the config file',
+            setting="provider",
+        )
+    return name
+
+
+def load_config_table(path: Path, provider: str) -> dict[str, Any]:
+    """The ``[providers.<provider>]`` table of a TOML file (empty if absent)."""
+    data = _load_config(path)
     providers = data.get("providers", {})
     if not isinstance(providers, dict):
         raise ConfigurationError(

@@ -60,7 +60,15 @@ from ileti.settings import ProviderSettings, validate_base_url
 if TYPE_CHECKING:
     from ileti.client import Client
 
-__all__ = ["Emulated", "Outbox", "OutboxMessage", "ServedEmulator", "emulated", "serve_emulator"]
+__all__ = [
+    "Emulated",
+    "Outbox",
+    "OutboxMessage",
+    "ServedEmulator",
+    "default_outbox",
+    "emulated",
+    "serve_emulator",
+]
 
 
 @attrs.frozen
@@ -245,8 +253,10 @@ class Outbox:
             self._errors.append(error)
 
     def clear(self) -> None:
+        """Forget what was sent and any failure still waiting (between tests)."""
         with self._lock:
             self.sent.clear()
+            self._errors.clear()
 
     def _check(self) -> None:
         with self._lock:
@@ -348,3 +358,22 @@ class Outbox:
     def senders(self, ctx: Context) -> list[Sender]:
         self._check()
         return [Sender(name=n) for n in self.sender_names]
+
+
+_default_outbox: Outbox | None = None
+_default_outbox_lock = threading.Lock()
+
+
+def default_outbox() -> Outbox:
+    """The process-wide :class:`Outbox` behind the provider id ``outbox``.
+
+    ``ILETI_PROVIDER=outbox`` (or ``provider = "outbox"`` in the config
+    file) makes ``Client.from_env()`` send into it, so an application's tests
+    switch with no code change; read what was sent here, and ``clear()`` it
+    between tests.
+    """
+    global _default_outbox
+    with _default_outbox_lock:
+        if _default_outbox is None:
+            _default_outbox = Outbox()
+        return _default_outbox

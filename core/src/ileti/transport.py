@@ -269,6 +269,8 @@ class Transport:
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
+        proxy: str | None = None,
+        ca_bundle: str | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
@@ -288,17 +290,7 @@ class Transport:
 
         self._user_agent = user_agent or f"ileti/{__version__}"
         self.pool_size = check_pool_size(pool_size)
-        deadline = self.timeout.deadline
-        self._pool = urllib3.PoolManager(
-            num_pools=4,
-            maxsize=self.pool_size,
-            block=False,
-            retries=False,
-            timeout=urllib3.Timeout(
-                connect=min(self.timeout.connect, deadline), read=min(self.timeout.read, deadline)
-            ),
-        )
-        self._pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self._pool = _pool_manager(self.timeout, proxy, ca_bundle, self.pool_size)
         self._started = 0
         self._started_lock = threading.Lock()
 
@@ -638,6 +630,37 @@ class Transport:
         else:
             what = type(exc).__name__
         return self.redactor.text(what)
+
+
+def _pool_manager(
+    timeout: Timeout, proxy: str | None, ca_bundle: str | None, pool_size: int
+) -> Any:
+    """urllib3's pool: direct, or through ``proxy`` (whose password, if any, is
+    registered for redaction); ``ca_bundle`` replaces the system's CAs. No
+    single wait may outlast the request's total deadline."""
+    deadline = timeout.deadline
+    kw: dict[str, Any] = {
+        "num_pools": 4,
+        "maxsize": pool_size,
+        "block": False,
+        "retries": False,
+        "timeout": urllib3.Timeout(
+            connect=min(timeout.connect, deadline), read=min(timeout.read, deadline)
+        ),
+    }
+    if ca_bundle is not None:
+        kw["ca_certs"] = ca_bundle
+    if proxy is None:
+        pool = urllib3.PoolManager(**kw)
+    else:
+        parsed = urllib3.util.parse_url(proxy)
+        if parsed.auth:
+            register_secrets([parsed.auth, parsed.auth.partition(":")[2]])
+            kw["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=parsed.auth)
+        pool = urllib3.ProxyManager(parsed._replace(auth=None).url, **kw)
+    # connections the deadline watchdog can close (see _HTTPPool)
+    pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+    return pool
 
 
 class _ResponseTooLarge(Exception):

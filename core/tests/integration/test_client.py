@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 import ileti
-from ileti import host
-from ileti.emulation import VirtualClock, serve
+from ileti.emulation import serve
 from ileti.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -25,11 +24,6 @@ from ileti.errors import (
     ValidationError,
 )
 from ileti.models import DeliveryState, SenderState
-
-
-@pytest.fixture
-def emulator() -> Any:
-    return host.load_provider("testprov").plugin.provider_emulator(clock=VirtualClock())
 
 
 @pytest.fixture
@@ -182,3 +176,21 @@ def test_emulated_helper_wires_a_client_to_the_emulator() -> None:
         assert em.client.report(result.message_id or "").is_final
     with pytest.raises(ileti.NotSupported, match="no emulator"), emulated("testprov-min"):
         pass
+
+
+def test_wait_report_polls_until_final(client: ileti.Client, emulator: Any) -> None:
+    sent = client.send(["05321112233", "05321112239"], "hi")
+    polls: list[int] = []
+
+    def on_poll(report: ileti.DeliveryReport, n: int, pause: float | None) -> None:
+        polls.append(n)
+        emulator.clock.advance(25)
+
+    fast = ileti.Backoff(first=0.01, factor=1, cap=0.01)
+    report = client.wait_report(sent.message_id or "", deadline=5, backoff=fast, on_poll=on_poll)
+    assert report.is_final
+    assert polls == [1, 2, 3, 4]  # queued, sent, sent, final after 75 virtual seconds
+    assert report.tally() == {DeliveryState.DELIVERED: 1, DeliveryState.UNDELIVERED: 1}
+    stuck = client.send("05321112233", "hi")  # the virtual clock stands still now
+    report = client.wait_report(stuck.message_id or "", deadline=timedelta(seconds=0.1))
+    assert not report.is_final

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 import pytest
@@ -68,3 +69,33 @@ def test_report_takes_the_send_result() -> None:
     assert client.report(result).message_id == result.message_id
     with pytest.raises(ileti.ValidationError, match="no package id"):
         client.report(attrs.evolve(result, message_id=None))
+
+
+def test_outbox_chosen_by_settings_with_no_code_change(tmp_path: Path) -> None:
+    from ileti.testing import default_outbox
+
+    outbox = default_outbox()
+    outbox.clear()
+    client = ileti.Client.from_env(env={"ILETI_PROVIDER": "outbox"}, config_file=None)
+    client.send("0532 111 22 33", "kodunuz 1234")
+    config = tmp_path / "config.toml"
+    config.write_text('provider = "outbox"\n', "utf-8")
+    ileti.Client.from_env(env={}, config_file=config).send("05321112234", "ikinci")
+    assert ileti.Client("outbox").provider == "outbox"
+    assert [m.text for m in outbox.sent] == ["kodunuz 1234", "ikinci"]
+    assert default_outbox() is outbox
+    outbox.fail_next(ileti.RateLimited("slow down"))
+    outbox.clear()  # forgets the failure too
+    assert outbox.sent == []
+    client.balance()
+
+
+def test_no_provider_named_says_how_to_name_one(tmp_path: Path) -> None:
+    with pytest.raises(ileti.ConfigurationError, match="ILETI_PROVIDER"):
+        ileti.Client.from_env(env={}, config_file=None)
+    config = tmp_path / "config.toml"
+    config.write_text("provider = 3\n", "utf-8")
+    with pytest.raises(ileti.ConfigurationError, match="must be a provider id"):
+        ileti.Client.from_env(env={}, config_file=config)
+    with pytest.raises(ileti.ConfigurationError, match="no provider named 'nope'"):
+        ileti.Client.from_env(env={"ILETI_PROVIDER": "nope"}, config_file=None)

@@ -693,7 +693,9 @@ class Campaign:
                 flash=spec["flash"],
                 client_ref=batch,
             )
-        return client._send_prepared(prepared)
+        if isinstance(prepared, OutgoingBatch):
+            return client.send_prepared_batch(prepared)
+        return client.send_prepared(prepared)
 
     def _check_options(self) -> None:
         """Sender, schedule and validity, checked once per run: a schedule that

@@ -44,6 +44,7 @@ COMMANDS = (
     "senders",
     "segments",
     "emulate",
+    "receive",
     "config",
     "demo",
     "new-plugin",

@@ -18,17 +18,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ileti.cli import EXIT_USAGE, CliError
+from ileti.cli import EXIT_INVALID, EXIT_USAGE, CliError
+from ileti.settings import PROVIDER_ENV  # the provider used when --provider is not given
 
 if TYPE_CHECKING:
     from ileti.client import Client
     from ileti.models import SendResult
 
-#: the provider used when --provider is not given
-PROVIDER_ENV = "ILETI_PROVIDER"
-
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
-_RESERVED = frozenset({"config_file", "env", "timeout", "retry", "extensions", "pool_size"})
+_RESERVED = frozenset(
+    {"config_file", "env", "timeout", "retry", "extensions", "pool_size", "proxy", "ca_bundle"}
+)
 
 
 # -- options -----------------------------------------------------------------------
@@ -44,6 +44,42 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
         required=default is None,
         help=f"the provider id, as `ileti providers` lists it (default: ${PROVIDER_ENV})",
     )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is from 0 (any free port) to 65535")
+    return value
+
+
+def add_listen_options(parser: argparse.ArgumentParser) -> None:
+    """``--port`` and ``--host`` of a command that serves on loopback."""
+    parser.add_argument(
+        "--port", type=_port, default=0, help="the port to listen on (default: any free port)"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the loopback address to listen on: 127.0.0.1 (default), ::1 or localhost",
+    )
+
+
+def listen(app: Any, args: argparse.Namespace) -> Any:
+    """Serve a WSGI app on ``--host``/``--port`` (a ``ServedApp``), or exit 3 saying why."""
+    from ileti.emulation import serve
+
+    try:
+        return serve(app, host=args.host, port=args.port)
+    except ValueError as exc:  # not a loopback address
+        raise CliError(str(exc), EXIT_INVALID) from None
+    except OSError as exc:
+        raise CliError(
+            f"cannot listen on {args.host} port {args.port}: {exc.strerror}", EXIT_INVALID
+        ) from None
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -26,16 +26,6 @@ if TYPE_CHECKING:
     from ileti.emulation import VirtualClock
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is from 0 (any free port) to 65535")
-    return value
-
-
 def _speed(text: str) -> float:
     try:
         value = float(text)
@@ -67,14 +57,7 @@ def register(sub: Any) -> None:
         "state (60 s) while you poll their reports.",
     )
     p.add_argument("provider", metavar="PROVIDER", help="the provider id, e.g. efecell")
-    p.add_argument(
-        "--port", type=_port, default=0, help="the port to listen on (default: any free port)"
-    )
-    p.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="the loopback address to listen on: 127.0.0.1 (default), ::1 or localhost",
-    )
+    common.add_listen_options(p)
     p.add_argument(
         "--clock-speed",
         type=_speed,
@@ -212,10 +195,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"Export the variables above to use it.{hint} Ctrl-C stops it.", file=sys.stderr)
         sys.stderr.flush()
         follower.start()
+        # an emulator of a gateway that pushes reports pushes what changed, twice a second
+        push = getattr(emulator, "push_reports", None)
         with _stop_on_signals():
             try:
                 while not running.served.wait(0.5):
-                    pass
+                    if push is not None:
+                        push()
             except KeyboardInterrupt:
                 print(f"Stopped the {loaded.name} emulator.", file=sys.stderr)
     finally:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from ileti.cli import EXIT_OK, EXIT_PENDING
 from ileti.cli import _common as common
+from ileti.waiting import DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE  # the library's schedule
 
 if TYPE_CHECKING:
-    from ileti.client import Client
     from ileti.models import DeliveryReport
-
-#: the first pause between polls, how it grows, and its cap (seconds)
-FIRST_PAUSE = 2.0
-BACKOFF = 1.5
-MAX_PAUSE = 30.0
-DEFAULT_DEADLINE = 300.0
-
-# the clock and the pause, as module attributes so that tests can drive them
-_sleep = time.sleep
-_monotonic = time.monotonic
 
 
 def _seconds(text: str) -> float:
@@ -40,7 +29,8 @@ def register(sub: Any) -> None:
         "report",
         help="delivery state of each recipient of a sent message",
         description="Show the delivery state of each recipient of a message. With --wait, "
-        "poll (pausing 2 s, growing by half each time up to 30 s) until every state is final "
+        f"poll (pausing {FIRST_PAUSE:g} s, growing by half each time up to {MAX_PAUSE:g} s) "
+        "until every state is final "
         "or the deadline passes, with a running tally on standard error. Exit code 7 when "
         "the deadline passed first.",
     )
@@ -90,54 +80,17 @@ class _Live:
             self.stream.flush()
 
 
-def wait(
-    client: Client, message_id: str, report: DeliveryReport, deadline: float
-) -> DeliveryReport:
-    """Poll with backoff until the report is final or ``deadline`` seconds passed.
-
-    A poll in flight when the deadline passes is cut short (the last report
-    stands); one that fails before it raises as usual.
-    """
-    from ileti.errors import TransportError
-
-    live = _Live()
-    end = _monotonic() + deadline
-    pause = FIRST_PAUSE
-    polls = 1
-    try:
-        while not report.is_final:
-            remaining = end - _monotonic()
-            if remaining <= 0:
-                break
-            step = min(pause, remaining)
-            live.show(report, polls, step)
-            _sleep(step)
-            pause = min(pause * BACKOFF, MAX_PAUSE)
-            remaining = end - _monotonic()
-            if remaining <= 0:
-                break
-            try:
-                with client.deadline(remaining):
-                    report = client.report(message_id)
-            except TransportError:
-                if _monotonic() < end:
-                    raise
-                break  # the deadline cut the poll short
-            polls += 1
-        live.show(report, polls, None)
-    finally:
-        live.done()
-    return report
-
-
 def run(args: argparse.Namespace) -> int:
     client = common.make_client(args)
     with client:
         if args.wait:
-            began = _monotonic()
-            with client.deadline(args.deadline):  # --deadline bounds the first poll too
-                report = client.report(args.message_id)
-            report = wait(client, args.message_id, report, args.deadline - (_monotonic() - began))
+            live = _Live()
+            try:
+                report = client.wait_report(
+                    args.message_id, deadline=args.deadline, on_poll=live.show
+                )
+            finally:
+                live.done()
         else:
             report = client.report(args.message_id)
     code = EXIT_PENDING if args.wait and not report.is_final else EXIT_OK

@@ -103,10 +103,23 @@ class EmulatedSms:
     starts_at: datetime  # the send time, or the scheduled time
     validity: timedelta | None = None
     reported: str | None = None  # the last status a pull returned
+    push_url: str | None = None  # the send's pushurl (see emulator_push.py)
+    pushed: str | None = None  # the last status pushed
 
     def status(self, now: datetime) -> str | None:
         """The raw report status at ``now`` (``None``: scheduled, nothing to report)."""
         return _STATUS.get(delivery_progress(self.starts_at, now, self.recipient))
+
+
+def report_entry(sms: EmulatedSms, status: str, now: datetime) -> dict[str, str]:
+    """One ``<message .../>`` of a report document (pulled or pushed)."""
+    return {
+        "@id": sms.message_id,
+        "@sentdate": _stamp(sms.starts_at),
+        "@donedate": _stamp(changed_at(sms.starts_at, now)),
+        "@status": status,
+        "@gsmerror": "1" if status == "NOT_DELIVERED" else "0",
+    }
 
 
 def _stamp(when: datetime) -> str:
@@ -210,6 +223,13 @@ class KobikomEmulator(EmulatorBase):
 
     def approve_sender(self, name: str) -> None:
         self.senders[name] = "approved"
+
+    def push_reports(self) -> int:
+        """Push every report whose state changed to its send's ``pushurl``;
+        how many were pushed (see :mod:`ileti_kobikom.emulator_push`)."""
+        from ileti_kobikom.emulator_push import push_reports
+
+        return push_reports(self)
 
     def state_of(self, message_id: str) -> str:
         """A message's raw status now, ``"scheduled"`` before its time."""
@@ -341,6 +361,7 @@ class KobikomEmulator(EmulatorBase):
             raise _Refused("-22")
         starts_at = now + self._offset(_text(block.get("ileriTarih")).strip())
         validity = self._validity(_text(block.get("ValidityPeriod")).strip())
+        push_url = _text(block.get("pushurl")).strip() or None
         parts = self._parts(text, coding, long_sms=bool(kind))
         recipients = self._recipients(block.get("alicilar"))
         if not recipients:
@@ -376,6 +397,7 @@ class KobikomEmulator(EmulatorBase):
                 sent_at=now,
                 starts_at=starts_at,
                 validity=validity,
+                push_url=push_url,
             )
             self.record_message(
                 EmulatedMessage(
@@ -478,15 +500,7 @@ class KobikomEmulator(EmulatorBase):
             if status is None or status == sms.reported:
                 continue
             sms.reported = status  # each report is returned once
-            reports.append(
-                {
-                    "@id": sms.message_id,
-                    "@sentdate": _stamp(sms.starts_at),
-                    "@donedate": _stamp(changed_at(sms.starts_at, now)),
-                    "@status": status,
-                    "@gsmerror": "1" if status == "NOT_DELIVERED" else "0",
-                }
-            )
+            reports.append(report_entry(sms, status, now))
         if not reports:
             return self._plain("NO_DATA")
         return _xml("DeliveryReport", {"message": reports})

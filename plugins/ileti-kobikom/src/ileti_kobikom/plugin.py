@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         Sender,
         SendResult,
     )
-    from ileti.plugin import Context, Outgoing, OutgoingBatch
+    from ileti.plugin import Context, Outgoing, OutgoingBatch, PushRequest
     from ileti.text import Segmentation
     from ileti_kobikom.store import ReportStore, StoredPackage, StoredRecipient, StoredReport
     from ileti_kobikom.wire import Credentials, SubmitResult
@@ -189,6 +189,7 @@ def _submit(
         data_coding=segmentation.wire,
         schedule=options["schedule"],
         validity=options["validity"],
+        push_url=settings.push_url.reveal() if settings.push_url else None,
         recipients=wire.Recipients(
             [wire.Recipient(international(r.number), r.message_id) for r in recipients]
         ),
@@ -483,6 +484,13 @@ def _recipient_report(
         message_id=recipient.message_id,
         error=None if code in (None, wire.ACCEPTED) else wire.describe_code(code),
     )
+
+
+@hookimpl
+def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:
+    from ileti_kobikom.push import read_push
+
+    return read_push(ctx, _store(ctx, _settings(ctx)), request)
 
 
 @hookimpl

@@ -74,6 +74,16 @@ def _report_store(value: str) -> str:
     return text
 
 
+def _push_url(value: Secret | str | None) -> Secret | None:
+    """An http(s) URL, kept secret (its last segment is the receiver's token)."""
+    if value is None:
+        return None
+    text = value.reveal() if isinstance(value, Secret) else str(value)
+    if not text.strip():
+        return None
+    return Secret(validate_base_url(text.strip(), setting="push_url"))
+
+
 @attrs.frozen(kw_only=True)
 class KobikomSettings(ProviderSettings):
     """Settings of the ``kobikom`` provider.
@@ -86,6 +96,8 @@ class KobikomSettings(ProviderSettings):
         body_style: ``"form"`` (the default: ``XML=`` form field) or ``"raw"``.
         report_store: the SQLite file that keeps pulled delivery reports
             (Kobikom returns each report only once), or ``":memory:"``.
+        push_url: where Kobikom should push delivery reports (``pushurl``),
+            ending with the receiver's secret token; ``None``: no pushes.
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=validate_base_url)
@@ -93,6 +105,7 @@ class KobikomSettings(ProviderSettings):
     password: Secret
     body_style: str = attrs.field(default="form", converter=_body_style)
     report_store: str = attrs.field(factory=default_report_store, converter=_report_store)
+    push_url: Secret | None = attrs.field(default=None, converter=_push_url)
 
 
 def warn_if_insecure(base_url: str) -> bool:

@@ -308,6 +308,7 @@ class MessageBlock:
     data_coding: str | None = None
     schedule: str | None = None
     validity: str | None = None
+    push_url: str | None = None  # where the gateway pushes reports (see push.py)
     recipients: Recipients
 
 
@@ -424,6 +425,7 @@ _REQUEST_NAMES: Mapping[type[Any], Mapping[str, str]] = {
         "data_coding": "datacoding",
         "schedule": "ileriTarih",
         "validity": "ValidityPeriod",
+        "push_url": "pushurl",
         "recipients": "alicilar",
     },
     SmsRequest: {"credentials": "dogrulama", "message": "mesajiniz"},
