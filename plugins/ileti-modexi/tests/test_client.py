@@ -99,7 +99,7 @@ def test_report_follows_the_virtual_clock(client: ileti.Client, emulator: Modexi
 
 
 def test_report_of_an_unknown_message_is_rejected(client: ileti.Client) -> None:
-    with pytest.raises(errors.Rejected, match="no such message code") as info:
+    with pytest.raises(errors.Rejected, match="provider code 404") as info:
         client.report("123")
     assert info.value.code == "404"
 
@@ -506,7 +506,9 @@ def test_state_codes_setting_extends_the_table(emulator: ModexiEmulator, served:
     with (
         FaultProxy(served.base_url) as proxy,
         ileti.Client(
-            "modexi", base_url=proxy.base_url, state_codes="77=expired", **emulator.credentials()
+            "modexi",
+            base_url=proxy.base_url,
+            **(emulator.credentials() | {"state_codes": "77=expired"}),
         ) as client,
     ):
         proxy.set_faults(_canned(200, {"errorCode": 200, "result": [row]}))

@@ -15,10 +15,13 @@ from ileti_modexi import plugin, wire
 from ileti_modexi.emulator import (
     CURRENCY,
     DEFAULT_CREDIT,
+    ERROR_CATEGORIES,
+    INVENTED_STATES,
     PRICE_PER_PART,
     ModexiEmulator,
     gateway_count,
 )
+from ileti_modexi.settings import parse_error_codes, parse_state_codes
 
 from ileti.emulation import EmulatorRequest, EmulatorResponse, VirtualClock
 from ileti.models import DeliveryState
@@ -74,7 +77,11 @@ def test_the_hook_returns_a_new_emulator_on_the_given_clock() -> None:
     assert isinstance(first, ModexiEmulator)
     assert first is not second
     assert first.clock is clock
-    assert first.credentials() == {"username": "ileti", "password": "modexi-test-1234"}
+    creds = first.credentials()
+    assert (creds["username"], creds["password"]) == ("ileti", "modexi-test-1234")
+    # the emulator's invented codes travel as settings: the plugin invents nothing
+    assert parse_state_codes(creds["state_codes"]) == INVENTED_STATES
+    assert parse_error_codes(creds["error_codes"]) == ERROR_CATEGORIES
 
 
 def test_a_send_answers_the_documented_envelope(emu: ModexiEmulator) -> None:
@@ -206,11 +213,11 @@ def test_states_only_move_forward(steps: list[int], delay: int, last_digit: int)
     for step in [0, *steps, 200]:
         emu.clock.advance(step)
         _, report = call(emu, "POST", "/sms/1/reports", {"messageCode": code})
-        state = wire.state_for(report["result"][0]["status"]["code"])
+        state = wire.state_for(report["result"][0]["status"]["code"], INVENTED_STATES)
         assert state is not DeliveryState.UNKNOWN
         ranks.append(state.rank)
     assert ranks == sorted(ranks)
-    final = wire.state_for(report["result"][0]["status"]["code"])
+    final = wire.state_for(report["result"][0]["status"]["code"], INVENTED_STATES)
     assert final is (DeliveryState.UNDELIVERED if last_digit == 9 else DeliveryState.DELIVERED)
 
 

@@ -69,6 +69,7 @@ from ileti.emulation import (
 )
 from ileti.errors import IletiError
 from ileti.models import DeliveryState
+from ileti.plugin import Category
 from ileti_ekomesaj import wire
 
 __all__ = ["EkomesajEmulator"]
@@ -122,6 +123,20 @@ _MESSAGES: Mapping[int, str] = {
     406: "Geçersiz numara",
     407: "Hesap pasif durumda",
     413: "Mesaj çok uzun",
+}
+
+#: what this emulator's invented ``Status.Code`` values mean. Not Ekomesaj's
+#: (it publishes none): a client learns them only from ``credentials()``, as
+#: the ``error_codes`` setting; the plugin gives undocumented codes no meaning.
+ERROR_CATEGORIES: Mapping[int, Category] = {
+    400: Category.INVALID_REQUEST,
+    401: Category.AUTH,
+    402: Category.INSUFFICIENT_CREDIT,
+    404: Category.INVALID_REQUEST,
+    405: Category.INVALID_SENDER,
+    406: Category.INVALID_RECIPIENT,
+    407: Category.ACCOUNT_INACTIVE,
+    413: Category.MESSAGE_TOO_LONG,
 }
 
 
@@ -247,7 +262,11 @@ class EkomesajEmulator(EmulatorBase):
     # ----------------------------------------------------------------- EmulatorBase
 
     def credentials(self) -> dict[str, str]:
-        found = {"username": self.username, "password": self.password}
+        found = {
+            "username": self.username,
+            "password": self.password,
+            "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
+        }
         if self.reseller_id != wire.DEFAULT_RESELLER_ID:
             found["reseller_id"] = str(self.reseller_id)
         return found

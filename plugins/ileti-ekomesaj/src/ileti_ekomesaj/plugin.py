@@ -159,6 +159,7 @@ def _submit(ctx: Context, sms: wire.Sms) -> str:
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
         style=settings.api_style,
+        error_codes=settings.extra_errors,
     )
     if answer.message_id is None:
         raise response.malformed("the answer to SendInstantSms has no MessageID")
@@ -274,6 +275,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
             reseller_id=settings.reseller_id,
             fail=_raiser(ctx),
             style=settings.api_style,
+            error_codes=settings.extra_errors,
         )
         if answer.state is not None:
             raw_package = answer.state
@@ -323,6 +325,7 @@ def balance(ctx: Context) -> Balance:
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
         style=settings.api_style,
+        error_codes=settings.extra_errors,
     )
     if answer.credit is None:
         raise response.malformed("the answer to GetCredit has no Credit")

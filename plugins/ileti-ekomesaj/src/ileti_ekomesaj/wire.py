@@ -63,7 +63,6 @@ __all__ = [
     "REPORT_OPERATION",
     "REPORT_PAGE_SIZE",
     "SEND_OPERATION",
-    "STATUS_CODE_CATEGORIES",
     "STATUS_OK",
     "TEMPLATE_PLACEHOLDER",
     "XML_ARRAYS_NS",
@@ -192,22 +191,12 @@ _PACKAGE_OVERRIDES = frozenset(
 # --------------------------------------------------------------------------- error tables
 
 #: **undocumented**: ``Status.Code`` values of a refused call. The gateway's
-#: codes are unpublished; these follow the reference's suggestion (401, 402,
-#: 400) and HTTP semantics, and are what the emulator answers. A code in this
-#: table decides the category; any other code (and the generic 400 and 404)
-#: leaves it to the gateway's free text (``Status.Message``), classified by
-#: keyword (:func:`ileti.plugin.classify_text`), else ``invalid_request``.
-STATUS_CODE_CATEGORIES: Mapping[int, Category] = {
-    401: Category.AUTH,
-    402: Category.INSUFFICIENT_CREDIT,
-    403: Category.FORBIDDEN,
-    405: Category.INVALID_SENDER,
-    406: Category.INVALID_RECIPIENT,
-    407: Category.ACCOUNT_INACTIVE,
-    413: Category.MESSAGE_TOO_LONG,
-    429: Category.RATE_LIMITED,
-    500: Category.PROVIDER_ERROR,
-}
+#: codes are unpublished, so ileti gives none a meaning of its own: a code
+#: named in the ``error_codes`` setting decides the category; any other code
+#: is left to the gateway's free text (``Status.Message``), classified by
+#: keyword (:func:`ileti.plugin.classify_text`), else ``invalid_request`` with
+#: the raw code kept. (The emulator's invented codes reach a client through
+#: that setting, in the emulator's ``credentials()``.)
 
 #: inferred (ServiceStack convention): the HTTP status of a ``ResponseStatus``
 #: error answer -> category; 400 is an argument or serialisation error
@@ -1172,12 +1161,17 @@ def _failure(
 
 
 def status_failure(
-    status: Status, *, http_status: int, reseller_id: int, extra: str = ""
+    status: Status,
+    *,
+    http_status: int,
+    reseller_id: int,
+    extra: str = "",
+    error_codes: Mapping[str, Category] | None = None,
 ) -> Failure:
-    """A business error (``Status.Code`` not 200) as a category: a known specific
-    code, else the gateway's words, else ``invalid_request``."""
+    """A business error (``Status.Code`` not 200) as a category: a code named in
+    ``error_codes`` (the setting), else the gateway's words, else ``invalid_request``."""
     said = status.text
-    known = STATUS_CODE_CATEGORIES.get(status.code) if status.code is not None else None
+    known = (error_codes or {}).get(str(status.code)) if status.code is not None else None
     category = known or _classify(said) or Category.INVALID_REQUEST
     code = str(status.code) if status.code is not None else None
     return _failure(
@@ -1229,6 +1223,7 @@ def read_answer(
     reseller_id: int,
     fail: ErrorFactory,
     style: str = DEFAULT_API_STYLE,
+    error_codes: Mapping[str, Category] | None = None,
 ) -> T:
     """Read any Ekomesaj answer into ``cls``, raising the typed error for a refusal.
 
@@ -1273,7 +1268,11 @@ def read_answer(
         raise response.malformed(reason) from None
     wire_status: Status | None = getattr(answer, "status", None)
     if wire_status is not None and not wire_status.ok:
-        raise fail(status_failure(wire_status, http_status=status, reseller_id=reseller_id))
+        raise fail(
+            status_failure(
+                wire_status, http_status=status, reseller_id=reseller_id, error_codes=error_codes
+            )
+        )
     return answer
 
 

@@ -30,12 +30,15 @@ Status codes over virtual time (``clock``), per recipient, from the send (or
 the scheduled time), by the convention of ileti's emulators
 (:mod:`ileti.emulation.progress`): 110 scheduled until the scheduled time, 100
 queued, after 10 s 300 (the sample's pending code: sent), after 60 s 10
-(delivered) or, for a number whose last digit is 9, 20 (not delivered). Only 10 and 300 come from
-the document; 100, 110 and 20 are this emulator's own (see ``wire.STATES``).
+(delivered) or, for a number whose last digit is 9, 20 (not delivered). Only
+10 and 300 come from the document; 100, 110 and 20 are this emulator's own
+(:data:`INVENTED_STATES`).
 
 Error codes beyond 200 are not published by Modexi. This emulator answers
 HTTP-like codes (invented, as the reference asks), with the same HTTP status
-as ``errorCode``: see :data:`ERROR_TEXTS`.
+as ``errorCode``: see :data:`ERROR_TEXTS` and :data:`ERROR_CATEGORIES`. The
+plugin gives no meaning to an undocumented code, so :meth:`credentials` hands
+the invented tables over as the ``state_codes`` and ``error_codes`` settings.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from ileti.emulation import (
     route,
 )
 from ileti.models import DeliveryState, SenderState
+from ileti.plugin import Category
 from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
 from ileti_modexi import wire
 
@@ -99,6 +103,24 @@ ERROR_TEXTS: Mapping[str, str] = MappingProxyType(
 
 SUCCESS_TEXT = "İşlem başarılı."
 
+#: what each invented error code means. Not Modexi's: a client reads them only
+#: because :meth:`ModexiEmulator.credentials` hands them over as the
+#: ``error_codes`` setting (the plugin gives undocumented codes no meaning)
+ERROR_CATEGORIES: Mapping[str, Category] = MappingProxyType(
+    {
+        "400": Category.INVALID_REQUEST,
+        "401": Category.AUTH,
+        "402": Category.INSUFFICIENT_CREDIT,
+        "403": Category.FORBIDDEN,
+        "404": Category.INVALID_REQUEST,
+        "405": Category.INVALID_REQUEST,
+        "406": Category.INVALID_RECIPIENT,
+        "407": Category.ACCOUNT_INACTIVE,
+        "413": Category.MESSAGE_TOO_LONG,
+        "422": Category.INVALID_SENDER,
+    }
+)
+
 #: status codes the emulator reports (see wire.STATES for their meaning)
 CODE_SCHEDULED = 110
 CODE_QUEUED = 100
@@ -112,6 +134,15 @@ STATUS_NAMES: Mapping[int, str] = MappingProxyType(
         CODE_SENT: "",  # as in the document's sample
         CODE_DELIVERED: "İletildi",
         CODE_UNDELIVERED: "İletilemedi",
+    }
+)
+#: the status codes this emulator invents (Modexi documents only 10 and 300),
+#: handed to a client as the ``state_codes`` setting by ``credentials()``
+INVENTED_STATES: Mapping[int, DeliveryState] = MappingProxyType(
+    {
+        CODE_SCHEDULED: DeliveryState.SCHEDULED,
+        CODE_QUEUED: DeliveryState.QUEUED,
+        CODE_UNDELIVERED: DeliveryState.UNDELIVERED,
     }
 )
 #: the status code for each step of a recipient's progress
@@ -238,7 +269,14 @@ class ModexiEmulator(EmulatorBase):
         self._next_message_id = 60757031
 
     def credentials(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
+        """The account, and the meaning of the codes this emulator invents (the
+        plugin reads only what Modexi documents: 200, status 10 and 300)."""
+        return {
+            "username": self.username,
+            "password": self.password,
+            "state_codes": ",".join(f"{c}={s.value}" for c, s in INVENTED_STATES.items()),
+            "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
+        }
 
     # -- answers ---------------------------------------------------------------------------
 
