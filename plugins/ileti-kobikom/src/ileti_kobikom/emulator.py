@@ -1,10 +1,16 @@
 """A stateful emulator of Kobikom's XML API, built from the provider reference.
 
 One POST URL (``/api/sendsms/xml/``) dispatches on the document's root element
-(``SMS``, ``basliklar``, ``bakiye``) and takes the document in any of the three
-forms the reference lists: the ``XML`` form field (URL-encoded), a body that
-starts with a literal ``XML=`` followed by bare XML, or bare XML. The pull URL
-(``GET /api/sendsms/xml/pull``) returns each report once, then ``NO_DATA``.
+(``SMS``, ``basliklar``, ``bakiye``). It is strict, so that a wrong guess in a
+client fails a test: it takes the document only in the one form its
+``body_style`` names (the plugin's setting of the same name: the ``XML`` form
+field, URL-encoded, labelled ``application/x-www-form-urlencoded``; the
+document's literal ``XML=`` + bare XML labelled ``application/xml``; or bare
+XML labelled ``application/xml``), and refuses with ``-22`` (XML syntax error)
+a body in another form or with another content type, and any element or
+attribute the document does not name (names are case-sensitive, as in XML).
+The pull URL (``GET /api/sendsms/xml/pull``) returns each report once, then
+``NO_DATA``.
 
 Every answer is labelled ``Content-Type: text/csv;charset=UTF-8`` (the
 documented quirk), and every error is the gateway's own style: a ``<status>``
@@ -69,8 +75,49 @@ CHOICES: Mapping[str, str] = MappingProxyType(
         "auth": "<basliklar>/<bakiye> errors answer <status>code</status> inside the same "
         "root element (invented); the pull answers the documented unsigned 5/10/11",
         "content-type": "every answer is labelled text/csv;charset=UTF-8",
+        "strict": "a body not in the configured body_style, a wrong Content-Type, or an "
+        "element or attribute the document does not name (in its exact case) answers -22",
     }
 )
+
+#: the elements (and attributes, ``@``) the document names, per parent
+_NAMES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "SMS": frozenset({"dogrulama", "mesajiniz", "tip"}),
+        "basliklar": frozenset({"dogrulama"}),
+        "bakiye": frozenset({"dogrulama"}),
+        "dogrulama": frozenset({"kullanici", "parola"}),
+        "mesajiniz": frozenset(
+            {
+                "baslik",
+                "metin",
+                "flash",
+                "type",
+                "wapurl",
+                "binary",
+                "datacoding",
+                "esmclass",
+                "srcton",
+                "srcnpi",
+                "destton",
+                "destnpi",
+                "ileriTarih",
+                "ValidityPeriod",
+                "languageCode",
+                "appid",
+                "pushurl",
+                "nopush",
+                "alicilar",
+            }
+        ),
+        "alicilar": frozenset({"gsm"}),
+        "gsm": frozenset({"@messageId"}),
+    }
+)
+#: the content type of each body style (``None``: as the form field)
+_FORM = "application/x-www-form-urlencoded"
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+BODY_STYLES = ("form", "literal", "raw")
 
 _XML_CONTENT_TYPE = "text/csv;charset=UTF-8"
 #: a recipient's report status for each step of its progress (scheduled: no report)
@@ -125,6 +172,22 @@ def _text(value: Any) -> str:
         inner = value.get("#text")
         return inner if isinstance(inner, str) else ""
     return ""
+
+
+def _named_as_documented(name: str, node: Any) -> bool:
+    """Whether every element and attribute under ``node`` is one the document
+    names under its parent, in the document's exact case."""
+    if isinstance(node, list):
+        return all(_named_as_documented(name, item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    allowed = _NAMES.get(name, frozenset())
+    for key, value in node.items():
+        if key == "#text":
+            continue
+        if key not in allowed or not _named_as_documented(key, value):
+            return False
+    return True
 
 
 def _xml(root: str, payload: Any) -> EmulatorResponse:
@@ -186,8 +249,14 @@ class KobikomEmulator(EmulatorBase):
         username: str = "ileti-demo",
         password: str = "emulator-parola",  # noqa: S107 - the emulated demo account
         credit: Decimal = Decimal("1000"),
+        body_style: str = "form",
     ) -> None:
+        """``body_style``: the one request form accepted (``form``, ``literal``
+        or ``raw``); a client must use the same setting."""
+        if body_style not in BODY_STYLES:
+            raise ValueError(f"body_style must be one of {BODY_STYLES}, got {body_style!r}")
         super().__init__(clock=clock)
+        self.body_style = body_style
         self.username = username
         self.password = password
         self.credit = credit
@@ -206,7 +275,10 @@ class KobikomEmulator(EmulatorBase):
         return f"KobikomEmulator(user={self.username!r}, credit={self.credit})"
 
     def credentials(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
+        found = {"username": self.username, "password": self.password}
+        if self.body_style != "form":
+            found["body_style"] = self.body_style
+        return found
 
     def state_of(self, message_id: str) -> str:
         """A message's raw status now, ``"scheduled"`` before its time."""
@@ -237,22 +309,32 @@ class KobikomEmulator(EmulatorBase):
     # -- reading requests ------------------------------------------------------------------
 
     def _document(self, request: EmulatorRequest) -> str | None:
-        """The XML document of a POST, in any of the three accepted forms."""
+        """The XML document of a POST in the configured body style, else ``None``."""
         try:
             body = request.text()
         except Exception:  # undecodable body
             return None
-        stripped = body.lstrip()
-        if stripped.startswith("<"):
-            return stripped  # bare XML
-        if stripped.startswith("XML=") and stripped[4:].lstrip().startswith("<"):
-            return stripped[4:].lstrip()  # a literal XML= followed by bare XML
-        try:
-            form = parse_qs(stripped, keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
+        kind = request.content_type
+        if self.body_style == "form":
+            if kind != _FORM:
+                return None
+            try:
+                form = parse_qs(body, keep_blank_values=True, errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                return None
+            values = form.get("XML")
+            if set(form) != {"XML"} or not values or len(values) != 1:
+                return None
+            document = values[0].lstrip()
+        elif kind not in _XML_TYPES:
             return None
-        values = form.get("XML")
-        return values[0].lstrip() if values else None
+        elif self.body_style == "literal":
+            if not body.startswith("XML="):
+                return None
+            document = body[4:].lstrip()
+        else:
+            document = body.lstrip()
+        return document if document.startswith("<") else None
 
     def _parse(self, document: str) -> dict[str, Any] | None:
         try:
@@ -294,7 +376,7 @@ class KobikomEmulator(EmulatorBase):
         name, root = next(iter(parsed.items()))
         handlers = {"SMS": self._send, "basliklar": self._senders, "bakiye": self._balance}
         handler = handlers.get(name)
-        if handler is None:
+        if handler is None or not _named_as_documented(name, root):
             return self._refusal("-22")
         try:
             self._authenticate(root)
