@@ -22,6 +22,11 @@ and listed in ``docs/providers/ekomesaj.md``:
   401 (credentials, also a missing or wrong ``ResellerID``), 402 (credit),
   404 (no such package), 405 (sender name), 406 (number), 407 (account
   inactive), 413 (too long);
+* it is strict, so that a wrong guess in a client fails a test: a member the
+  document does not name, or names in another case, is HTTP 400
+  ``SerializationException`` (ServiceStack itself is lenient about case); a
+  body without the endpoint's content type (``application/json`` on
+  ``/json/``, ``application/xml`` on ``/xml/``) is HTTP 415;
 * malformed JSON or wrong types are HTTP 400 with a ServiceStack
   ``ResponseStatus`` (``SerializationException``); ``PageSize`` 0 on the report
   is HTTP 500 (``DivideByZeroException``), as documented;
@@ -88,6 +93,10 @@ DETAIL_STATES: Mapping[DeliveryState, int] = MappingProxyType(
 )
 #: after a package's start, when a sent number becomes 6 (SMSC tarafından alındı)
 SMSC_AFTER = timedelta(seconds=30)
+
+
+_JSON_TYPES = frozenset({"application/json"})
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 
 class _Serialization(Exception):
@@ -160,14 +169,59 @@ class _Package:
 
 
 def _field(obj: Mapping[str, Any], name: str) -> Any:
-    """A property by name, matched without regard to case (ServiceStack is lenient)."""
-    if name in obj:
-        return obj[name]
-    low = name.casefold()
+    """A property by its exact name (names are checked by :func:`_check_names`)."""
+    return obj.get(name)
+
+
+#: the property names the document (and the metadata page it points to) gives
+#: each object, in their exact case; this emulator's own table, written from
+#: the document, not the plugin's
+_NAMES: Mapping[str, frozenset[str]] = {
+    "Credential": frozenset({"Username", "Password", "ResellerID"}),
+    "Sms": frozenset(
+        {
+            "ToMsisdns",
+            "ToGroups",
+            "IsCreateFromTeplate",
+            "SmsTitle",
+            "SmsContent",
+            "RequestGuid",
+            "CanSendSmsToDuplicateMsisdn",
+            "SmsSendingType",
+            "SmsCoding",
+            "SenderName",
+            "Route",
+            "ValidityPeriod",
+            "DataCoding",
+            "ScheduledDeliveryTime",
+        }
+    ),
+    "ToMsisdns": frozenset({"Msisdn", "Name", "Surname", "CustomField1"}),
+}
+#: each operation's request members (the report operation's come from the
+#: document's report template)
+_OPERATION_NAMES: Mapping[str, frozenset[str]] = {
+    wire.SEND_OPERATION: frozenset({"Credential", "Sms"}),
+    wire.CREDIT_OPERATION: frozenset({"Credential"}),
+    wire.START_STOP_OPERATION: frozenset({"Credential", "SmsHistoryID", "SmsAction"}),
+}
+_REPORT_NAMES = frozenset({"Credential", "SmsHistoryID", "StartPage", "PageSize"})
+
+
+def _check_names(obj: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    """Refuse a member the document does not name, or names in another case."""
     for key, value in obj.items():
-        if isinstance(key, str) and key.casefold() == low:
-            return value
-    return None
+        if key not in allowed:
+            same = next((n for n in sorted(allowed) if n.casefold() == str(key).casefold()), None)
+            hint = f" (the document writes {same!r})" if same else ""
+            raise _Serialization(f"{where}: {key!r} is not a member{hint}")
+        inner = _NAMES.get(key)
+        if inner is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                _check_names(item, inner, key)
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int:
@@ -333,15 +387,31 @@ class EkomesajEmulator(EmulatorBase):
         return request.path.casefold().startswith("/xml/")
 
     def _payload(self, request: EmulatorRequest, op: str) -> dict[str, Any]:
-        """The request body as a JSON-shaped dict, from JSON or DataContract XML."""
-        if self._xml(request):
+        """The request body as a JSON-shaped dict, from JSON or DataContract XML.
+
+        Strict: the content type must be the endpoint's (``application/json``
+        on ``/json/``, ``application/xml`` on ``/xml/``; anything else is HTTP
+        415), and every member must be one the document names, in its case.
+        """
+        xml = self._xml(request)
+        wanted = _XML_TYPES if xml else _JSON_TYPES
+        if request.content_type not in wanted:
+            raise _Crash(
+                415,
+                "NotSupportedException",
+                f"Content-Type {request.content_type!r} is not supported here: "
+                f"use {sorted(wanted)[0]}",
+            )
+        if xml:
             try:
-                return wire.read_xml_request(request.body, op)
+                payload = wire.read_xml_request(request.body, op)
             except ValueError as exc:
                 raise _Serialization(f"the request body is not {op} XML: {exc}") from None
-        payload = request.json()
-        if not isinstance(payload, dict):
-            raise _Serialization("the request body is not a JSON object")
+        else:
+            payload = request.json()
+            if not isinstance(payload, dict):
+                raise _Serialization("the request body is not a JSON object")
+        _check_names(payload, _OPERATION_NAMES.get(op, _REPORT_NAMES), op)
         return payload
 
     # ----------------------------------------------------------------- answers
