@@ -122,6 +122,7 @@ class FakeSmsEmulator(EmulatorBase):
         self.credit = Decimal(1000)
         self.senders = {self.default_sender: "approved", "BEKLEYEN": "pending"}
         self.sms: dict[str, _Sms] = {}
+        self._packages: dict[str, list[_Sms]] = {}  # package -> its messages
         self._ids = itertools.count(1)
 
     def credentials(self) -> dict[str, str]:
@@ -180,6 +181,7 @@ class FakeSmsEmulator(EmulatorBase):
         for i, (to, text, parts) in enumerate(measured, 1):
             sms = _Sms(f"{package}-{i}", package, to, self.clock.now(), at)
             self.sms[sms.id] = sms
+            self._packages.setdefault(package, []).append(sms)
             self.record_message(
                 EmulatedMessage(
                     package_id=package,
@@ -223,7 +225,10 @@ class FakeSmsEmulator(EmulatorBase):
         if denied := self._reader(request):
             return denied
         wanted = request.arg("id") or ""
-        found = [s for s in self.sms.values() if wanted in (s.package, s.id)]
+        # a package id ("P1") or one message's id ("P1-2"): looked up, never searched
+        one = self.sms.get(wanted)
+        found = [one] if one is not None else self._packages.get(wanted, [])
+        self.examined += len(found)
         if not found:
             return EmulatorResponse.json({"status": "ERROR", "code": "E404"}, status=404)
         return EmulatorResponse.json(

@@ -429,6 +429,31 @@ def test_pull_ignores_filter_knob(served: ServedApp, emulator: KobikomEmulator) 
     assert 'id="b"' in text
 
 
+def test_a_pull_without_ids_looks_only_at_messages_whose_status_changed(
+    served: ServedApp, emulator: KobikomEmulator, clock: VirtualClock
+) -> None:
+    """Work is counted, not timed: a pull examines the messages due a change,
+    never every message sent before; reports come in sending order, once each."""
+    for i in range(40):
+        results(served, sms(f'<gsm messageId="m{i}">90532111{i:04d}</gsm>'))
+        pulled = pull(served)
+        assert f'id="m{i}"' in pulled  # NOT_SENT, at once
+        clock.advance(5)
+    # 40 messages 5 s apart: one pull at most sees those whose 10 s or 60 s came
+    before = emulator.examined
+    text = pull(served)
+    assert emulator.examined - before <= 3
+    assert text.count("<message") == emulator.examined - before
+    clock.advance(600)
+    before = emulator.examined
+    ids = [m.split('"')[0] for m in pull(served).split('id="')[1:]]
+    assert emulator.examined - before <= 40
+    assert ids == sorted(ids, key=lambda i: int(i[1:]))  # in sending order
+    before = emulator.examined
+    assert pull(served) == "NO_DATA"
+    assert emulator.examined == before  # nothing due: nothing looked at
+
+
 @pytest.mark.parametrize("code", sorted(KobikomEmulator.documented_errors))
 def test_forced_errors(served: ServedApp, emulator: KobikomEmulator, code: str) -> None:
     emulator.force_error(code)

@@ -25,6 +25,7 @@ client predicted, so tests can compare the two.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ from typing import Any, ClassVar
 import attrs
 
 from ileti.emulation import (
+    FINAL_AFTER,
     BadRequest,
     EmulatedMessage,
     EmulatorBase,
@@ -74,6 +76,14 @@ BAD_ENCODING = "Geçersiz encoding"
 BAD_CHARACTERS = "Mesaj seçilen karakter setinde gönderilemez"
 NO_ID = "Mesaj id girilmemiş"
 UNKNOWN_ID = "Mesaj bulunamadı"
+
+# the members the document names for each body, in their case (the report's
+# ``originator`` is sent by public clients; the document's reading is that it
+# is ignored)
+BASIC_FIELDS = frozenset({"originator", "message", "to", "encoding"})
+MULTI_FIELDS = frozenset({"originator", "messages", "encoding"})
+MULTI_ITEM_FIELDS = frozenset({"to", "message"})
+REPORT_FIELDS = frozenset({"id", "originator"})
 
 # -- counting, by the document -------------------------------------------------------
 
@@ -231,6 +241,9 @@ class EfecellEmulator(EmulatorBase):
         self.refund_undelivered = True
         self.packages: dict[int, Package] = {}
         self._next_id = self.first_package_id
+        #: (when it becomes final, package id) of every package not yet settled:
+        #: settling looks only at the packages whose time has come
+        self._unsettled: list[tuple[datetime, int]] = []
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key}
@@ -285,12 +298,22 @@ class EfecellEmulator(EmulatorBase):
         return None
 
     @staticmethod
-    def _payload(request: EmulatorRequest) -> dict[str, Any]:
+    def _payload(request: EmulatorRequest, names: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The JSON body. Strict: a body must be labelled ``application/json`` and
+        hold only the members the document names for this endpoint (``names``),
+        in their case; anything else is a 400."""
         if not request.body.strip():
             return {}
+        if request.content_type != "application/json":
+            raise BadRequest(
+                f"Content-Type {request.content_type!r}: the body must be application/json"
+            )
         data = request.json()
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
+        unknown = sorted(str(k) for k in data if k not in names)
+        if unknown:
+            raise BadRequest(f"unknown field(s) {', '.join(unknown)}")
         return data
 
     def _status(self, package: Package) -> tuple[int, list[int], datetime]:
@@ -317,8 +340,16 @@ class EfecellEmulator(EmulatorBase):
         return recipient.final
 
     def _settle(self) -> None:
-        """Refund undelivered recipients of packages that became final."""
-        for package in self.packages.values():
+        """Refund undelivered recipients of packages that became final.
+
+        Only packages whose final time has come are looked at (a heap of
+        final times), so the work does not grow with the packages sent before.
+        """
+        now = self.clock.now()
+        while self._unsettled and self._unsettled[0][0] <= now:
+            _, package_id = heapq.heappop(self._unsettled)
+            package = self.packages[package_id]
+            self.examined += 1
             if package.settled or package.forced is not None:
                 continue
             status, finals, _ = self._status(package)
@@ -414,6 +445,7 @@ class EfecellEmulator(EmulatorBase):
         )
         self._next_id += 1
         self.packages[package.package_id] = package
+        heapq.heappush(self._unsettled, (package.sent_at + FINAL_AFTER, package.package_id))
         for recipient in package.recipients:
             self.record_message(
                 EmulatedMessage(
@@ -432,7 +464,7 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request, sending=True)
         if refused is not None:
             return refused
-        payload = self._payload(request)
+        payload = self._payload(request, BASIC_FIELDS)
         originator, refused = self._originator(payload)
         if refused is not None or originator is None:
             return refused or self.fail(400, NO_ORIGINATOR)
@@ -472,14 +504,16 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request, sending=True)
         if refused is not None:
             return refused
-        payload = self._payload(request)
+        payload = self._payload(request, MULTI_FIELDS)
         originator, refused = self._originator(payload)
         if refused is not None or originator is None:
             return refused or self.fail(400, NO_ORIGINATOR)
         messages = payload.get("messages")
         if messages is None:
             messages = []
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and set(m) <= MULTI_ITEM_FIELDS for m in messages
+        ):
             raise BadRequest("'messages' must be a list of {to, message} objects")
         charset = self._charset(payload)
         if charset is None:
@@ -507,7 +541,7 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request)
         if refused is not None:
             return refused
-        raw = self._payload(request).get("id", request.arg("id"))  # ?id= is inferred
+        raw = self._payload(request, REPORT_FIELDS).get("id", request.arg("id"))  # ?id= inferred
         if raw is None or raw == "":
             return self.fail(400, NO_ID)
         try:
@@ -517,6 +551,7 @@ class EfecellEmulator(EmulatorBase):
         package = self.packages.get(package_id)
         if package is None or isinstance(raw, bool):
             return self.fail(400, UNKNOWN_ID)
+        self.examined += 1
         status, states, changed = self._status(package)
         stamp = _istanbul(changed)
         body: dict[str, Any] = {

@@ -624,6 +624,7 @@ class EkomesajEmulator(EmulatorBase):
         package = self.packages.get(history)
         if package is None:
             raise _Refused(404, f"{_MESSAGES[404]}: {history}")
+        self.examined += 1
         return package
 
     def _report(self, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ of :attr:`~InnomobilEmulator.documented_errors` and of ``force_error``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -235,6 +236,11 @@ class InnomobilEmulator(EmulatorBase):
         self.submissions: dict[str, _Submission] = {}
         self._next_message = 120
         self._next_report = 0
+        #: report id -> its submission and number, kept as numbers are accepted
+        self._by_report_id: dict[str, tuple[_Submission, _Entry]] = {}
+        #: (send time, order, message id) of every submission, in time order: a
+        #: report by date range looks only at the submissions in its range
+        self._by_time: list[tuple[datetime, int, str]] = []
 
     def __repr__(self) -> str:
         return f"<InnomobilEmulator {len(self.submissions)} submissions, clock {self.clock!r}>"
@@ -255,11 +261,8 @@ class InnomobilEmulator(EmulatorBase):
     def phase(self, report_id: str) -> str:
         """The emulated state of one number: scheduled, queued, sent, delivered or undelivered."""
         with self.lock:
-            for submission in self.submissions.values():
-                for entry in submission.entries:
-                    if entry.report_id == report_id:
-                        return self._phase(submission, entry).value
-        raise KeyError(report_id)
+            submission, entry = self._by_report_id[report_id]
+            return self._phase(submission, entry).value
 
     def _phase(self, submission: _Submission, entry: _Entry) -> DeliveryState:
         return delivery_progress(submission.send_at, self.clock.now(), entry.number)
@@ -421,7 +424,7 @@ class InnomobilEmulator(EmulatorBase):
                         sender=draft.sender,
                     )
                 )
-        self.submissions[message_id] = _Submission(
+        submission = _Submission(
             message_id=message_id,
             created=self.clock.now(),
             send_at=send_at,
@@ -429,6 +432,10 @@ class InnomobilEmulator(EmulatorBase):
             sender=drafts[0].sender,
             entries=entries,
         )
+        self.submissions[message_id] = submission
+        for entry in entries:
+            self._by_report_id[entry.report_id] = (submission, entry)
+        bisect.insort(self._by_time, (send_at, len(self._by_time), message_id))
         return message_id, units
 
     def _validate_send(self, payload: Mapping[str, Any]) -> None:
@@ -490,6 +497,7 @@ class InnomobilEmulator(EmulatorBase):
             submission = self.submissions.get(message_id)
             if submission is None:
                 raise _Refused(ERR_NOT_FOUND)
+            self.examined += 1
             return [self._item(submission, e, detailed=detailed) for e in submission.entries]
 
         return self._answer(request, handle)
@@ -502,12 +510,12 @@ class InnomobilEmulator(EmulatorBase):
                 wanted = [wanted]
             if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
                 raise _Refused(ERR_BAD_REQUEST)
-            index = {e.report_id: (s, e) for s in self.submissions.values() for e in s.entries}
             items: list[dict[str, str]] = []
             for report_id in wanted:
-                found = index.get(report_id)
+                found = self._by_report_id.get(report_id)
                 if found is None:
                     continue
+                self.examined += 1
                 # quirk: the document's sample spells the first item's phone key "gms"
                 key = "gms" if self.gms_typo and not items else "gsm"
                 items.append(self._item(*found, detailed=False, phone_key=key))
@@ -542,9 +550,7 @@ class InnomobilEmulator(EmulatorBase):
             sender = self._text(payload, "alfanumerik").strip()
             tip = self._text(payload, "tip").strip() or "0"
             rows = []
-            for s in self.submissions.values():
-                if not start <= s.send_at <= end:
-                    continue
+            for s in self._in_range(start, end):
                 if sender and s.sender != sender:
                     continue
                 if (tip == "1") != s.scheduled:
@@ -567,6 +573,19 @@ class InnomobilEmulator(EmulatorBase):
             return rows[first : first + REPORTS_PAGE_SIZE]
 
         return self._answer(request, handle)
+
+    def _in_range(self, start: datetime, end: datetime) -> list[_Submission]:
+        """The submissions sent from ``start`` to ``end``, in the order they were
+        accepted (found by bisection: the work grows with the range, not with
+        every submission)."""
+        low = bisect.bisect_left(self._by_time, (start, -1, ""))
+        found = []
+        for send_at, order, message_id in self._by_time[low:]:
+            if send_at > end:
+                break
+            self.examined += 1
+            found.append((order, self.submissions[message_id]))
+        return [s for _, s in sorted(found, key=lambda pair: pair[0])]
 
     # -- account ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ nothing until its time.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import re
 from collections.abc import Mapping
@@ -39,6 +40,8 @@ import attrs
 import xmltodict
 
 from ileti.emulation import (
+    FINAL_AFTER,
+    SENT_AFTER,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
@@ -174,6 +177,14 @@ def _text(value: Any) -> str:
     return ""
 
 
+def _next_change(started: datetime, now: datetime) -> datetime | None:
+    """When a message's report status changes next after ``now`` (``None``: final)."""
+    for step in (SENT_AFTER, FINAL_AFTER):
+        if now < started + step:
+            return started + step
+    return None
+
+
 def _named_as_documented(name: str, node: Any) -> bool:
     """Whether every element and attribute under ``node`` is one the document
     names under its parent, in the document's exact case."""
@@ -270,6 +281,11 @@ class KobikomEmulator(EmulatorBase):
         self.pull_ignores_filter = False
         self.sms: dict[str, EmulatedSms] = {}
         self._next_id = 1023012301
+        #: (when its report status next changes, sending order, message id) of
+        #: every message with a report still to give: a pull without ids looks
+        #: only at the messages whose time has come, not at every one sent
+        self._changes: list[tuple[datetime, int, str]] = []
+        self._order: dict[str, int] = {}  # message id -> sending order
 
     def __repr__(self) -> str:
         return f"KobikomEmulator(user={self.username!r}, credit={self.credit})"
@@ -456,6 +472,8 @@ class KobikomEmulator(EmulatorBase):
                 starts_at=starts_at,
                 validity=validity,
             )
+            self._order[message_id] = len(self._order)
+            heapq.heappush(self._changes, (starts_at, self._order[message_id], message_id))
             self.record_message(
                 EmulatedMessage(
                     package_id=message_id,
@@ -527,6 +545,26 @@ class KobikomEmulator(EmulatorBase):
             return "-3"
         return "-13"
 
+    def _pulled(self, wanted: Mapping[str, None], now: datetime) -> list[EmulatedSms]:
+        """The messages a pull looks at, in sending order: the listed ones, or
+        (no ids, or ``pull_ignores_filter``) those whose status may have
+        changed since they were last looked at. The work grows with what the
+        pull returns, never with every message sent before."""
+        if wanted and not self.pull_ignores_filter:
+            found = [self.sms[i] for i in wanted if i in self.sms]
+            self.examined += len(found)
+            return sorted(found, key=lambda sms: self._order[sms.message_id])
+        due: dict[str, EmulatedSms] = {}
+        while self._changes and self._changes[0][0] <= now:
+            _, order, message_id = heapq.heappop(self._changes)
+            sms = self.sms[message_id]
+            self.examined += 1
+            due[message_id] = sms
+            following = _next_change(sms.starts_at, now)
+            if following is not None:
+                heapq.heappush(self._changes, (following, order, message_id))
+        return sorted(due.values(), key=lambda sms: self._order[sms.message_id])
+
     def _new_id(self) -> str:
         while str(self._next_id) in self.sms:
             self._next_id += 1
@@ -547,12 +585,10 @@ class KobikomEmulator(EmulatorBase):
         same_password = hmac.compare_digest(password.encode(), self.password.encode())
         if not (same_user and same_password):
             return self._plain("5")
-        wanted = {i.strip() for i in params.get("messageid", "").split(",") if i.strip()}
+        wanted = [i.strip() for i in params.get("messageid", "").split(",") if i.strip()]
         now = self.clock.now()
         reports = []
-        for sms in self.sms.values():
-            if wanted and not self.pull_ignores_filter and sms.message_id not in wanted:
-                continue
+        for sms in self._pulled(dict.fromkeys(wanted), now):
             status = sms.status(now)
             if status is None or status == sms.reported:
                 continue

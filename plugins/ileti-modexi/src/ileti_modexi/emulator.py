@@ -426,6 +426,7 @@ class ModexiEmulator(EmulatorBase):
         package = self.packages.get(code)
         if package is None:
             return self.error_response("404", request)
+        self.examined += 1
         now = self.clock.now()
         rows = [self._row(package, r, now) for r in package.recipients[:limit]]
         return self.envelope(rows, description="")
