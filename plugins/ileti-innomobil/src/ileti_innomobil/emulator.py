@@ -167,6 +167,26 @@ class _Draft:
     parts: int
 
 
+_AUTH = frozenset({"username", "password"})
+_SEND = frozenset({"sdate", "vperiod", "gate"})
+#: operation -> (required keys, optional keys), exactly as the document writes them
+_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "login": (_AUTH, frozenset()),
+    "alfanumerik": (_AUTH, frozenset()),
+    "kredi": (_AUTH, frozenset({"gate"})),
+    "sendsms": (_AUTH | {"message"}, _SEND),
+    "multisend": (_AUTH | {"message"}, _SEND),
+    "report": (_AUTH | {"messageid"}, frozenset({"detailed"})),
+    "reportbyid": (_AUTH | {"reportid"}, frozenset()),
+    "reports": (_AUTH, frozenset({"sdate", "fdate", "page", "alfanumerik", "tip"})),
+    "changepassword": (_AUTH | {"newpassword"}, frozenset()),
+    "bilgi": (_AUTH, frozenset()),
+    "sifremiunuttum": (frozenset({"mail", "telefon"}), frozenset()),
+}
+#: the keys of a ``message`` object (each one required)
+_MESSAGE_KEYS = frozenset({"sender", "text", "utf8", "gsm"})
+
+
 def _count(text: str, utf8: str) -> int:
     """Parts by the documented rule of ``utf8``, independent of any client's prediction."""
     from ileti.text import GSM7, count, unencodable
@@ -280,6 +300,10 @@ class InnomobilEmulator(EmulatorBase):
         return [] if self._operation(request) in _LIST_RESULT_OPS else 0
 
     def _payload(self, request: EmulatorRequest) -> dict[str, Any]:
+        """The JSON body. Strict: labelled ``application/json``, else
+        :data:`ERR_BAD_REQUEST` (as for keys, see :meth:`_check_keys`)."""
+        if request.content_type != "application/json":
+            raise _Refused(ERR_BAD_REQUEST)
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -287,6 +311,17 @@ class InnomobilEmulator(EmulatorBase):
         if not isinstance(data, dict):
             raise _Refused(ERR_BAD_REQUEST)
         return data
+
+    def _check_keys(self, request: EmulatorRequest, data: Mapping[str, Any]) -> None:
+        """Only the keys the document gives the operation, in their case, each
+        required one present (checked once the credentials are)."""
+        required, optional = _KEYS.get(self._operation(request), (frozenset(), frozenset()))
+        if not required <= data.keys() or not data.keys() <= required | optional:
+            raise _Refused(ERR_BAD_REQUEST)
+        messages = data.get("message")
+        for item in messages if isinstance(messages, list) else [messages]:
+            if isinstance(item, dict) and item.keys() != _MESSAGE_KEYS:
+                raise _Refused(ERR_BAD_REQUEST)
 
     def _authenticate(self, payload: Mapping[str, Any]) -> None:
         if payload.get("username") != self.username or payload.get("password") != self.password:
@@ -305,6 +340,7 @@ class InnomobilEmulator(EmulatorBase):
             payload = self._payload(request)
             if authenticate:
                 self._authenticate(payload)
+            self._check_keys(request, payload)
             return _envelope(handler(payload))
         except _Refused as refused:
             return _envelope(self._empty_result(request), refused.text, "error")
