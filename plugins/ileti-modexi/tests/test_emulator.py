@@ -37,8 +37,9 @@ def call(
     *,
     auth: str | None = AUTH,
     raw: bytes | None = None,
+    content_type: str | None = "application/json",
 ) -> tuple[int, dict[str, Any]]:
-    headers = {"content-type": "application/json"}
+    headers = {} if content_type is None else {"content-type": content_type}
     if auth is not None:
         headers["authorization"] = auth
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
@@ -272,8 +273,6 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(emu: ModexiEmulator) -
         [{"to": "+905321112233"}],
         [{"to": 905321112233}],
         [{"to": "90532111223x"}],
-        [{"number": "905321112233"}],
-        ["905321112233"],
         [{"to": "905321112233"}, {"to": "123"}],
     ],
 )
@@ -468,3 +467,50 @@ def test_each_documented_error_has_its_answer(emu: ModexiEmulator, code: str) ->
 )
 def test_gateway_count(text: str, encoding: str, parts: int) -> None:
     assert gateway_count(text) == (encoding, parts)
+
+
+# -- strictness: what the document does not allow is refused --------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {k: v for k, v in send_body().items() if k != "from"},  # required field missing
+        {k: v for k, v in send_body().items() if k != "text"},
+        {k: v for k, v in send_body().items() if k != "destinations"},
+        {**{k: v for k, v in send_body().items() if k != "from"}, "From": "ILETI"},  # case
+        {**{k: v for k, v in send_body().items() if k != "validityPeriod"}, "validityperiod": 10},
+        {**send_body(), "scheduled_date": ""},  # not a field of the document
+        send_body(destinations=[{"number": "905321112233"}]),
+        send_body(destinations=[{"To": "905321112233"}]),
+        send_body(destinations=["905321112233"]),
+    ],
+    ids=[
+        "no-from",
+        "no-text",
+        "no-destinations",
+        "From",
+        "validityperiod",
+        "scheduled_date",
+        "number",
+        "To",
+        "bare-number",
+    ],
+)
+def test_a_field_not_in_the_document_or_missing_is_refused(
+    emu: ModexiEmulator, body: dict[str, object]
+) -> None:
+    status, answer = call(emu, "POST", "/sms/1/advanced", body)
+    assert (status, answer["errorCode"]) == (400, 400)
+    assert emu.messages == []
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_missing_or_wrong_content_type_is_refused(
+    emu: ModexiEmulator, content_type: str | None
+) -> None:
+    status, answer = call(emu, "POST", "/sms/1/advanced", send_body(), content_type=content_type)
+    assert (status, answer["errorCode"]) == (400, 400)
+    assert emu.messages == []
+    body = {"messageCode": "1", "MessageCode": "1"}
+    assert call(emu, "POST", "/sms/1/reports", body)[0] == 400

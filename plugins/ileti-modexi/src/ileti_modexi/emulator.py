@@ -156,6 +156,12 @@ STATUS_CODES: Mapping[DeliveryState, int] = MappingProxyType(
     }
 )
 
+#: the send body's fields as the document shows them (``scheduledDate`` is
+#: "sent empty" for now, ``validityPeriod`` falls back to 48 h: both optional)
+SEND_REQUIRED = frozenset({"from", "text", "destinations"})
+SEND_OPTIONAL = frozenset({"validityPeriod", "scheduledDate"})
+DESTINATION_FIELDS = frozenset({"to", "fields"})
+
 VALIDITY_MIN, VALIDITY_MAX = 10, 2880
 _TO = re.compile(r"[1-9][0-9]{10,14}")
 _NUMERIC_SENDER = re.compile(r"[0-9]{3,14}")
@@ -329,10 +335,20 @@ class ModexiEmulator(EmulatorBase):
         return None
 
     @staticmethod
-    def _object(request: EmulatorRequest) -> dict[str, Any]:
+    def _object(
+        request: EmulatorRequest, required: frozenset[str], optional: frozenset[str]
+    ) -> dict[str, Any]:
+        """The JSON body. Strict: labelled ``application/json``, holding only the
+        fields the document shows (in their case) and every required one."""
+        if request.content_type != "application/json":
+            raise BadRequest(f"Content-Type {request.content_type!r}: send application/json")
         data = request.json()
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
+        unknown = sorted(str(k) for k in data if k not in required | optional)
+        missing = sorted(required - data.keys())
+        if unknown or missing:
+            raise BadRequest(f"unknown field(s) {unknown}, missing field(s) {missing}")
         return data
 
     # -- endpoints -------------------------------------------------------------------------
@@ -342,7 +358,7 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        body = self._object(request)
+        body = self._object(request, SEND_REQUIRED, SEND_OPTIONAL)
         now = self.clock.now()
 
         sender = body.get("from")
@@ -371,7 +387,9 @@ class ModexiEmulator(EmulatorBase):
             raise BadRequest(f"at most {self.max_destinations} destinations per request")
         numbers: list[tuple[str, str]] = []
         for entry in destinations:
-            to = entry.get("to") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict) or not entry.keys() <= DESTINATION_FIELDS:
+                raise BadRequest("a destination holds 'to' (and 'fields') only")
+            to = entry.get("to")
             if not isinstance(to, str) or not _TO.fullmatch(to):
                 return self.error_response("406", request)
             numbers.append((to, "+" + to))
@@ -414,7 +432,7 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        body = self._object(request)
+        body = self._object(request, frozenset({"messageCode"}), frozenset({"limit"}))
         code = body.get("messageCode")
         if isinstance(code, int) and not isinstance(code, bool):
             code = str(code)
