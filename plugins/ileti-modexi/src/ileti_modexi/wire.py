@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -90,20 +90,12 @@ SCHEDULE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 SEND_NOW = ""
 
 
-def _local_zone() -> tzinfo:
-    """Report times have no documented zone; taken as Turkish local time."""
-    try:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    except ImportError:  # pragma: no cover - zoneinfo is in the standard library
-        return timezone(timedelta(hours=3), "TRT")
-    try:
-        return ZoneInfo("Europe/Istanbul")
-    except ZoneInfoNotFoundError:  # no tz database: Turkey is UTC+3 all year since 2016
-        return timezone(timedelta(hours=3), "TRT")
-
-
-#: the time zone of ``sentAt`` / ``doneAt`` (**undocumented**; Turkish local time)
-REPORT_ZONE: tzinfo = _local_zone()
+#: the time zone of ``sentAt`` / ``doneAt``, which the document leaves open.
+#: **Chosen: UTC**, for two reasons: the one time the document does specify,
+#: ``scheduledDate``, is UTC (it insists that Turkish local times be converted),
+#: and the API copies Infobip's v1 SMS API, whose reports give ``sentAt`` and
+#: ``doneAt`` in UTC. A time that carries an offset is read with its offset.
+REPORT_ZONE: tzinfo = UTC
 
 # -- report status codes ---------------------------------------------------------------
 
@@ -489,8 +481,8 @@ def balance_answer(result: Any) -> BalanceAnswer:
 
 def parse_time(value: str | None) -> datetime | None:
     """``sentAt`` / ``doneAt``: empty -> ``None``; ``yyyy-MM-dd'T'HH:mm:ss`` as the
-    text says, or with a space as the sample has; Turkish local time unless an
-    offset is given."""
+    text says, or with a space as the sample has; in :data:`REPORT_ZONE` (UTC)
+    unless an offset is given."""
     if value is None or not value.strip():
         return None
     try:
