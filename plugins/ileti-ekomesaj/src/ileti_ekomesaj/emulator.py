@@ -532,7 +532,12 @@ class EkomesajEmulator(EmulatorBase):
             cost=cost,
         )
         self.packages[package.id] = package
-        guid = _str(_field(sms, "RequestGuid"), "RequestGuid") or None
+        # the client's own reference: its GUID, else the package's title
+        guid = (
+            _str(_field(sms, "RequestGuid"), "RequestGuid")
+            or _str(_field(sms, "SmsTitle"), "SmsTitle")
+            or None
+        )
         for r in recipients:
             self.record_message(
                 EmulatedMessage(

@@ -191,7 +191,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
         to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers],
         sms_title=message.client_ref,
         sms_content=message.text,
-        request_guid=message.client_ref,
+        request_guid=wire.request_guid(message.client_ref),
         # the core drops duplicates unless the caller kept them on purpose
         can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
         sender_name=_sender(ctx, message.sender),
@@ -226,7 +226,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
         is_create_from_template=True,
         sms_title=batch.client_ref,
         sms_content=wire.TEMPLATE_PLACEHOLDER,
-        request_guid=batch.client_ref,
+        request_guid=wire.request_guid(batch.client_ref),
         can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
         sender_name=_sender(ctx, batch.sender),
         data_coding=batch.wire_encoding,

@@ -126,6 +126,24 @@ VALIDITY_PERIOD = 0
 #: the metadata enum, but it is undocumented, so ileti never sends it.
 DATA_CODING = "Default"
 
+#: documented field name, undocumented content: ``RequestGuid`` is named for
+#: a GUID, so it carries the client reference only when that reference is one
+#: (``"3f2b..."`` 32 hex digits, or ``8-4-4-4-12`` with hyphens, optionally in
+#: braces, the forms .NET's ``Guid.Parse`` reads); any other reference travels
+#: in ``SmsTitle`` alone and ``RequestGuid`` is sent empty, as in the template.
+_GUID = re.compile(
+    r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?"
+    r"|[0-9A-Fa-f]{32}"
+)
+
+
+def request_guid(client_ref: str) -> str:
+    """``RequestGuid`` for a client reference: itself if it is a GUID, else empty."""
+    match = _GUID.fullmatch(client_ref)
+    braced = client_ref.startswith("{") == client_ref.endswith("}")
+    return client_ref if match and braced else ""
+
+
 #: documented template trick: ``SmsContent`` is the placeholder and each
 #: recipient's ``CustomField1`` is ``"[Mesaj1]:" + text``; the gateway puts the
 #: text after the first ``:`` in place of the placeholder
@@ -1215,6 +1233,25 @@ def _classify(text: str) -> Category | None:
 ErrorFactory = Callable[[Failure], "IletiError"]
 
 
+#: the operations the document (or its metadata page) names
+DOCUMENTED_OPERATIONS = frozenset({SEND_OPERATION, CREDIT_OPERATION, START_STOP_OPERATION})
+
+#: where the gateway lists its operations (documented)
+METADATA_PAGE = "/metadata"
+
+
+def missing_operation(operation: str) -> str:
+    """What to tell the user when the gateway has no ``operation`` (HTTP 404)."""
+    if operation in DOCUMENTED_OPERATIONS:
+        return f": the gateway has no operation {operation!r} at this address; check base_url"
+    return (
+        f": the gateway has no operation {operation!r}. The report operation's name is not "
+        "documented (ileti's guess is " + repr(REPORT_OPERATION) + "): find it on the gateway's "
+        f"operation list (base_url + {METADATA_PAGE!r}) and set the report_operation setting "
+        "(ILETI_EKOMESAJ_REPORT_OPERATION) to it"
+    )
+
+
 def read_answer(
     response: HttpResponse,
     cls: type[T],
@@ -1244,10 +1281,7 @@ def read_answer(
                     None,
                     http_status=status,
                     reseller_id=reseller_id,
-                    extra=(
-                        f": the gateway has no operation {operation!r} at this address; check "
-                        "base_url (and report_operation, whose name is undocumented)"
-                    ),
+                    extra=missing_operation(operation),
                 )
             ) from None
         if status in HTTP_STATUS_CATEGORIES or status >= 500:
@@ -1265,6 +1299,13 @@ def read_answer(
         answer = from_wire(data, cls)
     except ValueError as exc:
         reason = f"the answer to {operation} is not in the known shape ({exc})"
+        if operation not in DOCUMENTED_OPERATIONS:
+            reason += (
+                "; the report's answer shape is inferred, not documented: if "
+                f"{operation!r} is not the gateway's report operation, set the "
+                "report_operation setting (ILETI_EKOMESAJ_REPORT_OPERATION) to the one its "
+                f"operation list (base_url + {METADATA_PAGE!r}) names"
+            )
         raise response.malformed(reason) from None
     wire_status: Status | None = getattr(answer, "status", None)
     if wire_status is not None and not wire_status.ok:
