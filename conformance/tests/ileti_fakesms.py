@@ -33,7 +33,7 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
+from ileti.emulation.counting import gateway_parts
 from ileti.http import HttpResponse
 from ileti.models import (
     Balance,
@@ -55,7 +55,7 @@ from ileti.plugin import (
     hookimpl,
 )
 from ileti.settings import ProviderSettings, Secret, validate_base_url
-from ileti.text import GSM7, GSM7_TR, UCS2, ProfileEncoding, TextProfile, count
+from ileti.text import GSM7, GSM7_TR, UCS2, ProfileEncoding, TextProfile
 
 NAME = "fakesms"
 MAX_PARTS = 6
@@ -131,11 +131,12 @@ class FakeSmsEmulator(EmulatorBase):
     # -- the gateway's rules -------------------------------------------------------
 
     def parts(self, text: str, coding: str) -> int:
-        """Parts the gateway bills for a text in a wire encoding."""
-        try:
-            return count(text, BILLING[coding])[1]
-        except IletiError:
-            raise BadRequest(f"coding {coding!r} cannot carry this text") from None
+        """Parts the gateway bills for a text in a wire encoding, counted apart
+        from ``ileti.text`` (:mod:`ileti.emulation.counting`)."""
+        parts = gateway_parts(text, BILLING[coding])
+        if parts is None:
+            raise BadRequest(f"coding {coding!r} cannot carry this text")
+        return parts
 
     def state(self, sms: _Sms) -> str:
         return delivery_progress(sms.at or sms.sent_at, self.clock.now(), sms.to).name

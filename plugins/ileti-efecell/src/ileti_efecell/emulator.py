@@ -46,8 +46,14 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
+from ileti.emulation.counting import (
+    DEFAULT_ALPHABET,
+    EXTENSION_TABLE,
+    Alphabet,
+    gateway_parts,
+    is_default_alphabet,
+)
 from ileti.models import DeliveryState
-from ileti.text import GSM7
 
 __all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
 
@@ -103,41 +109,33 @@ ENCODINGS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _cost(char: str, charset: str) -> int | None:
-    """What one character costs in ``charset``; ``None`` if it cannot travel."""
-    if charset == "utf-8":
-        return 2 if ord(char) > 0xFFFF else 1  # UTF-16 code units
-    if charset == "turkish" and (char in TURKISH_LETTERS or char in TURKISH_TWOS):
-        return 2
-    return GSM7.cost(char)  # GSM 03.38: basic table 1, extension table 2
+#: the sets the emulated gateway bills by, from the document (``turkish``: the
+#: default alphabet, with the Turkish letters and the named characters at two)
+CHARSETS: Mapping[str, Alphabet] = MappingProxyType(
+    {
+        "default": Alphabet("default", DEFAULT_ALPHABET, EXTENSION_TABLE, *LIMITS["default"]),
+        "utf-8": Alphabet("utf-8", None, "", *LIMITS["utf-8"]),
+        "turkish": Alphabet(
+            "turkish",
+            DEFAULT_ALPHABET + "".join(TURKISH_LETTERS),
+            EXTENSION_TABLE + "".join(TURKISH_LETTERS | TURKISH_TWOS),
+            *LIMITS["turkish"],
+        ),
+    }
+)
 
 
 def resolve_auto(text: str) -> str:
     """``auto`` (inferred): ``default`` when every character is GSM-7, else ``utf-8``."""
-    return "default" if all(GSM7.cost(c) is not None for c in text) else "utf-8"
+    return "default" if is_default_alphabet(text) else "utf-8"
 
 
 def count_parts(text: str, charset: str) -> int | None:
-    """Parts ``text`` takes in ``charset`` (``None``: a character cannot travel).
-
-    One SMS up to the single limit; beyond it, parts of the per-part limit
-    filled in order, a two-unit character never split across two parts.
-    """
-    costs = []
-    for char in text:
-        cost = _cost(char, charset)
-        if cost is None:
-            return None
-        costs.append(cost)
-    single, multi = LIMITS[charset]
-    if sum(costs) <= single:
-        return 1
-    parts, used = 1, 0
-    for cost in costs:
-        if used + cost > multi:
-            parts, used = parts + 1, 0
-        used += cost
-    return parts
+    """Parts ``text`` takes in ``charset`` (``None``: a character cannot travel),
+    counted apart from ``ileti.text`` (:mod:`ileti.emulation.counting`): one SMS
+    up to the single limit; beyond it, parts of the per-part limit filled in
+    order, a two-unit character never split across two parts."""
+    return gateway_parts(text, CHARSETS[charset])
 
 
 # -- state ---------------------------------------------------------------------------

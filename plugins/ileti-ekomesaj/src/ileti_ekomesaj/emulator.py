@@ -72,7 +72,6 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
 from ileti.models import DeliveryState
 from ileti.plugin import Category
 from ileti_ekomesaj import wire
@@ -598,13 +597,12 @@ class EkomesajEmulator(EmulatorBase):
         """Bill ``DataCoding "Default"``: GSM 03.38 with the Turkish single-shift
         table (155/149, escape and shift characters count two); other
         characters are refused, and so is a text over ``MAX_PARTS`` parts."""
-        from ileti.text import GSM7_TR, ProfileEncoding, TextProfile, count
+        from ileti.emulation.counting import gateway_parts
 
-        profile = TextProfile(encodings=(ProfileEncoding("default", "Default", GSM7_TR),))
-        try:
-            parts = [count(text, "default", profile)[1] for text in texts]
-        except IletiError:
-            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var") from None
+        counted = [gateway_parts(text, "gsm7-tr") for text in texts]
+        parts = [n for n in counted if n is not None]
+        if len(parts) != len(counted):
+            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var")
         longest = max(parts)
         if longest > wire.MAX_PARTS:
             raise _Refused(413, f"{_MESSAGES[413]}: {longest} parça, en çok {wire.MAX_PARTS}")

@@ -188,14 +188,18 @@ _MESSAGE_KEYS = frozenset({"sender", "text", "utf8", "gsm"})
 
 
 def _count(text: str, utf8: str) -> int:
-    """Parts by the documented rule of ``utf8``, independent of any client's prediction."""
-    from ileti.text import GSM7, count, unencodable
+    """Parts by the documented rule of ``utf8``, counted apart from ``ileti.text``
+    (:mod:`ileti.emulation.counting`), so a client's prediction is checked."""
+    from ileti.emulation.counting import gateway_parts
 
     if utf8 == "0":
-        if any(c in TURKISH_LETTERS for c in text) or unencodable(text, GSM7):
+        parts = gateway_parts(text, "gsm7")
+        if any(c in TURKISH_LETTERS for c in text) or parts is None:
             raise _Refused(ERR_CHARSET)
-        return count(text, "gsm7")[1]
-    return count(text, "ucs2")[1]
+        return parts
+    parts = gateway_parts(text, "ucs2")
+    assert parts is not None  # UCS-2 carries every character
+    return parts
 
 
 def _plain(value: Decimal) -> str:

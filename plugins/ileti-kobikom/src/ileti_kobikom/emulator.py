@@ -51,9 +51,8 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
+from ileti.emulation.counting import gateway_parts
 from ileti.models import DeliveryState
-from ileti.text import count
 from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, REPORT_TZ, SEND_PATH
 
 __all__ = ["CHOICES", "EmulatedSms", "KobikomEmulator"]
@@ -509,14 +508,14 @@ class KobikomEmulator(EmulatorBase):
         return min(validity, _MAX_VALIDITY)
 
     def _parts(self, text: str, coding: str, *, long_sms: bool) -> int:
-        """Parts by the documented rule of the encoding asked for (independently of
-        what the client predicted): GSM-7 160/153, UCS-2 70/67."""
+        """Parts by the documented rule of the encoding asked for, counted apart
+        from ``ileti.text`` (:mod:`ileti.emulation.counting`): GSM-7 160/153,
+        UCS-2 70/67."""
         if not text:
             raise _Refused("-22")
-        try:
-            _, parts, _ = count(text, "ucs2" if coding == "8" else "gsm7")
-        except IletiError:  # datacoding 0 cannot carry a character of the text
-            raise _Refused("-22") from None
+        parts = gateway_parts(text, "ucs2" if coding == "8" else "gsm7")
+        if parts is None:  # datacoding 0 cannot carry a character of the text
+            raise _Refused("-22")
         if (parts > 1 and not long_sms) or parts > MAX_PARTS:
             raise _Refused("-22")
         return parts

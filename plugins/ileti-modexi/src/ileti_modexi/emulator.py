@@ -67,9 +67,9 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
+from ileti.emulation.counting import gateway_parts, is_default_alphabet
 from ileti.models import DeliveryState, SenderState
 from ileti.plugin import Category
-from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
 from ileti_modexi import wire
 
 __all__ = ["CURRENCY", "DEFAULT_CREDIT", "ERROR_TEXTS", "PRICE_PER_PART", "ModexiEmulator"]
@@ -200,12 +200,12 @@ class Package:
 def gateway_count(text: str) -> tuple[str, int]:
     """How the emulated gateway bills a text: GSM-7 when every character is in
     the GSM 03.38 tables (160 / 153, extension characters count 2), otherwise
-    UCS-2 (70 / 67, UTF-16 code units). Returns (encoding, parts)."""
-    from ileti.text import DEFAULT_PROFILE, count
-
-    rule: CountingRule = GSM7 if is_gsm7(text) else UCS2
-    _, parts, _ = count(text, rule.name, DEFAULT_PROFILE)
-    return rule.name, parts
+    UCS-2 (70 / 67, UTF-16 code units). Counted apart from ``ileti.text``
+    (:mod:`ileti.emulation.counting`). Returns (encoding, parts)."""
+    encoding = "gsm7" if is_default_alphabet(text) else "ucs2"
+    parts = gateway_parts(text, encoding)
+    assert parts is not None  # the encoding was chosen to carry the text
+    return encoding, parts
 
 
 class ModexiEmulator(EmulatorBase):
