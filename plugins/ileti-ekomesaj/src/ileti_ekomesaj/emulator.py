@@ -74,7 +74,7 @@ from ileti.emulation import (
 )
 from ileti.models import DeliveryState
 from ileti.plugin import Category
-from ileti_ekomesaj import wire
+from ileti_ekomesaj import emulated_xml, wire
 
 __all__ = ["EkomesajEmulator"]
 
@@ -403,7 +403,7 @@ class EkomesajEmulator(EmulatorBase):
             )
         if xml:
             try:
-                payload = wire.read_xml_request(request.body, op)
+                payload = emulated_xml.read_request(request.body, op)
             except ValueError as exc:
                 raise _Serialization(f"the request body is not {op} XML: {exc}") from None
         else:
@@ -420,9 +420,9 @@ class EkomesajEmulator(EmulatorBase):
     ) -> EmulatorResponse:
         """``body`` in the request's style: JSON, or ``<{Operation}Response>`` XML."""
         if self._xml(request):
-            root = self._operation(request) + wire.XML_RESPONSE_SUFFIX
-            document = wire.xml_document(root, body)
-            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+            root = self._operation(request) + "Response"
+            document = emulated_xml.write_document(root, body)
+            return EmulatorResponse.xml(document, status, content_type="application/xml")
         return EmulatorResponse.json(_jsonable(body), status)
 
     @staticmethod
@@ -452,10 +452,10 @@ class EkomesajEmulator(EmulatorBase):
             }
         }
         if self._xml(request):
-            document = wire.xml_document(
-                wire.XML_ERROR_ROOT, error, namespace=wire.XML_SERVICESTACK_NS
+            document = emulated_xml.write_document(
+                "ErrorResponse", error, namespace=emulated_xml.SERVICESTACK
             )
-            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+            return EmulatorResponse.xml(document, status, content_type="application/xml")
         return EmulatorResponse.json(error, status)
 
     # ----------------------------------------------------------------- operations

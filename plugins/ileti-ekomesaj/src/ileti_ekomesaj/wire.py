@@ -877,15 +877,14 @@ def _parse_xml(body: bytes) -> tuple[str, str, Any]:
     return ns, name, content
 
 
-def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int = 0) -> Any:
+def _from_xml(content: Any, *, contract: str, depth: int = 0) -> Any:
     """One element's content (as ``xmltodict`` gives it) as JSON-shaped data.
 
     Text stays text (an empty element is ``""``), ``i:nil`` is ``None``, an
     element with child elements is a dict of its members by local name, and
-    the members named in :data:`XML_LIST_ITEMS` are lists. With ``strict``
-    (the emulator), members are read as DCS reads them: an element in another
-    namespace than ``ns``, or out of :func:`xml_order_key` order, is skipped.
-    Without it (the client), namespaces and order are not checked.
+    the members named in :data:`XML_LIST_ITEMS` are lists. Namespaces and
+    member order are not checked (the emulator reads requests as the
+    gateway's serializer does, with a reader of its own).
 
     Raises:
         ValueError: elements nested deeper than :data:`MAX_NESTING`.
@@ -897,12 +896,7 @@ def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int 
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # one member written twice
-        if strict:  # DCS reads the first; the repeat is out of order
-            return _from_xml(content[0], ns=ns, contract=contract, strict=strict, depth=depth)
-        return [
-            _from_xml(one, ns=ns, contract=contract, strict=strict, depth=depth + 1)
-            for one in content
-        ]
+        return [_from_xml(one, contract=contract, depth=depth + 1) for one in content]
     if not isinstance(content, dict):
         return content
     if content.get(_NIL) == XML_TRUE:
@@ -911,31 +905,21 @@ def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int 
     if not members:
         text = content.get("#text")
         return text if isinstance(text, str) else ""
-    order = xml_order_key(contract)
-    last: str | None = None
     out: dict[str, Any] = {}
     for qname, value in members:
-        member_ns, _, name = qname.rpartition(_NS_SEP)
-        if strict:
-            if member_ns != ns or (last is not None and order(name) <= order(last)):
-                continue
-            last = name
+        _, _, name = qname.rpartition(_NS_SEP)
         if name in XML_LIST_ITEMS:
-            item_ns = XML_LIST_ITEMS[name][1]
-            out[name] = _list_from_xml(value, item_ns, strict=strict, depth=depth + 1)
+            out[name] = _list_from_xml(value, depth=depth + 1)
         else:
-            nested = XML_NESTED_NS.get(name, XML_TYPES_NS)
-            out[name] = _from_xml(value, ns=nested, contract=name, strict=strict, depth=depth + 1)
+            out[name] = _from_xml(value, contract=name, depth=depth + 1)
     return out
 
 
-def _list_from_xml(content: Any, item_ns: str, *, strict: bool, depth: int) -> Any:
+def _list_from_xml(content: Any, *, depth: int) -> Any:
     if depth > MAX_NESTING:
         raise ValueError("elements nested too deeply")
     if isinstance(content, list):  # the list member written twice
-        if strict:
-            return _list_from_xml(content[0], item_ns, strict=strict, depth=depth)
-        return [_list_from_xml(one, item_ns, strict=strict, depth=depth + 1) for one in content]
+        return [_list_from_xml(one, depth=depth + 1) for one in content]
     if content is None or (isinstance(content, str) and not content.strip()):
         return []
     if not isinstance(content, dict):
@@ -946,32 +930,10 @@ def _list_from_xml(content: Any, item_ns: str, *, strict: bool, depth: int) -> A
     for qname, value in content.items():
         if qname.startswith("@") or qname == "#text":
             continue
-        ns, _, name = qname.rpartition(_NS_SEP)
-        if strict and ns != item_ns:
-            continue
+        _, _, name = qname.rpartition(_NS_SEP)
         for one in value if isinstance(value, list) else [value]:
-            items.append(_from_xml(one, ns=item_ns, contract=name, strict=strict, depth=depth + 1))
+            items.append(_from_xml(one, contract=name, depth=depth + 1))
     return items
-
-
-def read_xml_request(body: bytes, operation: str) -> dict[str, Any]:
-    """A request document as the gateway's DCS reads it (for the emulator).
-
-    The root must be ``<{operation}>`` in :data:`XML_OPERATIONS_NS`; members
-    in another namespace or out of order are skipped, as DCS does.
-
-    Raises:
-        ValueError: not well-formed, or not this operation's document.
-    """
-    ns, name, content = _parse_xml(body)
-    if name != operation or ns != XML_OPERATIONS_NS:
-        raise ValueError(f"expecting element {operation!r} from namespace {XML_OPERATIONS_NS!r}")
-    data = _from_xml(content, ns=XML_OPERATIONS_NS, contract=operation, strict=True)
-    if data == "":
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"<{operation}> holds text instead of elements")
-    return data
 
 
 def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
@@ -996,7 +958,7 @@ def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
         what = "an HTML page" if root.lower() == "html" else f"<{root[:40]}>, not a response"
         raise response.malformed(f"the answer is {what}")
     try:
-        data = _from_xml(content, ns="", contract=root, strict=False)
+        data = _from_xml(content, contract=root)
     except ValueError as exc:
         raise response.malformed(f"the answer's {exc}") from None
     if data == "":
