@@ -877,7 +877,7 @@ def _parse_xml(body: bytes) -> tuple[str, str, Any]:
     return ns, name, content
 
 
-def _from_xml(content: Any, *, contract: str, depth: int = 0) -> Any:
+def _from_xml(content: Any, *, depth: int = 0) -> Any:
     """One element's content (as ``xmltodict`` gives it) as JSON-shaped data.
 
     Text stays text (an empty element is ``""``), ``i:nil`` is ``None``, an
@@ -896,7 +896,7 @@ def _from_xml(content: Any, *, contract: str, depth: int = 0) -> Any:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # one member written twice
-        return [_from_xml(one, contract=contract, depth=depth + 1) for one in content]
+        return [_from_xml(one, depth=depth + 1) for one in content]
     if not isinstance(content, dict):
         return content
     if content.get(_NIL) == XML_TRUE:
@@ -911,7 +911,7 @@ def _from_xml(content: Any, *, contract: str, depth: int = 0) -> Any:
         if name in XML_LIST_ITEMS:
             out[name] = _list_from_xml(value, depth=depth + 1)
         else:
-            out[name] = _from_xml(value, contract=name, depth=depth + 1)
+            out[name] = _from_xml(value, depth=depth + 1)
     return out
 
 
@@ -930,9 +930,8 @@ def _list_from_xml(content: Any, *, depth: int) -> Any:
     for qname, value in content.items():
         if qname.startswith("@") or qname == "#text":
             continue
-        _, _, name = qname.rpartition(_NS_SEP)
         for one in value if isinstance(value, list) else [value]:
-            items.append(_from_xml(one, contract=name, depth=depth + 1))
+            items.append(_from_xml(one, depth=depth + 1))
     return items
 
 
@@ -958,7 +957,7 @@ def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
         what = "an HTML page" if root.lower() == "html" else f"<{root[:40]}>, not a response"
         raise response.malformed(f"the answer is {what}")
     try:
-        data = _from_xml(content, contract=root)
+        data = _from_xml(content)
     except ValueError as exc:
         raise response.malformed(f"the answer's {exc}") from None
     if data == "":
