@@ -33,7 +33,7 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
+from ileti.emulation.counting import gateway_parts
 from ileti.http import HttpResponse
 from ileti.models import (
     Balance,
@@ -55,7 +55,7 @@ from ileti.plugin import (
     hookimpl,
 )
 from ileti.settings import ProviderSettings, Secret, validate_base_url
-from ileti.text import GSM7, GSM7_TR, UCS2, ProfileEncoding, TextProfile, count
+from ileti.text import GSM7, GSM7_TR, UCS2, ProfileEncoding, TextProfile
 
 NAME = "fakesms"
 MAX_PARTS = 6
@@ -122,6 +122,7 @@ class FakeSmsEmulator(EmulatorBase):
         self.credit = Decimal(1000)
         self.senders = {self.default_sender: "approved", "BEKLEYEN": "pending"}
         self.sms: dict[str, _Sms] = {}
+        self._packages: dict[str, list[_Sms]] = {}  # package -> its messages
         self._ids = itertools.count(1)
 
     def approve_sender(self, name: str) -> None:
@@ -133,11 +134,12 @@ class FakeSmsEmulator(EmulatorBase):
     # -- the gateway's rules -------------------------------------------------------
 
     def parts(self, text: str, coding: str) -> int:
-        """Parts the gateway bills for a text in a wire encoding."""
-        try:
-            return count(text, BILLING[coding])[1]
-        except IletiError:
-            raise BadRequest(f"coding {coding!r} cannot carry this text") from None
+        """Parts the gateway bills for a text in a wire encoding, counted apart
+        from ``ileti.text`` (:mod:`ileti.emulation.counting`)."""
+        parts = gateway_parts(text, BILLING[coding])
+        if parts is None:
+            raise BadRequest(f"coding {coding!r} cannot carry this text")
+        return parts
 
     def state(self, sms: _Sms) -> str:
         return delivery_progress(sms.at or sms.sent_at, self.clock.now(), sms.to).name
@@ -183,6 +185,7 @@ class FakeSmsEmulator(EmulatorBase):
         for i, (to, text, parts) in enumerate(measured, 1):
             sms = _Sms(f"{package}-{i}", package, to, self.clock.now(), at)
             self.sms[sms.id] = sms
+            self._packages.setdefault(package, []).append(sms)
             self.record_message(
                 EmulatedMessage(
                     package_id=package,
@@ -226,7 +229,10 @@ class FakeSmsEmulator(EmulatorBase):
         if denied := self._reader(request):
             return denied
         wanted = request.arg("id") or ""
-        found = [s for s in self.sms.values() if wanted in (s.package, s.id)]
+        # a package id ("P1") or one message's id ("P1-2"): looked up, never searched
+        one = self.sms.get(wanted)
+        found = [one] if one is not None else self._packages.get(wanted, [])
+        self.examined += len(found)
         if not found:
             return EmulatorResponse.json({"status": "ERROR", "code": "E404"}, status=404)
         return EmulatorResponse.json(

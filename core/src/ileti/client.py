@@ -170,6 +170,10 @@ def _aware_utc(when: datetime | None, now: datetime) -> datetime | None:
             f"the schedule time {when.isoformat()} is in the past: give a future time, or "
             "none to send now"
         )
+    # gateways take whole seconds: rounded up here, once, so that no plugin's
+    # format can make a message leave early by dropping the fraction
+    if utc.microsecond:
+        utc = utc.replace(microsecond=0) + timedelta(seconds=1)
     return utc
 
 

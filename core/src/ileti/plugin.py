@@ -126,7 +126,8 @@ class Outgoing:
     ``recipients`` are E.164, deduplicated, in the caller's order. ``text`` is
     the text to put on the wire (NFC, folded if asked). ``segmentation``
     holds the chosen encoding (``.encoding``, ``.wire``) and ``.parts``.
-    ``schedule`` is an aware UTC datetime. ``client_ref`` is always set: the
+    ``schedule`` is an aware UTC datetime in whole seconds (a fraction of a
+    second is rounded up: never early). ``client_ref`` is always set: the
     caller's, or one the core generated.
     """
 

@@ -15,6 +15,7 @@ They are structured by cattrs; a missing or malformed setting raises
 
 from __future__ import annotations
 
+import enum
 import hmac
 import ipaddress
 import os
@@ -25,6 +26,7 @@ import warnings
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -42,6 +44,7 @@ __all__ = [
     "default_config_path",
     "default_provider",
     "env_var",
+    "parse_code_table",
     "private_file",
     "resolve_settings",
     "secret_settings",
@@ -51,6 +54,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 
 MASK = "****"
 
@@ -250,6 +254,39 @@ class ProviderSettings:
 
     base_url: str = attrs.field(converter=validate_base_url)
     default_encoding: str = "auto"
+
+
+def parse_code_table(text: str, values: type[E], *, setting: str, example: str) -> Mapping[str, E]:
+    """Parse a setting ``"CODE=VALUE, CODE=VALUE"`` into ``{"CODE": values("VALUE")}``.
+
+    How a user tells a plugin what a gateway's unpublished codes mean (report
+    states, error categories): a plugin reads only what the gateway's document
+    states, and an emulator that answers codes of its own invention hands its
+    table over the same way (in its ``credentials()``). Codes are integers
+    (a leading ``-`` allowed); values are matched without regard to case.
+    Raises :class:`ConfigurationError` naming ``setting`` for a malformed entry.
+    """
+    table: dict[str, E] = {}
+    for raw_entry in text.split(","):
+        entry = raw_entry.strip()
+        if not entry:
+            continue
+        code, sep, value = entry.partition("=")
+        code, value = code.strip(), value.strip().lower()
+        if not sep or not code.removeprefix("-").isdigit():
+            raise ConfigurationError(
+                f"setting {setting!r} has a malformed entry {entry!r}: write CODE=VALUE, "
+                f"e.g. {example!r}",
+                setting=setting,
+            )
+        try:
+            table[str(int(code))] = values(value)
+        except ValueError:
+            known = ", ".join(str(v.value) for v in values)
+            raise ConfigurationError(
+                f"setting {setting!r}: {value!r} is not one of: {known}", setting=setting
+            ) from None
+    return MappingProxyType(table)
 
 
 def secret_settings(settings: object) -> dict[str, str]:

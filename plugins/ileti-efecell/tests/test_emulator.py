@@ -39,9 +39,12 @@ class Gateway:
         *,
         raw: bytes | None = None,
         auth: str | None = None,
+        content_type: str | None = "application/json",
     ) -> tuple[int, Any]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=5)
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         headers["Authorization"] = auth if auth is not None else f"Key {self.key}"
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         try:
@@ -527,3 +530,56 @@ def test_any_json_gets_an_envelope(path: str, body: object) -> None:
         assert answer["response"] == []
         assert emulator.credit == 1000
         assert emulator.messages == []
+
+
+# -- strictness: what the document does not allow is refused --------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v2/sms/basic", {"Originator": "ILETI", "message": "x", "to": ["5321112233"]}),
+        ("/v2/sms/basic", {"originator": "ILETI", "Message": "x", "to": ["5321112233"]}),
+        ("/v2/sms/basic", {"originator": "ILETI", "message": "x", "To": ["5321112233"]}),
+        ("/v2/sms/basic", {"originator": "ILETI", "message": "x", "to": ["5321112233"], "id": 1}),
+        ("/v2/sms/multi", {"originator": "ILETI", "Messages": []}),
+        (
+            "/v2/sms/multi",
+            {"originator": "ILETI", "messages": [{"To": "5321112233", "message": "x"}]},
+        ),
+        ("/v2/sms/multi", {"originator": "ILETI", "messages": [{"to": "5321112233", "text": "x"}]}),
+        ("/v2/get/report", {"ID": 13544}),
+    ],
+    ids=["Originator", "Message", "To", "basic-id", "Messages", "multi-To", "multi-text", "ID"],
+)
+def test_a_field_not_in_the_document_is_refused(
+    gw: Gateway, emulator: EfecellEmulator, path: str, body: object
+) -> None:
+    assert_error(gw.call("POST", path, body), 400)
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v2/sms/basic", {"message": "x", "to": ["5321112233"]}),  # no originator
+        ("/v2/sms/basic", {"originator": "ILETI", "to": ["5321112233"]}),  # no message
+        ("/v2/sms/basic", {"originator": "ILETI", "message": "x"}),  # no number
+        ("/v2/sms/multi", {"originator": "ILETI"}),  # no messages
+        ("/v2/get/report", {}),  # no id
+    ],
+)
+def test_a_missing_required_field_is_refused(
+    gw: Gateway, emulator: EfecellEmulator, path: str, body: object
+) -> None:
+    assert_error(gw.call("POST", path, body), 400)
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_missing_or_wrong_content_type_is_refused(
+    gw: Gateway, emulator: EfecellEmulator, content_type: str | None
+) -> None:
+    body = {"originator": "ILETI", "message": "x", "to": ["5321112233"]}
+    assert_error(gw.call("POST", "/v2/sms/basic", body, content_type=content_type), 400)
+    assert emulator.messages == []

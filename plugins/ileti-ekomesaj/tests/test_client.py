@@ -14,7 +14,7 @@ from ileti_ekomesaj import wire
 from ileti_ekomesaj.emulator import EkomesajEmulator
 
 import ileti
-from ileti.emulation import EmulatorRequest, FaultProxy, FaultSpec, ServedApp
+from ileti.emulation import EmulatorRequest, Fault, FaultProxy, FaultSpec, ServedApp
 from ileti.errors import (
     AuthenticationError,
     DeliveryUnknown,
@@ -104,13 +104,27 @@ def test_send_one_text(client: ileti.Client, emulator: EkomesajEmulator) -> None
     assert sent["Credential"]["ResellerID"] == 2050
 
 
-def test_client_reference_is_the_request_guid(
-    client: ileti.Client, emulator: EkomesajEmulator
+@pytest.mark.parametrize(
+    ("ref", "guid"),
+    [
+        ("siparis-42", ""),  # not a GUID: the title carries it, RequestGuid stays empty
+        ("12345678-1234-1234-1234-1234567890ab", "12345678-1234-1234-1234-1234567890ab"),
+        ("{12345678-1234-1234-1234-1234567890AB}", "{12345678-1234-1234-1234-1234567890AB}"),
+        ("0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef"),
+        ("{0123456789abcdef0123456789abcdef", ""),  # unbalanced brace
+        ("12345678-1234-1234-1234-1234567890ag", ""),  # not hexadecimal
+        ("12345678123412341234-1234567890ab", ""),
+    ],
+)
+def test_request_guid_carries_the_reference_only_when_it_is_a_guid(
+    client: ileti.Client, emulator: EkomesajEmulator, ref: str, guid: str
 ) -> None:
-    result = client.send("05321112233", "Merhaba", client_ref="siparis-42")
-    assert result.client_ref == "siparis-42"
-    assert sends(emulator)[0]["Sms"]["RequestGuid"] == "siparis-42"
-    assert emulator.messages[0].client_ref == "siparis-42"
+    result = client.send("05321112233", "Merhaba", client_ref=ref)
+    assert result.client_ref == ref
+    sent = sends(emulator)[0]["Sms"]
+    assert sent["RequestGuid"] == guid
+    assert sent["SmsTitle"] == ref
+    assert emulator.messages[0].client_ref == ref
 
 
 def test_turkish_letters_travel_as_default_with_shift_counting(
@@ -320,10 +334,34 @@ def test_report_operation_setting(make_client: MakeClient, emulator: EkomesajEmu
     wrong = make_client(report_operation="GetSmsDetails")
     with pytest.raises(Rejected) as info:
         wrong.report(result.message_id)
-    assert "report_operation" in info.value.message
+    # the error says exactly which setting to try, and where to find its value
+    assert "set the report_operation setting (ILETI_EKOMESAJ_REPORT_OPERATION)" in (
+        info.value.message
+    )
+    assert "'/metadata'" in info.value.message
     assert info.value.http_status == 404
     emulator.report_operation = "GetSmsDetails"
     assert len(wrong.report(result.message_id).recipients) == 1
+
+
+def test_a_report_answer_of_another_shape_names_the_setting_to_try(
+    make_client: MakeClient, served: ServedApp
+) -> None:
+    result = make_client().send("05321112233", "a")
+    assert result.message_id is not None
+    with FaultProxy(served.base_url) as proxy:
+        proxy.set_faults(
+            FaultSpec(
+                Fault.STATUS,
+                status=200,
+                body=b'{"Status": {"Code": 200}, "Details": "none"}',
+                headers=(("Content-Type", "application/json"),),
+            )
+        )
+        with pytest.raises(MalformedResponse) as info:
+            make_client(base_url=proxy.base_url).report(result.message_id)
+    assert "the report's answer shape is inferred" in info.value.message
+    assert "report_operation setting" in info.value.message
 
 
 # --------------------------------------------------------------------------- balance

@@ -18,7 +18,11 @@ from ileti.emulation import ServedApp, VirtualClock
 
 
 def post(
-    served: ServedApp, path: str, payload: Any = None, raw: bytes | None = None
+    served: ServedApp,
+    path: str,
+    payload: Any = None,
+    raw: bytes | None = None,
+    content_type: str | None = "application/json",
 ) -> tuple[int, Any]:
     parts = urlsplit(served.base_url)
     assert parts.hostname is not None
@@ -26,7 +30,8 @@ def post(
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     try:
         data = raw if raw is not None else json.dumps(payload).encode()
-        conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        conn.request("POST", path, body=data, headers=headers)
         response = conn.getresponse()
         text = response.read().decode()
     finally:
@@ -212,20 +217,106 @@ def test_states_move_with_the_clock(served: ServedApp, emulator: EkomesajEmulato
     assert states() == (1, [2, 5])
 
 
-def test_json_reply_route_and_any_key_case(served: ServedApp, emulator: EkomesajEmulator) -> None:
-    payload = {
-        "credential": {
-            "username": emulator.username,
-            "password": emulator.password,
-            "resellerid": 2050,
-        },
-        "sms": {"toMsisdns": [{"msisdn": 905321112233}], "smsContent": "küçük harf"},
-    }
-    status, body = post(served, "/json/reply/sendinstantsms", payload)
+def test_json_reply_route(served: ServedApp, emulator: EkomesajEmulator) -> None:
+    payload = {"Credential": credential(emulator), "Sms": sms(905321112233, text="yanıt")}
+    status, body = post(served, "/json/reply/SendInstantSms", payload)
     assert status == 200
     assert body["MessageID"] > 0
-    assert emulator.messages[-1].text == "küçük harf"
-    assert emulator.messages[-1].sender == emulator.default_sender
+    assert emulator.messages[-1].text == "yanıt"
+
+
+@pytest.mark.parametrize(
+    ("where", "payload_of"),
+    [
+        ("credential", lambda e: {"credential": credential(e), "Sms": sms(905321112233)}),
+        (
+            "Username",
+            lambda e: {
+                "Credential": {"username": e.username, "Password": e.password, "ResellerID": 2050},
+                "Sms": sms(905321112233),
+            },
+        ),
+        (
+            "SmsContent",
+            lambda e: {
+                "Credential": credential(e),
+                "Sms": {**sms(905321112233), "smsContent": "x"},
+            },
+        ),
+        (
+            "Msisdn",
+            lambda e: {
+                "Credential": credential(e),
+                "Sms": {**sms(), "ToMsisdns": [{"msisdn": 905321112233}]},
+            },
+        ),
+        (
+            "Text",
+            lambda e: {"Credential": credential(e), "Sms": {**sms(905321112233), "Text": "x"}},
+        ),
+    ],
+)
+def test_a_name_not_in_the_document_or_in_another_case_is_refused(
+    served: ServedApp, emulator: EkomesajEmulator, where: str, payload_of: Any
+) -> None:
+    status, body = post(served, SEND, payload_of(emulator))
+    assert status == 400
+    assert body["ResponseStatus"]["ErrorCode"] == "SerializationException"
+    assert "is not a member" in body["ResponseStatus"]["Message"]
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        (SEND, None),
+        (SEND, "text/plain"),
+        (SEND, "application/x-www-form-urlencoded"),
+        (SEND, "application/xml"),  # a JSON body labelled as the other style
+        ("/xml/syncreply/SendInstantSms", "application/json"),
+    ],
+)
+def test_a_missing_or_wrong_content_type_is_refused(
+    served: ServedApp, emulator: EkomesajEmulator, path: str, content_type: str | None
+) -> None:
+    payload = {"Credential": credential(emulator), "Sms": sms(905321112233)}
+    status, _ = post(served, path, payload, content_type=content_type)
+    assert status == 415
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    "sms_body",
+    [
+        {k: v for k, v in sms(905321112233).items() if k != "ToMsisdns"},
+        {k: v for k, v in sms(905321112233).items() if k != "SmsContent"},
+        {**sms(), "ToMsisdns": [{"Name": "x"}]},
+    ],
+    ids=["no-ToMsisdns", "no-SmsContent", "no-Msisdn"],
+)
+def test_a_missing_required_field_is_refused(
+    served: ServedApp, emulator: EkomesajEmulator, sms_body: dict[str, Any]
+) -> None:
+    status, body = post(served, SEND, {"Credential": credential(emulator), "Sms": sms_body})
+    assert status in (200, 400)
+    if status == 200:
+        assert body["MessageID"] == 0
+        assert body["Status"]["Code"] == 400
+    assert emulator.messages == []
+
+
+def test_a_body_in_the_other_style_is_refused(
+    served: ServedApp, emulator: EkomesajEmulator
+) -> None:
+    payload = json.dumps({"Credential": credential(emulator), "Sms": sms(905321112233)})
+    status, _ = post(
+        served,
+        "/xml/syncreply/SendInstantSms",
+        raw=payload.encode(),
+        content_type="application/xml",
+    )
+    assert status == 400
+    assert emulator.messages == []
 
 
 def test_unknown_operation_is_a_servicestack_404(

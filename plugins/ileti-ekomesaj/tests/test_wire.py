@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from ileti_ekomesaj import wire
+from ileti_ekomesaj.emulator import EkomesajEmulator
+from ileti_ekomesaj.settings import parse_error_codes
 
 from ileti.errors import (
     AuthenticationError,
@@ -24,7 +27,7 @@ from ileti.errors import (
 )
 from ileti.http import HttpResponse
 from ileti.models import DeliveryState
-from ileti.plugin import error_for
+from ileti.plugin import Category, error_for
 
 # The document's "quick integration" template, with its x's filled in (Msisdn
 # is an unquoted number in the document).
@@ -104,8 +107,19 @@ def answer(body: object, status: int = 200, raw: bytes | None = None) -> HttpRes
     return HttpResponse(status, {"content-type": "application/json"}, data, provider="ekomesaj")
 
 
-def read(response: HttpResponse, cls: type[Any], operation: str = "SendInstantSms") -> Any:
-    return wire.read_answer(response, cls, operation=operation, reseller_id=2050, fail=fail)
+def read(
+    response: HttpResponse,
+    cls: type[Any],
+    operation: str = "SendInstantSms",
+    error_codes: Mapping[str, Category] | None = None,
+) -> Any:
+    return wire.read_answer(
+        response, cls, operation=operation, reseller_id=2050, fail=fail, error_codes=error_codes
+    )
+
+
+#: the emulator's invented codes, as its credentials() hand them to a client
+INVENTED = parse_error_codes(EkomesajEmulator().credentials()["error_codes"])
 
 
 # --------------------------------------------------------------------------- requests
@@ -211,11 +225,22 @@ def test_words_decide_for_an_unknown_or_generic_code(code: int | None) -> None:
         read(answer(body), wire.SendInstantSmsResponse)
 
 
-def test_a_specific_code_wins_over_misleading_words() -> None:
+def test_a_code_named_in_the_setting_wins_over_misleading_words() -> None:
     # "pasif" alone would read as an inactive account
     body = {"MessageID": 0, "Status": {"Code": 405, "Message": "Gönderen başlığı pasif"}}
     with pytest.raises(InvalidSender):
+        read(answer(body), wire.SendInstantSmsResponse, error_codes=INVENTED)
+
+
+@pytest.mark.parametrize("code", [402, 405, 406, 407, 413])
+def test_an_undocumented_code_has_no_invented_meaning(code: int) -> None:
+    """Without the error_codes setting, the emulator's codes mean nothing on a real
+    answer: a rejection that keeps the raw code."""
+    body = {"MessageID": 0, "Status": {"Code": code, "Message": "Hata"}}
+    with pytest.raises(Rejected) as info:
         read(answer(body), wire.SendInstantSmsResponse)
+    assert type(info.value) is Rejected
+    assert info.value.code == str(code)
 
 
 def test_unknown_code_and_no_words_is_a_rejection() -> None:
@@ -232,7 +257,7 @@ def test_unknown_code_and_no_words_is_a_rejection() -> None:
 def test_codes_decide_when_the_words_say_nothing(code: int, error: type[IletiError]) -> None:
     body = {"MessageID": 0, "Status": {"Code": code, "Message": "Hata"}}
     with pytest.raises(error) as info:
-        read(answer(body), wire.SendInstantSmsResponse)
+        read(answer(body), wire.SendInstantSmsResponse, error_codes=INVENTED)
     assert info.value.code == str(code)
 
 

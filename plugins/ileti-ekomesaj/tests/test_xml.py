@@ -20,7 +20,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from ileti_ekomesaj import wire
+from ileti_ekomesaj import emulated_xml, wire
 from ileti_ekomesaj.emulator import EkomesajEmulator
 
 import ileti
@@ -228,8 +228,8 @@ def test_sms_content_is_escaped_and_comes_back_exactly(text: str) -> None:
     if "<" in text:
         assert "&lt;" in content
     assert element(body).findtext(f"{OPS}Sms/{TYPES}SmsContent") == text
-    # and the emulator's reader gets the same text
-    assert wire.read_xml_request(body, wire.SEND_OPERATION)["Sms"]["SmsContent"] == text
+    # and the emulator's own reader gets the same text
+    assert emulated_xml.read_request(body, wire.SEND_OPERATION)["Sms"]["SmsContent"] == text
 
 
 def test_turkish_letters_travel_as_utf8() -> None:
@@ -884,3 +884,21 @@ def test_requests_recorded_by_the_emulator_are_xml(
     assert isinstance(request, EmulatorRequest)
     assert request.header("accept") == "application/xml"
     assert element(request.body).tag == OPS + "GetCredit"
+
+
+def test_the_emulator_reads_and_writes_xml_with_a_codec_of_its_own() -> None:
+    """The emulator must be an independent oracle: its XML code shares nothing
+    with the plugin's codec, so a wrong namespace or order there fails a test."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(emulated_xml.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m.startswith("ileti")}
+    # and both read a request the plugin wrote alike
+    body = wire.http_request(wire.SEND_OPERATION, send_request("çift: okuma"), "xml").body
+    assert body is not None
+    read = emulated_xml.read_request(body, wire.SEND_OPERATION)
+    assert read["Sms"]["SmsContent"] == "çift: okuma"
+    assert read["Credential"]["ResellerID"] == "2050"

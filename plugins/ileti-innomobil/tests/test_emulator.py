@@ -15,10 +15,19 @@ from ileti_innomobil.emulator import InnomobilEmulator
 
 from ileti.emulation import EmulatorRequest, VirtualClock
 
+JSON = {"content-type": "application/json"}
 
-def call(em: InnomobilEmulator, op: str, payload: Any = None, *, raw: bytes | None = None) -> Any:
+
+def call(
+    em: InnomobilEmulator,
+    op: str,
+    payload: Any = None,
+    *,
+    raw: bytes | None = None,
+    headers: dict[str, str] = JSON,
+) -> Any:
     body = raw if raw is not None else json.dumps(payload).encode()
-    response = em.handle(EmulatorRequest("POST", f"/api/v1/{op}", body=body))
+    response = em.handle(EmulatorRequest("POST", f"/api/v1/{op}", headers=headers, body=body))
     assert response.status == 200
     assert response.header("content-type") == "application/json; charset=utf-8"
     return json.loads(response.body)
@@ -365,3 +374,58 @@ def test_any_json_gets_the_envelope(
     assert set(answer) == {"status", "error", "result"}
     assert answer["status"] in ("ok", "error")
     assert isinstance(answer["error"], str)
+
+
+# -- strictness: what the document does not allow is refused --------------------------
+
+
+def _send_fields(em: InnomobilEmulator) -> dict[str, Any]:
+    return auth(em, sdate="", vperiod="48", gate=0, message=message(em))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}],
+    ids=["missing", "text", "form"],
+)
+def test_a_missing_or_wrong_content_type_is_refused(
+    em: InnomobilEmulator, headers: dict[str, str]
+) -> None:
+    answer = call(em, "sendsms", _send_fields(em), headers=headers)
+    assert (answer["status"], answer["error"]) == ("error", emu.ERR_BAD_REQUEST)
+    assert em.messages == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: {**f, "Gate": f.pop("gate")},  # a key in another case
+        lambda f: {**f, "vPeriod": f.pop("vperiod")},
+        lambda f: {**f, "validity": "48"},  # a key the document does not give
+        lambda f: {k: v for k, v in f.items() if k != "message"},  # required key missing
+        lambda f: {**f, "message": {**f["message"], "Text": f["message"].pop("text")}},
+        lambda f: {**f, "message": {k: v for k, v in f["message"].items() if k != "utf8"}},
+        lambda f: {**f, "message": {**f["message"], "flash": "1"}},
+    ],
+    ids=["Gate", "vPeriod", "validity", "no-message", "Text", "no-utf8", "flash"],
+)
+def test_a_key_not_in_the_document_or_missing_is_refused(
+    em: InnomobilEmulator, change: Any
+) -> None:
+    answer = call(em, "sendsms", change(_send_fields(em)))
+    assert (answer["status"], answer["error"]) == ("error", emu.ERR_BAD_REQUEST)
+    assert em.messages == []
+
+
+@pytest.mark.parametrize(
+    ("op", "payload_of"),
+    [
+        ("report", lambda e: auth(e, messageId="120")),
+        ("reportbyid", lambda e: auth(e, reportID=["a"])),
+        ("kredi", lambda e: auth(e, Gate=0)),
+        ("reports", lambda e: auth(e, SDate="1")),
+    ],
+)
+def test_every_operation_checks_its_keys(em: InnomobilEmulator, op: str, payload_of: Any) -> None:
+    answer = call(em, op, payload_of(em))
+    assert (answer["status"], answer["error"]) == ("error", emu.ERR_BAD_REQUEST)

@@ -74,7 +74,10 @@ def _last_answer(emulator: InnomobilEmulator, ids: list[str | None]) -> bytes:
     from ileti.emulation import EmulatorRequest
 
     body = json.dumps({**emulator.credentials(), "reportid": ids}).encode()
-    return emulator.handle(EmulatorRequest("POST", "/api/v1/reportbyid", body=body)).body
+    headers = {"content-type": "application/json"}
+    return emulator.handle(
+        EmulatorRequest("POST", "/api/v1/reportbyid", headers=headers, body=body)
+    ).body
 
 
 def test_report_without_the_gms_typo(client: ileti.Client, emulator: InnomobilEmulator) -> None:

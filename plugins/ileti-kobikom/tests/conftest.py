@@ -48,6 +48,8 @@ def make_client(served: ServedApp, emulator: KobikomEmulator) -> Iterator[MakeCl
     def make(**overrides: Any) -> ileti.Client:
         values: dict[str, Any] = {"base_url": served.base_url, **emulator.credentials()}
         values.update(overrides)
+        if "body_style" in overrides:  # the strict emulator takes only the client's style
+            emulator.body_style = overrides["body_style"]
         client = ileti.Client("kobikom", retry=ileti.RetryPolicy(backoff=0.0), **values)
         clients.append(client)
         return client

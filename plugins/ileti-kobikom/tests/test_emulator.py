@@ -74,34 +74,107 @@ def pull(served: ServedApp, **params: str) -> str:
     return text
 
 
-@pytest.mark.parametrize(
-    ("body", "content_type"),
-    [
-        (form(sms('<gsm messageId="t1">905321112233</gsm>')), "application/x-www-form-urlencoded"),
-        (
-            ("XML=\n" + sms('<gsm messageId="t1">905321112233</gsm>')).encode(),
-            "application/xml Accept: */*",  # the document's run-together header line
-        ),
-        (sms('<gsm messageId="t1">905321112233</gsm>').encode(), "application/xml"),
-        (
-            (
-                urlencode({"other": "1"})
-                + "&"
-                + form(sms('<gsm messageId="t1">905321112233</gsm>')).decode()
-            ).encode(),
-            "application/x-www-form-urlencoded",
-        ),
-    ],
-    ids=["form-field", "literal-XML=", "bare-xml", "form-second-field"],
-)
-def test_three_transports(
-    served: ServedApp, emulator: KobikomEmulator, body: bytes, content_type: str
+ONE = sms('<gsm messageId="t1">905321112233</gsm>')
+FORMS = {
+    "form": (form(ONE), "application/x-www-form-urlencoded"),
+    "literal": (("XML=\n" + ONE).encode(), "application/xml"),
+    "raw": (ONE.encode(), "application/xml"),
+}
+
+
+@pytest.mark.parametrize("style", ["form", "literal", "raw"])
+@pytest.mark.parametrize("sent_as", ["form", "literal", "raw"])
+def test_only_the_configured_body_style_is_taken(
+    served: ServedApp, emulator: KobikomEmulator, style: str, sent_as: str
 ) -> None:
+    emulator.body_style = style
+    body, content_type = FORMS[sent_as]
     status, _, text = request(served, body, content_type=content_type)
     assert status == 200
     (result,) = xmltodict.parse(text, force_list=("result",))["results"]["result"]
-    assert result == {"status": "0", "messageid": "t1", "destination": "905321112233"}
-    assert [m.recipient for m in emulator.messages] == ["+905321112233"]
+    if sent_as == style:
+        assert result == {"status": "0", "messageid": "t1", "destination": "905321112233"}
+        assert [m.recipient for m in emulator.messages] == ["+905321112233"]
+    else:
+        assert result == {"status": "-22"}
+        assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    ("style", "body", "content_type"),
+    [
+        # the form field under another content type, or with another field beside it
+        ("form", form(ONE), "application/xml"),
+        ("form", form(ONE), "text/plain"),
+        ("form", (urlencode({"other": "1"}) + "&" + form(ONE).decode()).encode(), FORMS["form"][1]),
+        ("form", ("xml=" + quote_plus(ONE)).encode(), FORMS["form"][1]),  # wrong case
+        # the document's run-together header line is no content type
+        ("literal", ("XML=\n" + ONE).encode(), "application/xml Accept: */*"),
+        ("literal", ("XML=\n" + ONE).encode(), "application/x-www-form-urlencoded"),
+        ("raw", ONE.encode(), "text/plain"),
+        ("raw", ONE.encode(), "application/json"),
+    ],
+    ids=[
+        "form-as-xml",
+        "form-as-text",
+        "form-second-field",
+        "form-lowercase-field",
+        "literal-run-together-header",
+        "literal-as-form",
+        "raw-as-text",
+        "raw-as-json",
+    ],
+)
+def test_a_wrong_content_type_or_form_is_refused(
+    served: ServedApp, emulator: KobikomEmulator, style: str, body: bytes, content_type: str
+) -> None:
+    emulator.body_style = style
+    status, _, text = request(served, body, content_type=content_type)
+    assert status == 200
+    assert xmltodict.parse(text)["results"]["result"] == {"status": "-22"}
+    assert emulator.messages == []
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        sms("<GSM>905321112233</GSM>"),  # element in the wrong case
+        sms('<gsm messageid="t1">905321112233</gsm>'),  # attribute in the wrong case
+        sms("<gsm>905321112233</gsm>", extra="<Flash>0</Flash>"),
+        sms("<gsm>905321112233</gsm>", extra="<validityPeriod>01:00</validityPeriod>"),
+        sms("<gsm>905321112233</gsm>", extra="<sender>X</sender>"),  # not the document's
+        sms("<gsm>905321112233</gsm>").replace("<mesajiniz>", "<Mesajiniz>", 1),
+        sms("<gsm>905321112233</gsm>")
+        .replace("<alicilar>", "<Alicilar>")
+        .replace("</alicilar>", "</Alicilar>"),
+        sms("<gsm>905321112233</gsm>", text="").replace("<metin></metin>", ""),  # no text
+        f"<SMS>{auth()}</SMS>",  # no message at all
+    ],
+    ids=[
+        "GSM",
+        "messageid",
+        "Flash",
+        "validityPeriod",
+        "sender",
+        "Mesajiniz",
+        "Alicilar",
+        "no-metin",
+        "no-mesajiniz",
+    ],
+)
+def test_names_not_in_the_document_and_missing_fields_are_refused(
+    served: ServedApp, emulator: KobikomEmulator, xml: str
+) -> None:
+    (result,) = results(served, xml)
+    assert result == {"status": "-22"}
+    assert emulator.messages == []
+
+
+def test_wrong_case_credentials_are_refused(served: ServedApp, emulator: KobikomEmulator) -> None:
+    xml = sms("<gsm>905321112233</gsm>", credentials=auth().replace("kullanici", "Kullanici"))
+    (result,) = results(served, xml)
+    assert result["status"] in ("-10", "-22")
+    assert emulator.messages == []
 
 
 def test_documented_template_quirks(served: ServedApp, emulator: KobikomEmulator) -> None:
@@ -354,6 +427,31 @@ def test_pull_ignores_filter_knob(served: ServedApp, emulator: KobikomEmulator) 
     text = pull(served, MessageId="a")
     assert 'id="a"' in text
     assert 'id="b"' in text
+
+
+def test_a_pull_without_ids_looks_only_at_messages_whose_status_changed(
+    served: ServedApp, emulator: KobikomEmulator, clock: VirtualClock
+) -> None:
+    """Work is counted, not timed: a pull examines the messages due a change,
+    never every message sent before; reports come in sending order, once each."""
+    for i in range(40):
+        results(served, sms(f'<gsm messageId="m{i}">90532111{i:04d}</gsm>'))
+        pulled = pull(served)
+        assert f'id="m{i}"' in pulled  # NOT_SENT, at once
+        clock.advance(5)
+    # 40 messages 5 s apart: one pull at most sees those whose 10 s or 60 s came
+    before = emulator.examined
+    text = pull(served)
+    assert emulator.examined - before <= 3
+    assert text.count("<message") == emulator.examined - before
+    clock.advance(600)
+    before = emulator.examined
+    ids = [m.split('"')[0] for m in pull(served).split('id="')[1:]]
+    assert emulator.examined - before <= 40
+    assert ids == sorted(ids, key=lambda i: int(i[1:]))  # in sending order
+    before = emulator.examined
+    assert pull(served) == "NO_DATA"
+    assert emulator.examined == before  # nothing due: nothing looked at
 
 
 @pytest.mark.parametrize("code", sorted(KobikomEmulator.documented_errors))

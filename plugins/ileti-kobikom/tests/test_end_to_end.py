@@ -101,21 +101,72 @@ def test_options_on_the_wire(
     assert block["flash"] == "1"
     assert block["datacoding"] == "8"
     assert block["type"] == "longSMS"
-    assert block["ileriTarih"] == "1d2h3m4s"
+    # the core rounds the schedule up to a whole second: never early
+    assert block["ileriTarih"] == ("1d2h3m5s" if when.microsecond else "1d2h3m4s")
     assert block["ValidityPeriod"] == "36:00"
     assert "baslik" not in block  # no sender given: the account's default
     assert emulator.messages[0].sender == emulator.default_sender
     assert emulator.state_of("opt") == "scheduled"
 
 
-def test_raw_body_style(make_client: MakeClient, emulator: KobikomEmulator) -> None:
-    client = make_client(body_style="raw")
-    client.send(A, "Merhaba", client_ref="raw-1")
+@pytest.mark.parametrize(("style", "prefix"), [("raw", b"<?xml"), ("literal", b"XML=<?xml")])
+def test_xml_body_styles(
+    make_client: MakeClient, emulator: KobikomEmulator, style: str, prefix: bytes
+) -> None:
+    """raw: the bare document; literal: the document's own request, XML= and bare XML.
+    Both labelled application/xml."""
+    client = make_client(body_style=style)
+    client.send(A, "a & b + c %41", client_ref="xml-1")
     assert client.balance().amount is not None
     for request in emulator.received:
         assert request.content_type == "application/xml"
-        assert request.body.startswith(b"<?xml")
-    assert [m.client_ref for m in emulator.messages] == ["raw-1"]
+        assert request.body.startswith(prefix)
+    assert [(m.client_ref, m.text) for m in emulator.messages] == [("xml-1", "a & b + c %41")]
+
+
+def test_a_sample_like_status_is_unreadable_not_accepted(
+    make_client: MakeClient, emulator: KobikomEmulator, clock: VirtualClock
+) -> None:
+    """The document's sample answers '<status><0</status>' for its second recipient:
+    not read as 0 (accepted), nor as a refusal (it may have been sent)."""
+
+    def like_the_sample(environ: Any, start_response: Any) -> Iterable[bytes]:
+        body = b"".join(emulator(environ, lambda *a, **k: None))
+        if b"<results>" in body:
+            head, _, tail = body.partition(b"<status>0</status>")
+            body = head + b"<status>0</status>" + tail.replace(b"<status>0", b"<status><0", 1)
+        start_response("200 OK", [("Content-Type", "text/csv;charset=UTF-8")])
+        return [body]
+
+    with serve(like_the_sample) as srv:
+        client = make_client(base_url=srv.base_url, report_store=":memory:")
+        result = client.send([A, B], "Merhaba", client_ref="sample")
+        first, second = result.recipients
+        assert (first.accepted, first.raw_code) == (True, "0")
+        assert (second.accepted, second.raw_code) == (False, "<0")
+        assert second.reason is not None
+        assert "may or may not have been sent" in second.reason
+        # its report is pulled like an accepted one's: it had been sent after all
+        assert states(client.report("sample"))[1] == (B, DeliveryState.QUEUED, "NOT_SENT")
+        clock.advance(60)
+        assert states(client.report("sample"))[1][1] is DeliveryState.DELIVERED
+
+
+def test_only_unreadable_statuses_keep_the_package(
+    make_client: MakeClient, emulator: KobikomEmulator, clock: VirtualClock
+) -> None:
+    def unreadable(environ: Any, start_response: Any) -> Iterable[bytes]:
+        body = b"".join(emulator(environ, lambda *a, **k: None))
+        body = body.replace(b"<status>0</status>", b"<status>7</status>")
+        start_response("200 OK", [("Content-Type", "text/csv;charset=UTF-8")])
+        return [body]
+
+    with serve(unreadable) as srv:
+        client = make_client(base_url=srv.base_url, report_store=":memory:")
+        result = client.send(A, "Merhaba", client_ref="seven")  # no error: it may be sent
+        assert [(r.accepted, r.raw_code) for r in result.recipients] == [(False, "7")]
+        clock.advance(60)
+        assert states(client.report("seven")) == [(A, DeliveryState.DELIVERED, "DELIVERED")]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +179,7 @@ def test_raw_body_style(make_client: MakeClient, emulator: KobikomEmulator) -> N
         "x=1&XML=<SMS>%3C+",
     ],
 )
-@pytest.mark.parametrize("style", ["form", "raw"])
+@pytest.mark.parametrize("style", ["form", "literal", "raw"])
 def test_text_arrives_exactly(
     make_client: MakeClient, emulator: KobikomEmulator, text: str, style: str
 ) -> None:

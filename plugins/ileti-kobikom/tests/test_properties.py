@@ -71,18 +71,17 @@ def _check(client: ileti.Client, emulator: KobikomEmulator, text: str, encoding:
     assert credit - emulator.credit == 2 * preview.parts * KobikomEmulator.price_per_part
 
 
-@pytest.mark.parametrize("style", ["form", "raw"])
+@pytest.mark.parametrize("style", ["form", "literal", "raw"])
 def test_predicted_parts_are_billed_and_text_arrives_unchanged(
     world: VirtualClock, style: str
 ) -> None:
-    emulator = KobikomEmulator(clock=world, credit=Decimal(10) ** 9)
+    emulator = KobikomEmulator(clock=world, credit=Decimal(10) ** 9, body_style=style)
     with serve(emulator) as srv:
         client = ileti.Client(
             "kobikom",
             base_url=srv.base_url,
             report_store=":memory:",
-            body_style=style,
-            **emulator.credentials(),
+            **emulator.credentials(),  # names the body_style the emulator takes
         )
 
         @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -149,7 +149,7 @@ def test_single_result_sample() -> None:
     parsed = wire.parse_submit(answer(SINGLE_RESULT))
     assert not parsed.lenient
     (result,) = parsed.results
-    assert result.status == 0
+    assert result.code == "0"
     assert result.message_id == "Kobikom_MessageId\ndeğeri"
     assert result.destination == "905329975725"
     assert not result.request_level
@@ -158,10 +158,42 @@ def test_single_result_sample() -> None:
 def test_malformed_two_result_sample_is_read_leniently() -> None:
     parsed = wire.parse_submit(answer(TWO_RESULTS_MALFORMED))
     assert parsed.lenient
-    assert [(r.status, r.message_id, r.destination) for r in parsed.results] == [
-        (0, "sizinmsgID1", "905329975725"),
-        (0, "sizinmsgID2", "905329975726"),
+    assert [(r.code, r.message_id, r.destination) for r in parsed.results] == [
+        ("0", "sizinmsgID1", "905329975725"),
+        ("<0", "sizinmsgID2", "905329975726"),
     ]
+    # the sample's "<0" is no documented code: not read as 0 (accepted)
+    first, second = parsed.results
+    assert wire.is_documented(first.code)
+    assert not wire.is_documented(second.code)
+    assert wire.submit_state(second.code) is DeliveryState.UNKNOWN
+    assert "may or may not have been sent" in wire.describe_code(second.code)
+
+
+@pytest.mark.parametrize("raw", ["<0", "-77", "abc", "", "0.5", "--2"])
+def test_a_status_that_is_no_documented_code_is_unreadable_for_that_recipient(raw: str) -> None:
+    body = (
+        "<results><result><status>0</status><messageid>a</messageid></result>"
+        f"<result><status>{raw.replace('<', '&lt;')}</status><messageid>b</messageid></result>"
+        "</results>"
+    )
+    first, second = wire.parse_submit(answer(body)).results
+    assert first.code == "0"
+    assert second.code == raw
+    assert not wire.is_documented(raw)
+    assert not wire.is_refusal(raw)
+    assert wire.submit_state(raw) is DeliveryState.UNKNOWN
+
+
+def test_the_senddate_of_the_field_table_is_read_like_the_samples_sentdate() -> None:
+    body = (
+        '<DeliveryReport><message id="a" senddate="2024/5/1 10:0:5" status="DELIVERED" />'
+        '<message id="b" sentdate="2024/5/1 10:0:6" status="DELIVERED" /></DeliveryReport>'
+    )
+    reports = wire.parse_pull(answer(body)).reports
+    assert [r.sent_date for r in reports] == ["2024/5/1 10:0:5", "2024/5/1 10:0:6"]
+    lenient = wire.parse_pull(answer(body.replace("</DeliveryReport>", ""))).reports
+    assert [r.sent_date for r in lenient] == ["2024/5/1 10:0:5", "2024/5/1 10:0:6"]
 
 
 @pytest.mark.parametrize(

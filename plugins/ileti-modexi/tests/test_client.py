@@ -99,7 +99,7 @@ def test_report_follows_the_virtual_clock(client: ileti.Client, emulator: Modexi
 
 
 def test_report_of_an_unknown_message_is_rejected(client: ileti.Client) -> None:
-    with pytest.raises(errors.Rejected, match="no such message code") as info:
+    with pytest.raises(errors.Rejected, match="provider code 404") as info:
         client.report("123")
     assert info.value.code == "404"
 
@@ -112,8 +112,19 @@ def test_report_of_an_id_with_an_empty_code_is_refused(
     assert emulator.received == []
 
 
+@pytest.mark.parametrize(("fraction", "later"), [(0, 0), (1, 1), (999_999, 1), (500_000, 1)])
+def test_a_schedule_is_never_early(
+    client: ileti.Client, emulator: ModexiEmulator, fraction: int, later: int
+) -> None:
+    """scheduledDate has whole seconds: a fraction is rounded up, never dropped."""
+    when = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=fraction)
+    client.send(A, "Yarın görüşürüz", schedule=when)
+    expected = when.replace(microsecond=0) + timedelta(seconds=later)
+    assert last_body(emulator)["scheduledDate"] == expected.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def test_scheduled_send(client: ileti.Client, emulator: ModexiEmulator) -> None:
-    when = datetime.now(UTC) + timedelta(hours=2)
+    when = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
     result = client.send(A, "Yarın görüşürüz", schedule=when)
     assert result.message_id is not None
     assert last_body(emulator)["scheduledDate"] == when.strftime("%Y-%m-%dT%H:%M:%S")
@@ -506,7 +517,9 @@ def test_state_codes_setting_extends_the_table(emulator: ModexiEmulator, served:
     with (
         FaultProxy(served.base_url) as proxy,
         ileti.Client(
-            "modexi", base_url=proxy.base_url, state_codes="77=expired", **emulator.credentials()
+            "modexi",
+            base_url=proxy.base_url,
+            **(emulator.credentials() | {"state_codes": "77=expired"}),
         ) as client,
     ):
         proxy.set_faults(_canned(200, {"errorCode": 200, "result": [row]}))

@@ -15,10 +15,13 @@ from ileti_modexi import plugin, wire
 from ileti_modexi.emulator import (
     CURRENCY,
     DEFAULT_CREDIT,
+    ERROR_CATEGORIES,
+    INVENTED_STATES,
     PRICE_PER_PART,
     ModexiEmulator,
     gateway_count,
 )
+from ileti_modexi.settings import parse_error_codes, parse_state_codes
 
 from ileti.emulation import EmulatorRequest, EmulatorResponse, VirtualClock
 from ileti.models import DeliveryState
@@ -34,8 +37,9 @@ def call(
     *,
     auth: str | None = AUTH,
     raw: bytes | None = None,
+    content_type: str | None = "application/json",
 ) -> tuple[int, dict[str, Any]]:
-    headers = {"content-type": "application/json"}
+    headers = {} if content_type is None else {"content-type": content_type}
     if auth is not None:
         headers["authorization"] = auth
     data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
@@ -74,7 +78,11 @@ def test_the_hook_returns_a_new_emulator_on_the_given_clock() -> None:
     assert isinstance(first, ModexiEmulator)
     assert first is not second
     assert first.clock is clock
-    assert first.credentials() == {"username": "ileti", "password": "modexi-test-1234"}
+    creds = first.credentials()
+    assert (creds["username"], creds["password"]) == ("ileti", "modexi-test-1234")
+    # the emulator's invented codes travel as settings: the plugin invents nothing
+    assert parse_state_codes(creds["state_codes"]) == INVENTED_STATES
+    assert parse_error_codes(creds["error_codes"]) == ERROR_CATEGORIES
 
 
 def test_a_send_answers_the_documented_envelope(emu: ModexiEmulator) -> None:
@@ -151,7 +159,7 @@ def test_report_rows_look_like_the_sample(emu: ModexiEmulator) -> None:
     row = report["result"][0]
     assert row["status"] == {"code": 300, "name": ""}
     # local time (UTC+3) with a space, like the sample
-    assert row["sentAt"] == "2024-05-01 12:00:10"
+    assert row["sentAt"] == "2024-05-01 09:00:10"  # UTC, like scheduledDate
     assert row["doneAt"] == ""
 
     emu.clock.advance(50)
@@ -159,7 +167,7 @@ def test_report_rows_look_like_the_sample(emu: ModexiEmulator) -> None:
     delivered, undelivered = report["result"]
     assert delivered["status"]["code"] == 10
     assert undelivered["status"]["code"] == 20
-    assert delivered["doneAt"] == "2024-05-01 12:01:00"
+    assert delivered["doneAt"] == "2024-05-01 09:01:00"
 
 
 def test_reports_can_be_fetched_again(emu: ModexiEmulator) -> None:
@@ -206,11 +214,11 @@ def test_states_only_move_forward(steps: list[int], delay: int, last_digit: int)
     for step in [0, *steps, 200]:
         emu.clock.advance(step)
         _, report = call(emu, "POST", "/sms/1/reports", {"messageCode": code})
-        state = wire.state_for(report["result"][0]["status"]["code"])
+        state = wire.state_for(report["result"][0]["status"]["code"], INVENTED_STATES)
         assert state is not DeliveryState.UNKNOWN
         ranks.append(state.rank)
     assert ranks == sorted(ranks)
-    final = wire.state_for(report["result"][0]["status"]["code"])
+    final = wire.state_for(report["result"][0]["status"]["code"], INVENTED_STATES)
     assert final is (DeliveryState.UNDELIVERED if last_digit == 9 else DeliveryState.DELIVERED)
 
 
@@ -265,8 +273,6 @@ def test_unknown_paths_and_methods_answer_in_the_envelope(emu: ModexiEmulator) -
         [{"to": "+905321112233"}],
         [{"to": 905321112233}],
         [{"to": "90532111223x"}],
-        [{"number": "905321112233"}],
-        ["905321112233"],
         [{"to": "905321112233"}, {"to": "123"}],
     ],
 )
@@ -461,3 +467,50 @@ def test_each_documented_error_has_its_answer(emu: ModexiEmulator, code: str) ->
 )
 def test_gateway_count(text: str, encoding: str, parts: int) -> None:
     assert gateway_count(text) == (encoding, parts)
+
+
+# -- strictness: what the document does not allow is refused --------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {k: v for k, v in send_body().items() if k != "from"},  # required field missing
+        {k: v for k, v in send_body().items() if k != "text"},
+        {k: v for k, v in send_body().items() if k != "destinations"},
+        {**{k: v for k, v in send_body().items() if k != "from"}, "From": "ILETI"},  # case
+        {**{k: v for k, v in send_body().items() if k != "validityPeriod"}, "validityperiod": 10},
+        {**send_body(), "scheduled_date": ""},  # not a field of the document
+        send_body(destinations=[{"number": "905321112233"}]),
+        send_body(destinations=[{"To": "905321112233"}]),
+        send_body(destinations=["905321112233"]),
+    ],
+    ids=[
+        "no-from",
+        "no-text",
+        "no-destinations",
+        "From",
+        "validityperiod",
+        "scheduled_date",
+        "number",
+        "To",
+        "bare-number",
+    ],
+)
+def test_a_field_not_in_the_document_or_missing_is_refused(
+    emu: ModexiEmulator, body: dict[str, object]
+) -> None:
+    status, answer = call(emu, "POST", "/sms/1/advanced", body)
+    assert (status, answer["errorCode"]) == (400, 400)
+    assert emu.messages == []
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_missing_or_wrong_content_type_is_refused(
+    emu: ModexiEmulator, content_type: str | None
+) -> None:
+    status, answer = call(emu, "POST", "/sms/1/advanced", send_body(), content_type=content_type)
+    assert (status, answer["errorCode"]) == (400, 400)
+    assert emu.messages == []
+    body = {"messageCode": "1", "MessageCode": "1"}
+    assert call(emu, "POST", "/sms/1/reports", body)[0] == 400

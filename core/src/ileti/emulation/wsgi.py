@@ -301,6 +301,10 @@ class EmulatorBase:
             inspect or change state from a test while a server runs.
         received: every request, in arrival order (unknown paths included).
         messages: every SMS accepted, one per recipient (see :meth:`record_message`).
+        examined: how many stored packages or messages the handlers have looked
+            at so far (each emulator counts where it looks). The work of one
+            request must not grow with what was accepted before it; tests
+            check that by this count, never by timing.
     """
 
     #: provider error code -> name of the ``ileti.errors`` class a client must raise
@@ -344,6 +348,7 @@ class EmulatorBase:
         self.lock = threading.RLock()
         self.received: list[EmulatorRequest] = []
         self.messages: list[EmulatedMessage] = []
+        self.examined = 0
         self._forced: list[tuple[str, str | None]] = []
 
     # ----------------------------------------------------------------- for subclasses

@@ -25,6 +25,7 @@ client predicted, so tests can compare the two.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +35,7 @@ from typing import Any, ClassVar
 import attrs
 
 from ileti.emulation import (
+    FINAL_AFTER,
     BadRequest,
     EmulatedMessage,
     EmulatorBase,
@@ -44,8 +46,14 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
+from ileti.emulation.counting import (
+    DEFAULT_ALPHABET,
+    EXTENSION_TABLE,
+    Alphabet,
+    gateway_parts,
+    is_default_alphabet,
+)
 from ileti.models import DeliveryState
-from ileti.text import GSM7
 
 __all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
 
@@ -75,6 +83,14 @@ BAD_CHARACTERS = "Mesaj seçilen karakter setinde gönderilemez"
 NO_ID = "Mesaj id girilmemiş"
 UNKNOWN_ID = "Mesaj bulunamadı"
 
+# the members the document names for each body, in their case (the report's
+# ``originator`` is sent by public clients; the document's reading is that it
+# is ignored)
+BASIC_FIELDS = frozenset({"originator", "message", "to", "encoding"})
+MULTI_FIELDS = frozenset({"originator", "messages", "encoding"})
+MULTI_ITEM_FIELDS = frozenset({"to", "message"})
+REPORT_FIELDS = frozenset({"id", "originator"})
+
 # -- counting, by the document -------------------------------------------------------
 
 #: encoding -> (characters in one SMS, characters per part when concatenated)
@@ -93,41 +109,33 @@ ENCODINGS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def _cost(char: str, charset: str) -> int | None:
-    """What one character costs in ``charset``; ``None`` if it cannot travel."""
-    if charset == "utf-8":
-        return 2 if ord(char) > 0xFFFF else 1  # UTF-16 code units
-    if charset == "turkish" and (char in TURKISH_LETTERS or char in TURKISH_TWOS):
-        return 2
-    return GSM7.cost(char)  # GSM 03.38: basic table 1, extension table 2
+#: the sets the emulated gateway bills by, from the document (``turkish``: the
+#: default alphabet, with the Turkish letters and the named characters at two)
+CHARSETS: Mapping[str, Alphabet] = MappingProxyType(
+    {
+        "default": Alphabet("default", DEFAULT_ALPHABET, EXTENSION_TABLE, *LIMITS["default"]),
+        "utf-8": Alphabet("utf-8", None, "", *LIMITS["utf-8"]),
+        "turkish": Alphabet(
+            "turkish",
+            DEFAULT_ALPHABET + "".join(TURKISH_LETTERS),
+            EXTENSION_TABLE + "".join(TURKISH_LETTERS | TURKISH_TWOS),
+            *LIMITS["turkish"],
+        ),
+    }
+)
 
 
 def resolve_auto(text: str) -> str:
     """``auto`` (inferred): ``default`` when every character is GSM-7, else ``utf-8``."""
-    return "default" if all(GSM7.cost(c) is not None for c in text) else "utf-8"
+    return "default" if is_default_alphabet(text) else "utf-8"
 
 
 def count_parts(text: str, charset: str) -> int | None:
-    """Parts ``text`` takes in ``charset`` (``None``: a character cannot travel).
-
-    One SMS up to the single limit; beyond it, parts of the per-part limit
-    filled in order, a two-unit character never split across two parts.
-    """
-    costs = []
-    for char in text:
-        cost = _cost(char, charset)
-        if cost is None:
-            return None
-        costs.append(cost)
-    single, multi = LIMITS[charset]
-    if sum(costs) <= single:
-        return 1
-    parts, used = 1, 0
-    for cost in costs:
-        if used + cost > multi:
-            parts, used = parts + 1, 0
-        used += cost
-    return parts
+    """Parts ``text`` takes in ``charset`` (``None``: a character cannot travel),
+    counted apart from ``ileti.text`` (:mod:`ileti.emulation.counting`): one SMS
+    up to the single limit; beyond it, parts of the per-part limit filled in
+    order, a two-unit character never split across two parts."""
+    return gateway_parts(text, CHARSETS[charset])
 
 
 # -- state ---------------------------------------------------------------------------
@@ -231,6 +239,9 @@ class EfecellEmulator(EmulatorBase):
         self.refund_undelivered = True
         self.packages: dict[int, Package] = {}
         self._next_id = self.first_package_id
+        #: (when it becomes final, package id) of every package not yet settled:
+        #: settling looks only at the packages whose time has come
+        self._unsettled: list[tuple[datetime, int]] = []
 
     def credentials(self) -> dict[str, str]:
         return {"api_key": self.api_key}
@@ -288,12 +299,22 @@ class EfecellEmulator(EmulatorBase):
         return None
 
     @staticmethod
-    def _payload(request: EmulatorRequest) -> dict[str, Any]:
+    def _payload(request: EmulatorRequest, names: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The JSON body. Strict: a body must be labelled ``application/json`` and
+        hold only the members the document names for this endpoint (``names``),
+        in their case; anything else is a 400."""
         if not request.body.strip():
             return {}
+        if request.content_type != "application/json":
+            raise BadRequest(
+                f"Content-Type {request.content_type!r}: the body must be application/json"
+            )
         data = request.json()
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
+        unknown = sorted(str(k) for k in data if k not in names)
+        if unknown:
+            raise BadRequest(f"unknown field(s) {', '.join(unknown)}")
         return data
 
     def _status(self, package: Package) -> tuple[int, list[int], datetime]:
@@ -320,8 +341,16 @@ class EfecellEmulator(EmulatorBase):
         return recipient.final
 
     def _settle(self) -> None:
-        """Refund undelivered recipients of packages that became final."""
-        for package in self.packages.values():
+        """Refund undelivered recipients of packages that became final.
+
+        Only packages whose final time has come are looked at (a heap of
+        final times), so the work does not grow with the packages sent before.
+        """
+        now = self.clock.now()
+        while self._unsettled and self._unsettled[0][0] <= now:
+            _, package_id = heapq.heappop(self._unsettled)
+            package = self.packages[package_id]
+            self.examined += 1
             if package.settled or package.forced is not None:
                 continue
             status, finals, _ = self._status(package)
@@ -417,6 +446,7 @@ class EfecellEmulator(EmulatorBase):
         )
         self._next_id += 1
         self.packages[package.package_id] = package
+        heapq.heappush(self._unsettled, (package.sent_at + FINAL_AFTER, package.package_id))
         for recipient in package.recipients:
             self.record_message(
                 EmulatedMessage(
@@ -435,7 +465,7 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request, sending=True)
         if refused is not None:
             return refused
-        payload = self._payload(request)
+        payload = self._payload(request, BASIC_FIELDS)
         originator, refused = self._originator(payload)
         if refused is not None or originator is None:
             return refused or self.fail(400, NO_ORIGINATOR)
@@ -475,14 +505,16 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request, sending=True)
         if refused is not None:
             return refused
-        payload = self._payload(request)
+        payload = self._payload(request, MULTI_FIELDS)
         originator, refused = self._originator(payload)
         if refused is not None or originator is None:
             return refused or self.fail(400, NO_ORIGINATOR)
         messages = payload.get("messages")
         if messages is None:
             messages = []
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and set(m) <= MULTI_ITEM_FIELDS for m in messages
+        ):
             raise BadRequest("'messages' must be a list of {to, message} objects")
         charset = self._charset(payload)
         if charset is None:
@@ -510,7 +542,7 @@ class EfecellEmulator(EmulatorBase):
         refused = self._guard(request)
         if refused is not None:
             return refused
-        raw = self._payload(request).get("id", request.arg("id"))  # ?id= is inferred
+        raw = self._payload(request, REPORT_FIELDS).get("id", request.arg("id"))  # ?id= inferred
         if raw is None or raw == "":
             return self.fail(400, NO_ID)
         try:
@@ -520,6 +552,7 @@ class EfecellEmulator(EmulatorBase):
         package = self.packages.get(package_id)
         if package is None or isinstance(raw, bool):
             return self.fail(400, UNKNOWN_ID)
+        self.examined += 1
         status, states, changed = self._status(package)
         stamp = _istanbul(changed)
         body: dict[str, Any] = {

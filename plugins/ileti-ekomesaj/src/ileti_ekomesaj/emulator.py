@@ -22,6 +22,11 @@ and listed in ``docs/providers/ekomesaj.md``:
   401 (credentials, also a missing or wrong ``ResellerID``), 402 (credit),
   404 (no such package), 405 (sender name), 406 (number), 407 (account
   inactive), 413 (too long);
+* it is strict, so that a wrong guess in a client fails a test: a member the
+  document does not name, or names in another case, is HTTP 400
+  ``SerializationException`` (ServiceStack itself is lenient about case); a
+  body without the endpoint's content type (``application/json`` on
+  ``/json/``, ``application/xml`` on ``/xml/``) is HTTP 415;
 * malformed JSON or wrong types are HTTP 400 with a ServiceStack
   ``ResponseStatus`` (``SerializationException``); ``PageSize`` 0 on the report
   is HTTP 500 (``DivideByZeroException``), as documented;
@@ -67,9 +72,9 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
 from ileti.models import DeliveryState
-from ileti_ekomesaj import wire
+from ileti.plugin import Category
+from ileti_ekomesaj import emulated_xml, wire
 
 __all__ = ["EkomesajEmulator"]
 
@@ -87,6 +92,10 @@ DETAIL_STATES: Mapping[DeliveryState, int] = MappingProxyType(
 )
 #: after a package's start, when a sent number becomes 6 (SMSC tarafından alındı)
 SMSC_AFTER = timedelta(seconds=30)
+
+
+_JSON_TYPES = frozenset({"application/json"})
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
 
 
 class _Serialization(Exception):
@@ -124,6 +133,20 @@ _MESSAGES: Mapping[int, str] = {
     413: "Mesaj çok uzun",
 }
 
+#: what this emulator's invented ``Status.Code`` values mean. Not Ekomesaj's
+#: (it publishes none): a client learns them only from ``credentials()``, as
+#: the ``error_codes`` setting; the plugin gives undocumented codes no meaning.
+ERROR_CATEGORIES: Mapping[int, Category] = {
+    400: Category.INVALID_REQUEST,
+    401: Category.AUTH,
+    402: Category.INSUFFICIENT_CREDIT,
+    404: Category.UNKNOWN_MESSAGE,
+    405: Category.INVALID_SENDER,
+    406: Category.INVALID_RECIPIENT,
+    407: Category.ACCOUNT_INACTIVE,
+    413: Category.MESSAGE_TOO_LONG,
+}
+
 
 @attrs.define
 class _Recipient:
@@ -145,14 +168,59 @@ class _Package:
 
 
 def _field(obj: Mapping[str, Any], name: str) -> Any:
-    """A property by name, matched without regard to case (ServiceStack is lenient)."""
-    if name in obj:
-        return obj[name]
-    low = name.casefold()
+    """A property by its exact name (names are checked by :func:`_check_names`)."""
+    return obj.get(name)
+
+
+#: the property names the document (and the metadata page it points to) gives
+#: each object, in their exact case; this emulator's own table, written from
+#: the document, not the plugin's
+_NAMES: Mapping[str, frozenset[str]] = {
+    "Credential": frozenset({"Username", "Password", "ResellerID"}),
+    "Sms": frozenset(
+        {
+            "ToMsisdns",
+            "ToGroups",
+            "IsCreateFromTeplate",
+            "SmsTitle",
+            "SmsContent",
+            "RequestGuid",
+            "CanSendSmsToDuplicateMsisdn",
+            "SmsSendingType",
+            "SmsCoding",
+            "SenderName",
+            "Route",
+            "ValidityPeriod",
+            "DataCoding",
+            "ScheduledDeliveryTime",
+        }
+    ),
+    "ToMsisdns": frozenset({"Msisdn", "Name", "Surname", "CustomField1"}),
+}
+#: each operation's request members (the report operation's come from the
+#: document's report template)
+_OPERATION_NAMES: Mapping[str, frozenset[str]] = {
+    wire.SEND_OPERATION: frozenset({"Credential", "Sms"}),
+    wire.CREDIT_OPERATION: frozenset({"Credential"}),
+    wire.START_STOP_OPERATION: frozenset({"Credential", "SmsHistoryID", "SmsAction"}),
+}
+_REPORT_NAMES = frozenset({"Credential", "SmsHistoryID", "StartPage", "PageSize"})
+
+
+def _check_names(obj: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+    """Refuse a member the document does not name, or names in another case."""
     for key, value in obj.items():
-        if isinstance(key, str) and key.casefold() == low:
-            return value
-    return None
+        if key not in allowed:
+            same = next((n for n in sorted(allowed) if n.casefold() == str(key).casefold()), None)
+            hint = f" (the document writes {same!r})" if same else ""
+            raise _Serialization(f"{where}: {key!r} is not a member{hint}")
+        inner = _NAMES.get(key)
+        if inner is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                _check_names(item, inner, key)
 
 
 def _int(value: Any, name: str, default: int | None = None) -> int:
@@ -247,7 +315,11 @@ class EkomesajEmulator(EmulatorBase):
     # ----------------------------------------------------------------- EmulatorBase
 
     def credentials(self) -> dict[str, str]:
-        found = {"username": self.username, "password": self.password}
+        found = {
+            "username": self.username,
+            "password": self.password,
+            "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
+        }
         if self.reseller_id != wire.DEFAULT_RESELLER_ID:
             found["reseller_id"] = str(self.reseller_id)
         return found
@@ -317,15 +389,31 @@ class EkomesajEmulator(EmulatorBase):
         return request.path.casefold().startswith("/xml/")
 
     def _payload(self, request: EmulatorRequest, op: str) -> dict[str, Any]:
-        """The request body as a JSON-shaped dict, from JSON or DataContract XML."""
-        if self._xml(request):
+        """The request body as a JSON-shaped dict, from JSON or DataContract XML.
+
+        Strict: the content type must be the endpoint's (``application/json``
+        on ``/json/``, ``application/xml`` on ``/xml/``; anything else is HTTP
+        415), and every member must be one the document names, in its case.
+        """
+        xml = self._xml(request)
+        wanted = _XML_TYPES if xml else _JSON_TYPES
+        if request.content_type not in wanted:
+            raise _Crash(
+                415,
+                "NotSupportedException",
+                f"Content-Type {request.content_type!r} is not supported here: "
+                f"use {sorted(wanted)[0]}",
+            )
+        if xml:
             try:
-                return wire.read_xml_request(request.body, op)
+                payload = emulated_xml.read_request(request.body, op)
             except ValueError as exc:
                 raise _Serialization(f"the request body is not {op} XML: {exc}") from None
-        payload = request.json()
-        if not isinstance(payload, dict):
-            raise _Serialization("the request body is not a JSON object")
+        else:
+            payload = request.json()
+            if not isinstance(payload, dict):
+                raise _Serialization("the request body is not a JSON object")
+        _check_names(payload, _OPERATION_NAMES.get(op, _REPORT_NAMES), op)
         return payload
 
     # ----------------------------------------------------------------- answers
@@ -335,9 +423,9 @@ class EkomesajEmulator(EmulatorBase):
     ) -> EmulatorResponse:
         """``body`` in the request's style: JSON, or ``<{Operation}Response>`` XML."""
         if self._xml(request):
-            root = self._operation(request) + wire.XML_RESPONSE_SUFFIX
-            document = wire.xml_document(root, body)
-            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+            root = self._operation(request) + "Response"
+            document = emulated_xml.write_document(root, body)
+            return EmulatorResponse.xml(document, status, content_type="application/xml")
         return EmulatorResponse.json(_jsonable(body), status)
 
     @staticmethod
@@ -367,10 +455,10 @@ class EkomesajEmulator(EmulatorBase):
             }
         }
         if self._xml(request):
-            document = wire.xml_document(
-                wire.XML_ERROR_ROOT, error, namespace=wire.XML_SERVICESTACK_NS
+            document = emulated_xml.write_document(
+                "ErrorResponse", error, namespace=emulated_xml.SERVICESTACK
             )
-            return EmulatorResponse.xml(document, status, content_type=wire.XML_CONTENT_TYPE)
+            return EmulatorResponse.xml(document, status, content_type="application/xml")
         return EmulatorResponse.json(error, status)
 
     # ----------------------------------------------------------------- operations
@@ -446,7 +534,12 @@ class EkomesajEmulator(EmulatorBase):
             cost=cost,
         )
         self.packages[package.id] = package
-        guid = _str(_field(sms, "RequestGuid"), "RequestGuid") or None
+        # the client's own reference: its GUID, else the package's title
+        guid = (
+            _str(_field(sms, "RequestGuid"), "RequestGuid")
+            or _str(_field(sms, "SmsTitle"), "SmsTitle")
+            or None
+        )
         for r in recipients:
             self.record_message(
                 EmulatedMessage(
@@ -507,13 +600,12 @@ class EkomesajEmulator(EmulatorBase):
         """Bill ``DataCoding "Default"``: GSM 03.38 with the Turkish single-shift
         table (155/149, escape and shift characters count two); other
         characters are refused, and so is a text over ``MAX_PARTS`` parts."""
-        from ileti.text import GSM7_TR, ProfileEncoding, TextProfile, count
+        from ileti.emulation.counting import gateway_parts
 
-        profile = TextProfile(encodings=(ProfileEncoding("default", "Default", GSM7_TR),))
-        try:
-            parts = [count(text, "default", profile)[1] for text in texts]
-        except IletiError:
-            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var") from None
+        counted = [gateway_parts(text, "gsm7-tr") for text in texts]
+        parts = [n for n in counted if n is not None]
+        if len(parts) != len(counted):
+            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var")
         longest = max(parts)
         if longest > wire.MAX_PARTS:
             raise _Refused(413, f"{_MESSAGES[413]}: {longest} parça, en çok {wire.MAX_PARTS}")
@@ -538,6 +630,7 @@ class EkomesajEmulator(EmulatorBase):
         package = self.packages.get(history)
         if package is None:
             raise _Refused(404, f"{_MESSAGES[404]}: {history}")
+        self.examined += 1
         return package
 
     def _report(self, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -159,6 +159,7 @@ def _submit(ctx: Context, sms: wire.Sms) -> str:
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
         style=settings.api_style,
+        error_codes=settings.extra_errors,
     )
     if answer.message_id is None:
         raise response.malformed("the answer to SendInstantSms has no MessageID")
@@ -190,7 +191,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
         to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers],
         sms_title=message.client_ref,
         sms_content=message.text,
-        request_guid=message.client_ref,
+        request_guid=wire.request_guid(message.client_ref),
         # the core drops duplicates unless the caller kept them on purpose
         can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
         sender_name=_sender(ctx, message.sender),
@@ -225,7 +226,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
         is_create_from_template=True,
         sms_title=batch.client_ref,
         sms_content=wire.TEMPLATE_PLACEHOLDER,
-        request_guid=batch.client_ref,
+        request_guid=wire.request_guid(batch.client_ref),
         can_send_sms_to_duplicate_msisdn=len(set(numbers)) != len(numbers),
         sender_name=_sender(ctx, batch.sender),
         data_coding=batch.wire_encoding,
@@ -274,6 +275,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
             reseller_id=settings.reseller_id,
             fail=_raiser(ctx),
             style=settings.api_style,
+            error_codes=settings.extra_errors,
         )
         if answer.state is not None:
             raw_package = answer.state
@@ -323,6 +325,7 @@ def balance(ctx: Context) -> Balance:
         reseller_id=settings.reseller_id,
         fail=_raiser(ctx),
         style=settings.api_style,
+        error_codes=settings.extra_errors,
     )
     if answer.credit is None:
         raise response.malformed("the answer to GetCredit has no Credit")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from ileti.errors import ConfigurationError, InvalidSender
 from ileti.numbers import validate_sender
-from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti.plugin import Category
+from ileti.settings import ProviderSettings, Secret, parse_code_table, validate_base_url
 from ileti_ekomesaj.wire import (
     API_STYLES,
     DEFAULT_API_STYLE,
@@ -18,7 +20,7 @@ from ileti_ekomesaj.wire import (
     REPORT_OPERATION,
 )
 
-__all__ = ["EkomesajSettings"]
+__all__ = ["EkomesajSettings", "parse_error_codes"]
 
 _OPERATION = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,99}")
 
@@ -71,6 +73,18 @@ def _check_api_style(instance: object, attribute: attrs.Attribute[str], value: s
         )
 
 
+def parse_error_codes(text: str) -> Mapping[str, Category]:
+    """``"402=insufficient_credit,405=invalid_sender"`` -> ``Status.Code`` -> category."""
+    return parse_code_table(
+        text, Category, setting="error_codes", example="402=insufficient_credit"
+    )
+
+
+def _error_codes(value: str) -> str:
+    parse_error_codes(value)  # validate now, so a bad value fails when the client is built
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class EkomesajSettings(ProviderSettings):
     """How to reach and authenticate with Ekomesaj.
@@ -88,6 +102,9 @@ class EkomesajSettings(ProviderSettings):
             the provider does not document (our default: ``GetSmsReport``).
         api_style: ``"json"`` (the default: ``/json/syncreply/...``) or
             ``"xml"`` (DataContract XML: ``/xml/syncreply/...``).
+        error_codes: what ``Status.Code`` values mean, ``"CODE=CATEGORY,..."``
+            (Ekomesaj publishes no list, so ileti gives no code a meaning of
+            its own; the emulator hands over its invented codes this way).
     """
 
     base_url: str = attrs.field(default=DEFAULT_BASE_URL, converter=validate_base_url)
@@ -99,6 +116,12 @@ class EkomesajSettings(ProviderSettings):
     api_style: str = attrs.field(
         default=DEFAULT_API_STYLE, converter=_lower, validator=_check_api_style
     )
+    error_codes: str = attrs.field(default="", converter=_error_codes)
+
+    @property
+    def extra_errors(self) -> Mapping[str, Category]:
+        """``error_codes`` parsed: ``Status.Code`` -> category."""
+        return parse_error_codes(self.error_codes)
 
     @username.validator
     def _check_username(self, attribute: attrs.Attribute[str], value: str) -> None:

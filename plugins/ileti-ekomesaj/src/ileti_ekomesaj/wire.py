@@ -63,7 +63,6 @@ __all__ = [
     "REPORT_OPERATION",
     "REPORT_PAGE_SIZE",
     "SEND_OPERATION",
-    "STATUS_CODE_CATEGORIES",
     "STATUS_OK",
     "TEMPLATE_PLACEHOLDER",
     "XML_ARRAYS_NS",
@@ -126,6 +125,24 @@ VALIDITY_PERIOD = 0
 #: documented: the only DataCoding value (GSM 7-bit). A Unicode value exists in
 #: the metadata enum, but it is undocumented, so ileti never sends it.
 DATA_CODING = "Default"
+
+#: documented field name, undocumented content: ``RequestGuid`` is named for
+#: a GUID, so it carries the client reference only when that reference is one
+#: (``"3f2b..."`` 32 hex digits, or ``8-4-4-4-12`` with hyphens, optionally in
+#: braces, the forms .NET's ``Guid.Parse`` reads); any other reference travels
+#: in ``SmsTitle`` alone and ``RequestGuid`` is sent empty, as in the template.
+_GUID = re.compile(
+    r"\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?"
+    r"|[0-9A-Fa-f]{32}"
+)
+
+
+def request_guid(client_ref: str) -> str:
+    """``RequestGuid`` for a client reference: itself if it is a GUID, else empty."""
+    match = _GUID.fullmatch(client_ref)
+    braced = client_ref.startswith("{") == client_ref.endswith("}")
+    return client_ref if match and braced else ""
+
 
 #: documented template trick: ``SmsContent`` is the placeholder and each
 #: recipient's ``CustomField1`` is ``"[Mesaj1]:" + text``; the gateway puts the
@@ -192,22 +209,12 @@ _PACKAGE_OVERRIDES = frozenset(
 # --------------------------------------------------------------------------- error tables
 
 #: **undocumented**: ``Status.Code`` values of a refused call. The gateway's
-#: codes are unpublished; these follow the reference's suggestion (401, 402,
-#: 400) and HTTP semantics, and are what the emulator answers. A code in this
-#: table decides the category; any other code (and the generic 400 and 404)
-#: leaves it to the gateway's free text (``Status.Message``), classified by
-#: keyword (:func:`ileti.plugin.classify_text`), else ``invalid_request``.
-STATUS_CODE_CATEGORIES: Mapping[int, Category] = {
-    401: Category.AUTH,
-    402: Category.INSUFFICIENT_CREDIT,
-    403: Category.FORBIDDEN,
-    405: Category.INVALID_SENDER,
-    406: Category.INVALID_RECIPIENT,
-    407: Category.ACCOUNT_INACTIVE,
-    413: Category.MESSAGE_TOO_LONG,
-    429: Category.RATE_LIMITED,
-    500: Category.PROVIDER_ERROR,
-}
+#: codes are unpublished, so ileti gives none a meaning of its own: a code
+#: named in the ``error_codes`` setting decides the category; any other code
+#: is left to the gateway's free text (``Status.Message``), classified by
+#: keyword (:func:`ileti.plugin.classify_text`), else ``invalid_request`` with
+#: the raw code kept. (The emulator's invented codes reach a client through
+#: that setting, in the emulator's ``credentials()``.)
 
 #: inferred (ServiceStack convention): the HTTP status of a ``ResponseStatus``
 #: error answer -> category; 400 is an argument or serialisation error
@@ -870,15 +877,14 @@ def _parse_xml(body: bytes) -> tuple[str, str, Any]:
     return ns, name, content
 
 
-def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int = 0) -> Any:
+def _from_xml(content: Any, *, depth: int = 0) -> Any:
     """One element's content (as ``xmltodict`` gives it) as JSON-shaped data.
 
     Text stays text (an empty element is ``""``), ``i:nil`` is ``None``, an
     element with child elements is a dict of its members by local name, and
-    the members named in :data:`XML_LIST_ITEMS` are lists. With ``strict``
-    (the emulator), members are read as DCS reads them: an element in another
-    namespace than ``ns``, or out of :func:`xml_order_key` order, is skipped.
-    Without it (the client), namespaces and order are not checked.
+    the members named in :data:`XML_LIST_ITEMS` are lists. Namespaces and
+    member order are not checked (the emulator reads requests as the
+    gateway's serializer does, with a reader of its own).
 
     Raises:
         ValueError: elements nested deeper than :data:`MAX_NESTING`.
@@ -890,12 +896,7 @@ def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int 
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # one member written twice
-        if strict:  # DCS reads the first; the repeat is out of order
-            return _from_xml(content[0], ns=ns, contract=contract, strict=strict, depth=depth)
-        return [
-            _from_xml(one, ns=ns, contract=contract, strict=strict, depth=depth + 1)
-            for one in content
-        ]
+        return [_from_xml(one, depth=depth + 1) for one in content]
     if not isinstance(content, dict):
         return content
     if content.get(_NIL) == XML_TRUE:
@@ -904,31 +905,21 @@ def _from_xml(content: Any, *, ns: str, contract: str, strict: bool, depth: int 
     if not members:
         text = content.get("#text")
         return text if isinstance(text, str) else ""
-    order = xml_order_key(contract)
-    last: str | None = None
     out: dict[str, Any] = {}
     for qname, value in members:
-        member_ns, _, name = qname.rpartition(_NS_SEP)
-        if strict:
-            if member_ns != ns or (last is not None and order(name) <= order(last)):
-                continue
-            last = name
+        _, _, name = qname.rpartition(_NS_SEP)
         if name in XML_LIST_ITEMS:
-            item_ns = XML_LIST_ITEMS[name][1]
-            out[name] = _list_from_xml(value, item_ns, strict=strict, depth=depth + 1)
+            out[name] = _list_from_xml(value, depth=depth + 1)
         else:
-            nested = XML_NESTED_NS.get(name, XML_TYPES_NS)
-            out[name] = _from_xml(value, ns=nested, contract=name, strict=strict, depth=depth + 1)
+            out[name] = _from_xml(value, depth=depth + 1)
     return out
 
 
-def _list_from_xml(content: Any, item_ns: str, *, strict: bool, depth: int) -> Any:
+def _list_from_xml(content: Any, *, depth: int) -> Any:
     if depth > MAX_NESTING:
         raise ValueError("elements nested too deeply")
     if isinstance(content, list):  # the list member written twice
-        if strict:
-            return _list_from_xml(content[0], item_ns, strict=strict, depth=depth)
-        return [_list_from_xml(one, item_ns, strict=strict, depth=depth + 1) for one in content]
+        return [_list_from_xml(one, depth=depth + 1) for one in content]
     if content is None or (isinstance(content, str) and not content.strip()):
         return []
     if not isinstance(content, dict):
@@ -939,32 +930,9 @@ def _list_from_xml(content: Any, item_ns: str, *, strict: bool, depth: int) -> A
     for qname, value in content.items():
         if qname.startswith("@") or qname == "#text":
             continue
-        ns, _, name = qname.rpartition(_NS_SEP)
-        if strict and ns != item_ns:
-            continue
         for one in value if isinstance(value, list) else [value]:
-            items.append(_from_xml(one, ns=item_ns, contract=name, strict=strict, depth=depth + 1))
+            items.append(_from_xml(one, depth=depth + 1))
     return items
-
-
-def read_xml_request(body: bytes, operation: str) -> dict[str, Any]:
-    """A request document as the gateway's DCS reads it (for the emulator).
-
-    The root must be ``<{operation}>`` in :data:`XML_OPERATIONS_NS`; members
-    in another namespace or out of order are skipped, as DCS does.
-
-    Raises:
-        ValueError: not well-formed, or not this operation's document.
-    """
-    ns, name, content = _parse_xml(body)
-    if name != operation or ns != XML_OPERATIONS_NS:
-        raise ValueError(f"expecting element {operation!r} from namespace {XML_OPERATIONS_NS!r}")
-    data = _from_xml(content, ns=XML_OPERATIONS_NS, contract=operation, strict=True)
-    if data == "":
-        return {}
-    if not isinstance(data, dict):
-        raise ValueError(f"<{operation}> holds text instead of elements")
-    return data
 
 
 def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
@@ -989,7 +957,7 @@ def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
         what = "an HTML page" if root.lower() == "html" else f"<{root[:40]}>, not a response"
         raise response.malformed(f"the answer is {what}")
     try:
-        data = _from_xml(content, ns="", contract=root, strict=False)
+        data = _from_xml(content)
     except ValueError as exc:
         raise response.malformed(f"the answer's {exc}") from None
     if data == "":
@@ -1173,12 +1141,17 @@ def _failure(
 
 
 def status_failure(
-    status: Status, *, http_status: int, reseller_id: int, extra: str = ""
+    status: Status,
+    *,
+    http_status: int,
+    reseller_id: int,
+    extra: str = "",
+    error_codes: Mapping[str, Category] | None = None,
 ) -> Failure:
-    """A business error (``Status.Code`` not 200) as a category: a known specific
-    code, else the gateway's words, else ``invalid_request``."""
+    """A business error (``Status.Code`` not 200) as a category: a code named in
+    ``error_codes`` (the setting), else the gateway's words, else ``invalid_request``."""
     said = status.text
-    known = STATUS_CODE_CATEGORIES.get(status.code) if status.code is not None else None
+    known = (error_codes or {}).get(str(status.code)) if status.code is not None else None
     category = known or _classify(said) or Category.INVALID_REQUEST
     code = str(status.code) if status.code is not None else None
     return _failure(
@@ -1222,6 +1195,25 @@ def _classify(text: str) -> Category | None:
 ErrorFactory = Callable[[Failure], "IletiError"]
 
 
+#: the operations the document (or its metadata page) names
+DOCUMENTED_OPERATIONS = frozenset({SEND_OPERATION, CREDIT_OPERATION, START_STOP_OPERATION})
+
+#: where the gateway lists its operations (documented)
+METADATA_PAGE = "/metadata"
+
+
+def missing_operation(operation: str) -> str:
+    """What to tell the user when the gateway has no ``operation`` (HTTP 404)."""
+    if operation in DOCUMENTED_OPERATIONS:
+        return f": the gateway has no operation {operation!r} at this address; check base_url"
+    return (
+        f": the gateway has no operation {operation!r}. The report operation's name is not "
+        "documented (ileti's guess is " + repr(REPORT_OPERATION) + "): find it on the gateway's "
+        f"operation list (base_url + {METADATA_PAGE!r}) and set the report_operation setting "
+        "(ILETI_EKOMESAJ_REPORT_OPERATION) to it"
+    )
+
+
 def read_answer(
     response: HttpResponse,
     cls: type[T],
@@ -1230,6 +1222,7 @@ def read_answer(
     reseller_id: int,
     fail: ErrorFactory,
     style: str = DEFAULT_API_STYLE,
+    error_codes: Mapping[str, Category] | None = None,
 ) -> T:
     """Read any Ekomesaj answer into ``cls``, raising the typed error for a refusal.
 
@@ -1250,10 +1243,7 @@ def read_answer(
                     None,
                     http_status=status,
                     reseller_id=reseller_id,
-                    extra=(
-                        f": the gateway has no operation {operation!r} at this address; check "
-                        "base_url (and report_operation, whose name is undocumented)"
-                    ),
+                    extra=missing_operation(operation),
                 )
             ) from None
         if status in HTTP_STATUS_CATEGORIES or status >= 500:
@@ -1271,10 +1261,21 @@ def read_answer(
         answer = from_wire(data, cls)
     except ValueError as exc:
         reason = f"the answer to {operation} is not in the known shape ({exc})"
+        if operation not in DOCUMENTED_OPERATIONS:
+            reason += (
+                "; the report's answer shape is inferred, not documented: if "
+                f"{operation!r} is not the gateway's report operation, set the "
+                "report_operation setting (ILETI_EKOMESAJ_REPORT_OPERATION) to the one its "
+                f"operation list (base_url + {METADATA_PAGE!r}) names"
+            )
         raise response.malformed(reason) from None
     wire_status: Status | None = getattr(answer, "status", None)
     if wire_status is not None and not wire_status.ok:
-        raise fail(status_failure(wire_status, http_status=status, reseller_id=reseller_id))
+        raise fail(
+            status_failure(
+                wire_status, http_status=status, reseller_id=reseller_id, error_codes=error_codes
+            )
+        )
     return answer
 
 

@@ -28,6 +28,7 @@ of :attr:`~InnomobilEmulator.documented_errors` and of ``force_error``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -166,15 +167,39 @@ class _Draft:
     parts: int
 
 
+_AUTH = frozenset({"username", "password"})
+_SEND = frozenset({"sdate", "vperiod", "gate"})
+#: operation -> (required keys, optional keys), exactly as the document writes them
+_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    "login": (_AUTH, frozenset()),
+    "alfanumerik": (_AUTH, frozenset()),
+    "kredi": (_AUTH, frozenset({"gate"})),
+    "sendsms": (_AUTH | {"message"}, _SEND),
+    "multisend": (_AUTH | {"message"}, _SEND),
+    "report": (_AUTH | {"messageid"}, frozenset({"detailed"})),
+    "reportbyid": (_AUTH | {"reportid"}, frozenset()),
+    "reports": (_AUTH, frozenset({"sdate", "fdate", "page", "alfanumerik", "tip"})),
+    "changepassword": (_AUTH | {"newpassword"}, frozenset()),
+    "bilgi": (_AUTH, frozenset()),
+    "sifremiunuttum": (frozenset({"mail", "telefon"}), frozenset()),
+}
+#: the keys of a ``message`` object (each one required)
+_MESSAGE_KEYS = frozenset({"sender", "text", "utf8", "gsm"})
+
+
 def _count(text: str, utf8: str) -> int:
-    """Parts by the documented rule of ``utf8``, independent of any client's prediction."""
-    from ileti.text import GSM7, count, unencodable
+    """Parts by the documented rule of ``utf8``, counted apart from ``ileti.text``
+    (:mod:`ileti.emulation.counting`), so a client's prediction is checked."""
+    from ileti.emulation.counting import gateway_parts
 
     if utf8 == "0":
-        if any(c in TURKISH_LETTERS for c in text) or unencodable(text, GSM7):
+        parts = gateway_parts(text, "gsm7")
+        if any(c in TURKISH_LETTERS for c in text) or parts is None:
             raise _Refused(ERR_CHARSET)
-        return count(text, "gsm7")[1]
-    return count(text, "ucs2")[1]
+        return parts
+    parts = gateway_parts(text, "ucs2")
+    assert parts is not None  # UCS-2 carries every character
+    return parts
 
 
 def _plain(value: Decimal) -> str:
@@ -235,6 +260,11 @@ class InnomobilEmulator(EmulatorBase):
         self.submissions: dict[str, _Submission] = {}
         self._next_message = 120
         self._next_report = 0
+        #: report id -> its submission and number, kept as numbers are accepted
+        self._by_report_id: dict[str, tuple[_Submission, _Entry]] = {}
+        #: (send time, order, message id) of every submission, in time order: a
+        #: report by date range looks only at the submissions in its range
+        self._by_time: list[tuple[datetime, int, str]] = []
 
     def __repr__(self) -> str:
         return f"<InnomobilEmulator {len(self.submissions)} submissions, clock {self.clock!r}>"
@@ -258,11 +288,8 @@ class InnomobilEmulator(EmulatorBase):
     def phase(self, report_id: str) -> str:
         """The emulated state of one number: scheduled, queued, sent, delivered or undelivered."""
         with self.lock:
-            for submission in self.submissions.values():
-                for entry in submission.entries:
-                    if entry.report_id == report_id:
-                        return self._phase(submission, entry).value
-        raise KeyError(report_id)
+            submission, entry = self._by_report_id[report_id]
+            return self._phase(submission, entry).value
 
     def _phase(self, submission: _Submission, entry: _Entry) -> DeliveryState:
         return delivery_progress(submission.send_at, self.clock.now(), entry.number)
@@ -280,6 +307,10 @@ class InnomobilEmulator(EmulatorBase):
         return [] if self._operation(request) in _LIST_RESULT_OPS else 0
 
     def _payload(self, request: EmulatorRequest) -> dict[str, Any]:
+        """The JSON body. Strict: labelled ``application/json``, else
+        :data:`ERR_BAD_REQUEST` (as for keys, see :meth:`_check_keys`)."""
+        if request.content_type != "application/json":
+            raise _Refused(ERR_BAD_REQUEST)
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -287,6 +318,17 @@ class InnomobilEmulator(EmulatorBase):
         if not isinstance(data, dict):
             raise _Refused(ERR_BAD_REQUEST)
         return data
+
+    def _check_keys(self, request: EmulatorRequest, data: Mapping[str, Any]) -> None:
+        """Only the keys the document gives the operation, in their case, each
+        required one present (checked once the credentials are)."""
+        required, optional = _KEYS.get(self._operation(request), (frozenset(), frozenset()))
+        if not required <= data.keys() or not data.keys() <= required | optional:
+            raise _Refused(ERR_BAD_REQUEST)
+        messages = data.get("message")
+        for item in messages if isinstance(messages, list) else [messages]:
+            if isinstance(item, dict) and item.keys() != _MESSAGE_KEYS:
+                raise _Refused(ERR_BAD_REQUEST)
 
     def _authenticate(self, payload: Mapping[str, Any]) -> None:
         if payload.get("username") != self.username or payload.get("password") != self.password:
@@ -305,6 +347,7 @@ class InnomobilEmulator(EmulatorBase):
             payload = self._payload(request)
             if authenticate:
                 self._authenticate(payload)
+            self._check_keys(request, payload)
             return _envelope(handler(payload))
         except _Refused as refused:
             return _envelope(self._empty_result(request), refused.text, "error")
@@ -424,7 +467,7 @@ class InnomobilEmulator(EmulatorBase):
                         sender=draft.sender,
                     )
                 )
-        self.submissions[message_id] = _Submission(
+        submission = _Submission(
             message_id=message_id,
             created=self.clock.now(),
             send_at=send_at,
@@ -432,6 +475,10 @@ class InnomobilEmulator(EmulatorBase):
             sender=drafts[0].sender,
             entries=entries,
         )
+        self.submissions[message_id] = submission
+        for entry in entries:
+            self._by_report_id[entry.report_id] = (submission, entry)
+        bisect.insort(self._by_time, (send_at, len(self._by_time), message_id))
         return message_id, units
 
     def _validate_send(self, payload: Mapping[str, Any]) -> None:
@@ -493,6 +540,7 @@ class InnomobilEmulator(EmulatorBase):
             submission = self.submissions.get(message_id)
             if submission is None:
                 raise _Refused(ERR_NOT_FOUND)
+            self.examined += 1
             return [self._item(submission, e, detailed=detailed) for e in submission.entries]
 
         return self._answer(request, handle)
@@ -505,12 +553,12 @@ class InnomobilEmulator(EmulatorBase):
                 wanted = [wanted]
             if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
                 raise _Refused(ERR_BAD_REQUEST)
-            index = {e.report_id: (s, e) for s in self.submissions.values() for e in s.entries}
             items: list[dict[str, str]] = []
             for report_id in wanted:
-                found = index.get(report_id)
+                found = self._by_report_id.get(report_id)
                 if found is None:
                     continue
+                self.examined += 1
                 # quirk: the document's sample spells the first item's phone key "gms"
                 key = "gms" if self.gms_typo and not items else "gsm"
                 items.append(self._item(*found, detailed=False, phone_key=key))
@@ -545,9 +593,7 @@ class InnomobilEmulator(EmulatorBase):
             sender = self._text(payload, "alfanumerik").strip()
             tip = self._text(payload, "tip").strip() or "0"
             rows = []
-            for s in self.submissions.values():
-                if not start <= s.send_at <= end:
-                    continue
+            for s in self._in_range(start, end):
                 if sender and s.sender != sender:
                     continue
                 if (tip == "1") != s.scheduled:
@@ -570,6 +616,19 @@ class InnomobilEmulator(EmulatorBase):
             return rows[first : first + REPORTS_PAGE_SIZE]
 
         return self._answer(request, handle)
+
+    def _in_range(self, start: datetime, end: datetime) -> list[_Submission]:
+        """The submissions sent from ``start`` to ``end``, in the order they were
+        accepted (found by bisection: the work grows with the range, not with
+        every submission)."""
+        low = bisect.bisect_left(self._by_time, (start, -1, ""))
+        found = []
+        for send_at, order, message_id in self._by_time[low:]:
+            if send_at > end:
+                break
+            self.examined += 1
+            found.append((order, self.submissions[message_id]))
+        return [s for _, s in sorted(found, key=lambda pair: pair[0])]
 
     # -- account ------------------------------------------------------------------------
 

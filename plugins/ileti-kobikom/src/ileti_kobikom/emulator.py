@@ -1,10 +1,16 @@
 """A stateful emulator of Kobikom's XML API, built from the provider reference.
 
 One POST URL (``/api/sendsms/xml/``) dispatches on the document's root element
-(``SMS``, ``basliklar``, ``bakiye``) and takes the document in any of the three
-forms the reference lists: the ``XML`` form field (URL-encoded), a body that
-starts with a literal ``XML=`` followed by bare XML, or bare XML. The pull URL
-(``GET /api/sendsms/xml/pull``) returns each report once, then ``NO_DATA``.
+(``SMS``, ``basliklar``, ``bakiye``). It is strict, so that a wrong guess in a
+client fails a test: it takes the document only in the one form its
+``body_style`` names (the plugin's setting of the same name: the ``XML`` form
+field, URL-encoded, labelled ``application/x-www-form-urlencoded``; the
+document's literal ``XML=`` + bare XML labelled ``application/xml``; or bare
+XML labelled ``application/xml``), and refuses with ``-22`` (XML syntax error)
+a body in another form or with another content type, and any element or
+attribute the document does not name (names are case-sensitive, as in XML).
+The pull URL (``GET /api/sendsms/xml/pull``) returns each report once, then
+``NO_DATA``.
 
 Every answer is labelled ``Content-Type: text/csv;charset=UTF-8`` (the
 documented quirk), and every error is the gateway's own style: a ``<status>``
@@ -20,6 +26,7 @@ nothing until its time.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import re
 from collections.abc import Mapping
@@ -33,6 +40,8 @@ import attrs
 import xmltodict
 
 from ileti.emulation import (
+    FINAL_AFTER,
+    SENT_AFTER,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
@@ -42,9 +51,8 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.errors import IletiError
+from ileti.emulation.counting import gateway_parts
 from ileti.models import DeliveryState
-from ileti.text import count
 from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, REPORT_TZ, SEND_PATH
 
 __all__ = ["CHOICES", "EmulatedSms", "KobikomEmulator"]
@@ -69,8 +77,49 @@ CHOICES: Mapping[str, str] = MappingProxyType(
         "auth": "<basliklar>/<bakiye> errors answer <status>code</status> inside the same "
         "root element (invented); the pull answers the documented unsigned 5/10/11",
         "content-type": "every answer is labelled text/csv;charset=UTF-8",
+        "strict": "a body not in the configured body_style, a wrong Content-Type, or an "
+        "element or attribute the document does not name (in its exact case) answers -22",
     }
 )
+
+#: the elements (and attributes, ``@``) the document names, per parent
+_NAMES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "SMS": frozenset({"dogrulama", "mesajiniz", "tip"}),
+        "basliklar": frozenset({"dogrulama"}),
+        "bakiye": frozenset({"dogrulama"}),
+        "dogrulama": frozenset({"kullanici", "parola"}),
+        "mesajiniz": frozenset(
+            {
+                "baslik",
+                "metin",
+                "flash",
+                "type",
+                "wapurl",
+                "binary",
+                "datacoding",
+                "esmclass",
+                "srcton",
+                "srcnpi",
+                "destton",
+                "destnpi",
+                "ileriTarih",
+                "ValidityPeriod",
+                "languageCode",
+                "appid",
+                "pushurl",
+                "nopush",
+                "alicilar",
+            }
+        ),
+        "alicilar": frozenset({"gsm"}),
+        "gsm": frozenset({"@messageId"}),
+    }
+)
+#: the content type of each body style (``None``: as the form field)
+_FORM = "application/x-www-form-urlencoded"
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+BODY_STYLES = ("form", "literal", "raw")
 
 _XML_CONTENT_TYPE = "text/csv;charset=UTF-8"
 #: a recipient's report status for each step of its progress (scheduled: no report)
@@ -140,6 +189,30 @@ def _text(value: Any) -> str:
     return ""
 
 
+def _next_change(started: datetime, now: datetime) -> datetime | None:
+    """When a message's report status changes next after ``now`` (``None``: final)."""
+    for step in (SENT_AFTER, FINAL_AFTER):
+        if now < started + step:
+            return started + step
+    return None
+
+
+def _named_as_documented(name: str, node: Any) -> bool:
+    """Whether every element and attribute under ``node`` is one the document
+    names under its parent, in the document's exact case."""
+    if isinstance(node, list):
+        return all(_named_as_documented(name, item) for item in node)
+    if not isinstance(node, dict):
+        return True
+    allowed = _NAMES.get(name, frozenset())
+    for key, value in node.items():
+        if key == "#text":
+            continue
+        if key not in allowed or not _named_as_documented(key, value):
+            return False
+    return True
+
+
 def _xml(root: str, payload: Any) -> EmulatorResponse:
     body = xmltodict.unparse({root: payload}, full_document=True, short_empty_elements=True)
     return EmulatorResponse.xml(body, content_type=_XML_CONTENT_TYPE)
@@ -199,8 +272,14 @@ class KobikomEmulator(EmulatorBase):
         username: str = "ileti-demo",
         password: str = "emulator-parola",  # noqa: S107 - the emulated demo account
         credit: Decimal = Decimal("1000"),
+        body_style: str = "form",
     ) -> None:
+        """``body_style``: the one request form accepted (``form``, ``literal``
+        or ``raw``); a client must use the same setting."""
+        if body_style not in BODY_STYLES:
+            raise ValueError(f"body_style must be one of {BODY_STYLES}, got {body_style!r}")
         super().__init__(clock=clock)
+        self.body_style = body_style
         self.username = username
         self.password = password
         self.credit = credit
@@ -214,12 +293,20 @@ class KobikomEmulator(EmulatorBase):
         self.pull_ignores_filter = False
         self.sms: dict[str, EmulatedSms] = {}
         self._next_id = 1023012301
+        #: (when its report status next changes, sending order, message id) of
+        #: every message with a report still to give: a pull without ids looks
+        #: only at the messages whose time has come, not at every one sent
+        self._changes: list[tuple[datetime, int, str]] = []
+        self._order: dict[str, int] = {}  # message id -> sending order
 
     def __repr__(self) -> str:
         return f"KobikomEmulator(user={self.username!r}, credit={self.credit})"
 
     def credentials(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
+        found = {"username": self.username, "password": self.password}
+        if self.body_style != "form":
+            found["body_style"] = self.body_style
+        return found
 
     def approve_sender(self, name: str) -> None:
         self.senders[name] = "approved"
@@ -260,22 +347,32 @@ class KobikomEmulator(EmulatorBase):
     # -- reading requests ------------------------------------------------------------------
 
     def _document(self, request: EmulatorRequest) -> str | None:
-        """The XML document of a POST, in any of the three accepted forms."""
+        """The XML document of a POST in the configured body style, else ``None``."""
         try:
             body = request.text()
         except Exception:  # undecodable body
             return None
-        stripped = body.lstrip()
-        if stripped.startswith("<"):
-            return stripped  # bare XML
-        if stripped.startswith("XML=") and stripped[4:].lstrip().startswith("<"):
-            return stripped[4:].lstrip()  # a literal XML= followed by bare XML
-        try:
-            form = parse_qs(stripped, keep_blank_values=True, errors="strict")
-        except (UnicodeDecodeError, ValueError):
+        kind = request.content_type
+        if self.body_style == "form":
+            if kind != _FORM:
+                return None
+            try:
+                form = parse_qs(body, keep_blank_values=True, errors="strict")
+            except (UnicodeDecodeError, ValueError):
+                return None
+            values = form.get("XML")
+            if set(form) != {"XML"} or not values or len(values) != 1:
+                return None
+            document = values[0].lstrip()
+        elif kind not in _XML_TYPES:
             return None
-        values = form.get("XML")
-        return values[0].lstrip() if values else None
+        elif self.body_style == "literal":
+            if not body.startswith("XML="):
+                return None
+            document = body[4:].lstrip()
+        else:
+            document = body.lstrip()
+        return document if document.startswith("<") else None
 
     def _parse(self, document: str) -> dict[str, Any] | None:
         try:
@@ -317,7 +414,7 @@ class KobikomEmulator(EmulatorBase):
         name, root = next(iter(parsed.items()))
         handlers = {"SMS": self._send, "basliklar": self._senders, "bakiye": self._balance}
         handler = handlers.get(name)
-        if handler is None:
+        if handler is None or not _named_as_documented(name, root):
             return self._refusal("-22")
         try:
             self._authenticate(root)
@@ -399,6 +496,8 @@ class KobikomEmulator(EmulatorBase):
                 validity=validity,
                 push_url=push_url,
             )
+            self._order[message_id] = len(self._order)
+            heapq.heappush(self._changes, (starts_at, self._order[message_id], message_id))
             self.record_message(
                 EmulatedMessage(
                     package_id=message_id,
@@ -434,14 +533,14 @@ class KobikomEmulator(EmulatorBase):
         return min(validity, _MAX_VALIDITY)
 
     def _parts(self, text: str, coding: str, *, long_sms: bool) -> int:
-        """Parts by the documented rule of the encoding asked for (independently of
-        what the client predicted): GSM-7 160/153, UCS-2 70/67."""
+        """Parts by the documented rule of the encoding asked for, counted apart
+        from ``ileti.text`` (:mod:`ileti.emulation.counting`): GSM-7 160/153,
+        UCS-2 70/67."""
         if not text:
             raise _Refused("-22")
-        try:
-            _, parts, _ = count(text, "ucs2" if coding == "8" else "gsm7")
-        except IletiError:  # datacoding 0 cannot carry a character of the text
-            raise _Refused("-22") from None
+        parts = gateway_parts(text, "ucs2" if coding == "8" else "gsm7")
+        if parts is None:  # datacoding 0 cannot carry a character of the text
+            raise _Refused("-22")
         if (parts > 1 and not long_sms) or parts > MAX_PARTS:
             raise _Refused("-22")
         return parts
@@ -470,6 +569,26 @@ class KobikomEmulator(EmulatorBase):
             return "-3"
         return "-13"
 
+    def _pulled(self, wanted: Mapping[str, None], now: datetime) -> list[EmulatedSms]:
+        """The messages a pull looks at, in sending order: the listed ones, or
+        (no ids, or ``pull_ignores_filter``) those whose status may have
+        changed since they were last looked at. The work grows with what the
+        pull returns, never with every message sent before."""
+        if wanted and not self.pull_ignores_filter:
+            found = [self.sms[i] for i in wanted if i in self.sms]
+            self.examined += len(found)
+            return sorted(found, key=lambda sms: self._order[sms.message_id])
+        due: dict[str, EmulatedSms] = {}
+        while self._changes and self._changes[0][0] <= now:
+            _, order, message_id = heapq.heappop(self._changes)
+            sms = self.sms[message_id]
+            self.examined += 1
+            due[message_id] = sms
+            following = _next_change(sms.starts_at, now)
+            if following is not None:
+                heapq.heappush(self._changes, (following, order, message_id))
+        return sorted(due.values(), key=lambda sms: self._order[sms.message_id])
+
     def _new_id(self) -> str:
         while str(self._next_id) in self.sms:
             self._next_id += 1
@@ -490,12 +609,10 @@ class KobikomEmulator(EmulatorBase):
         same_password = hmac.compare_digest(password.encode(), self.password.encode())
         if not (same_user and same_password):
             return self._plain("5")
-        wanted = {i.strip() for i in params.get("messageid", "").split(",") if i.strip()}
+        wanted = [i.strip() for i in params.get("messageid", "").split(",") if i.strip()]
         now = self.clock.now()
         reports = []
-        for sms in self.sms.values():
-            if wanted and not self.pull_ignores_filter and sms.message_id not in wanted:
-                continue
+        for sms in self._pulled(dict.fromkeys(wanted), now):
             status = sms.status(now)
             if status is None or status == sms.reported:
                 continue

@@ -254,6 +254,17 @@ def _with_codes(
     ]
 
 
+def _all_refused_by_code(package: StoredPackage) -> bool:
+    """Every recipient refused by a documented code (an unreadable status may
+    have been sent: such a package is kept and reported on)."""
+    from ileti_kobikom.wire import ACCEPTED, is_documented
+
+    return all(
+        r.submit_code is not None and r.submit_code != ACCEPTED and is_documented(r.submit_code)
+        for r in package.recipients
+    )
+
+
 def _all_refused(
     store: ReportStore, package: StoredPackage, response: HttpResponse | None
 ) -> IletiError:
@@ -274,7 +285,6 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
     from ileti.models import SendResult
     from ileti_kobikom.store import StoredPackage, StoredRecipient
-    from ileti_kobikom.wire import ACCEPTED
 
     settings = _settings(ctx)
     ref = message.client_ref
@@ -301,7 +311,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
         store.release(package.package_id)  # the gateway refused, or nothing left: not sent
         raise
     package = evolve(package, recipients=tuple(_with_codes(package.recipients, results)))
-    if all(r.submit_code != ACCEPTED for r in package.recipients):
+    if _all_refused_by_code(package):
         raise _all_refused(store, package, response)
     store.record_submit(package)
     return SendResult(
@@ -321,7 +331,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
     from ileti.models import SendResult
     from ileti_kobikom.store import StoredPackage, StoredRecipient
-    from ileti_kobikom.wire import ACCEPTED, NOT_SUBMITTED
+    from ileti_kobikom.wire import ACCEPTED, NOT_SUBMITTED, is_refusal
 
     settings = _settings(ctx)
     items = batch.items
@@ -354,7 +364,9 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
                 options,
             )
         except (ProviderError, ValidationError, TransportError) as exc:
-            if not any(r.submit_code == ACCEPTED for r in recipients):
+            if not any(
+                r.submit_code is not None and not is_refusal(r.submit_code) for r in recipients
+            ):
                 store.release(package.package_id)  # nothing of the batch was sent
                 raise
             # earlier requests were sent: report the rest as not sent, do not raise
@@ -390,7 +402,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
         # keep what is known after each request: a later lost answer must not lose it
         store.record_submit(evolve(package, recipients=tuple(recipients)))
     package = evolve(package, recipients=tuple(recipients))
-    if all(r.submit_code != ACCEPTED for r in package.recipients):
+    if _all_refused_by_code(package):
         raise _all_refused(store, package, last_response)
     store.record_submit(package)
     return SendResult(
@@ -425,7 +437,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
     pending = [
         r.message_id
         for r in package.recipients
-        if r.submit_code in (None, wire.ACCEPTED)
+        if (r.submit_code is None or not wire.is_refusal(r.submit_code))
         and not (r.message_id in kept and kept[r.message_id].state.is_final)
     ]
     credentials = _credentials(settings)

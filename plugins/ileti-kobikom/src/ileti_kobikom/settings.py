@@ -34,9 +34,19 @@ __all__ = [
 #: the documented host; the document shows only http (HTTPS is undocumented)
 DEFAULT_BASE_URL = "http://www.kobikom.com"
 
-#: "form": ``XML=<url-encoded xml>`` as a form field (inferred Infobip convention,
-#: the default); "raw": the bare XML document as the body
-BODY_STYLES = ("form", "raw")
+#: How a document is posted (see docs/providers/kobikom.md):
+#:
+#: * ``"form"`` (the default): ``XML=<url-encoded xml>`` as a form field with
+#:   ``Content-Type: application/x-www-form-urlencoded``. Inferred from the
+#:   Infobip-legacy API this one copies and its white-labels. The default
+#:   because it is the only form in which ``XML=`` is unambiguous: a server that
+#:   reads the ``XML`` form field gets the document intact whatever it holds
+#:   (``&``, ``+`` and ``%`` are encoded).
+#: * ``"literal"``: the document's literal request, ``Content-Type:
+#:   application/xml`` and a body of ``XML=`` followed by the bare XML.
+#: * ``"raw"``: the bare XML document as the body (``application/xml``), as one
+#:   public client posts it.
+BODY_STYLES = ("form", "literal", "raw")
 
 #: the ``report_store`` value that keeps pulled reports in memory only
 MEMORY_STORE = ":memory:"
@@ -57,7 +67,8 @@ def _body_style(value: str) -> str:
     if style not in BODY_STYLES:
         raise ConfigurationError(
             f"setting 'body_style' is {value!r}: use 'form' (the XML= form field, the "
-            "default) or 'raw' (the bare XML document as the body)",
+            "default), 'literal' (the document's literal 'XML=<SMS>...' body labelled "
+            "application/xml) or 'raw' (the bare XML document as the body)",
             setting="body_style",
         )
     return style
@@ -93,7 +104,8 @@ class KobikomSettings(ProviderSettings):
             no HTTPS address).
         username: the Kobikom user name (``<kullanici>``).
         password: the Kobikom password (``<parola>``), a :class:`~ileti.settings.Secret`.
-        body_style: ``"form"`` (the default: ``XML=`` form field) or ``"raw"``.
+        body_style: ``"form"`` (the default: ``XML=`` form field), ``"literal"``
+            (the document's ``XML=`` + bare XML, ``application/xml``) or ``"raw"``.
         report_store: the SQLite file that keeps pulled delivery reports
             (Kobikom returns each report only once), or ``":memory:"``.
         push_url: where Kobikom should push delivery reports (``pushurl``),

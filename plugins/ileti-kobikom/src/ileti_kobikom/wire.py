@@ -182,11 +182,15 @@ ERRORS: Mapping[str, ErrorCode] = {
         Category.INVALID_REQUEST,
         "a message id was used twice (duplicate messageId): give each message its own client_ref",
     ),
-    # inferred: in the Infobip-legacy numbering -34 is "sender not allowed"
+    # documented text: "Mesaj iletilemedi" (message could not be delivered). The
+    # category is an analogy, said so to the user: in the Infobip-legacy API this
+    # one copies, -34 is "sender not allowed"
     "-34": ErrorCode(
         Category.INVALID_SENDER,
-        "Kobikom did not deliver the message; the sender name (baslik) is most likely not "
-        "allowed for this account: use an approved sender",
+        "Kobikom answered -34, 'message could not be delivered' (its document says no "
+        "more); in the Infobip-legacy API Kobikom copies, -34 means 'sender not allowed', "
+        "so by analogy the sender name (baslik) is most likely not allowed for this "
+        "account: use an approved sender",
     ),
     "-99": ErrorCode(Category.PROVIDER_ERROR, "Kobikom reported several sending errors"),
 }
@@ -229,18 +233,35 @@ def normalise_code(code: str) -> str:
     return code
 
 
+def is_documented(code: str) -> bool:
+    """Whether a submit ``<status>`` is one of the document's codes (0 or a listed
+    error). Any other value (the sample's ``<0``, an unlisted number) is an
+    unreadable answer for that recipient: it may or may not have been sent."""
+    code = normalise_code(code)
+    return code == ACCEPTED or code in ERRORS
+
+
+def is_refusal(code: str) -> bool:
+    """A documented code that says this recipient was not sent (nothing to pull)."""
+    return code == NOT_SUBMITTED or (code != ACCEPTED and is_documented(code))
+
+
 def dlr_state(raw: str) -> DeliveryState:
     """A pull report's ``status`` normalised; anything not in the table is unknown."""
     return DLR_STATES.get(raw.strip().upper(), DeliveryState.UNKNOWN)
 
 
 def submit_state(code: str) -> DeliveryState:
-    """A recipient's submit ``<status>`` normalised (0: queued)."""
+    """A recipient's submit ``<status>`` normalised (0: queued; undocumented: unknown)."""
     code = normalise_code(code)
     if code == ACCEPTED:
         return DeliveryState.QUEUED
+    if code == NOT_SUBMITTED:
+        return DeliveryState.FAILED
     known = ERRORS.get(code)
-    if known is None or known.category in _FAILED_CATEGORIES:
+    if known is None:
+        return DeliveryState.UNKNOWN
+    if known.category in _FAILED_CATEGORIES:
         return DeliveryState.FAILED
     return DeliveryState.REJECTED
 
@@ -250,7 +271,13 @@ def describe_code(code: str) -> str:
     if code == NOT_SUBMITTED:
         return "not sent: another request of the personalised batch failed"
     known = ERRORS.get(normalise_code(code))
-    return known.message if known else f"undocumented Kobikom status {code}"
+    if known is not None:
+        return known.message
+    return (
+        f"Kobikom's answer for this recipient is unreadable: status {code!r} is not a "
+        "documented code, so the message may or may not have been sent (report() shows "
+        "what Kobikom reports for it)"
+    )
 
 
 def error_for_code(
@@ -341,18 +368,20 @@ class BalanceRequest:
 class SubmitResult:
     """``<result><status/><messageid/><destination/></result>``."""
 
-    status: int
+    #: the raw ``<status>`` text (documented codes are whole numbers; the
+    #: document's own sample has ``<0``, which is no code)
+    status: str | None
     message_id: str | None = None
     destination: str | None = None
 
     @property
     def code(self) -> str:
-        return str(self.status)
+        return (self.status or "").strip()
 
     @property
     def request_level(self) -> bool:
         """A result that names no message: the whole request was refused."""
-        return self.status != 0 and not self.message_id and not self.destination
+        return self.code != ACCEPTED and not self.message_id and not self.destination
 
 
 @attrs.frozen
@@ -515,14 +544,20 @@ def balance_request(credentials: Credentials) -> str:
     return _document("bakiye", converter().unstructure(BalanceRequest(credentials)))
 
 
+#: what the document's literal request body starts with (``body_style="literal"``)
+LITERAL_PREFIX = "XML="
+
+
 def post(document: str, body_style: str) -> HttpRequest:
-    """POST a document to the send URL, as the ``XML`` form field or as raw XML."""
-    if body_style == "raw":
+    """POST a document to the send URL: as the ``XML`` form field (``form``), as
+    the document's literal ``XML=`` + bare XML (``literal``), or as bare XML (``raw``)."""
+    if body_style in ("raw", "literal"):
+        prefix = LITERAL_PREFIX if body_style == "literal" else ""
         return HttpRequest(
             "POST",
             SEND_PATH,
             headers={"Content-Type": "application/xml; charset=utf-8", "Accept": "*/*"},
-            body=document.encode("utf-8"),
+            body=(prefix + document).encode("utf-8"),
         )
     return HttpRequest.form_body("POST", SEND_PATH, {"XML": document}, headers={"Accept": "*/*"})
 
@@ -614,7 +649,7 @@ def _unxml(value: str) -> str:
 # the document's two-recipient sample is malformed (no <result> and "<status><0"):
 # the fallback reads such an answer when its shape is otherwise consistent
 _RESULT = re.compile(
-    r"<status>\s*<?\s*(-?\d+)\s*</status>\s*"
+    r"<status>((?:(?!</status>)[^>])*)</status>\s*"
     r"(?:<messageid>([^<]*)</messageid>\s*)?"
     r"(?:<destination>([^<]*)</destination>)?"
 )
@@ -643,7 +678,7 @@ def _lenient_results(text: str) -> tuple[SubmitResult, ...] | None:
     if not found or not (len(found) == body.count("<status>") == body.count("</result>")):
         return None
     return tuple(
-        SubmitResult(status=int(m[1]), message_id=_optional(m[2]), destination=_optional(m[3]))
+        SubmitResult(status=m[1].strip(), message_id=_optional(m[2]), destination=_optional(m[3]))
         for m in found
     )
 
@@ -653,7 +688,7 @@ def parse_submit(response: HttpResponse) -> SubmitAnswer:
     text = _text(response)
     code = _bare_code(text)
     if code is not None:
-        return SubmitAnswer((SubmitResult(status=int(code)),))
+        return SubmitAnswer((SubmitResult(status=str(int(code))),))
     try:
         parsed = _parse(response, text, ("result",))
     except MalformedResponse:
@@ -697,7 +732,7 @@ def _message_from_attrs(raw: str) -> DeliveryMessage | None:
     return DeliveryMessage(
         id=ident,
         status=status,
-        sent_date=values.get("sentdate"),
+        sent_date=values.get("sentdate") or values.get("senddate"),
         done_date=values.get("donedate"),
         gsm_error=values.get("gsmerror"),
     )
@@ -742,6 +777,9 @@ def parse_pull(response: HttpResponse) -> PullAnswer:
     reports = []
     unreadable = 0
     for element in elements:
+        if isinstance(element, dict) and "@sentdate" not in element and "@senddate" in element:
+            # the sample writes sentdate, the field table senddate: read both
+            element = {**element, "@sentdate": element["@senddate"]}
         try:
             reports.append(converter().structure(element, DeliveryMessage))
         except Exception:  # one garbled element must not lose the others

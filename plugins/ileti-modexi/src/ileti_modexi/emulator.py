@@ -30,12 +30,15 @@ Status codes over virtual time (``clock``), per recipient, from the send (or
 the scheduled time), by the convention of ileti's emulators
 (:mod:`ileti.emulation.progress`): 110 scheduled until the scheduled time, 100
 queued, after 10 s 300 (the sample's pending code: sent), after 60 s 10
-(delivered) or, for a number whose last digit is 9, 20 (not delivered). Only 10 and 300 come from
-the document; 100, 110 and 20 are this emulator's own (see ``wire.STATES``).
+(delivered) or, for a number whose last digit is 9, 20 (not delivered). Only
+10 and 300 come from the document; 100, 110 and 20 are this emulator's own
+(:data:`INVENTED_STATES`).
 
 Error codes beyond 200 are not published by Modexi. This emulator answers
 HTTP-like codes (invented, as the reference asks), with the same HTTP status
-as ``errorCode``: see :data:`ERROR_TEXTS`.
+as ``errorCode``: see :data:`ERROR_TEXTS` and :data:`ERROR_CATEGORIES`. The
+plugin gives no meaning to an undocumented code, so :meth:`credentials` hands
+the invented tables over as the ``state_codes`` and ``error_codes`` settings.
 """
 
 from __future__ import annotations
@@ -64,8 +67,9 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
+from ileti.emulation.counting import gateway_parts, is_default_alphabet
 from ileti.models import DeliveryState, SenderState
-from ileti.text import GSM7, UCS2, CountingRule, is_gsm7
+from ileti.plugin import Category
 from ileti_modexi import wire
 
 __all__ = ["CURRENCY", "DEFAULT_CREDIT", "ERROR_TEXTS", "PRICE_PER_PART", "ModexiEmulator"]
@@ -99,6 +103,24 @@ ERROR_TEXTS: Mapping[str, str] = MappingProxyType(
 
 SUCCESS_TEXT = "İşlem başarılı."
 
+#: what each invented error code means. Not Modexi's: a client reads them only
+#: because :meth:`ModexiEmulator.credentials` hands them over as the
+#: ``error_codes`` setting (the plugin gives undocumented codes no meaning)
+ERROR_CATEGORIES: Mapping[str, Category] = MappingProxyType(
+    {
+        "400": Category.INVALID_REQUEST,
+        "401": Category.AUTH,
+        "402": Category.INSUFFICIENT_CREDIT,
+        "403": Category.FORBIDDEN,
+        "404": Category.INVALID_REQUEST,
+        "405": Category.INVALID_REQUEST,
+        "406": Category.INVALID_RECIPIENT,
+        "407": Category.ACCOUNT_INACTIVE,
+        "413": Category.MESSAGE_TOO_LONG,
+        "422": Category.INVALID_SENDER,
+    }
+)
+
 #: status codes the emulator reports (see wire.STATES for their meaning)
 CODE_SCHEDULED = 110
 CODE_QUEUED = 100
@@ -114,6 +136,15 @@ STATUS_NAMES: Mapping[int, str] = MappingProxyType(
         CODE_UNDELIVERED: "İletilemedi",
     }
 )
+#: the status codes this emulator invents (Modexi documents only 10 and 300),
+#: handed to a client as the ``state_codes`` setting by ``credentials()``
+INVENTED_STATES: Mapping[int, DeliveryState] = MappingProxyType(
+    {
+        CODE_SCHEDULED: DeliveryState.SCHEDULED,
+        CODE_QUEUED: DeliveryState.QUEUED,
+        CODE_UNDELIVERED: DeliveryState.UNDELIVERED,
+    }
+)
 #: the status code for each step of a recipient's progress
 STATUS_CODES: Mapping[DeliveryState, int] = MappingProxyType(
     {
@@ -124,6 +155,12 @@ STATUS_CODES: Mapping[DeliveryState, int] = MappingProxyType(
         DeliveryState.UNDELIVERED: CODE_UNDELIVERED,
     }
 )
+
+#: the send body's fields as the document shows them (``scheduledDate`` is
+#: "sent empty" for now, ``validityPeriod`` falls back to 48 h: both optional)
+SEND_REQUIRED = frozenset({"from", "text", "destinations"})
+SEND_OPTIONAL = frozenset({"validityPeriod", "scheduledDate"})
+DESTINATION_FIELDS = frozenset({"to", "fields"})
 
 VALIDITY_MIN, VALIDITY_MAX = 10, 2880
 _TO = re.compile(r"[1-9][0-9]{10,14}")
@@ -163,12 +200,12 @@ class Package:
 def gateway_count(text: str) -> tuple[str, int]:
     """How the emulated gateway bills a text: GSM-7 when every character is in
     the GSM 03.38 tables (160 / 153, extension characters count 2), otherwise
-    UCS-2 (70 / 67, UTF-16 code units). Returns (encoding, parts)."""
-    from ileti.text import DEFAULT_PROFILE, count
-
-    rule: CountingRule = GSM7 if is_gsm7(text) else UCS2
-    _, parts, _ = count(text, rule.name, DEFAULT_PROFILE)
-    return rule.name, parts
+    UCS-2 (70 / 67, UTF-16 code units). Counted apart from ``ileti.text``
+    (:mod:`ileti.emulation.counting`). Returns (encoding, parts)."""
+    encoding = "gsm7" if is_default_alphabet(text) else "ucs2"
+    parts = gateway_parts(text, encoding)
+    assert parts is not None  # the encoding was chosen to carry the text
+    return encoding, parts
 
 
 class ModexiEmulator(EmulatorBase):
@@ -238,7 +275,14 @@ class ModexiEmulator(EmulatorBase):
         self._next_message_id = 60757031
 
     def credentials(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
+        """The account, and the meaning of the codes this emulator invents (the
+        plugin reads only what Modexi documents: 200, status 10 and 300)."""
+        return {
+            "username": self.username,
+            "password": self.password,
+            "state_codes": ",".join(f"{c}={s.value}" for c, s in INVENTED_STATES.items()),
+            "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
+        }
 
     def approve_sender(self, name: str) -> None:
         self.sender_names[name] = SenderState.APPROVED
@@ -302,10 +346,20 @@ class ModexiEmulator(EmulatorBase):
         return None
 
     @staticmethod
-    def _object(request: EmulatorRequest) -> dict[str, Any]:
+    def _object(
+        request: EmulatorRequest, required: frozenset[str], optional: frozenset[str]
+    ) -> dict[str, Any]:
+        """The JSON body. Strict: labelled ``application/json``, holding only the
+        fields the document shows (in their case) and every required one."""
+        if request.content_type != "application/json":
+            raise BadRequest(f"Content-Type {request.content_type!r}: send application/json")
         data = request.json()
         if not isinstance(data, dict):
             raise BadRequest("the body must be a JSON object")
+        unknown = sorted(str(k) for k in data if k not in required | optional)
+        missing = sorted(required - data.keys())
+        if unknown or missing:
+            raise BadRequest(f"unknown field(s) {unknown}, missing field(s) {missing}")
         return data
 
     # -- endpoints -------------------------------------------------------------------------
@@ -315,7 +369,7 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        body = self._object(request)
+        body = self._object(request, SEND_REQUIRED, SEND_OPTIONAL)
         now = self.clock.now()
 
         sender = body.get("from")
@@ -344,7 +398,9 @@ class ModexiEmulator(EmulatorBase):
             raise BadRequest(f"at most {self.max_destinations} destinations per request")
         numbers: list[tuple[str, str]] = []
         for entry in destinations:
-            to = entry.get("to") if isinstance(entry, dict) else None
+            if not isinstance(entry, dict) or not entry.keys() <= DESTINATION_FIELDS:
+                raise BadRequest("a destination holds 'to' (and 'fields') only")
+            to = entry.get("to")
             if not isinstance(to, str) or not _TO.fullmatch(to):
                 return self.error_response("406", request)
             numbers.append((to, "+" + to))
@@ -387,7 +443,7 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        body = self._object(request)
+        body = self._object(request, frozenset({"messageCode"}), frozenset({"limit"}))
         code = body.get("messageCode")
         if isinstance(code, int) and not isinstance(code, bool):
             code = str(code)
@@ -399,6 +455,7 @@ class ModexiEmulator(EmulatorBase):
         package = self.packages.get(code)
         if package is None:
             return self.error_response("404", request)
+        self.examined += 1
         now = self.clock.now()
         rows = [self._row(package, r, now) for r in package.recipients[:limit]]
         return self.envelope(rows, description="")
@@ -499,5 +556,6 @@ class ModexiEmulator(EmulatorBase):
 
 
 def _local(when: datetime) -> str:
-    """Report times: Turkish local time, with a space as in the sample."""
-    return when.astimezone(wire.REPORT_ZONE).strftime(_REPORT_TIME)
+    """Report times: UTC (the emulated gateway's choice, like scheduledDate and
+    Infobip v1's reports), with a space as in the sample."""
+    return when.astimezone(UTC).strftime(_REPORT_TIME)

@@ -382,7 +382,10 @@ def _result(ctx: Context, response: HttpResponse) -> Any:
 def _error(
     ctx: Context, response: HttpResponse, code: str | None, key: str, description: str
 ) -> IletiError:
-    kind = wire.error_kind(key, description)
+    settings: ModexiSettings = ctx.settings
+    kind = wire.error_kind(
+        key, description, http_status=response.status, extra=settings.extra_errors
+    )
     advice = kind.advice
     if code is None:  # no envelope: only the HTTP status speaks
         advice = (

@@ -7,7 +7,8 @@ username    ``ILETI_MODEXI_USERNAME``      the API user name (HTTP Basic)
 password    ``ILETI_MODEXI_PASSWORD``      the API password (HTTP Basic); a secret
 base_url    ``ILETI_MODEXI_BASE_URL``      the gateway, ``https://api.modexi.com``
 sender      ``ILETI_MODEXI_SENDER``        sender name used when a call gives none
-state_codes ``ILETI_MODEXI_STATE_CODES``   extra report status codes, ``"20=undelivered,..."``
+state_codes ``ILETI_MODEXI_STATE_CODES``   report status codes, ``"20=undelivered,..."``
+error_codes ``ILETI_MODEXI_ERROR_CODES``   error codes, ``"402=insufficient_credit,..."``
 =========== ============================== ==========================================
 """
 
@@ -20,9 +21,16 @@ import attrs
 
 from ileti.errors import ConfigurationError, InvalidSender
 from ileti.models import DeliveryState
-from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti.plugin import Category
+from ileti.settings import ProviderSettings, Secret, parse_code_table, validate_base_url
 
-__all__ = ["DEFAULT_BASE_URL", "ModexiSettings", "check_sender", "parse_state_codes"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ModexiSettings",
+    "check_sender",
+    "parse_error_codes",
+    "parse_state_codes",
+]
 
 #: The document shows ``http://api.modexi.com``; HTTPS is undocumented. The
 #: lead chose HTTPS as the default (credentials travel in every request);
@@ -97,32 +105,27 @@ def parse_state_codes(text: str) -> Mapping[int, DeliveryState]:
 
     Raises ConfigurationError naming the setting for a malformed entry.
     """
-    table: dict[int, DeliveryState] = {}
-    states = ", ".join(s.value for s in DeliveryState)
-    for raw_entry in text.split(","):
-        entry = raw_entry.strip()
-        if not entry:
-            continue
-        code, sep, state = entry.partition("=")
-        code, state = code.strip(), state.strip().lower()
-        if not sep or not code.lstrip("-").isdigit():
-            raise ConfigurationError(
-                f"setting 'state_codes' has a malformed entry {entry!r}: write CODE=STATE, "
-                "e.g. '20=undelivered,30=expired'",
-                setting="state_codes",
-            )
-        try:
-            table[int(code)] = DeliveryState(state)
-        except ValueError:
-            raise ConfigurationError(
-                f"setting 'state_codes': {state!r} is not a delivery state (one of: {states})",
-                setting="state_codes",
-            ) from None
-    return MappingProxyType(table)
+    table = parse_code_table(
+        text, DeliveryState, setting="state_codes", example="20=undelivered,30=expired"
+    )
+    return MappingProxyType({int(code): state for code, state in table.items()})
+
+
+def parse_error_codes(text: str) -> Mapping[str, Category]:
+    """Parse ``"402=insufficient_credit, 422=invalid_sender"`` into ``errorCode`` ->
+    :class:`~ileti.plugin.Category`. Raises ConfigurationError naming the setting."""
+    return parse_code_table(
+        text, Category, setting="error_codes", example="402=insufficient_credit,422=invalid_sender"
+    )
 
 
 def _state_codes(value: str) -> str:
     parse_state_codes(value)  # validate now, so a bad value fails when the client is built
+    return value
+
+
+def _error_codes(value: str) -> str:
+    parse_error_codes(value)
     return value
 
 
@@ -140,7 +143,14 @@ class ModexiSettings(ProviderSettings):
     #: report status codes beyond the built-in table (Modexi does not publish its
     #: list): ``"CODE=STATE,..."``; entries override the built-in ones
     state_codes: str = attrs.field(default="", converter=_state_codes)
+    #: ``errorCode`` values and their meaning (Modexi does not publish its list):
+    #: ``"CODE=CATEGORY,..."``, a category being one of ``ileti.plugin.Category``
+    error_codes: str = attrs.field(default="", converter=_error_codes)
 
     @property
     def extra_states(self) -> Mapping[int, DeliveryState]:
         return parse_state_codes(self.state_codes)
+
+    @property
+    def extra_errors(self) -> Mapping[str, Category]:
+        return parse_error_codes(self.error_codes)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     import cattrs
 
 __all__ = [
+    "ADVICE",
     "DEFAULT_VALIDITY_MINUTES",
-    "ERRORS",
     "MAX_PARTS",
     "MAX_RECIPIENTS",
     "REPORT_LIMIT",
@@ -90,37 +90,25 @@ SCHEDULE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 SEND_NOW = ""
 
 
-def _local_zone() -> tzinfo:
-    """Report times have no documented zone; taken as Turkish local time."""
-    try:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    except ImportError:  # pragma: no cover - zoneinfo is in the standard library
-        return timezone(timedelta(hours=3), "TRT")
-    try:
-        return ZoneInfo("Europe/Istanbul")
-    except ZoneInfoNotFoundError:  # no tz database: Turkey is UTC+3 all year since 2016
-        return timezone(timedelta(hours=3), "TRT")
-
-
-#: the time zone of ``sentAt`` / ``doneAt`` (**undocumented**; Turkish local time)
-REPORT_ZONE: tzinfo = _local_zone()
+#: the time zone of ``sentAt`` / ``doneAt``, which the document leaves open.
+#: **Chosen: UTC**, for two reasons: the one time the document does specify,
+#: ``scheduledDate``, is UTC (it insists that Turkish local times be converted),
+#: and the API copies Infobip's v1 SMS API, whose reports give ``sentAt`` and
+#: ``doneAt`` in UTC. A time that carries an offset is read with its offset.
+REPORT_ZONE: tzinfo = UTC
 
 # -- report status codes ---------------------------------------------------------------
 
-#: ``status.code`` of a report row -> normalised state. Modexi does not publish
-#: its "message status list". Anything not here (or in the ``state_codes``
-#: setting) is ``unknown``, with the raw code kept.
+#: ``status.code`` of a report row -> normalised state: only what the document
+#: says. Modexi does not publish its "message status list": any other code is
+#: ``unknown`` with the raw code kept, unless the ``state_codes`` setting names
+#: it (the emulator hands over its own invented codes that way).
 STATES: Mapping[int, DeliveryState] = MappingProxyType(
     {
         # documented: "10 = successful"
         10: DeliveryState.DELIVERED,
         # inferred: the sample shows 300 with an empty name and doneAt (pending)
         300: DeliveryState.SENT,
-        # invented for the emulator (not known from Modexi): waiting in the queue,
-        # held for a scheduled time, and not delivered
-        100: DeliveryState.QUEUED,
-        110: DeliveryState.SCHEDULED,
-        20: DeliveryState.UNDELIVERED,
     }
 )
 
@@ -143,69 +131,75 @@ class ErrorKind:
     advice: str
 
 
-#: ``errorCode`` -> meaning. Only "200 = success" is documented; the "status code
-#: list" is not published. The reference infers 401 for bad credentials and asks
-#: for HTTP-like codes; every other code here is **invented** (the emulator
-#: answers them) and follows HTTP semantics, so a real Modexi code that reuses an
-#: HTTP number lands in the right place.
-ERRORS: Mapping[str, ErrorKind] = MappingProxyType(
+#: what to tell the user for each category an ``errorCode`` is known (through the
+#: ``error_codes`` setting) or read (from its description's words) to mean
+ADVICE: Mapping[Category, str] = MappingProxyType(
     {
-        "400": ErrorKind(
-            Category.INVALID_REQUEST, "Modexi refused the request as invalid; check its fields"
-        ),
-        "401": ErrorKind(
-            Category.AUTH,
-            "Modexi refused the credentials: check the username and password settings "
-            "(ILETI_MODEXI_USERNAME, ILETI_MODEXI_PASSWORD)",
-        ),
-        "402": ErrorKind(
-            Category.INSUFFICIENT_CREDIT,
-            "the Modexi account has not enough SMS credit for this send",
-        ),
-        "403": ErrorKind(Category.FORBIDDEN, "the Modexi account may not do this"),
-        "404": ErrorKind(
-            Category.INVALID_REQUEST,
-            "Modexi knows no such message code (or endpoint): pass the message_id of a send "
-            "made with this account, and check base_url",
-        ),
-        "406": ErrorKind(
-            Category.INVALID_RECIPIENT,
-            "Modexi refused a destination number: give numbers such as +90 532 111 22 33",
-        ),
-        "407": ErrorKind(Category.ACCOUNT_INACTIVE, "the Modexi account is not active"),
-        "413": ErrorKind(
-            Category.MESSAGE_TOO_LONG,
-            f"Modexi refused the text as too long: shorten it (at most {MAX_PARTS} parts)",
-        ),
-        "422": ErrorKind(
-            Category.INVALID_SENDER,
-            "Modexi does not accept this sender name: use an approved one (client.senders())",
-        ),
-        "429": ErrorKind(Category.RATE_LIMITED, "Modexi is rate limiting this account"),
-        "500": ErrorKind(Category.PROVIDER_ERROR, "Modexi reported an internal error"),
+        Category.INVALID_REQUEST: "Modexi refused the request as invalid; check its fields",
+        Category.AUTH: "Modexi refused the credentials: check the username and password "
+        "settings (ILETI_MODEXI_USERNAME, ILETI_MODEXI_PASSWORD)",
+        Category.INSUFFICIENT_CREDIT: "the Modexi account has not enough SMS credit for this send",
+        Category.FORBIDDEN: "the Modexi account may not do this",
+        Category.INVALID_RECIPIENT: "Modexi refused a destination number: give numbers such as "
+        "+90 532 111 22 33",
+        Category.ACCOUNT_INACTIVE: "the Modexi account is not active",
+        Category.MESSAGE_TOO_LONG: "Modexi refused the text as too long: shorten it "
+        f"(at most {MAX_PARTS} parts)",
+        Category.INVALID_SENDER: "Modexi does not accept this sender name: use an approved one "
+        "(client.senders())",
+        Category.RATE_LIMITED: "Modexi is rate limiting this account",
+        Category.UNKNOWN_MESSAGE: "Modexi has no message with this id on this account",
+        Category.PROVIDER_ERROR: "Modexi reported an internal error",
     }
 )
 
-_FALLBACK_ADVICE = "Modexi refused the request"
+#: HTTP status -> category, by HTTP's own meaning (RFC 9110), for an answer whose
+#: ``errorCode`` is not known: the status is real protocol, the code is not
+HTTP_STATUSES: Mapping[int, Category] = MappingProxyType(
+    {
+        400: Category.INVALID_REQUEST,
+        401: Category.AUTH,
+        403: Category.FORBIDDEN,
+        404: Category.INVALID_REQUEST,
+        429: Category.RATE_LIMITED,
+    }
+)
 
 
-def error_kind(code: str, description: str) -> ErrorKind:
-    """Classify an ``errorCode`` (or, with no body, an HTTP status).
+def error_kind(
+    code: str,
+    description: str,
+    *,
+    http_status: int | None = None,
+    extra: Mapping[str, Category] | None = None,
+) -> ErrorKind:
+    """Classify an ``errorCode`` (``code``; with no envelope, the HTTP status).
 
-    Known codes come from :data:`ERRORS`; others by the description's words,
-    then by the code's HTTP class (5xx: provider error), else a rejection.
+    Only "200 = success" is documented; Modexi's "status code list" is not
+    published, so ileti gives no code a meaning of its own. In order: the
+    ``error_codes`` setting (``extra``); the description's words
+    (:func:`ileti.plugin.classify_text`); the HTTP status by HTTP's meaning
+    (401, 403, 429, 5xx); else a refusal of unknown meaning (``Rejected``) that
+    names the raw code.
     """
-    known = ERRORS.get(code)
+    known = (extra or {}).get(code.strip())
     if known is not None:
-        return known
+        return ErrorKind(known, ADVICE[known])
     from ileti.plugin import classify_text
 
     category = classify_text(description) if description else None
+    if category is None and http_status is not None:
+        category = HTTP_STATUSES.get(http_status)
+        if category is None and 500 <= http_status < 600:
+            category = Category.PROVIDER_ERROR
     if category is not None:
-        return ErrorKind(category, _FALLBACK_ADVICE)
-    if code.isdigit() and 500 <= int(code) < 600:
-        return ErrorKind(Category.PROVIDER_ERROR, "Modexi reported an error of its own")
-    return ErrorKind(Category.INVALID_REQUEST, _FALLBACK_ADVICE)
+        return ErrorKind(category, ADVICE[category])
+    said = f": {description.strip()!r}" if description.strip() else ""
+    return ErrorKind(
+        Category.INVALID_REQUEST,
+        f"Modexi refused the request with errorCode {code}{said}; Modexi does not publish what "
+        "its codes mean (name it in the error_codes setting once known)",
+    )
 
 
 # -- wire models -----------------------------------------------------------------------
@@ -488,8 +482,8 @@ def balance_answer(result: Any) -> BalanceAnswer:
 
 def parse_time(value: str | None) -> datetime | None:
     """``sentAt`` / ``doneAt``: empty -> ``None``; ``yyyy-MM-dd'T'HH:mm:ss`` as the
-    text says, or with a space as the sample has; Turkish local time unless an
-    offset is given."""
+    text says, or with a space as the sample has; in :data:`REPORT_ZONE` (UTC)
+    unless an offset is given."""
     if value is None or not value.strip():
         return None
     try:
