@@ -18,6 +18,7 @@ Scheduling, validity, flash messages and client references are not offered
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,6 +71,9 @@ TEXT_PROFILE = TextProfile(
 #: how many sent packages a client remembers the recipients of (for reports
 #: that come back without details)
 _REMEMBERED_PACKAGES = 1000
+#: and at most this many recipients in all, so that a long bulk run (a
+#: campaign of a million rows in packages of 1,000) keeps flat memory
+_REMEMBERED_RECIPIENTS = 20_000
 _STATE_KEY = "efecell.package_recipients"
 
 
@@ -143,10 +147,17 @@ def _wire_number(ctx: Context, e164: str, position: int) -> str:
 
 
 def _remember(ctx: Context, package_id: int, recipients: Sequence[str]) -> None:
-    known: dict[str, tuple[str, ...]] = ctx.state.setdefault(_STATE_KEY, {})
-    known[str(package_id)] = tuple(recipients)
-    while len(known) > _REMEMBERED_PACKAGES:
-        del known[next(iter(known))]
+    # threads share a client (campaign workers): one of them trims at a time
+    lock: threading.Lock = ctx.state.setdefault(_STATE_KEY + ".lock", threading.Lock())
+    with lock:
+        known: dict[str, tuple[str, ...]] = ctx.state.setdefault(_STATE_KEY, {})
+        known[str(package_id)] = tuple(recipients)
+        total = ctx.state.get(_STATE_KEY + ".count", 0) + len(recipients)
+        while len(known) > 1 and (
+            len(known) > _REMEMBERED_PACKAGES or total > _REMEMBERED_RECIPIENTS
+        ):
+            total -= len(known.pop(next(iter(known))))
+        ctx.state[_STATE_KEY + ".count"] = total
 
 
 def _post_send(ctx: Context, path: str, payload: Any) -> wire.SendBody:

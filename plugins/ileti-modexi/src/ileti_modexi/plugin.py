@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from collections.abc import Iterable, MutableMapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -419,11 +420,18 @@ def _memory(ctx: Context, key: str) -> MutableMapping[str, Any]:
     return memory
 
 
+def _lock(ctx: Context) -> threading.Lock:
+    """Threads share a client (campaign workers): one of them trims at a time."""
+    lock: threading.Lock = ctx.state.setdefault("modexi.lock", threading.Lock())
+    return lock
+
+
 def _remember(ctx: Context, code: str, numbers: tuple[str, ...]) -> None:
-    sent = _memory(ctx, _SENT)
-    sent[code] = numbers
-    while len(sent) > _REMEMBER:
-        del sent[next(iter(sent))]
+    with _lock(ctx):
+        sent = _memory(ctx, _SENT)
+        sent[code] = numbers
+        while len(sent) > _REMEMBER:
+            del sent[next(iter(sent))]
 
 
 def _merge_seen(
@@ -432,16 +440,18 @@ def _merge_seen(
     """Keep every row ever seen for a code (in case Modexi reports a row only
     once, as Infobip v1 does), never letting a state move backwards; order as
     sent where known."""
-    seen_all = _memory(ctx, _SEEN)
-    seen: dict[str, RecipientReport] = seen_all.setdefault(code, {})
-    for index, row in enumerate(fresh):
-        key = row.message_id or f"#{index}:{row.number}"
-        old = seen.get(key)
-        if old is None or row.state.rank >= old.state.rank:
-            seen[key] = row
-    while len(seen_all) > _REMEMBER:
-        del seen_all[next(iter(seen_all))]
-    return _in_order(list(seen.values()), sent_to)
+    with _lock(ctx):
+        seen_all = _memory(ctx, _SEEN)
+        seen: dict[str, RecipientReport] = seen_all.setdefault(code, {})
+        for index, row in enumerate(fresh):
+            key = row.message_id or f"#{index}:{row.number}"
+            old = seen.get(key)
+            if old is None or row.state.rank >= old.state.rank:
+                seen[key] = row
+        while len(seen_all) > _REMEMBER:
+            del seen_all[next(iter(seen_all))]
+        rows = list(seen.values())
+    return _in_order(rows, sent_to)
 
 
 def _in_order(rows: list[RecipientReport], numbers: Sequence[str]) -> list[RecipientReport]:
