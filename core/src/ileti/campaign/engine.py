@@ -465,6 +465,16 @@ class Campaign:
         """
         if workers < 1:
             raise ValidationError("workers must be at least 1")
+        pool = getattr(self.client.transport, "pool_size", None)
+        if isinstance(pool, int) and workers > pool:
+            _log.warning(
+                "campaign %s: %d workers share a pool of %d connections; make the client "
+                "with pool_size=%d so that none waits for a connection",
+                self.id,
+                workers,
+                pool,
+                workers,
+            )
         record = self.record
         if record.status == "cancelled":
             raise ValidationError(f"campaign {self.id} was cancelled: it sends nothing more")

@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 
 from ileti.campaign.states import TRANSITIONS, Event, RowState
-from ileti.errors import ConfigurationError, IletiError
+from ileti.errors import ConfigurationError, ValidationError
 
 __all__ = [
     "BatchRecord",
@@ -46,8 +46,8 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
-class CampaignNotFound(IletiError):
-    """No campaign with that id in this store."""
+class CampaignNotFound(ValidationError):
+    """No campaign with that id in this store (exit 3 on the command line)."""
 
 
 @attrs.frozen

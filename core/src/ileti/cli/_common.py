@@ -165,6 +165,12 @@ def make_client(args: argparse.Namespace) -> Client:
     from ileti.client import Client
 
     settings: dict[str, Any] = overrides(args)
+    # one connection per worker of a bulk command (campaign, send-multi), at least 8
+    from ileti.http import DEFAULT_POOL_SIZE
+
+    workers = getattr(args, "workers", None)
+    if isinstance(workers, int) and workers > DEFAULT_POOL_SIZE:
+        settings["pool_size"] = workers
     return Client.from_env(
         args.provider, config_file=config_file(args), timeout=timeout(args), **settings
     )
