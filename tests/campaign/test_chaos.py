@@ -110,6 +110,24 @@ def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
+def resume_until_done(
+    env: dict[str, str], cid: str, tries: int = 5
+) -> subprocess.CompletedProcess[str]:
+    """``ileti campaign resume`` until nothing is left to send or settle."""
+    for _ in range(tries):
+        done = subprocess.run(
+            [ILETI, "campaign", "resume", cid, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if json.loads(done.stdout)["status"] == "done":
+            break
+    return done
+
+
 def assert_exactly_once(emulator: Any, env: dict[str, str], cid: str) -> None:
     received = Counter(m.recipient for m in emulator.messages)
     assert len(received) == ROWS
@@ -152,18 +170,8 @@ def test_sigkill_at_random_points_then_resume_sends_each_recipient_once(
             break  # finished before it could be killed
     assert kills >= 20
     assert cid is not None
-    for _ in range(5):  # resume until nothing is left to send or settle
-        done = subprocess.run(
-            [ILETI, "campaign", "resume", cid, "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        status = json.loads(done.stdout)
-        if status["status"] == "done":
-            break
+    done = resume_until_done(env, cid)
+    status = json.loads(done.stdout)
     assert status["status"] == "done", done.stderr
     assert done.returncode == 0
     assert status["counts"]["accepted"] == ROWS
@@ -194,14 +202,7 @@ def test_ctrl_c_stops_cleanly_with_an_exact_summary(
     assert counts["accepted"] + counts["pending"] == status["rows"]
     assert status["status"] == "stopped"
     cid = status["id"]
-    done = subprocess.run(
-        [ILETI, "campaign", "resume", cid, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = resume_until_done(env, cid, tries=1)
     assert done.returncode == 0, done.stderr
     assert_exactly_once(emulator, env, cid)
 
@@ -223,16 +224,6 @@ def test_send_multi_prints_the_id_and_can_be_resumed_after_sigkill(
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert len(emulator.messages) < ROWS
-    for _ in range(3):
-        done = subprocess.run(
-            [ILETI, "campaign", "resume", cid, "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if json.loads(done.stdout)["status"] == "done":
-            break
+    done = resume_until_done(env, cid, tries=3)
     assert done.returncode == 0, done.stderr
     assert_exactly_once(emulator, env, cid)

@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from ileti.client import Client
     from ileti.models import SendResult
 
-__all__ = ["Campaign", "CampaignBusy", "CampaignStatus", "Progress"]
+__all__ = ["Campaign", "CampaignBusy", "CampaignStatus", "Progress", "read_status"]
 
 _log = logging.getLogger("ileti.campaign")
 
@@ -126,6 +126,23 @@ class CampaignStatus:
             "delivery": dict(self.delivery),
             "imported": self.imported,
         }
+
+
+def read_status(store: CampaignStore, campaign_id: str) -> CampaignStatus:
+    """A campaign's status from its store alone (no provider settings needed)."""
+    record = store.get(campaign_id)
+    counts = store.counts(campaign_id)
+    return CampaignStatus(
+        id=record.id,
+        provider=record.provider,
+        status=record.status,
+        note=record.note,
+        counts={s: n for s, (n, _) in counts.items()},
+        parts=counts.get(RowState.ACCEPTED, (0, 0))[1],
+        credits=store.credits(campaign_id),
+        delivery=store.delivery_counts(campaign_id),
+        imported=record.imported,
+    )
 
 
 @attrs.define
@@ -358,19 +375,8 @@ class Campaign:
         return self._record
 
     def status(self) -> CampaignStatus:
-        record = self.record
-        counts = self.store.counts(self.id)
-        return CampaignStatus(
-            id=self.id,
-            provider=record.provider,
-            status=record.status,
-            note=record.note,
-            counts={s: n for s, (n, _) in counts.items()},
-            parts=counts.get(RowState.ACCEPTED, (0, 0))[1],
-            credits=self.store.credits(self.id),
-            delivery=self.store.delivery_counts(self.id),
-            imported=record.imported,
-        )
+        self._record = self.store.get(self.id)
+        return read_status(self.store, self.id)
 
     def rows(self, *states: RowState) -> Iterator[Row]:
         """Every row (or those in ``states``), in line order."""

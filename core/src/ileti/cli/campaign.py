@@ -500,22 +500,9 @@ def _states() -> list[Any]:
 
 
 def _status(store: Any, campaign_id: str) -> CampaignStatus:
-    """A campaign's status read from the store alone (no provider needed)."""
-    from ileti.campaign import CampaignStatus, RowState
+    from ileti.campaign.engine import read_status
 
-    record = store.get(campaign_id)
-    counts = store.counts(campaign_id)
-    return CampaignStatus(
-        id=record.id,
-        provider=record.provider,
-        status=record.status,
-        note=record.note,
-        counts={s: n for s, (n, _) in counts.items()},
-        parts=counts.get(RowState.ACCEPTED, (0, 0))[1],
-        credits=store.credits(campaign_id),
-        delivery=store.delivery_counts(campaign_id),
-        imported=record.imported,
-    )
+    return read_status(store, campaign_id)
 
 
 EXPORT_FIELDS = (
