@@ -872,7 +872,7 @@ class Client:
                 provider=self.provider,
                 http_status=exc.http_status,
                 excerpt=exc.excerpt,
-            )
+            ).carry_parts(exc)
         except IletiError:
             raise
         except Exception as exc:  # a plugin bug must not leak a raw KeyError to the user

@@ -30,6 +30,11 @@ The tree::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from ileti.models import SendResult
+
 from datetime import datetime
 
 __all__ = [
@@ -109,7 +114,20 @@ class IletiError(Exception):
         self.http_status = http_status
         self.retryable = self.default_retryable if retryable is None else retryable
         self.excerpt = excerpt
+        #: when a send of several requests fails part way (a provider that makes
+        #: one request per text): what the requests before it were accepted as
+        #: (``partial``), the recipients of the request that failed
+        #: (``failed``: unknown if this is a ``DeliveryUnknown``, else not sent)
+        #: and those whose request never left (``unsent``)
+        self.partial: SendResult | None = None
+        self.failed: tuple[str, ...] = ()
+        self.unsent: tuple[str, ...] = ()
         super().__init__(self._render())
+
+    def carry_parts(self, other: IletiError) -> Self:
+        """Give this error ``other``'s ``partial``, ``failed`` and ``unsent``."""
+        self.partial, self.failed, self.unsent = other.partial, other.failed, other.unsent
+        return self
 
     def _render(self) -> str:
         text = self.message
@@ -310,7 +328,7 @@ class DeliveryUnknown(IletiError):
             http_status=self.http_status,
             retryable=self.retryable,
             excerpt=self.excerpt,
-        )
+        ).carry_parts(self)
 
 
 class MalformedResponse(IletiError):

@@ -209,6 +209,29 @@ def test_send_multi_failing_midway_names_the_accepted_requests(
     assert f"message code {accepted} for {A}" in str(info.value)
     assert "do not resend" in info.value.message
     assert len(emulator.received) == 2
+    # each part with its own state
+    assert info.value.partial is not None
+    assert [(r.number, r.accepted) for r in info.value.partial.recipients] == [(A, True)]
+    assert (info.value.failed, info.value.unsent) == ((B,), ())
+
+
+def test_a_part_that_may_have_left_is_unknown_and_the_later_parts_unsent(
+    proxied: tuple[ileti.Client, FaultProxy], emulator: ModexiEmulator
+) -> None:
+    """Issue 15 item 8: a failure in the middle of a multi-request batch does
+    not make the whole batch unknown."""
+    client, proxy = proxied
+    proxy.set_faults(Fault.PASS, Fault.RESET)
+    c, d = "+905321112298", "+905321112277"
+    with pytest.raises(errors.DeliveryUnknown) as info:
+        client.send_multi([(A, "bir"), (B, "iki"), (c, "üç"), (d, "bir")])
+    error = info.value
+    assert error.partial is not None, (error.failed, error.unsent, proxy.request_count)
+    assert [r.number for r in error.partial.recipients] == [A, d]
+    assert all(r.accepted for r in error.partial.recipients)
+    assert error.failed == (B,)  # its request may have left
+    assert error.unsent == (c,)  # its request never left
+    assert proxy.request_count == 2
 
 
 def test_send_multi_refuses_ucs2_for_gsm_texts(

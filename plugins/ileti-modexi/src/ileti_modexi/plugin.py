@@ -185,6 +185,22 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
         except IletiError as exc:
             if accepted:
                 _mention_accepted(exc, accepted)
+                # each part with its own state: accepted, this one, never sent
+                done = {n: code for code, ns in accepted for n in ns}
+                exc.partial = SendResult(
+                    provider=ctx.provider,
+                    message_id=ID_SEPARATOR.join(code for code, _ in accepted),
+                    recipients=tuple(
+                        RecipientResult(number=n, accepted=True, message_id=done[n])
+                        for n in (item.recipient for item in batch.items)
+                        if n in done
+                    ),
+                )
+            exc.failed = tuple(numbers)
+            sent_or_failed = {*numbers, *(n for _, ns in accepted for n in ns)}
+            exc.unsent = tuple(
+                item.recipient for item in batch.items if item.recipient not in sent_or_failed
+            )
             raise
         accepted.append((code, numbers))
         for i in indexes:
