@@ -47,7 +47,7 @@ from ileti.campaign.source import (
     read_rows,
     scan,
 )
-from ileti.campaign.states import Event, FailureOutcome, RowState, after_failure
+from ileti.campaign.states import TRANSITIONS, Event, FailureOutcome, RowState, after_failure
 from ileti.campaign.store import (
     BatchRecord,
     CampaignRecord,
@@ -380,13 +380,7 @@ class Campaign:
 
     def rows(self, *states: RowState) -> Iterator[Row]:
         """Every row (or those in ``states``), in line order."""
-        after = 0
-        while True:
-            chunk = self.store.rows(self.id, states or None, after=after, limit=5000)
-            if not chunk:
-                return
-            yield from chunk
-            after = chunk[-1].rid
+        return self.store.iter_rows(self.id, states or None)
 
     @property
     def paused_by(self) -> IletiError | None:
@@ -676,8 +670,7 @@ class Campaign:
         from ileti.plugin import Outgoing, OutgoingBatch, OutgoingItem
         from ileti.text import ensure_fits, segment
 
-        sender, schedule = self._options
-        validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
+        sender, schedule, validity = self._options
         client = self.client
         profile = client.info.text
         encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
@@ -719,11 +712,13 @@ class Campaign:
         spec = self._record.spec
         schedule = datetime.fromisoformat(spec["schedule"]) if spec["schedule"] else None
         validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
-        self._options = self.client._checked_options(
+        sender, schedule = self.client._checked_options(
             sender=spec["sender"], schedule=schedule, validity=validity, flash=spec["flash"]
         )
+        self._options = (sender, schedule, validity)
 
-    _options: tuple[str | None, datetime | None] = (None, None)
+    #: the checked sender, schedule (UTC) and validity of the current run
+    _options: tuple[str | None, datetime | None, timedelta | None] = (None, None, None)
 
     def _accepted(self, batch: str, rows: list[Row], result: SendResult) -> None:
         outcomes = list(result.recipients)
@@ -754,11 +749,7 @@ class Campaign:
                     )
                 )
         for u in updates:
-            target = {
-                Event.ACCEPTED: RowState.ACCEPTED,
-                Event.REFUSED: RowState.REJECTED,
-                Event.MAY_HAVE_LEFT: RowState.UNKNOWN,
-            }[u.event]
+            target = TRANSITIONS[u.event].target
             moves[target] = moves.get(target, 0) + 1
         credits = str(result.credits) if result.credits is not None else None
         record = BatchRecord(self.id, batch, result.message_id, credits)
@@ -779,12 +770,13 @@ class Campaign:
 
     def _failed(self, batch: str, rows: list[Row], exc: IletiError) -> None:
         outcome = after_failure(exc)
-        event, target = {
-            FailureOutcome.UNKNOWN: (Event.MAY_HAVE_LEFT, RowState.UNKNOWN),
-            FailureOutcome.REJECTED: (Event.REFUSED, RowState.REJECTED),
-            FailureOutcome.SLOW_DOWN: (Event.RELEASED, RowState.PENDING),
-            FailureOutcome.PAUSE: (Event.RELEASED, RowState.PENDING),
+        event = {
+            FailureOutcome.UNKNOWN: Event.MAY_HAVE_LEFT,
+            FailureOutcome.REJECTED: Event.REFUSED,
+            FailureOutcome.SLOW_DOWN: Event.RELEASED,
+            FailureOutcome.PAUSE: Event.RELEASED,
         }[outcome]
+        target = TRANSITIONS[event].target
         category = type(exc).__name__
         self.store.apply(
             [

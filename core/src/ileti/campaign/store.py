@@ -182,7 +182,9 @@ class CampaignStore(Protocol):
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
     ) -> None: ...
     def by_message(self, campaign_id: str, message_id: str) -> list[Row]: ...
-    def iter_rows(self, campaign_id: str, page: int = 5000) -> Iterator[Row]: ...
+    def iter_rows(
+        self, campaign_id: str, states: Sequence[RowState] | None = None, page: int = 5000
+    ) -> Iterator[Row]: ...
     def apply(self, updates: Sequence[RowUpdate], *, batch: BatchRecord | None = None) -> None: ...
     def rows(
         self,
@@ -704,10 +706,13 @@ class SQLiteStore:
             return None
         return str(sum((Decimal(c) for (c,) in found), Decimal(0)))
 
-    def iter_rows(self, campaign_id: str, page: int = 5000) -> Iterator[Row]:
+    def iter_rows(
+        self, campaign_id: str, states: Sequence[RowState] | None = None, page: int = 5000
+    ) -> Iterator[Row]:
+        """Every row (or those in ``states``), in line order, a page at a time."""
         after = 0
         while True:
-            chunk = self.rows(campaign_id, after=after, limit=page)
+            chunk = self.rows(campaign_id, states, after=after, limit=page)
             if not chunk:
                 return
             yield from chunk
