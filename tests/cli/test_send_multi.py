@@ -144,13 +144,15 @@ def test_csv_delimiter_and_byte_order_mark(
     assert [m.text for m in testprov.messages] == ["Merhaba, dünya"]
 
 
-def test_a_row_that_is_not_utf8(cli: Callable[..., Any], testprov: Any, tmp_path: Path) -> None:
+def test_a_file_that_is_not_utf8_is_refused_before_sending(
+    cli: Callable[..., Any], testprov: Any, tmp_path: Path
+) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes(b"to,text\n05321112233,ok\n05321112234,\xfe\xfe\n")
     run = cli("send-multi", "-p", "testprov", str(path))
     assert run.code == 3
-    assert "line 3: the row is not UTF-8 text" in run.err
-    assert [m.text for m in testprov.messages] == ["ok"]
+    assert "line 3: the file is not UTF-8 text: save it as UTF-8" in run.err
+    assert testprov.messages == []
 
 
 def test_a_missing_column_stops_before_sending(

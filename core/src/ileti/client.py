@@ -6,7 +6,7 @@ import itertools
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -602,17 +602,31 @@ class Client:
         position: int | None = None,
     ) -> tuple[str, str, int]:
         """The per-item rule of :meth:`prepare_item` without building the
-        parts: ``(E.164 number, encoding, parts)``, or the same typed error.
-        Campaigns check every row with it."""
+        parts: ``(E.164 number, encoding, parts)``, or the same typed error."""
+        check = self.item_checker(encoding=encoding, fold_turkish=fold_turkish)
+        return check(recipient, text, position)
+
+    def item_checker(
+        self, *, encoding: str | None = None, fold_turkish: bool = False
+    ) -> Callable[[str, str, int | None], tuple[str, str, int]]:
+        """:meth:`check_item` with its options bound once, for checking many
+        items (campaigns check every row with it): call it with
+        ``(recipient, text, position)``."""
         from ileti.text import count
 
-        number = normalise_number(recipient, position=position)
-        check_text(text)
-        name, parts, _ = count(text, self._encoding(encoding), self.info.text, fold=fold_turkish)
-        limit = self.info.text.max_parts
-        if limit is not None and parts > limit:
-            self._measure(text, encoding, fold_turkish)  # raises MessageTooLong, worded once
-        return number, name, parts
+        chosen = self._encoding(encoding)
+        profile = self.info.text
+        limit = profile.max_parts
+
+        def check(recipient: str, text: str, position: int | None = None) -> tuple[str, str, int]:
+            number = normalise_number(recipient, position=position)
+            check_text(text)
+            name, parts, _ = count(text, chosen, profile, fold=fold_turkish)
+            if limit is not None and parts > limit:
+                self._measure(text, encoding, fold_turkish)  # raises MessageTooLong, worded once
+            return number, name, parts
+
+        return check
 
     def prepare_item(
         self,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ileti.campaign.source import InputError, Template, read_rows, scan
+from ileti.campaign.source import InputError, Template, open_text, read_rows, scan
 from ileti.errors import ValidationError
 
 
@@ -35,27 +35,57 @@ def test_a_missing_column_is_refused_naming_the_columns(tmp_path: Path) -> None:
         scan(path, "csv", needed=["to", "text"])
 
 
-def test_rows_carry_their_line_and_the_offset_after_them() -> None:
-    data = b'\xef\xbb\xbfto,text\n1,a\n\n2,"b\nc"\n3,d\n'
-    rows = list(read_rows(io.BytesIO(data), "csv"))
-    assert [(r.line, r.data) for r in rows] == [
-        (2, {"to": "1", "text": "a"}),
-        (4, {"to": "2", "text": "b\nc"}),
-        (6, {"to": "3", "text": "d"}),
+def test_rows_carry_the_line_they_start_on_and_continue_after_a_line() -> None:
+    text = 'to,text\n1,a\n\n2,"b\nc"\n3,d\n'
+    rows = list(read_rows(io.StringIO(text), "csv"))
+    assert rows == [
+        (2, {"to": "1", "text": "a"}, None),
+        (4, {"to": "2", "text": "b\nc"}, None),
+        (6, {"to": "3", "text": "d"}, None),
     ]
-    # continuing from a row's end gives the rows after it, with the same lines
-    header = ["to", "text"]
-    stream = io.BytesIO(data)
-    stream.seek(rows[0].end)
-    again = list(read_rows(stream, "csv", header=header, line=2, offset=rows[0].end))
-    assert [(r.line, r.data) for r in again] == [(r.line, r.data) for r in rows[1:]]
-    assert again[-1].end == len(data)
+    # continuing after a row's line gives the rows after it, with the same lines
+    assert list(read_rows(io.StringIO(text), "csv", after=2)) == rows[1:]
+    assert list(read_rows(io.StringIO(text), "csv", after=4)) == rows[2:]
+    jsonl = '{"to": 1}\n\n{"to": 2}\n'
+    assert [r.line for r in read_rows(io.StringIO(jsonl), "jsonl", after=1)] == [3]
+
+
+def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"\xef\xbb\xbfto,text\n1,a\n")
+    assert scan(path, "csv", needed=["to", "text"]) == 1
+    with open_text(path) as stream:
+        assert list(read_rows(stream, "csv")) == [(2, {"to": "1", "text": "a"}, None)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_file_that_is_not_utf8_is_refused_at_its_first_bad_line(
+    tmp_path: Path, fmt: str
+) -> None:
+    path = tmp_path / f"m.{fmt}"
+    good = "to,text\n1,a\n" if fmt == "csv" else '{"to": 1}\n{"to": 2}\n'
+    # "Sayın" saved as Windows-1254: every Turkish letter would be wrong
+    path.write_bytes(good.encode() + "3,Sayın\n".encode("cp1254") + b"4,b\n")
+    with pytest.raises(InputError, match="line 3: the file is not UTF-8 text") as caught:
+        scan(path, fmt)
+    assert caught.value.line == 3
+
+
+def test_a_bad_byte_far_into_a_big_file_is_found_on_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    with open(path, "wb") as out:
+        out.write(b"to,text\n")
+        out.write(b"05321112233,merhaba\n" * 100_000)
+        out.write(b"05321112233,\xfe\n")
+    with pytest.raises(InputError) as caught:
+        scan(path, "csv")
+    assert caught.value.line == 100_002
 
 
 def test_json_lines_bad_lines_and_deep_nesting() -> None:
     deep = "[" * 100_000 + "]" * 100_000
-    data = f'{{"to": 1, "text": "a"}}\nnot json\n[1]\n{{"to": {deep}}}\n'.encode()
-    rows = list(read_rows(io.BytesIO(data), "jsonl"))
+    data = f'{{"to": 1, "text": "a"}}\nnot json\n[1]\n{{"to": {deep}}}\n'
+    rows = list(read_rows(io.StringIO(data), "jsonl"))
     assert [(r.line, r.error) for r in rows] == [
         (1, None),
         (2, "the line is not valid JSON"),
@@ -95,9 +125,9 @@ def test_an_empty_placeholder_value_is_refused() -> None:
 
 _MEASURE = """
 import resource, sys
-from ileti.campaign.source import read_rows
+from ileti.campaign.source import open_text, read_rows
 count = 0
-with open(sys.argv[1], "rb") as stream:
+with open_text(sys.argv[1]) as stream:
     for row in read_rows(stream, "csv"):
         count += 1
         if count == 10_000:

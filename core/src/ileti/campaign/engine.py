@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import logging
 import os
 import secrets
@@ -43,6 +44,7 @@ from ileti.campaign.source import (
     check_columns,
     detect_format,
     iter_mappings,
+    open_text,
     read_header,
     read_rows,
     scan,
@@ -323,8 +325,8 @@ class Campaign:
                 raise InputError(f"cannot read {str(source)!r}: {exc.strerror}") from None
             header: list[str] | None = None
             if fmt == "csv":
-                with open(path, "rb") as stream:
-                    header = read_header(stream, delimiter)[0]
+                with open_text(path) as stream:
+                    header = read_header(stream, delimiter)
             spec.update(
                 source=str(path),
                 format=fmt,
@@ -549,7 +551,7 @@ class Campaign:
 
     # -- importing -----------------------------------------------------------------------
 
-    def _open_input(self, record: CampaignRecord) -> tuple[Iterator[SourceRow], IO[bytes] | None]:
+    def _open_input(self, record: CampaignRecord) -> tuple[Iterator[SourceRow], IO[str] | None]:
         spec = record.spec
         if spec["format"] == "python":
             if self._iterable is None:
@@ -570,26 +572,20 @@ class Campaign:
             changed = stat.st_size != spec["size"] or stat.st_mtime_ns != spec["mtime"]
         except OSError:
             changed = True
-        if changed and record.import_line:
+        if changed:
+            # the file was checked when the campaign was created: a changed
+            # file could hold anything, and rows already stored would no
+            # longer match their lines
             raise InputError(
-                f"the input file {path} is missing or changed since campaign {self.id} started: "
-                "restore it to finish the import"
+                f"the input file {path} is missing or changed since campaign {self.id} was "
+                "created: restore it to finish the import"
             )
-        stream = open(path, "rb")  # noqa: SIM115 - closed by _import
-        if record.import_offset:
-            stream.seek(record.import_offset)
-            rows = read_rows(
-                stream,
-                spec["format"],
-                delimiter=spec["delimiter"],
-                header=spec["header"],
-                line=record.import_line,
-                offset=record.import_offset,
-            )
-        else:
-            rows = read_rows(stream, spec["format"], delimiter=spec["delimiter"])
-            if spec["format"] == "csv":
-                check_columns(spec["header"], self._needed(spec))
+        stream = open_text(path)
+        if spec["format"] == "csv" and not record.import_line:
+            check_columns(spec["header"], self._needed(spec))
+        rows = read_rows(
+            stream, spec["format"], delimiter=spec["delimiter"], after=record.import_line
+        )
         return rows, stream
 
     @staticmethod
@@ -601,14 +597,8 @@ class Campaign:
     def _import(self) -> None:
         record = self.record
         rows, stream = self._open_input(record)
-        importer = _Importer(self, record)
         try:
-            for row in rows:
-                importer.take(row)
-                if self._stop.is_set() or self._pause is not None:
-                    importer.finish(done=False)  # what was read is stored, not lost
-                    return
-            importer.finish()
+            _Importer(self, record).run(rows)
         finally:
             if stream is not None:
                 stream.close()
@@ -909,14 +899,17 @@ def _deliveries(rows: list[Row], seen: Mapping[str, Any]) -> list[tuple[int, str
 #: a row ready to send: (line, E.164 number, text, group, parts)
 _Ready = tuple[int, str, str, str, int]
 
+#: rows read between two looks at whether the run was stopped
+_STOP_EVERY = 256
+
 
 class _Importer:
     """Reads rows into the store, one chunk (one future request) at a time.
 
     Rows wait in a buffer per group (an encoding; or an encoding and a text
     when each request carries one text) until a chunk is full. The import
-    position stored with each commit is where the oldest row still in a
-    buffer starts, so a crash re-reads what was not stored, and the store
+    position stored with each commit is the line before the oldest row still
+    in a buffer, so a crash re-reads what was not stored, and the store
     ignores a line it already has.
     """
 
@@ -930,35 +923,91 @@ class _Importer:
         self.template = Template.parse(spec["template"]) if spec["template"] else None
         self.encoding = self.client.effective_encoding(spec["encoding"])
         self.chunk = self.store.last_chunk(campaign.id)
-        self.buffers: dict[str, list[tuple[_Ready, int, int]]] = {}
+        self.buffers: dict[str, list[_Ready]] = {}
         self.invalid: list[NewRow] = []
-        self.position = (record.import_line, record.import_offset)
+        self.line = record.import_line
         self.numbers: dict[str, int] = {}
         self.read = 0
 
-    def take(self, row: SourceRow) -> None:
-        start = self.position
-        self.position = (row.line, row.end)
-        self.read += 1
-        prepared = self._prepare(row)
-        if isinstance(prepared, NewRow):
-            self.invalid.append(prepared)
-            if len(self.invalid) >= self.size:
-                self._commit([])
-            return
-        line, number, _text, group, _parts = prepared
-        if not self.spec["keep_duplicates"]:
-            first = self.numbers.get(number)
-            if first is not None:
-                self.invalid.append(_duplicate(prepared, first))
+    def run(self, rows: Iterator[SourceRow]) -> None:
+        """Import every row, or until the campaign is stopped or paused
+        (what was read is stored, not lost)."""
+        campaign = self.campaign
+        spec = self.spec
+        check = self.client.item_checker(encoding=self.encoding, fold_turkish=spec["fold_turkish"])
+        fill = self.template.fill if self.template is not None else None
+        to_column: str = spec["to_column"]
+        text_column: str = spec["text_column"]
+        single = spec["mode"] == "single"
+        keep = spec["keep_duplicates"]
+        numbers = self.numbers
+        buffers = self.buffers
+        invalid = self.invalid
+        size = self.size
+        stopped = campaign._stop.is_set
+        read = self.read
+        while True:
+            if stopped() or campaign._pause is not None:
+                self.read = read
+                self.finish(done=False)  # what was read is stored
                 return
-            self.numbers[number] = line
-        buffer = self.buffers.setdefault(group, [])
-        buffer.append((prepared, *start))
-        if len(buffer) >= self.size:
-            self._flush([group])
-        elif len(self.buffers) > MAX_OPEN_GROUPS:
-            self._flush([next(iter(self.buffers))])
+            block = list(itertools.islice(rows, _STOP_EVERY))
+            if not block:
+                break
+            if len(invalid) >= size:
+                self.read = read
+                self._commit([])
+            for line, data, error in block:
+                read += 1
+                self.line = line
+                if data is None:
+                    invalid.append(_invalid(line, "", error or "the row cannot be read", "input"))
+                    continue
+                raw = data.get(to_column, "").strip()
+                if not raw:
+                    invalid.append(
+                        _invalid(line, raw, f"no number in column {to_column!r}", "input")
+                    )
+                    continue
+                if fill is not None:
+                    try:
+                        text = fill(data)
+                    except ValueError as exc:
+                        invalid.append(_invalid(line, raw, str(exc), "input"))
+                        continue
+                else:
+                    value = data.get(text_column)
+                    if value is None or not value.strip():
+                        reason = f"no text in column {text_column!r}"
+                        invalid.append(_invalid(line, raw, reason, "input"))
+                        continue
+                    text = value
+                try:
+                    number, group, parts = check(raw, text, None)
+                except IletiError as exc:
+                    invalid.append(_invalid(line, raw, exc.message, type(exc).__name__))
+                    continue
+                if not keep:
+                    first = numbers.get(number)
+                    if first is not None:
+                        invalid.append(_duplicate((line, number, text, group, parts), first))
+                        continue
+                    numbers[number] = line
+                if single:
+                    digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+                    group = f"{group}:{digest}"
+                buffer = buffers.get(group)
+                if buffer is None:
+                    buffer = buffers[group] = []
+                buffer.append((line, number, text, group, parts))
+                if len(buffer) >= size:
+                    self.read = read
+                    self._flush([group])
+                elif len(buffers) > MAX_OPEN_GROUPS:
+                    self.read = read
+                    self._flush([next(iter(buffers))])
+        self.read = read
+        self.finish()
 
     def finish(self, *, done: bool = True) -> None:
         self._flush(list(self.buffers), done=done)
@@ -966,9 +1015,9 @@ class _Importer:
     def _flush(self, groups: list[str], *, done: bool = False) -> None:
         chunks = []
         for group in groups:
-            rows = self.buffers.pop(group, [])
+            rows = self.buffers.pop(group, None)
             if rows:
-                chunks.append([r for r, _, _ in rows])
+                chunks.append(rows)
         self._commit(chunks, done=done)
 
     def _commit(self, chunks: list[list[_Ready]], *, done: bool = False) -> None:
@@ -995,61 +1044,20 @@ class _Importer:
                     moves[pending] += 1
         rows.extend(self.invalid)
         moves[RowState.INVALID] += len(self.invalid)
-        self.invalid = []
-        held = [start for buffer in self.buffers.values() for _, *start in buffer[:1]]
-        line, offset = min(held) if held else self.position
-        if self.spec["format"] == "python" and held:
-            offset = 0
-        self.store.add_rows(self.campaign.id, rows, line=line, offset=offset, done=done)
-        for chunk in chunks:
-            for ready in chunk:
-                self.numbers.pop(ready[1], None)
+        self.invalid.clear()
+        held = [buffer[0][0] for buffer in self.buffers.values() if buffer]
+        # every row that starts on a line up to this one is stored
+        line = min(held) - 1 if held else self.line
+        self.store.add_rows(self.campaign.id, rows, line=line, offset=0, done=done)
+        if not self.spec["keep_duplicates"]:
+            for chunk in chunks:
+                for ready in chunk:
+                    self.numbers.pop(ready[1], None)
         self.campaign._committed(moves, self.read)
-
-    def _prepare(self, row: SourceRow) -> NewRow | _Ready:
-        """A row ready to send ``(line, number, text, group, parts)``, or an
-        invalid row with its reason."""
-        spec = self.spec
-        data = row.data
-        raw = (data or {}).get(spec["to_column"], "").strip()
-        if data is None:
-            return _invalid(row.line, raw, row.error or "the row cannot be read", "input")
-        if not raw:
-            return _invalid(row.line, raw, f"no number in column {spec['to_column']!r}", "input")
-        if self.template is not None:
-            try:
-                text = self.template.fill(data)
-            except ValueError as exc:
-                return _invalid(row.line, raw, str(exc), "input")
-        else:
-            value = data.get(spec["text_column"])
-            if value is None or not value.strip():
-                return _invalid(
-                    row.line, raw, f"no text in column {spec['text_column']!r}", "input"
-                )
-            text = value
-        try:
-            number, encoding, parts = self.client.check_item(
-                raw, text, encoding=self.encoding, fold_turkish=spec["fold_turkish"]
-            )
-        except IletiError as exc:
-            return _invalid(row.line, raw, exc.message, type(exc).__name__)
-        group = encoding
-        if spec["mode"] == "single":
-            digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-            group = f"{encoding}:{digest}"
-        return (row.line, number, text, group, parts)
 
 
 def _invalid(line: int, raw: str, reason: str, category: str) -> NewRow:
-    return NewRow(
-        line=line,
-        number=raw or "-",
-        text=None,
-        state=RowState.INVALID,
-        error=reason,
-        error_category=category,
-    )
+    return NewRow(line, raw or "-", None, RowState.INVALID, None, 0, reason, category)
 
 
 def _duplicate(row: _Ready, first: int) -> NewRow:

@@ -1,25 +1,26 @@
 """Reading a campaign's recipients: strict CSV, JSON Lines, or Python mappings.
 
 Files are streamed, never loaded whole. Each row comes with its line number
-(the line where it starts) and the byte offset just after it, so an import
-interrupted by a crash continues where its last committed row ended.
+(the line where it starts), so an import interrupted by a crash continues
+after the last line its last commit covered.
 
-CSV is read strictly. The whole file is checked for its structure first
-(:func:`scan`), before anything is imported or sent: an unterminated quote
-(which would merge the following rows into one SMS), a duplicate or missing
-column refuses the file, naming the line. Problems of one row's content (no
-number, more values than columns, an empty value for a placeholder) make
-only that row ``invalid``.
+Files are read strictly. The whole file is checked first (:func:`scan`),
+before anything is imported or sent: a file that is not UTF-8, an
+unterminated quote (which would merge the following rows into one SMS), a
+duplicate or missing column refuses the file, naming the line. Problems of
+one row's content (no number, more values than columns, an empty value for
+a placeholder) make only that row ``invalid``.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NamedTuple
 
 import attrs
 
@@ -52,12 +53,10 @@ class InputError(ValidationError):
         super().__init__(message)
 
 
-@attrs.frozen
-class SourceRow:
-    """A row as read: its columns, or why they cannot be read."""
+class SourceRow(NamedTuple):
+    """A row as read: its line, its columns, or why they cannot be read."""
 
     line: int
-    end: int
     data: dict[str, str] | None
     error: str | None = None
 
@@ -71,29 +70,6 @@ def detect_format(path: str | Path, fmt: str | None = None) -> str:
     return "jsonl" if str(path).lower().endswith((".jsonl", ".ndjson")) else "csv"
 
 
-class _Lines:
-    """Decoded lines of a binary stream with the byte offset after each."""
-
-    def __init__(self, stream: IO[bytes], *, offset: int = 0, line: int = 0) -> None:
-        self.stream = stream
-        self.offset = offset
-        self.number = line
-        self.bad: set[int] = set()
-        self._first = offset == 0
-
-    def __iter__(self) -> Iterator[str]:
-        for raw in self.stream:
-            self.offset += len(raw)
-            self.number += 1
-            try:
-                text = raw.decode("utf-8-sig" if self._first else "utf-8")
-            except UnicodeDecodeError:
-                self.bad.add(self.number)
-                text = raw.decode("utf-8", errors="replace")
-            self._first = False
-            yield text
-
-
 def _cell(value: object) -> str:
     if isinstance(value, str):
         return value
@@ -102,22 +78,60 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _csv_reader(lines: _Lines, delimiter: str) -> Iterator[list[str]]:
-    return csv.reader(iter(lines), delimiter=delimiter, strict=True)
+def open_text(path: str | Path) -> IO[str]:
+    """The input as text: UTF-8 (a byte order mark is dropped), newlines kept
+    as they are, so that a quoted value keeps its line breaks."""
+    return open(path, encoding="utf-8-sig", newline="")
 
 
-def read_header(stream: IO[bytes], delimiter: str = ",") -> tuple[list[str], int, int]:
-    """The header of a CSV stream: its columns, and the line and offset after it."""
-    lines = _Lines(stream)
-    reader = _csv_reader(lines, delimiter)
+def check_utf8(path: str | Path) -> None:
+    """Refuse a file that is not UTF-8 text, naming the first bad line.
+
+    A file saved in another encoding (Windows-1254 is common for Turkish)
+    would send wrong letters to every row that has one: the whole file is
+    refused, so that it can be saved again as UTF-8.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    lines = 0
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    "the file is not UTF-8 text: save it as UTF-8 (in Excel: CSV UTF-8)",
+                    line=lines + block.count(b"\n", 0, max(exc.start, 0)) + 1,
+                ) from None
+            lines += block.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(
+                "the file is not UTF-8 text (it ends inside a character): save it as UTF-8",
+                line=lines + 1,
+            ) from None
+
+
+def _unreadable(exc: csv.Error, line: int) -> InputError:
+    return InputError(
+        f"the CSV row cannot be read ({exc}); an unterminated quote would merge the "
+        "rows after it into one message: fix the file",
+        line=line,
+    )
+
+
+def read_header(stream: IO[str], delimiter: str = ",") -> list[str]:
+    """The columns named by the header of a CSV text stream (read from its start)."""
+    return _header(csv.reader(stream, delimiter=delimiter, strict=True))
+
+
+def _header(reader: Any) -> list[str]:
     try:
         header = next(reader, None)
     except csv.Error as exc:
         raise InputError(f"the CSV header cannot be read: {exc}", line=1) from None
     if header is None:
         raise InputError("the file is empty: a CSV file needs a header row naming its columns")
-    if 1 in lines.bad:
-        raise InputError("the header is not UTF-8 text", line=1)
     columns = [h.strip() for h in header]
     seen: set[str] = set()
     for name in columns:
@@ -126,7 +140,7 @@ def read_header(stream: IO[bytes], delimiter: str = ",") -> tuple[list[str], int
         if name in seen:
             raise InputError(f"the header names the column {name!r} twice", line=1)
         seen.add(name)
-    return columns, lines.number, lines.offset
+    return columns
 
 
 def check_columns(header: list[str], needed: Iterable[str]) -> None:
@@ -139,12 +153,14 @@ def check_columns(header: list[str], needed: Iterable[str]) -> None:
         )
 
 
-def _csv_rows(
-    stream: IO[bytes], header: list[str], delimiter: str, line: int, offset: int
-) -> Iterator[SourceRow]:
-    lines = _Lines(stream, offset=offset, line=line)
-    reader = _csv_reader(lines, delimiter)
-    previous = line
+def _csv_rows(stream: IO[str], delimiter: str, after: int) -> Iterator[SourceRow]:
+    """Rows of a CSV text stream read from its start; rows that start on a
+    line up to ``after`` are skipped (they were imported before)."""
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    header = _header(reader)
+    width = len(header)
+    previous = reader.line_num
+    row = SourceRow
     while True:
         start = previous + 1
         try:
@@ -152,67 +168,58 @@ def _csv_rows(
         except StopIteration:
             return
         except csv.Error as exc:
+            raise _unreadable(exc, start) from None
+        except UnicodeDecodeError:
             raise InputError(
-                f"the CSV row cannot be read ({exc}); an unterminated quote would merge the "
-                "rows after it into one message: fix the file",
+                "the file is no longer UTF-8 text: was it changed while the campaign ran?",
                 line=start,
             ) from None
-        previous = lines.number
-        if not "".join(values).strip():
+        previous = reader.line_num
+        if start <= after or not "".join(values).strip():
             continue
-        if lines.bad and lines.bad.intersection(range(start, previous + 1)):
-            yield SourceRow(start, lines.offset, None, "the row is not UTF-8 text")
+        if len(values) > width:
+            yield row(
+                start,
+                None,
+                f"{len(values)} values for {width} columns (quote values that hold the delimiter)",
+            )
             continue
-        if len(values) > len(header):
-            reason = f"{len(values)} values for {len(header)} columns (quote values that hold "
-            yield SourceRow(start, lines.offset, None, reason + "the delimiter)")
-            continue
-        yield SourceRow(start, lines.offset, dict(zip(header, values, strict=False)))
+        yield row(start, dict(zip(header, values, strict=False)))
 
 
-def _jsonl_rows(stream: IO[bytes], line: int, offset: int) -> Iterator[SourceRow]:
-    lines = _Lines(stream, offset=offset, line=line)
-    for text in lines:
-        number = lines.number
-        if not text.strip():
-            continue
-        if number in lines.bad:
-            yield SourceRow(number, lines.offset, None, "the line is not UTF-8 text")
+def _jsonl_rows(stream: IO[str], after: int) -> Iterator[SourceRow]:
+    for number, text in enumerate(stream, start=1):
+        if number <= after or not text.strip():
             continue
         try:
             obj = json.loads(text)
         except RecursionError:
-            yield SourceRow(number, lines.offset, None, "the line's JSON is nested too deeply")
+            yield SourceRow(number, None, "the line's JSON is nested too deeply")
             continue
         except ValueError:
-            yield SourceRow(number, lines.offset, None, "the line is not valid JSON")
+            yield SourceRow(number, None, "the line is not valid JSON")
             continue
         if not isinstance(obj, dict):
-            yield SourceRow(number, lines.offset, None, "the line is not a JSON object")
+            yield SourceRow(number, None, "the line is not a JSON object")
             continue
-        data = {str(k): _cell(v) for k, v in obj.items() if v is not None}
-        yield SourceRow(number, lines.offset, data)
+        yield SourceRow(number, {str(k): _cell(v) for k, v in obj.items() if v is not None})
 
 
 def read_rows(
-    stream: IO[bytes],
-    fmt: str,
-    *,
-    delimiter: str = ",",
-    header: list[str] | None = None,
-    line: int = 0,
-    offset: int = 0,
+    stream: IO[str], fmt: str, *, delimiter: str = ",", after: int = 0
 ) -> Iterator[SourceRow]:
-    """Rows of a stream positioned at ``offset`` (after ``line`` lines).
+    """Rows of a text stream (see :func:`open_text`) read from its start.
 
-    For CSV from the start, the header is read here; to continue an import,
-    pass the ``header`` read before and the position of the last row taken.
+    Rows that start on a line up to ``after`` are skipped: an import that
+    continues after a crash passes the line its last commit covered.
     """
     if fmt == "csv":
-        if header is None:
-            header, line, offset = read_header(stream, delimiter)
-        return _csv_rows(stream, header, delimiter, line, offset)
-    return _jsonl_rows(stream, line, offset)
+        return _csv_rows(stream, delimiter, after)
+    return _jsonl_rows(stream, after)
+
+
+def _nonblank(values: list[str]) -> bool:
+    return bool("".join(values).strip())
 
 
 def scan(path: str | Path, fmt: str, *, delimiter: str = ",", needed: Iterable[str] = ()) -> int:
@@ -221,21 +228,30 @@ def scan(path: str | Path, fmt: str, *, delimiter: str = ",", needed: Iterable[s
     Raises :class:`InputError` naming the line of the first structural
     problem (see the module docstring).
     """
-    with open(path, "rb") as stream:
-        if fmt == "csv":
-            header, line, offset = read_header(stream, delimiter)
-            check_columns(header, needed)
-            return sum(1 for _ in _csv_rows(stream, header, delimiter, line, offset))
-        return sum(1 for _ in _jsonl_rows(stream, 0, 0))
+    check_utf8(path)
+    with open_text(path) as stream:
+        if fmt != "csv":
+            return sum(map(bool, map(str.strip, stream)))
+        reader = csv.reader(stream, delimiter=delimiter, strict=True)
+        check_columns(_header(reader), needed)
+        try:
+            # the loop runs in C; a row's line is worked out only for an error
+            return sum(map(_nonblank, reader))
+        except csv.Error:
+            pass
+    with open_text(path) as stream:
+        for _ in _csv_rows(stream, delimiter, 0):
+            pass
+    raise AssertionError("the CSV reader failed once and not again")  # pragma: no cover
 
 
 def iter_mappings(rows: Iterable[object]) -> Iterator[SourceRow]:
     """Rows given from Python: ``line`` is the position, counted from 1."""
     for index, row in enumerate(rows, start=1):
         if not isinstance(row, Mapping):
-            yield SourceRow(index, 0, None, f"row {index} is a {type(row).__name__}, not a mapping")
+            yield SourceRow(index, None, f"row {index} is a {type(row).__name__}, not a mapping")
             continue
-        yield SourceRow(index, 0, {str(k): _cell(v) for k, v in row.items() if v is not None})
+        yield SourceRow(index, {str(k): _cell(v) for k, v in row.items() if v is not None})
 
 
 @attrs.frozen

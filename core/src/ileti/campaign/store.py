@@ -1,10 +1,18 @@
 """Where campaigns live: the store interface and its SQLite implementation.
 
 The store only persists; it decides nothing. Every change of a row's state
-goes through :meth:`CampaignStore.apply`, which moves a row only from a
-state that :data:`ileti.campaign.states.TRANSITIONS` allows for the event
-(``UPDATE ... WHERE state IN (...)``), so a bug elsewhere cannot make a row
-jump from ``unknown`` to ``pending`` unseen.
+goes through :meth:`CampaignStore.apply` (or :meth:`CampaignStore.claim` and
+:meth:`CampaignStore.apply_chunk` for a whole chunk), which moves a row only
+from a state that :data:`ileti.campaign.states.TRANSITIONS` allows for the
+event (``UPDATE ... WHERE state IN (...)``), so a bug elsewhere cannot make a
+row jump from ``unknown`` to ``pending`` unseen.
+
+In the SQLite store, the rows of a chunk (one future request) share one
+state, kept on the chunk, as long as they move together: pending → claimed
+→ accepted is three one-row updates for a whole request, not three updates
+of every row. The first event that concerns some rows of a chunk only (a
+refused recipient, a failure, a settled report) gives each of its rows its
+own state, and from then on they move one by one.
 
 SQLite is the embedded default: one file (mode 0600) in the per-user data
 folder, WAL journal, ``synchronous=FULL`` so that a claim committed before
@@ -17,13 +25,14 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import attrs
 
@@ -43,7 +52,7 @@ __all__ = [
     "open_store",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class CampaignNotFound(ValidationError):
@@ -65,8 +74,7 @@ class CampaignRecord:
     note: str | None = None
 
 
-@attrs.frozen
-class NewRow:
+class NewRow(NamedTuple):
     """A row read from the input: ready to send (``pending``) or ``invalid``."""
 
     line: int
@@ -80,8 +88,7 @@ class NewRow:
     chunk: int | None = None
 
 
-@attrs.frozen
-class Row:
+class Row(NamedTuple):
     """A stored row. ``number`` is E.164 (or the raw value of an invalid row)."""
 
     rid: int
@@ -128,33 +135,20 @@ class BatchRecord:
     credits: str | None
 
 
-_ROW_COLUMNS = (
-    "rid, line, number, text, state, grp, parts, batch, client_ref, message_id, recipient_id, "
-    "attempts, error_category, error_code, error, delivery, delivery_raw, delivery_at, chunk"
-)
+_STATES = {state.value: state for state in RowState}
+
+#: what a chunk's row stores of its NewRow: line, number, text, group, parts
+_CHUNK_ROW = operator.itemgetter(0, 1, 2, 4, 5)
 
 
 def _row(values: Sequence[Any]) -> Row:
     return Row(
-        rid=values[0],
-        line=values[1],
-        number=values[2],
-        text=values[3],
-        state=RowState(values[4]),
-        group=values[5],
-        parts=values[6],
-        batch=values[7],
-        client_ref=values[8],
-        message_id=values[9],
-        recipient_id=values[10],
-        attempts=values[11],
-        error_category=values[12],
-        error_code=values[13],
-        error=values[14],
-        delivery=values[15],
-        delivery_raw=values[16],
-        delivery_at=values[17],
-        chunk=values[18],
+        values[0],
+        values[1],
+        values[2],
+        values[3],
+        _STATES[values[4]],
+        *values[5:],
     )
 
 
@@ -276,7 +270,74 @@ _MIGRATIONS: dict[int, str] = {
         at REAL NOT NULL
     );
     """,
+    # rows of a chunk share one state (on the chunk) while they move together
+    2: """
+    CREATE TABLE chunks (
+        cid INTEGER NOT NULL REFERENCES campaigns(cid),
+        chunk INTEGER NOT NULL,
+        lo INTEGER NOT NULL,
+        hi INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        parts INTEGER NOT NULL,
+        state TEXT,
+        batch TEXT,
+        message_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        updated REAL NOT NULL,
+        PRIMARY KEY (cid, chunk)
+    );
+    CREATE INDEX chunks_state ON chunks(cid, state, chunk) WHERE state IS NOT NULL;
+    CREATE INDEX chunks_message ON chunks(cid, message_id) WHERE message_id IS NOT NULL;
+    CREATE TABLE rows2 (
+        rid INTEGER PRIMARY KEY,
+        cid INTEGER NOT NULL REFERENCES campaigns(cid),
+        line INTEGER NOT NULL,
+        number TEXT NOT NULL,
+        text TEXT,
+        state TEXT,
+        grp TEXT,
+        chunk INTEGER,
+        parts INTEGER NOT NULL DEFAULT 0,
+        batch TEXT,
+        client_ref TEXT,
+        message_id TEXT,
+        recipient_id TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error_category TEXT,
+        error_code TEXT,
+        error TEXT,
+        delivery TEXT,
+        delivery_raw TEXT,
+        delivery_at TEXT,
+        updated REAL NOT NULL
+    );
+    INSERT INTO rows2 SELECT rid, cid, line, number, text, state, grp, chunk, parts, batch,
+        client_ref, message_id, recipient_id, attempts, error_category, error_code, error,
+        delivery, delivery_raw, delivery_at, updated FROM rows;
+    INSERT INTO chunks (cid, chunk, lo, hi, size, parts, state, updated)
+        SELECT cid, chunk, min(rid), max(rid), count(*), sum(parts), NULL, max(updated)
+        FROM rows WHERE chunk IS NOT NULL GROUP BY cid, chunk;
+    DROP TABLE rows;
+    ALTER TABLE rows2 RENAME TO rows;
+    CREATE UNIQUE INDEX rows_line ON rows(cid, line);
+    CREATE INDEX rows_state ON rows(cid, state) WHERE state IS NOT NULL;
+    CREATE INDEX rows_number ON rows(cid, number);
+    CREATE INDEX rows_message ON rows(cid, message_id) WHERE message_id IS NOT NULL;
+    CREATE INDEX rows_delivery ON rows(cid, delivery) WHERE delivery IS NOT NULL;
+    """,
 }
+
+#: a row's state, batch, client reference, package id and attempts: its own
+#: once it has its own state, else its chunk's
+_ROW_SELECT = (
+    "SELECT r.rid, r.line, r.number, r.text, coalesce(r.state, c.state), r.grp, r.parts, "
+    "CASE WHEN r.state IS NULL THEN c.batch ELSE r.batch END, "
+    "CASE WHEN r.state IS NULL THEN c.batch || '-' || r.rid ELSE r.client_ref END, "
+    "CASE WHEN r.state IS NULL THEN c.message_id ELSE r.message_id END, "
+    "r.recipient_id, CASE WHEN r.state IS NULL THEN c.attempts ELSE r.attempts END, "
+    "r.error_category, r.error_code, r.error, r.delivery, r.delivery_raw, r.delivery_at, "
+    "r.chunk FROM rows AS r LEFT JOIN chunks AS c ON c.cid = r.cid AND c.chunk = r.chunk "
+)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -431,42 +492,80 @@ class SQLiteStore:
         """Rows and the import position after them, in one transaction.
 
         A row whose line is already stored is skipped, so an import continued
-        after a crash never stores a line twice.
+        after a crash never stores a line twice. The rows of a chunk are
+        stored together (consecutive row ids) and follow their chunk's state.
         """
         now = time.time()
         with self._tx() as conn:
             cid = self._cid(conn, campaign_id)
-            conn.executemany(
-                "INSERT OR IGNORE INTO rows (cid, line, number, text, state, grp, chunk, parts, "
-                "error, error_category, updated) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        cid,
-                        r.line,
-                        r.number,
-                        r.text,
-                        r.state.value,
-                        r.group,
-                        r.chunk,
-                        r.parts,
-                        r.error,
-                        r.error_category,
-                        now,
+            start = 0
+            while start < len(rows):
+                chunk = rows[start].chunk
+                end = start + 1
+                while end < len(rows) and rows[end].chunk == chunk:
+                    end += 1
+                if chunk is None:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO rows (cid, line, number, text, state, grp, "
+                        "parts, error, error_category, updated) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        [
+                            (
+                                cid,
+                                r.line,
+                                r.number,
+                                r.text,
+                                r.state.value,
+                                r.group,
+                                r.parts,
+                                r.error,
+                                r.error_category,
+                                now,
+                            )
+                            for r in rows[start:end]
+                        ],
                     )
-                    for r in rows
-                ],
-            )
+                else:
+                    self._add_chunk(conn, cid, chunk, rows[start:end], now)
+                start = end
             conn.execute(
                 "UPDATE campaigns SET import_line = ?, import_offset = ?, imported = ? "
                 "WHERE cid = ?",
                 (line, offset, int(done), cid),
             )
 
+    @staticmethod
+    def _add_chunk(conn: Any, cid: int, chunk: int, rows: Sequence[NewRow], now: float) -> None:
+        """The rows of one chunk, with no state of their own: they follow the chunk's."""
+        if any(r.state is not RowState.PENDING for r in rows):
+            raise ValueError(f"chunk {chunk} holds rows that are not pending")
+        # a new row's id is one more than the largest (we hold the write lock)
+        lo = (conn.execute("SELECT max(rid) FROM rows").fetchone()[0] or 0) + 1
+        conn.executemany(
+            # numbers of ours, not input, are written into the statement, so
+            # that each row binds a slice of its NewRow as it is
+            "INSERT OR IGNORE INTO rows (cid, line, number, text, grp, parts, chunk, "  # noqa: S608
+            f"updated) VALUES ({int(cid)}, ?, ?, ?, ?, ?, {int(chunk)}, {float(now)!r})",
+            map(_CHUNK_ROW, rows),
+        )
+        size, parts, hi = conn.execute(
+            "SELECT count(*), coalesce(sum(parts), 0), max(rid) FROM rows "
+            "WHERE rid >= ? AND +cid = ? AND +chunk = ?",
+            (lo, cid, chunk),
+        ).fetchone()
+        if size:
+            if hi - lo + 1 != size:  # pragma: no cover - SQLite's documented rowid rule
+                raise RuntimeError(f"the rows of chunk {chunk} did not get consecutive ids")
+            conn.execute(
+                "INSERT INTO chunks (cid, chunk, lo, hi, size, parts, state, updated) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (cid, chunk, lo, hi, size, parts, RowState.PENDING.value, now),
+            )
+
     @_serialised
     def last_chunk(self, campaign_id: str) -> int:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        found = conn.execute("SELECT max(chunk) FROM rows WHERE cid = ?", (cid,)).fetchone()
+        found = conn.execute("SELECT max(chunk) FROM chunks WHERE cid = ?", (cid,)).fetchone()
         return int(found[0] or 0)
 
     @_serialised
@@ -482,8 +581,8 @@ class SQLiteStore:
             part = unique[i : i + 500]
             marks = ",".join("?" * len(part))
             for number, line in conn.execute(
-                "SELECT number, min(line) FROM rows WHERE cid = ? AND state != ? "  # noqa: S608
-                f"AND number IN ({marks}) GROUP BY number",
+                "SELECT number, min(line) FROM rows WHERE cid = ? "  # noqa: S608
+                f"AND (state IS NULL OR state != ?) AND number IN ({marks}) GROUP BY number",
                 (cid, RowState.INVALID.value, *part),
             ):
                 found[number] = line
@@ -497,28 +596,77 @@ class SQLiteStore:
         """
         move = TRANSITIONS[Event.CLAIM]
         (source,) = move.sources
+        target = move.target
+        now = time.time()
         with self._tx() as conn:
             cid = self._cid(conn, campaign_id)
-            first = conn.execute(
-                "SELECT chunk FROM rows WHERE cid = ? AND state = ? AND chunk IS NOT NULL "
+            whole = conn.execute(
+                "SELECT chunk, lo, hi, attempts FROM chunks WHERE cid = ? AND state = ? "
                 "ORDER BY chunk LIMIT 1",
                 (cid, source.value),
             ).fetchone()
-            if first is None:
+            # chunks are numbered in the order of their rows' ids
+            single = conn.execute(
+                "SELECT chunk FROM rows WHERE cid = ? AND state = ? AND chunk IS NOT NULL "
+                "ORDER BY rid LIMIT 1",
+                (cid, source.value),
+            ).fetchone()
+            if single is not None and (whole is None or single[0] < whole[0]):
+                found = conn.execute(
+                    "UPDATE rows SET state = ?, batch = ?, "
+                    "client_ref = ? || '-' || rid, attempts = attempts + 1, updated = ? "
+                    "WHERE cid = ? AND state = ? AND chunk = ? RETURNING rid",
+                    (target.value, batch, batch, now, cid, source.value, single[0]),
+                ).fetchall()
+                marks = ",".join("?" * len(found))
+                rows = conn.execute(
+                    f"{_ROW_SELECT} WHERE r.rid IN ({marks}) ORDER BY r.rid",
+                    [rid for (rid,) in found],
+                ).fetchall()
+                return [_row(r) for r in rows]
+            if whole is None:
                 return []
+            chunk, lo, hi, attempts = whole
+            conn.execute(
+                "UPDATE chunks SET state = ?, batch = ?, attempts = ?, updated = ? "
+                "WHERE cid = ? AND chunk = ?",
+                (target.value, batch, attempts + 1, now, cid, chunk),
+            )
             found = conn.execute(
-                "UPDATE rows SET state = ?, batch = ?, client_ref = ? || '-' || rid, "  # noqa: S608
-                "attempts = attempts + 1, updated = ? "
-                f"WHERE cid = ? AND state = ? AND chunk = ? RETURNING {_ROW_COLUMNS}",
-                (move.target.value, batch, batch, time.time(), cid, source.value, first[0]),
+                "SELECT rid, line, number, text, grp, parts FROM rows "
+                "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid",
+                (lo, hi, cid, chunk),
             ).fetchall()
-        return sorted((_row(r) for r in found), key=lambda r: r.rid)
+        return [
+            Row(
+                rid,
+                line,
+                number,
+                text,
+                target,
+                grp,
+                parts,
+                batch,
+                f"{batch}-{rid}",
+                None,
+                None,
+                attempts + 1,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                chunk,
+            )
+            for rid, line, number, text, grp, parts in found
+        ]
 
     def apply_chunk(
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
     ) -> None:
         """One event for every row of a claimed batch (``update.rid`` unused),
-        with the batch's record, in one transaction and one statement."""
+        with the batch's record, in one transaction."""
         from ileti.campaign.states import IllegalTransition
 
         move = TRANSITIONS[update.event]
@@ -532,6 +680,27 @@ class SQLiteStore:
                 "VALUES (?,?,?,?,?)",
                 (batch.ref, cid, batch.message_id, batch.credits, now),
             )
+            plain = update.recipient_id is None and update.error_category is None
+            plain = plain and update.error_code is None and update.error is None
+            if plain:
+                done = conn.execute(
+                    "UPDATE chunks SET state = ?, message_id = coalesce(?, message_id), "  # noqa: S608
+                    f"updated = ? WHERE cid = ? AND chunk = ? AND state IN ({marks}) "
+                    "AND batch = ? AND size = ?",
+                    (
+                        move.target.value,
+                        update.message_id,
+                        now,
+                        cid,
+                        chunk,
+                        *sources,
+                        batch.ref,
+                        rows,
+                    ),
+                )
+                if done.rowcount == 1:
+                    return
+            self._own_states(conn, cid, [chunk])
             done = conn.execute(
                 "UPDATE rows SET state = ?, "  # noqa: S608
                 "message_id = COALESCE(?, message_id), "
@@ -558,15 +727,40 @@ class SQLiteStore:
                     f"event {update.event.value!r}"
                 )
 
+    @staticmethod
+    def _own_states(conn: Any, cid: int, chunks: Sequence[int]) -> None:
+        """Give every row of these chunks its own state (copied from its chunk),
+        before an event that concerns only some of them."""
+        for chunk in chunks:
+            found = conn.execute(
+                "SELECT lo, hi, state, batch, message_id, attempts FROM chunks "
+                "WHERE cid = ? AND chunk = ? AND state IS NOT NULL",
+                (cid, chunk),
+            ).fetchone()
+            if found is None:
+                continue
+            lo, hi, state, batch, message_id, attempts = found
+            conn.execute(
+                "UPDATE rows SET state = ?, batch = ?, "
+                "client_ref = CASE WHEN ? IS NULL THEN NULL ELSE ? || '-' || rid END, "
+                "message_id = ?, attempts = ? "
+                "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? AND state IS NULL",
+                (state, batch, batch, batch, message_id, attempts, lo, hi, cid, chunk),
+            )
+            conn.execute("UPDATE chunks SET state = NULL WHERE cid = ? AND chunk = ?", (cid, chunk))
+
     @_serialised
     def by_message(self, campaign_id: str, message_id: str) -> list[Row]:
         """The accepted rows a package id covers."""
         conn = self._conn
         cid = self._cid(conn, campaign_id)
+        accepted = RowState.ACCEPTED.value
         found = conn.execute(
-            f"SELECT {_ROW_COLUMNS} FROM rows WHERE cid = ? AND message_id = ? "  # noqa: S608
-            "AND state = ? ORDER BY rid",
-            (cid, message_id, RowState.ACCEPTED.value),
+            f"{_ROW_SELECT} WHERE r.cid = ? AND r.message_id = ? AND r.state = ? "
+            f"UNION ALL {_ROW_SELECT} JOIN chunks AS m ON m.cid = ? AND m.message_id = ? "
+            "AND m.state = ? AND r.rid BETWEEN m.lo AND m.hi "
+            "WHERE +r.cid = ? AND +r.chunk = m.chunk AND r.state IS NULL ORDER BY 1",
+            (cid, message_id, accepted, cid, message_id, accepted, cid),
         ).fetchall()
         return [_row(r) for r in found]
 
@@ -587,6 +781,7 @@ class SQLiteStore:
         for u in updates:
             facts = (u.message_id, u.recipient_id, u.error_category, u.error_code, u.error)
             groups.setdefault((u.event, facts), []).append(u.rid)
+        rids = [u.rid for u in updates]
         with self._tx() as conn:
             if batch is not None:
                 conn.execute(
@@ -600,7 +795,16 @@ class SQLiteStore:
                         now,
                     ),
                 )
-            for (event, facts), rids in groups.items():
+            for i in range(0, len(rids), 500):
+                part = rids[i : i + 500]
+                following = conn.execute(
+                    "SELECT DISTINCT cid, chunk FROM rows "  # noqa: S608
+                    f"WHERE rid IN ({','.join('?' * len(part))}) AND state IS NULL",
+                    part,
+                ).fetchall()
+                for cid, chunk in following:
+                    self._own_states(conn, cid, [chunk])
+            for (event, facts), ids in groups.items():
                 move = TRANSITIONS[event]
                 sources = tuple(s.value for s in move.sources)
                 marks = ",".join("?" * len(sources))
@@ -611,12 +815,12 @@ class SQLiteStore:
                     "recipient_id = COALESCE(?, recipient_id), "
                     "error_category = ?, error_code = ?, error = ?, updated = ? "
                     f"WHERE rid = ? AND state IN ({marks})",
-                    [(*fixed, rid, *sources) for rid in rids],
+                    [(*fixed, rid, *sources) for rid in ids],
                 )
-                if done.rowcount != len(rids):
+                if done.rowcount != len(ids):
                     found = conn.execute(
-                        f"SELECT rid, state FROM rows WHERE rid IN ({','.join('?' * len(rids))})",  # noqa: S608
-                        rids,
+                        f"SELECT rid, state FROM rows WHERE rid IN ({','.join('?' * len(ids))})",  # noqa: S608
+                        ids,
                     ).fetchall()
                     wrong = [(rid, st) for rid, st in found if st not in sources]
                     raise IllegalTransition(
@@ -635,24 +839,51 @@ class SQLiteStore:
         """Rows in line order, ``limit`` at a time after row id ``after``."""
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        where = "cid = ? AND rid > ?"
-        args: list[object] = [cid, after]
-        if states is not None:
-            where += f" AND state IN ({','.join('?' * len(states))})"
-            args.extend(s.value for s in states)
-        found = conn.execute(
-            f"SELECT {_ROW_COLUMNS} FROM rows WHERE {where} ORDER BY rid LIMIT ?",  # noqa: S608
-            (*args, limit),
-        ).fetchall()
-        return [_row(r) for r in found]
+        if states is None:
+            found = conn.execute(
+                f"{_ROW_SELECT} WHERE +r.cid = ? AND r.rid > ? ORDER BY r.rid LIMIT ?",
+                (cid, after, limit),
+            ).fetchall()
+            return [_row(r) for r in found]
+        found = []
+        for state in dict.fromkeys(s.value for s in states):
+            # rows with a state of their own (an index holds only those)
+            found.extend(
+                conn.execute(
+                    f"{_ROW_SELECT} WHERE r.cid = ? AND r.state = ? AND r.rid > ? "
+                    "ORDER BY r.rid LIMIT ?",
+                    (cid, state, after, limit),
+                )
+            )
+            # and the rows of the chunks in that state (in chunk order, which
+            # is row id order), until there are enough
+            taken = 0
+            for chunk, lo, hi in conn.execute(
+                "SELECT chunk, lo, hi FROM chunks WHERE cid = ? AND state = ? AND hi > ? "
+                "ORDER BY chunk",
+                (cid, state, after),
+            ).fetchall():
+                page = conn.execute(
+                    f"{_ROW_SELECT} WHERE r.rid BETWEEN ? AND ? AND +r.cid = ? "
+                    "AND +r.chunk = ? AND r.state IS NULL ORDER BY r.rid LIMIT ?",
+                    (max(lo, after + 1), hi, cid, chunk, limit - taken),
+                ).fetchall()
+                found.extend(page)
+                taken += len(page)
+                if taken >= limit:
+                    break
+        found.sort(key=lambda r: r[0])
+        return [_row(r) for r in found[:limit]]
 
     def set_delivery(self, updates: Sequence[tuple[int, str, str, str | None]]) -> None:
         """``(rid, normalised state, raw state, time)`` for accepted rows."""
+        accepted = RowState.ACCEPTED.value
         with self._tx() as conn:
             conn.executemany(
                 "UPDATE rows SET delivery = ?, delivery_raw = ?, delivery_at = ? "
-                "WHERE rid = ? AND state = ?",
-                [(s, raw, at, rid, RowState.ACCEPTED.value) for rid, s, raw, at in updates],
+                "WHERE rid = ? AND coalesce(state, (SELECT c.state FROM chunks AS c "
+                "WHERE c.cid = rows.cid AND c.chunk = rows.chunk)) = ?",
+                [(s, raw, at, rid, accepted) for rid, s, raw, at in updates],
             )
 
     @_serialised
@@ -662,8 +893,11 @@ class SQLiteStore:
         cid = self._cid(conn, campaign_id)
         marks = ",".join("?" * len(final))
         found = conn.execute(
-            "SELECT DISTINCT message_id FROM rows WHERE cid = ? AND state = ? "  # noqa: S608
-            f"AND message_id IS NOT NULL AND (delivery IS NULL OR delivery NOT IN ({marks}))",
+            "SELECT DISTINCT m FROM (SELECT CASE WHEN r.state IS NULL THEN c.message_id "  # noqa: S608
+            "ELSE r.message_id END AS m, coalesce(r.state, c.state) AS s, r.delivery AS d "
+            "FROM rows AS r LEFT JOIN chunks AS c ON c.cid = r.cid AND c.chunk = r.chunk "
+            "WHERE r.cid = ?) "
+            f"WHERE s = ? AND m IS NOT NULL AND (d IS NULL OR d NOT IN ({marks}))",
             (cid, RowState.ACCEPTED.value, *final),
         ).fetchall()
         return [m for (m,) in found]
@@ -674,22 +908,35 @@ class SQLiteStore:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
         found = conn.execute(
+            "SELECT state, sum(size), sum(parts) FROM chunks WHERE cid = ? "
+            "AND state IS NOT NULL GROUP BY state UNION ALL "
             "SELECT state, count(*), coalesce(sum(parts), 0) FROM rows WHERE cid = ? "
-            "GROUP BY state",
-            (cid,),
+            "AND state IS NOT NULL GROUP BY state",
+            (cid, cid),
         ).fetchall()
-        return {RowState(s): (n, p) for s, n, p in found}
+        counts: dict[RowState, tuple[int, int]] = {}
+        for state, n, parts in found:
+            had = counts.get(_STATES[state], (0, 0))
+            counts[_STATES[state]] = (had[0] + n, had[1] + parts)
+        return counts
 
     @_serialised
     def delivery_counts(self, campaign_id: str) -> dict[str, int]:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        found = conn.execute(
-            "SELECT coalesce(delivery, 'no report yet'), count(*) FROM rows WHERE cid = ? "
-            "AND state = ? GROUP BY delivery",
-            (cid, RowState.ACCEPTED.value),
-        ).fetchall()
-        return dict(found)
+        # a delivery state is stored for accepted rows only, and accepted is final
+        found = dict(
+            conn.execute(
+                "SELECT delivery, count(*) FROM rows WHERE cid = ? AND delivery IS NOT NULL "
+                "GROUP BY delivery",
+                (cid,),
+            ).fetchall()
+        )
+        accepted = self.counts(campaign_id).get(RowState.ACCEPTED, (0, 0))[0]
+        waiting = accepted - sum(found.values())
+        if waiting:
+            found["no report yet"] = waiting
+        return found
 
     @_serialised
     def credits(self, campaign_id: str) -> str | None:
