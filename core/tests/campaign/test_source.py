@@ -59,9 +59,7 @@ def test_a_byte_order_mark_is_dropped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_a_file_that_is_not_utf8_is_refused_at_its_first_bad_line(
-    tmp_path: Path, fmt: str
-) -> None:
+def test_a_file_that_is_not_utf8_is_refused_at_its_first_bad_line(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / f"m.{fmt}"
     good = "to,text\n1,a\n" if fmt == "csv" else '{"to": 1}\n{"to": 2}\n'
     # "Sayın" saved as Windows-1254: every Turkish letter would be wrong

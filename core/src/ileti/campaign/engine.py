@@ -711,7 +711,25 @@ class Campaign:
     _options: tuple[str | None, datetime | None, timedelta | None] = (None, None, None)
 
     def _accepted(self, batch: str, rows: list[Row], result: SendResult) -> None:
-        outcomes = list(result.recipients)
+        outcomes = result.recipients
+        credits = str(result.credits) if result.credits is not None else None
+        record = BatchRecord(self.id, batch, result.message_id, credits)
+        chunk = rows[0].chunk
+        if (
+            chunk is not None
+            and len(outcomes) == len(rows)
+            and all(
+                o.accepted and o.message_id is None and o.number == r.number
+                for o, r in zip(outcomes, rows, strict=True)
+            )
+            and all(r.chunk == chunk for r in rows)
+        ):
+            # the common case (every recipient accepted under one package id):
+            # one update of the chunk
+            update = RowUpdate(rows[0].rid, Event.ACCEPTED, result.message_id)
+            self.store.apply_chunk(self.id, chunk, update, rows=len(rows), batch=record)
+            self._recorded({RowState.CLAIMED: -len(rows), RowState.ACCEPTED: len(rows)})
+            return
         updates = []
         moves = {RowState.CLAIMED: -len(rows)}
         for index, row in enumerate(rows):
@@ -741,19 +759,10 @@ class Campaign:
         for u in updates:
             target = TRANSITIONS[u.event].target
             moves[target] = moves.get(target, 0) + 1
-        credits = str(result.credits) if result.credits is not None else None
-        record = BatchRecord(self.id, batch, result.message_id, credits)
-        first = updates[0]
-        chunk = rows[0].chunk
-        same = all(
-            u.event is first.event and u.recipient_id is None and u.error is None for u in updates
-        )
-        if same and chunk is not None and all(r.chunk == chunk for r in rows):
-            # the common case (every recipient accepted under one package id):
-            # one statement for the whole batch
-            self.store.apply_chunk(self.id, chunk, first, rows=len(rows), batch=record)
-        else:
-            self.store.apply(updates, batch=record)
+        self.store.apply(updates, batch=record)
+        self._recorded(moves)
+
+    def _recorded(self, moves: Mapping[RowState, int]) -> None:
         if self._progress is not None:
             self._progress.requests += 1
         self._count(moves)
