@@ -469,20 +469,22 @@ def segment(
             part_units = tuple(sizes)
         remaining = multi - part_units[-1]
     forced = () if rule is GSM7 else _bad_chars(text, _GSM7_C)
+    # positional (in the order of the fields): a call by keywords costs a
+    # campaign about 1.3 µs a row
     return Segmentation(
-        text=text,
-        encoding=enc.name,
-        base=rule.base,
-        wire=enc.wire,
-        parts=len(part_texts),
-        part_units=part_units,
-        part_texts=part_texts,
-        units=units,
-        single_limit=rule.single,
-        multi_limit=rule.multi,
-        remaining=remaining,
-        forced_ucs2=forced,
-        folded=folded,
+        text,  # text
+        enc.name,  # encoding
+        rule.base,  # base
+        enc.wire,  # wire
+        len(part_texts),  # parts
+        part_units,  # part_units
+        part_texts,  # part_texts
+        units,  # units
+        rule.single,  # single_limit
+        rule.multi,  # multi_limit
+        remaining,  # remaining
+        forced,  # forced_ucs2
+        folded,  # folded
     )
 
 
