@@ -143,9 +143,12 @@ def test_providers(cli: Callable[..., Any]) -> None:
     assert by_name["testprov"]["emulator"] is True
     assert by_name["testprov"]["limits"]["max_recipients"] == 50
     assert by_name["testprov-min"]["capabilities"] == ["send"]
+    assert by_name["innomobil"]["optional"] == ["sent_packages"]
+    assert by_name["efecell"]["optional"] == []
     assert [b["name"] for b in doc["broken"]] == ["testprov-broken"]
     text = cli("providers").out
     assert "  recipients:   at most 50 per request" in text
+    assert "  also:         sent_packages" in text
     assert "testprov-broken  BROKEN:" in text
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ileti import waiting
+from ileti import host, waiting
+from ileti.emulation import VirtualClock
 
 
 @pytest.fixture
@@ -121,3 +125,79 @@ def test_report_through_the_script(script: Callable[..., Any], testprov: Any, se
     run = script("report", "--provider", "testprov", sent, "--wait")
     assert run.code == 0, run.err
     assert "Tally: delivered 1, undelivered 1" in run.out
+
+
+@pytest.fixture
+def innomobil(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Innomobil's emulator (it keeps a send history), the environment pointing at it."""
+    from ileti.emulation import serve
+
+    em = host.load_provider("innomobil").plugin.provider_emulator(clock=VirtualClock())
+    with serve(em) as served:
+        monkeypatch.setenv("ILETI_INNOMOBIL_BASE_URL", served.base_url)
+        for name, value in em.credentials().items():
+            monkeypatch.setenv(f"ILETI_INNOMOBIL_{name.upper()}", value)
+        monkeypatch.setenv("ILETI_INNOMOBIL_SENDER", em.default_sender)
+        yield em
+
+
+def test_since_lists_the_packages_sent_in_the_range(
+    cli: Callable[..., Any], innomobil: Any
+) -> None:
+    start = innomobil.clock.now()
+    for text in ("Birinci", "İkinci"):
+        run = cli("send", "-p", "innomobil", "--to", "05321112233", "--text", text)
+        assert run.code == 0, run.err
+    since = (start - timedelta(minutes=1)).isoformat()
+    until = (start + timedelta(minutes=1)).isoformat()
+    run = cli("report", "-p", "innomobil", "--since", since, "--until", until)
+    assert run.code == 0, run.err
+    assert run.out.startswith("2 packages through innomobil")
+    assert "Birinci" in run.out
+    assert "İkinci" in run.out
+    run = cli("report", "-p", "innomobil", "--since", since, "--until", until, "--json")
+    lines = [json.loads(line) for line in run.out.splitlines()]
+    assert [(d["text"], d["recipients"], d["scheduled"]) for d in lines] == [
+        ("Birinci", 1, False),
+        ("İkinci", 1, False),
+    ]
+    run = cli("report", "-p", "innomobil", "--since", since, "--until", until, "--scheduled")
+    assert run.out.startswith("0 scheduled packages through innomobil")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["123", "--since", "1d"], "either a MESSAGE_ID"),
+        (["--until", "1h"], "give --since WHEN too"),
+        (["--since", "1d", "--wait"], "--wait follows one package"),
+        (["--since", "1h", "--until", "1d"], "--since (.*) is after --until"),
+        ([], "give the MESSAGE_ID a send printed, or --since WHEN"),
+    ],
+)
+def test_since_usage_errors_are_worded_in_flags(
+    cli: Callable[..., Any], innomobil: Any, args: list[str], message: str
+) -> None:
+    run = cli("report", "-p", "innomobil", *args)
+    assert run.code == 2
+    assert re.search(message, run.err), run.err
+    assert innomobil.received == []
+
+
+def test_since_on_a_provider_without_a_history(cli: Callable[..., Any], testprov: Any) -> None:
+    run = cli("report", "-p", "testprov", "--since", "1d")
+    assert run.code != 0
+    assert "does not support 'sent_packages'" in run.err
+
+
+def test_since_takes_a_duration_or_an_iso_time() -> None:
+    from ileti.cli import _common
+
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    assert _common.parse_when("1d", now, past=True) == now - timedelta(days=1)
+    assert _common.parse_when("2h30m", now, past=True) == now - timedelta(hours=2, minutes=30)
+    assert _common.parse_when("2026-12-01T00:00+03:00", now, past=True) == datetime(
+        2026, 11, 30, 21, 0, tzinfo=UTC
+    )
+    with pytest.raises(argparse.ArgumentTypeError, match="not a duration"):
+        _common.parse_when("1x", now, past=True)

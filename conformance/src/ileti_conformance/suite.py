@@ -1138,6 +1138,56 @@ class ProviderConformance:
             )
             proxy.set_faults()
 
+    # ============================================================== send history
+
+    def test_sent_packages_round_trip(self, ileti_harness: Harness) -> None:
+        """sent_packages (optional): every package sent in a range is listed
+        once, with an aware time in the range, its sender, recipients and
+        parts as sent, and an id ``query_report`` takes; a range before the
+        sends lists none of them. A provider without it raises NotSupported
+        before any request."""
+        from datetime import timedelta
+
+        from ileti.models import SentPackage
+
+        h = ileti_harness
+        client = h.client()
+        start = h.clock.now()
+        if not h.loaded.implements("sent_packages"):
+            before = h.received_count()
+            with pytest.raises(NotSupported) as caught:
+                client.sent_packages(start)
+            assert caught.value.capability == "sent_packages"
+            assert h.received_count() == before
+            return
+        numbers = h.numbers(2)
+        sent = [self._send_text(h, client, numbers), self._send_text(h, client, numbers[:1])]
+        h.clock.advance(60)
+        end = h.clock.now() + timedelta(minutes=1)
+        listed = list(client.sent_packages(start - timedelta(minutes=1), end))
+        for package in listed:
+            assert isinstance(package, SentPackage), f"sent_packages gave {package!r}"
+            assert package.provider == client.provider
+            assert package.sent_at is not None, "a listed package has no time"
+            assert start - timedelta(minutes=1) <= package.sent_at <= end, (
+                f"package {package.message_id} is listed at {package.sent_at}, outside the range"
+            )
+        ids = [p.message_id for p in listed]
+        assert len(ids) == len(set(ids)), f"a package is listed twice: {ids}"
+        for result, count in zip(sent, (2, 1), strict=True):
+            if result.message_id is None:
+                continue
+            found = [p for p in listed if p.message_id == result.message_id]
+            assert found, f"the package {result.message_id} sent is not listed"
+            assert found[0].recipients in (None, count)
+            assert found[0].sender in (None, h.sender) or h.sender is None
+            if "query_report" in h.capabilities:
+                client.report(found[0].message_id)  # the listed id is a report id
+        earlier = list(client.sent_packages(start - timedelta(days=2), start - timedelta(days=1)))
+        assert not {p.message_id for p in earlier} & {r.message_id for r in sent}, (
+            "a range before the sends lists them"
+        )
+
     # ============================================================== pushed reports
 
     def test_pushed_reports_round_trip(self, ileti_harness: Harness) -> None:
@@ -1664,6 +1714,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_pushed_reports_round_trip",
             "test_garbage_pushes_raise_only_ileti_errors",
         ),
+        "sent_packages": ("test_sent_packages_round_trip",),
         "senders": (
             "test_senders_round_trip",
             "test_reads_retry_unavailable_within_bound",

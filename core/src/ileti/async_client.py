@@ -33,7 +33,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ileti.client import Client, CostPreview, as_batch
 from ileti.errors import DeliveryUnknown, ValidationError
-from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
+from ileti.models import (
+    Balance,
+    Batch,
+    BatchItem,
+    DeliveryReport,
+    Message,
+    Sender,
+    SendResult,
+    SentPackage,
+)
 from ileti.waiting import DEFAULT_DEADLINE, Backoff, OnPoll, wait_report_async
 
 if TYPE_CHECKING:
@@ -357,6 +366,16 @@ class AsyncClient:
         return await wait_report_async(
             lambda: self.report(message_id), deadline=deadline, backoff=backoff, on_poll=on_poll
         )
+
+    async def sent_packages(
+        self, since: datetime, until: datetime | None = None, *, scheduled: bool = False
+    ) -> list[SentPackage]:
+        """As :meth:`ileti.Client.sent_packages`, every page read (in the pool)."""
+
+        def read() -> list[SentPackage]:
+            return list(self._client.sent_packages(since, until, scheduled=scheduled))
+
+        return await self._call(read)
 
     async def balance(self) -> Balance:
         """As :meth:`ileti.Client.balance`."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,7 +27,16 @@ from ileti.errors import (
 )
 from ileti.host import LoadedProvider, build_manager, load_provider
 from ileti.http import DEFAULT_POOL_SIZE, check_pool_size
-from ileti.models import Balance, Batch, BatchItem, DeliveryReport, Message, Sender, SendResult
+from ileti.models import (
+    Balance,
+    Batch,
+    BatchItem,
+    DeliveryReport,
+    Message,
+    Sender,
+    SendResult,
+    SentPackage,
+)
 from ileti.numbers import normalise_number, normalise_numbers, validate_sender
 from ileti.settings import (
     ResolvedSettings,
@@ -49,6 +59,8 @@ if TYPE_CHECKING:
     from ileti.waiting import Backoff, OnPoll
 
 __all__ = ["Client", "CostPreview"]
+
+_log = logging.getLogger("ileti.client")
 
 # characters XML 1.0 forbids: refused for every provider, before any request
 _XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -156,15 +168,22 @@ def check_text(text: str) -> None:
         )
 
 
+def _aware(name: str, when: datetime) -> datetime:
+    """``when`` if it is an aware datetime, else a ValidationError naming ``name``."""
+    if not isinstance(when, datetime):
+        raise ValidationError(f"{name} must be a datetime, not {type(when).__name__}")
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationError(
+            f"{name} ({when.isoformat()}) has no time zone: pass an aware datetime, "
+            "e.g. datetime(..., tzinfo=ZoneInfo('Europe/Istanbul'))"
+        )
+    return when
+
+
 def _aware_utc(when: datetime | None, now: datetime) -> datetime | None:
     if when is None:
         return None
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValidationError(
-            f"the schedule time {when.isoformat()} has no time zone: pass an aware datetime, "
-            "e.g. datetime(..., tzinfo=ZoneInfo('Europe/Istanbul'))"
-        )
-    utc = when.astimezone(UTC)
+    utc = _aware("the schedule time", when).astimezone(UTC)
     if utc <= now:
         raise ValidationError(
             f"the schedule time {when.isoformat()} is in the past: give a future time, or "
@@ -352,6 +371,12 @@ class Client:
     @property
     def capabilities(self) -> frozenset[str]:
         return self._loaded.capabilities
+
+    def supports(self, operation: str) -> bool:
+        """Whether the provider offers ``operation``: one of the capabilities
+        (``send``, ``send_multi``, ``query_report``, ``balance``, ``senders``)
+        or an optional one (``sent_packages``, ``parse_push``)."""
+        return self._loaded.implements(operation)
 
     @property
     def settings(self) -> Any:
@@ -841,6 +866,64 @@ class Client:
             return report
 
         return wait_report(fetch, deadline=deadline, backoff=backoff, on_poll=on_poll)
+
+    def sent_packages(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        *,
+        scheduled: bool = False,
+    ) -> Iterator[SentPackage]:
+        """The packages sent from ``since`` to ``until`` (aware datetimes;
+        ``until`` defaults to now), oldest first, as the gateway lists them:
+        its send history, page after page. ``scheduled=True`` lists the
+        packages sent for a later time instead of those sent at once.
+
+        The arguments are checked, and a provider without a send history
+        raises ``NotSupported``, now; the pages are read as the iterator is
+        consumed. Of our providers, Innomobil keeps a history
+        (``client.supports("sent_packages")`` tells).
+        """
+        self._loaded.require("sent_packages")
+        start = _aware("since", since)
+        end = _aware("until", until) if until is not None else datetime.now(UTC)
+        if start > end:
+            raise ValidationError(
+                f"since ({since.isoformat()}) is after until ({end.isoformat()}): give the "
+                "earlier time as since"
+            )
+        return self._pages(start, end, scheduled)
+
+    #: more pages than this and the gateway is not paging as documented
+    MAX_PAGES = 100_000
+
+    def _pages(self, start: datetime, end: datetime, scheduled: bool) -> Iterator[SentPackage]:
+        previous: list[str] = []
+        for page in range(1, self.MAX_PAGES + 1):
+            found: list[SentPackage] = list(
+                self._invoke(
+                    "sent_packages", None, since=start, until=end, page=page, scheduled=scheduled
+                )
+            )
+            ids = [p.message_id for p in found]
+            if not found:
+                return
+            if ids == previous:
+                # a gateway that ignores the page number answers page 1 again
+                _log.warning(
+                    "%s answered page %d with the packages of page %d: it does not page; stopping",
+                    self.provider,
+                    page,
+                    page - 1,
+                )
+                return
+            previous = ids
+            yield from found
+        raise MalformedResponse(
+            f"{self.provider} still listed packages after {self.MAX_PAGES} pages: it does not "
+            "seem to page as documented",
+            provider=self.provider,
+        )
 
     def read_push(self, request: PushRequest) -> list[DeliveryReport]:
         """Read a delivery report the gateway pushed to the push URL (see

@@ -12,7 +12,8 @@ Non-provider plugins (logging, metrics, an outbox) register in the group
 Hook names are the verbs users know. ``provider_info`` is required;
 ``provider_emulator`` is how the conformance suite, ``ileti emulate`` and
 ``ileti demo`` find the plugin's emulator; ``parse_push`` (optional) reads
-delivery reports the gateway pushes. A provider lacking one of
+delivery reports the gateway pushes; ``sent_packages`` (optional) lists the
+packages sent in a time range. A provider lacking one of
 ``send``, ``send_multi``, ``query_report``, ``balance``, ``senders`` simply
 does not implement it, and the client raises ``NotSupported``.
 """
@@ -24,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from ileti.models import Balance, DeliveryReport, Sender, SendResult
+    from datetime import datetime
+
+    from ileti.models import Balance, DeliveryReport, Sender, SendResult, SentPackage
     from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo
     from ileti.push import PushRequest
 
@@ -35,8 +38,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 #: the capability hooks, in the order they are documented and listed
 CAPABILITIES = ("send", "send_multi", "query_report", "balance", "senders")
-#: optional hooks that are not calls to the gateway (a client checks for them too)
-OPTIONAL = ("parse_push",)
+#: optional hooks, beyond the five every user expects (a client checks for them too)
+OPTIONAL = ("parse_push", "sent_packages")
 
 
 @hookspec(firstresult=True)
@@ -82,3 +85,15 @@ def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:  # t
     ``MalformedResponse`` for a request that is not a push. A provider that
     implements it has a ``push_url`` setting, and its emulator a
     ``push_reports()`` method that pushes what changed."""
+
+
+@hookspec(firstresult=True)
+def sent_packages(  # type: ignore[empty-body]
+    ctx: Context, since: datetime, until: datetime, page: int, scheduled: bool
+) -> list[SentPackage]:
+    """One page (``page`` counts from 1) of the packages sent from ``since``
+    to ``until`` (aware datetimes, ``since`` <= ``until``), oldest first;
+    ``scheduled`` lists the packages sent for a later time instead of those
+    sent at once. An empty list past the last page. The client pages
+    (:meth:`ileti.Client.sent_packages`); a provider whose gateway does not
+    page returns everything for page 1 and an empty list after it."""

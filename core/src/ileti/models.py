@@ -22,6 +22,7 @@ __all__ = [
     "SendResult",
     "Sender",
     "SenderState",
+    "SentPackage",
 ]
 
 
@@ -252,3 +253,36 @@ class Sender:
 
     name: str = attrs.field(validator=_non_empty)
     state: SenderState = SenderState.APPROVED
+
+
+def _aware(instance: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
+    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{attribute.name} must be an aware datetime, not {value.isoformat()}")
+
+
+def _count(instance: object, attribute: attrs.Attribute[int | None], value: object) -> None:
+    if value is not None and (not isinstance(value, int) or value < 0):
+        raise ValueError(f"{attribute.name} must be a count (0 or more), not {value!r}")
+
+
+@attrs.frozen
+class SentPackage:
+    """A package sent from the account, as the gateway lists it by date
+    (:meth:`ileti.Client.sent_packages`): one line of its send history.
+
+    ``sent_at`` is aware (the gateway's time zone converted); the counts are
+    the gateway's own, ``None`` where it gives none. ``message_id`` is what
+    :meth:`ileti.Client.report` takes for the package's recipients.
+    """
+
+    provider: str
+    message_id: str = attrs.field(validator=_non_empty)
+    sent_at: datetime | None = attrs.field(default=None, validator=_aware)
+    sender: str | None = None
+    text: str | None = None
+    recipients: int | None = attrs.field(default=None, validator=_count)
+    parts: int | None = attrs.field(default=None, validator=_count)
+    delivered: int | None = attrs.field(default=None, validator=_count)
+    waiting: int | None = attrs.field(default=None, validator=_count)
+    failed: int | None = attrs.field(default=None, validator=_count)
+    scheduled: bool = False

@@ -120,18 +120,35 @@ WHEN_HELP = (
 )
 
 
-def parse_when(text: str, now: datetime | None = None) -> datetime:
-    """An aware datetime from ISO-8601 (naive: Europe/Istanbul) or ``+DURATION``."""
+SINCE_HELP = (
+    "ISO-8601 time, e.g. 2030-05-01T09:30+03:00 (a time without an offset is "
+    "Europe/Istanbul time), or a duration before now: 30m, 2h, 1d"
+)
+
+
+def parse_when(text: str, now: datetime | None = None, *, past: bool = False) -> datetime:
+    """An aware datetime from ISO-8601 (naive: Europe/Istanbul) or ``+DURATION``
+    (with ``past``, a bare ``DURATION`` is that long before now)."""
     stripped = text.strip()
     if stripped.startswith("+"):
         return (now or datetime.now(UTC)) + parse_duration(stripped[1:])
+    if past and stripped[:1].isdigit() and not stripped[:4].isdigit():
+        # a duration ("1d", "2h30m"), not a year: that long before now
+        return (now or datetime.now(UTC)) - parse_duration(stripped)
     try:
         when = datetime.fromisoformat(stripped)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time: {text!r} ({WHEN_HELP})") from None
+        help_text = SINCE_HELP if past else WHEN_HELP
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} ({help_text})") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=istanbul())
     return when
+
+
+def parse_since(text: str) -> datetime:
+    """A time for a range (``--since``, ``--until``): as :func:`parse_when`, and
+    a bare ``DURATION`` (``1d``) for that long before now."""
+    return parse_when(text, past=True)
 
 
 # -- the client --------------------------------------------------------------------

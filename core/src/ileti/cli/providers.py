@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ileti.hookspecs import CAPABILITIES
+    from ileti.hookspecs import CAPABILITIES, OPTIONAL
     from ileti.host import load_all
 
     good, broken = load_all()
@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
             "distribution": p.distribution,
             "version": p.version,
             "capabilities": [c for c in CAPABILITIES if c in p.capabilities],
+            "optional": [h for h in OPTIONAL if p.implements(h)],
             "emulator": p.has_emulator,
             "limits": p.info.limits(),
         }
@@ -43,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
         limits = row["limits"]
         print(f"{row['name']}  ({row['distribution']} {row['version']}) - {row['title']}")
         print(f"  capabilities: {', '.join(row['capabilities']) or 'none'}")
+        if row["optional"]:
+            print(f"  also:         {', '.join(row['optional'])}")
         encs = ", ".join(f"{k}={v}" for k, v in limits["encodings"].items())
         print(f"  encodings:    {encs}; max parts {limits['max_parts'] or 'not limited'}")
         most = limits["max_recipients"]

@@ -1,4 +1,5 @@
-"""``ileti report``: each recipient's delivery state; ``--wait`` polls until final."""
+"""``ileti report``: each recipient's delivery state; ``--wait`` polls until final;
+``--since`` lists the packages sent in a time range."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ileti.cli import EXIT_OK, EXIT_PENDING
+from ileti.cli import EXIT_OK, EXIT_PENDING, EXIT_USAGE, CliError
 from ileti.cli import _common as common
 from ileti.waiting import DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE  # the library's schedule
 
 if TYPE_CHECKING:
-    from ileti.models import DeliveryReport
+    from ileti.client import Client
+    from ileti.models import DeliveryReport, SentPackage
 
 
 def _seconds(text: str) -> float:
@@ -32,10 +34,30 @@ def register(sub: Any) -> None:
         f"poll (pausing {FIRST_PAUSE:g} s, growing by half each time up to {MAX_PAUSE:g} s) "
         "until every state is final "
         "or the deadline passes, with a running tally on standard error. Exit code 7 when "
-        "the deadline passed first.",
+        "the deadline passed first. With --since instead of a message id, list the packages "
+        "sent in a time range (providers that keep a send history: Innomobil).",
     )
     common.add_provider_option(p)
-    p.add_argument("message_id", metavar="MESSAGE_ID", help="the message id a send printed")
+    p.add_argument(
+        "message_id", metavar="MESSAGE_ID", nargs="?", help="the message id a send printed"
+    )
+    p.add_argument(
+        "--since",
+        metavar="WHEN",
+        type=common.parse_since,
+        help=f"list the packages sent from this time: {common.SINCE_HELP}",
+    )
+    p.add_argument(
+        "--until",
+        metavar="WHEN",
+        type=common.parse_since,
+        help="with --since: up to this time (default: now)",
+    )
+    p.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="with --since: the packages sent for a later time, not those sent at once",
+    )
     p.add_argument("--wait", "-w", action="store_true", help="poll until every state is final")
     p.add_argument(
         "--deadline",
@@ -81,6 +103,14 @@ class _Live:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.since is not None or args.until is not None or args.scheduled:
+        return _history(args)
+    if args.message_id is None:
+        raise CliError(
+            "give the MESSAGE_ID a send printed, or --since WHEN to list the packages sent "
+            "since then",
+            EXIT_USAGE,
+        )
     client = common.make_client(args)
     with client:
         if args.wait:
@@ -131,3 +161,69 @@ def run(args: argparse.Namespace) -> int:
     if code == EXIT_PENDING:
         print(f"The deadline ({args.deadline:g}s) passed before every state was final.")
     return code
+
+
+def _history(args: argparse.Namespace) -> int:
+    if args.message_id is not None:
+        raise CliError(
+            "give either a MESSAGE_ID (one package's recipients) or --since (the packages "
+            "sent in a time range), not both",
+            EXIT_USAGE,
+        )
+    if args.since is None:
+        raise CliError("--until and --scheduled list packages: give --since WHEN too", EXIT_USAGE)
+    if args.wait:
+        raise CliError("--wait follows one package: give its MESSAGE_ID, not --since", EXIT_USAGE)
+    if args.until is not None and args.since > args.until:
+        raise CliError(
+            f"--since ({args.since.isoformat()}) is after --until ({args.until.isoformat()})",
+            EXIT_USAGE,
+        )
+    client: Client = common.make_client(args)
+    with client:
+        packages = client.sent_packages(args.since, args.until, scheduled=args.scheduled)
+        if args.json:
+            # one object per package as it is read: a long history streams
+            for package in packages:
+                common.print_json(_package_document(package), compact=True)
+            return EXIT_OK
+        rows = [_package_row(p) for p in packages]
+    kind = "scheduled packages" if args.scheduled else "packages"
+    print(f"{common.plural(len(rows), kind[:-1], kind)} through {client.provider}")
+    if rows:
+        headers = ("MESSAGE ID", "SENT AT", "SENDER", "RECIPIENTS", "PARTS", "DELIVERED",
+                   "WAITING", "FAILED", "TEXT")  # fmt: skip
+        common.print_lines(common.table(headers, rows, "  "))
+    return EXIT_OK
+
+
+def _package_document(package: SentPackage) -> dict[str, object]:
+    return {
+        "provider": package.provider,
+        "message_id": package.message_id,
+        "sent_at": package.sent_at.isoformat() if package.sent_at else None,
+        "sender": package.sender,
+        "text": package.text,
+        "recipients": package.recipients,
+        "parts": package.parts,
+        "delivered": package.delivered,
+        "waiting": package.waiting,
+        "failed": package.failed,
+        "scheduled": package.scheduled,
+    }
+
+
+def _package_row(package: SentPackage) -> tuple[object, ...]:
+    text = package.text or ""
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    return (
+        package.message_id,
+        package.sent_at.isoformat() if package.sent_at else None,
+        package.sender,
+        package.recipients,
+        package.parts,
+        package.delivered,
+        package.waiting,
+        package.failed,
+        shown.replace("\n", " "),
+    )

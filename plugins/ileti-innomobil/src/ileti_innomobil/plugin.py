@@ -29,7 +29,9 @@ from ileti_innomobil import wire
 from ileti_innomobil.settings import InnomobilSettings
 
 if TYPE_CHECKING:
-    from ileti.models import Balance, DeliveryReport, Sender, SendResult
+    from datetime import datetime
+
+    from ileti.models import Balance, DeliveryReport, Sender, SendResult, SentPackage
     from ileti_innomobil.emulator import InnomobilEmulator
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "send",
     "send_multi",
     "senders",
+    "sent_packages",
 ]
 
 PROVIDER = "innomobil"
@@ -318,6 +321,35 @@ def _report_items(ctx: Context, operation: str, payload: object) -> list[wire.Re
         except ValueError:
             raise response.malformed("a report item's phone number is not a number") from None
     return items
+
+
+@hookimpl
+def sent_packages(
+    ctx: Context, since: datetime, until: datetime, page: int, scheduled: bool
+) -> list[SentPackage]:
+    """``reports``: one page of the packages sent in the range (Unix seconds)."""
+    settings = _settings(ctx)
+    payload = wire.ReportsRequest(
+        username=settings.username,
+        password=settings.password.reveal(),
+        start=wire.unix_seconds(since),
+        end=wire.unix_seconds(until, up=True),
+        page=str(page),
+        kind=wire.REPORTS_SCHEDULED if scheduled else wire.REPORTS_NOW,
+    )
+    response, result = _call(ctx, "reports", payload)
+    if wire.is_empty_result(result):
+        return []  # past the last page (or nothing sent in the range)
+    items: list[wire.ReportsItem] = wire.structure(
+        response,
+        result,
+        list[wire.ReportsItem],
+        "a list of packages (messageid, datetime, sender, text, smscount, gsmcount, ...)",
+    )
+    try:
+        return [wire.sent_package(ctx.provider, item, scheduled=scheduled) for item in items]
+    except ValueError as exc:
+        raise response.malformed(f"a package of the list cannot be read: {exc}") from None
 
 
 @hookimpl

@@ -35,6 +35,7 @@ from ileti.models import (
     Sender,
     SenderState,
     SendResult,
+    SentPackage,
 )
 from ileti.plugin import Category, classify_text
 
@@ -58,6 +59,8 @@ __all__ = [
     "ReportByIdRequest",
     "ReportItem",
     "ReportRequest",
+    "ReportsItem",
+    "ReportsRequest",
     "SendSmsRequest",
     "SendSmsResult",
     "WireMessage",
@@ -68,13 +71,16 @@ __all__ = [
     "format_send_date",
     "is_empty_result",
     "is_report_id",
+    "parse_report_time",
     "parse_send_date",
     "read_envelope",
     "recipient_report",
     "send_result",
     "senders_from",
+    "sent_package",
     "state_for",
     "structure",
+    "unix_seconds",
     "unstructure",
     "validity_hours",
     "wire_time_zone",
@@ -109,6 +115,12 @@ _FALLBACK_ZONE = timezone(timedelta(hours=3), "+03")
 
 #: ``sdate`` format of the send operations (documented, e.g. 20140214123000)
 SEND_DATE_FORMAT = "%Y%m%d%H%M%S"
+#: ``datetime`` of a ``reports`` item (documented sample: 2014-08-21 17:00:52);
+#: read in the send operations' time zone (inferred: the document gives none)
+REPORT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+#: ``tip`` of ``reports``: 0 the packages sent at once, 1 those sent for later
+REPORTS_NOW = 0
+REPORTS_SCHEDULED = 1
 
 #: ``detailed`` on ``report``: "0" (names from the address book are not needed)
 REPORT_DETAILED = "0"
@@ -171,6 +183,18 @@ def parse_send_date(text: str) -> datetime:
     if len(text) != 14 or not text.isdigit():
         raise ValueError(f"not YYYYMMDDHHMMSS: {text!r}")
     return datetime.strptime(text, SEND_DATE_FORMAT).replace(tzinfo=wire_time_zone())
+
+
+def parse_report_time(text: str) -> datetime:
+    """A ``reports`` item's ``datetime`` (Turkish time) as an aware datetime; ValueError if bad."""
+    return datetime.strptime(text.strip(), REPORT_TIME_FORMAT).replace(tzinfo=wire_time_zone())
+
+
+def unix_seconds(when: datetime, *, up: bool = False) -> str:
+    """``sdate`` / ``fdate`` of ``reports``: Unix seconds as text (documented);
+    the end of a range is rounded up so that its last second is included."""
+    seconds = when.timestamp()
+    return str(math.ceil(seconds) if up else math.floor(seconds))
 
 
 def validity_hours(validity: timedelta | None) -> str:
@@ -272,6 +296,19 @@ class ReportByIdRequest:
     report_ids: list[str]  # wire: reportid
 
 
+@attrs.frozen(kw_only=True)
+class ReportsRequest:
+    """``reports``: the packages sent in a time range, a page at a time."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    start: str  # wire: sdate (Unix seconds, unlike the send operations' sdate)
+    end: str  # wire: fdate
+    page: str  # counts from 1
+    sender: str = ""  # wire: alfanumerik (empty: every sender)
+    kind: int = REPORTS_NOW  # wire: tip
+
+
 # -- responses -------------------------------------------------------------------
 
 
@@ -319,6 +356,21 @@ class ReportItem:
     status: str
     first_name: str | None = None  # wire: adi (detailed reports only)
     last_name: str | None = None  # wire: soyadi
+
+
+@attrs.frozen
+class ReportsItem:
+    """One package of ``reports`` (every value a string on the wire)."""
+
+    message_id: str  # wire: messageid
+    sent_at: str  # wire: datetime
+    sender: str
+    text: str
+    parts: int  # wire: smscount (SMS in all)
+    recipients: int  # wire: gsmcount
+    delivered: int  # wire: statusok
+    waiting: int  # wire: statuswait
+    failed: int  # wire: statusfail
 
 
 # -- converter -------------------------------------------------------------------
@@ -381,6 +433,17 @@ def _converter() -> cattrs.Converter:
     renamed(MultiSendRequest, send_date="sdate", validity_hours="vperiod", messages="message")
     renamed(ReportRequest, message_id="messageid")
     renamed(ReportByIdRequest, report_ids="reportid")
+    renamed(ReportsRequest, start="sdate", end="fdate", sender="alfanumerik", kind="tip")
+    renamed(
+        ReportsItem,
+        message_id="messageid",
+        sent_at="datetime",
+        parts="smscount",
+        recipients="gsmcount",
+        delivered="statusok",
+        waiting="statuswait",
+        failed="statusfail",
+    )
     renamed(SendSmsResult, message_id="messageid", credit="kredi")
 
     multi = make_dict_structure_fn(
@@ -519,3 +582,22 @@ def balance_from(provider: str, amount: Decimal) -> Balance:
 def senders_from(names: Sequence[str]) -> list[Sender]:
     """``alfanumerik`` lists the names the account may send with: all approved."""
     return [Sender(name=name, state=SenderState.APPROVED) for name in names]
+
+
+def sent_package(provider: str, item: ReportsItem, *, scheduled: bool) -> SentPackage:
+    """A ``reports`` item as the domain's package; ValueError if a value is not one."""
+    if not item.message_id.strip():
+        raise ValueError("a package without a message id")
+    return SentPackage(
+        provider=provider,
+        message_id=item.message_id.strip(),
+        sent_at=parse_report_time(item.sent_at),
+        sender=item.sender,
+        text=item.text,
+        recipients=item.recipients,
+        parts=item.parts,
+        delivered=item.delivered,
+        waiting=item.waiting,
+        failed=item.failed,
+        scheduled=scheduled,
+    )
