@@ -3,6 +3,7 @@ the command run in-process (``main``) or as the installed ``ileti`` script."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import subprocess
@@ -63,6 +64,24 @@ def testprov(served: ServedApp, emulator: Any, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", served.base_url)
     monkeypatch.setenv("ILETI_TESTPROV_API_KEY", KEY)
     return emulator
+
+
+@pytest.fixture
+def provider_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Any]]:
+    """Call with a provider's name: its emulator is served on loopback and the
+    environment points the command at it (base URL and credentials)."""
+    stack = contextlib.ExitStack()
+
+    def start(name: str) -> Any:
+        em = host.load_provider(name).plugin.provider_emulator(clock=VirtualClock())
+        served = stack.enter_context(serve(em))
+        monkeypatch.setenv(f"ILETI_{name.upper()}_BASE_URL", served.base_url)
+        for key, value in em.credentials().items():
+            monkeypatch.setenv(f"ILETI_{name.upper()}_{key.upper()}", value)
+        return em
+
+    with stack:
+        yield start
 
 
 class _Stdin(io.TextIOWrapper):

@@ -151,3 +151,29 @@ def test_settings_from_set_reach_the_emulator(
     )  # fmt: skip
     assert run.code == 0, run.err
     assert emulator.received[0].header("X-Api-Key") == emulator.KEY
+
+
+@pytest.fixture
+def modexi(provider_env: Callable[[str], Any]) -> Any:
+    """Modexi's emulator (it makes panel links), the environment pointing at it."""
+    return provider_env("modexi")
+
+
+def test_panel_prints_the_link_and_what_limits_it(
+    cli: Callable[..., Any], modexi: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = cli("--verbose", "panel", "-p", "modexi")
+    assert run.code == 0, run.err
+    (key,) = modexi.panel_keys
+    assert run.out == f"https://portal.modexi.com/login/auth?hash={key}\n"
+    assert "valid for 3 minutes" in run.err
+    assert key not in run.err  # the debug log masks the key
+    doc = json.loads(cli("panel", "-p", "modexi", "--json").out)
+    assert doc["url"].endswith(modexi.panel_keys[-1])
+    assert doc["expires_at"] is not None
+
+
+def test_panel_on_a_provider_that_makes_no_link(cli: Callable[..., Any], testprov: Any) -> None:
+    run = cli("panel", "-p", "testprov")
+    assert run.code == 3
+    assert "does not support 'panel_login'" in run.err

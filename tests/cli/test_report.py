@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ileti import host, waiting
-from ileti.emulation import VirtualClock
+from ileti import waiting
 
 
 @pytest.fixture
@@ -128,17 +127,11 @@ def test_report_through_the_script(script: Callable[..., Any], testprov: Any, se
 
 
 @pytest.fixture
-def innomobil(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def innomobil(provider_env: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     """Innomobil's emulator (it keeps a send history), the environment pointing at it."""
-    from ileti.emulation import serve
-
-    em = host.load_provider("innomobil").plugin.provider_emulator(clock=VirtualClock())
-    with serve(em) as served:
-        monkeypatch.setenv("ILETI_INNOMOBIL_BASE_URL", served.base_url)
-        for name, value in em.credentials().items():
-            monkeypatch.setenv(f"ILETI_INNOMOBIL_{name.upper()}", value)
-        monkeypatch.setenv("ILETI_INNOMOBIL_SENDER", em.default_sender)
-        yield em
+    em = provider_env("innomobil")
+    monkeypatch.setenv("ILETI_INNOMOBIL_SENDER", em.default_sender)
+    return em
 
 
 def test_since_lists_the_packages_sent_in_the_range(

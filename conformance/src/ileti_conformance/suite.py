@@ -1188,6 +1188,52 @@ class ProviderConformance:
             "a range before the sends lists them"
         )
 
+    # ============================================================== panel link
+
+    def test_panel_login_round_trip(self, ileti_harness: Harness) -> None:
+        """panel_login (optional): an https link held in a Secret, which no
+        repr and no log record shows, with an expiry in the future. A
+        provider without it raises NotSupported before any request."""
+        import logging
+
+        from ileti.models import PanelLogin
+        from ileti.settings import Secret
+
+        h = ileti_harness
+        client = h.client()
+        if not h.loaded.implements("panel_login"):
+            before = h.received_count()
+            with pytest.raises(NotSupported) as caught:
+                client.panel_login()
+            assert caught.value.capability == "panel_login"
+            assert h.received_count() == before
+            return
+        records: list[str] = []
+
+        class Keep(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                records.append(self.format(record))
+
+        handler = Keep(logging.DEBUG)
+        root = logging.getLogger()
+        old = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            login = client.panel_login()
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old)
+        assert isinstance(login, PanelLogin), f"panel_login gave {login!r}"
+        assert isinstance(login.url, Secret), "the link is a credential: hold it in a Secret"
+        url = login.url.reveal()
+        assert url.startswith("https://"), f"the panel link is not https: {url[:30]!r}"
+        assert url not in repr(login)
+        shown = "\n".join(records)
+        assert url not in shown, "the panel link appears in a log record"
+        if login.expires_at is not None:
+            assert login.expires_at > h.clock.now() - timedelta(days=1)
+
     # ============================================================== pushed reports
 
     def test_pushed_reports_round_trip(self, ileti_harness: Harness) -> None:
@@ -1715,6 +1761,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_garbage_pushes_raise_only_ileti_errors",
         ),
         "sent_packages": ("test_sent_packages_round_trip",),
+        "panel_login": ("test_panel_login_round_trip",),
         "senders": (
             "test_senders_round_trip",
             "test_reads_retry_unavailable_within_bound",

@@ -39,6 +39,7 @@ from ileti.models import (
     BatchItem,
     DeliveryReport,
     Message,
+    PanelLogin,
     Sender,
     SendResult,
     SentPackage,
@@ -376,6 +377,10 @@ class AsyncClient:
             return list(self._client.sent_packages(since, until, scheduled=scheduled))
 
         return await self._call(read)
+
+    async def panel_login(self) -> PanelLogin:
+        """As :meth:`ileti.Client.panel_login`."""
+        return await self._call(self._client.panel_login)
 
     async def balance(self) -> Balance:
         """As :meth:`ileti.Client.balance`."""

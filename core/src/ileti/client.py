@@ -33,6 +33,7 @@ from ileti.models import (
     BatchItem,
     DeliveryReport,
     Message,
+    PanelLogin,
     Sender,
     SendResult,
     SentPackage,
@@ -375,7 +376,7 @@ class Client:
     def supports(self, operation: str) -> bool:
         """Whether the provider offers ``operation``: one of the capabilities
         (``send``, ``send_multi``, ``query_report``, ``balance``, ``senders``)
-        or an optional one (``sent_packages``, ``parse_push``)."""
+        or an optional one (``sent_packages``, ``panel_login``, ``parse_push``)."""
         return self._loaded.implements(operation)
 
     @property
@@ -924,6 +925,15 @@ class Client:
             "seem to page as documented",
             provider=self.provider,
         )
+
+    def panel_login(self) -> PanelLogin:
+        """A link that opens the provider's web panel without the password
+        (Modexi makes one, for 3 minutes, from this machine's address). Its
+        ``url`` is a :class:`~ileti.Secret`: ``url.reveal()`` to open it.
+        A provider that makes none raises ``NotSupported``."""
+        self._loaded.require("panel_login")
+        login: PanelLogin = self._invoke("panel_login", None)
+        return login
 
     def read_push(self, request: PushRequest) -> list[DeliveryReport]:
         """Read a delivery report the gateway pushed to the push URL (see

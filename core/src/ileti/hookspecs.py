@@ -13,7 +13,8 @@ Hook names are the verbs users know. ``provider_info`` is required;
 ``provider_emulator`` is how the conformance suite, ``ileti emulate`` and
 ``ileti demo`` find the plugin's emulator; ``parse_push`` (optional) reads
 delivery reports the gateway pushes; ``sent_packages`` (optional) lists the
-packages sent in a time range. A provider lacking one of
+packages sent in a time range; ``panel_login`` (optional) makes a link to the
+provider's web panel that needs no password. A provider lacking one of
 ``send``, ``send_multi``, ``query_report``, ``balance``, ``senders`` simply
 does not implement it, and the client raises ``NotSupported``.
 """
@@ -27,7 +28,14 @@ import pluggy
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from ileti.models import Balance, DeliveryReport, Sender, SendResult, SentPackage
+    from ileti.models import (
+        Balance,
+        DeliveryReport,
+        PanelLogin,
+        Sender,
+        SendResult,
+        SentPackage,
+    )
     from ileti.plugin import Context, Outgoing, OutgoingBatch, ProviderInfo
     from ileti.push import PushRequest
 
@@ -39,7 +47,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 #: the capability hooks, in the order they are documented and listed
 CAPABILITIES = ("send", "send_multi", "query_report", "balance", "senders")
 #: optional hooks, beyond the five every user expects (a client checks for them too)
-OPTIONAL = ("parse_push", "sent_packages")
+OPTIONAL = ("parse_push", "sent_packages", "panel_login")
 
 
 @hookspec(firstresult=True)
@@ -97,3 +105,11 @@ def sent_packages(  # type: ignore[empty-body]
     sent at once. An empty list past the last page. The client pages
     (:meth:`ileti.Client.sent_packages`); a provider whose gateway does not
     page returns everything for page 1 and an empty list after it."""
+
+
+@hookspec(firstresult=True)
+def panel_login(ctx: Context) -> PanelLogin:  # type: ignore[empty-body]
+    """A link that opens the account's web panel without the password, for a
+    gateway that makes one (its ``url`` an ``ileti.Secret``; pass the part
+    that is a credential to ``ileti.redact.register_secrets`` so that no log
+    shows it)."""

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import attrs
 
+from ileti.settings import Secret
+
 __all__ = [
     "Balance",
     "BalanceUnit",
@@ -17,6 +19,7 @@ __all__ = [
     "DeliveryReport",
     "DeliveryState",
     "Message",
+    "PanelLogin",
     "RecipientReport",
     "RecipientResult",
     "SendResult",
@@ -286,3 +289,19 @@ class SentPackage:
     waiting: int | None = attrs.field(default=None, validator=_count)
     failed: int | None = attrs.field(default=None, validator=_count)
     scheduled: bool = False
+
+
+@attrs.frozen
+class PanelLogin:
+    """A link that opens the provider's web panel without the password
+    (:meth:`ileti.Client.panel_login`).
+
+    ``url`` is a credential while it lasts: an :class:`ileti.Secret`, shown
+    only by ``url.reveal()``. ``expires_at`` is when the gateway stops taking
+    it (aware; ``None`` if it does not say); ``note`` says what else limits it.
+    """
+
+    provider: str
+    url: Secret
+    expires_at: datetime | None = attrs.field(default=None, validator=_aware)
+    note: str | None = None

@@ -44,6 +44,7 @@ SENSITIVE_FIELDS = frozenset(
         "token",
         "secret",
         "pass",
+        "privatekey",
     }
 )
 

@@ -175,3 +175,18 @@ def test_a_provider_without_a_history_says_so_by_name() -> None:
         assert not client.supports("sent_packages")
         with pytest.raises(ileti.NotSupported, match="'efecell' does not support 'sent_packages'"):
             client.sent_packages(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_the_async_client_reads_every_page(
+    client: ileti.Client, emulator: InnomobilEmulator
+) -> None:
+    import asyncio
+
+    start = emulator.clock.now()
+    sent = _send(client, 3)
+
+    async def read() -> list[ileti.SentPackage]:
+        async with ileti.AsyncClient.wrap(client) as aclient:
+            return await aclient.sent_packages(start, emulator.clock.now())
+
+    assert [p.message_id for p in asyncio.run(read())] == sent

@@ -42,6 +42,7 @@ COMMANDS = (
     "report",
     "balance",
     "senders",
+    "panel",
     "segments",
     "emulate",
     "receive",

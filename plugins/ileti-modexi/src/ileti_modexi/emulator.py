@@ -264,6 +264,8 @@ class ModexiEmulator(EmulatorBase):
         self.credit = Decimal(credit)
         self.currency = CURRENCY
         self.active = True
+        #: every panel key ``/account/token`` handed out, in order
+        self.panel_keys: list[str] = []
         self.sender_names: dict[str, SenderState] = {
             self.default_sender: SenderState.APPROVED,
             "MODEXI VERI": SenderState.APPROVED,
@@ -486,7 +488,10 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        return self.envelope({"privateKey": secrets.token_hex(16)})
+        key = secrets.token_hex(16)
+        with self.lock:
+            self.panel_keys.append(key)
+        return self.envelope({"privateKey": key})
 
     # -- billing ---------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import base64
 import logging
 import threading
 from collections.abc import Iterable, MutableMapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ileti.errors import (
@@ -35,6 +35,7 @@ from ileti.errors import (
 from ileti.models import (
     Balance,
     DeliveryReport,
+    PanelLogin,
     RecipientReport,
     RecipientResult,
     Sender,
@@ -57,6 +58,7 @@ __all__ = [
     "NAME",
     "TEXT_PROFILE",
     "balance",
+    "panel_login",
     "provider_emulator",
     "provider_info",
     "query_report",
@@ -87,6 +89,7 @@ PATH_SEND = "/sms/1/advanced"
 PATH_REPORTS = "/sms/1/reports"
 PATH_SENDERS = "/sms/1/senders"
 PATH_BALANCE = "/account/balance"
+PATH_PANEL_LOGIN = "/account/token"
 
 #: ``ctx.state`` keys: what each message code was sent to, and the report rows seen
 _SENT = "modexi.sent"
@@ -270,6 +273,33 @@ def senders(ctx: Context) -> list[Sender]:
     except wire.WireError as exc:
         raise response.malformed(str(exc)) from None
     return wire.to_senders(items)
+
+
+@hookimpl
+def panel_login(ctx: Context) -> PanelLogin:
+    """``GET /account/token``: a key that opens the web panel without the
+    password for 3 minutes, from the address that asked (documented)."""
+    from ileti.redact import register_secrets
+    from ileti.settings import Secret
+
+    # asked before the request leaves: the answer's key is a credential
+    asked_at = datetime.now(UTC)
+    response = ctx.read(HttpRequest("GET", PATH_PANEL_LOGIN, headers=_headers(ctx)))
+    result = _result(ctx, response)
+    try:
+        token = wire.structure(result, wire.PanelToken)
+    except wire.WireError as exc:
+        raise response.malformed(str(exc)) from None
+    key = token.private_key.strip()
+    if not key or not key.isalnum():
+        raise response.malformed("the privateKey is empty or not a plain key")
+    register_secrets([key])
+    return PanelLogin(
+        provider=ctx.provider,
+        url=Secret(wire.PANEL_LOGIN_URL.format(key=key)),
+        expires_at=asked_at + wire.PANEL_LOGIN_LIFETIME,
+        note="valid for 3 minutes, from the IP address that asked for it",
+    )
 
 
 # -- requests ----------------------------------------------------------------------------

@@ -42,12 +42,15 @@ __all__ = [
     "DEFAULT_VALIDITY_MINUTES",
     "MAX_PARTS",
     "MAX_RECIPIENTS",
+    "PANEL_LOGIN_LIFETIME",
+    "PANEL_LOGIN_URL",
     "REPORT_LIMIT",
     "STATES",
     "SUCCESS",
     "BalanceAnswer",
     "Destination",
     "Envelope",
+    "PanelToken",
     "ReportItem",
     "ReportRequest",
     "SendAnswer",
@@ -62,6 +65,11 @@ T = TypeVar("T")
 
 #: ``errorCode`` of a successful call (documented)
 SUCCESS = "200"
+
+#: the password-less panel login a ``privateKey`` opens (documented), and how
+#: long the gateway takes it: 3 minutes, from the address that asked (documented)
+PANEL_LOGIN_URL = "https://portal.modexi.com/login/auth?hash={key}"
+PANEL_LOGIN_LIFETIME = timedelta(minutes=3)
 
 #: ``validityPeriod`` sent when the caller gives none. Undocumented default;
 #: 2880 minutes (48 h) is the gateway's maximum and the value it falls back to
@@ -287,6 +295,13 @@ class SenderItem:
     value: str
 
 
+@attrs.frozen
+class PanelToken:
+    """``GET /account/token``: ``{"privateKey": "..."}``."""
+
+    private_key: str
+
+
 _WIRE_CLASSES: tuple[type[Any], ...] = (
     Envelope,
     Destination,
@@ -298,6 +313,7 @@ _WIRE_CLASSES: tuple[type[Any], ...] = (
     SmsDetail,
     BalanceAnswer,
     SenderItem,
+    PanelToken,
 )
 
 

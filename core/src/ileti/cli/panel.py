@@ -1,0 +1,46 @@
+"""``ileti panel``: a link that opens the provider's web panel without the password."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ileti.cli import _common as common
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "panel",
+        help="a link to the provider's web panel that needs no password",
+        description="Ask the provider for a link that opens the account's web panel without "
+        "the password (Modexi: valid for 3 minutes, from this machine's IP address) and print "
+        "it. The link is a credential while it lasts: it is printed because you asked, and "
+        "never logged.",
+    )
+    common.add_provider_option(p)
+    common.add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with common.make_client(args) as client:
+        login = client.panel_login()
+    expires = login.expires_at.isoformat() if login.expires_at else None
+    if args.json:
+        common.print_json(
+            {
+                "provider": login.provider,
+                "url": login.url.reveal(),
+                "expires_at": expires,
+                "note": login.note,
+            }
+        )
+        return 0
+    print(login.url.reveal())
+    until = f" until {expires}" if expires else ""
+    note = f" ({login.note})" if login.note else ""
+    print(
+        f"{login.provider}: opens the web panel without the password{until}{note}", file=sys.stderr
+    )
+    return 0
