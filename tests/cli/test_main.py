@@ -15,6 +15,8 @@ from ileti import errors
 from ileti.cli import COMMANDS, EXIT_CODES, CliError, _common, build_parser, exit_code_for
 
 HEAVY = ("urllib3", "phonenumbers", "cattrs")
+#: what --help does not need either: each costs milliseconds at every start
+SLOW = ("attr", "attrs", "typing", "pathlib", "datetime", "decimal", "tomllib", "logging", "xml")
 
 
 def test_help_imports_no_plugin_nor_heavy_module() -> None:
@@ -28,7 +30,7 @@ for argv in {argvs!r}:
         codes.append(main(argv))
 loaded = sorted(
     m for m in sys.modules
-    if m.split(".")[0] in {HEAVY!r} or m.startswith("ileti_")
+    if m.split(".")[0] in {HEAVY + SLOW!r} or m.startswith("ileti_")
 )
 print(json.dumps({{"codes": codes, "loaded": loaded}}))
 """
@@ -38,6 +40,33 @@ print(json.dumps({{"codes": codes, "loaded": loaded}}))
     doc = json.loads(proc.stdout)
     assert doc["loaded"] == []
     assert doc["codes"] == [0] * len(argvs)
+
+
+def test_import_ileti_loads_next_to_nothing() -> None:
+    code = "import sys; import ileti; print(' '.join(sys.modules))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = {m.split(".")[0] for m in proc.stdout.split()}
+    assert not loaded & {*HEAVY, *SLOW, "re", "json"}, loaded & {*HEAVY, *SLOW, "re", "json"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        (["send", "--to", "1"], "send"),
+        (["--config", "demo", "balance"], "balance"),
+        (["--set", "a=b", "-v", "report", "1"], "report"),
+        (["--help"], ""),
+        (["sned"], ""),
+        (["-v"], ""),
+    ],
+)
+def test_only_the_chosen_command_builds_its_options(argv: tuple[list[str], str]) -> None:
+    from ileti.cli import _chosen
+
+    words, command = argv
+    assert _chosen(words) == command
 
 
 def test_the_script_help(script: Callable[..., Any]) -> None:

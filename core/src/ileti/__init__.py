@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# not ``from typing import TYPE_CHECKING``: typing (and the re, functools and
+# collections it pulls in) would double the cost of ``import ileti``
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -142,6 +145,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from typing import Any
+
     from ileti.async_client import AsyncClient
     from ileti.campaign import Campaign, CampaignStatus
     from ileti.client import Client, CostPreview

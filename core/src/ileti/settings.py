@@ -321,7 +321,7 @@ def default_config_path() -> Path:
 
 
 #: the provider to use when none is named (``ILETI_PROVIDER=outbox`` in tests)
-PROVIDER_ENV = "ILETI_PROVIDER"
+from ileti._env import PROVIDER_ENV  # noqa: E402 - kept beside the rule that reads it
 
 
 def _load_config(path: Path) -> dict[str, Any]:

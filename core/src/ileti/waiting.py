@@ -33,12 +33,10 @@ __all__ = [
     "wait_report_async",
 ]
 
-#: the first pause between polls, how it grows, and its cap (seconds)
-FIRST_PAUSE = 2.0
-BACKOFF = 1.5
-MAX_PAUSE = 30.0
-#: how long to wait when no deadline is given (seconds)
-DEFAULT_DEADLINE = 300.0
+# the first pause between polls, how it grows, its cap, and how long to wait
+# when no deadline is given (seconds): kept where the command line reads them
+# without importing this module
+from ileti._schedule import BACKOFF, DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE
 
 #: called after every poll with the report, the number of polls so far and
 #: the pause before the next one (``None`` after the last poll)

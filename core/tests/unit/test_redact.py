@@ -141,3 +141,21 @@ def test_an_excerpt_redacts_before_it_cuts(secret: str, padding: int, pad: str) 
     for value in (body, body.encode()):
         shown = excerpt(value) or ""
         assert not _leaks(secret, shown), shown
+
+
+@given(st.text(), st.dictionaries(st.sampled_from(['"', "'", "\n"]), st.text(max_size=5)))
+def test_xml_escape_is_saxutils_escape(text: str, entities: dict[str, str]) -> None:
+    from xml.sax.saxutils import escape as sax_escape
+
+    from ileti.redact import escape
+
+    assert escape(text, entities) == sax_escape(text, entities)
+
+
+def test_redact_does_not_import_xml() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, ileti.redact; print('xml' in sys.modules, 'urllib.request' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

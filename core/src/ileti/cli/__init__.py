@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["COMMANDS", "EXIT_CODES", "CliError", "add_global_options", "exit_code_for", "main"]
 
@@ -199,7 +201,50 @@ def _merge_globals(args: argparse.Namespace) -> None:
             setattr(args, name, top[name])
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Sketch:
+    """Stands in for the subcommands action while a command that will not
+    run registers: the command is listed (name and help line, for ``--help``
+    and for "invalid choice"), and none of its options is built, which is
+    most of the cost of ``ileti --help``."""
+
+    def __init__(self, sub: Any) -> None:
+        self._sub = sub
+
+    def add_parser(self, name: str, **kw: Any) -> _Null:
+        # no -h of its own: the parser is never asked for its help
+        self._sub.add_parser(name, help=kw.get("help"), add_help=False)
+        return _Null()
+
+
+class _Null:
+    """A parser (or group) whose options are not wanted: takes every call."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kw: _Null()
+
+
+#: global options that take a value: the word after them is not a command
+_VALUED = frozenset({"--config", "--set", "--timeout", "--total-timeout"})
+
+
+def _chosen(argv: Sequence[str]) -> str:
+    """The command ``argv`` runs (``""`` for none: ``--help``, a typo)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUED:
+            skip = True
+        elif word in COMMANDS:
+            return word
+        elif not word.startswith("-"):
+            return ""
+    return ""
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command``, only that command's options are
+    built (the others are listed by name): what one run needs."""
     from ileti import __version__
 
     parser = argparse.ArgumentParser(
@@ -212,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"ileti.cli.{name.replace('-', '_')}")
-        module.register(sub)
+        module.register(sub if command is None or name == command else _Sketch(sub))
     for subparser in _leaf_parsers(sub):
         add_global_options(subparser)
     return parser
@@ -241,6 +286,8 @@ def _logging(verbose: int) -> Iterator[None]:
     The handler is removed afterwards, so that ``main`` can run many times
     in one process (tests) without piling up handlers.
     """
+    import logging
+
     from ileti.redact import install_log_filters
 
     install_log_filters()
@@ -337,9 +384,10 @@ def delivery_unknown_advice(exc: Any, provider: str | None = None) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_chosen(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # --help, --version, usage errors: argparse has spoken
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     _merge_globals(args)

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
 
 from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
 from ileti.cli import _common as common
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
+    from decimal import Decimal
+    from typing import Any
+
     from ileti.emulation import VirtualClock
 
 
@@ -37,6 +36,8 @@ def _speed(text: str) -> float:
 
 
 def _credit(text: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation
+
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -95,6 +96,8 @@ class ClockFollower:
         speed: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        import threading
+
         self.clock = clock
         self.speed = speed
         self._monotonic = monotonic
@@ -112,6 +115,8 @@ class ClockFollower:
         return moved
 
     def start(self, interval: float = 0.2) -> None:
+        import threading
+
         if self.speed <= 0:
             return
 
@@ -129,6 +134,8 @@ class ClockFollower:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
+
     from ileti.emulation import VirtualClock
     from ileti.errors import InvalidSender, NotSupported
     from ileti.host import load_provider
@@ -218,6 +225,9 @@ def _interrupt(signum: int, frame: object) -> None:
 def _stop_on_signals() -> Iterator[None]:
     """Ctrl-C (SIGINT) and SIGTERM stop the emulator cleanly, even when the shell
     that started it in the background set SIGINT to be ignored."""
+    import signal
+    import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return

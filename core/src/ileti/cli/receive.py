@@ -8,16 +8,15 @@ state change to this receiver as it happens.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
-import threading
-from typing import TYPE_CHECKING, Any
 
 from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
 from ileti.cli import _common as common
-from ileti.cli.emulate import _stop_on_signals
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from ileti.models import DeliveryReport
 
 
@@ -51,6 +50,8 @@ class _Printer:
     """Prints each pushed report; counts recipients; says when enough came."""
 
     def __init__(self, as_json: bool, limit: int | None) -> None:
+        import threading
+
         self.as_json = as_json
         self.limit = limit
         self.count = 0
@@ -85,6 +86,9 @@ class _Printer:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shlex
+
+    from ileti.cli.emulate import _stop_on_signals
     from ileti.push import PushReceiver
     from ileti.settings import env_var
 

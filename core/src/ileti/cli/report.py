@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
 
+from ileti._schedule import DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE  # the library's schedule
 from ileti.cli import EXIT_OK, EXIT_PENDING, EXIT_USAGE, CliError
 from ileti.cli import _common as common
-from ileti.waiting import DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE  # the library's schedule
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from ileti.client import Client
     from ileti.models import DeliveryReport, SentPackage
 

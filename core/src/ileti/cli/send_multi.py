@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any
 
 from ileti.cli import _common as common
 from ileti.cli import campaign as cmd
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
+    from typing import Any
+
     from ileti.campaign import Campaign, CampaignStatus
 
 

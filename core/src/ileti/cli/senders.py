@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from ileti.cli import _common as common
+
+TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def register(sub: Any) -> None:
