@@ -250,6 +250,22 @@ class _HTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
+class _Shown:
+    """A URL with its secrets masked, worked out when a log line formats it."""
+
+    __slots__ = ("_redactor", "_text", "_url")
+
+    def __init__(self, redactor: Redactor, url: str) -> None:
+        self._redactor = redactor
+        self._url = url
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._redactor.text(self._url)
+        return self._text
+
+
 class Transport:
     """A thread-safe HTTP client bound to one provider's base URL.
 
@@ -340,7 +356,9 @@ class Transport:
         replayable: bool = False,
     ) -> HttpResponse:
         url = self.url_for(request)
-        shown = self.redactor.text(url)
+        # the URL as logs show it (secrets masked): worked out only for a log
+        # line that will be written, or a failure
+        shown = _Shown(self.redactor, url)
         headers = {"User-Agent": self._user_agent, **request.headers}
         self._check_headers(headers)
         attempt = 0
@@ -390,13 +408,14 @@ class Transport:
                 failure = self._too_large(exc.limit, exc.status, kind, client_ref)
 
             if response is not None:
-                log.debug(
-                    "-> %s %s (%d bytes) %s",
-                    response.status,
-                    shown,
-                    len(response.body),
-                    excerpt(self.redactor.text(response.body.decode("utf-8", "replace")), 300),
-                )
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "-> %s %s (%d bytes) %s",
+                        response.status,
+                        shown,
+                        len(response.body),
+                        excerpt(self.redactor.text(response.body.decode("utf-8", "replace")), 300),
+                    )
                 failure, retry_after = self._judge(response, kind, client_ref)
                 if failure is None:
                     log.info("%s %s -> %s", request.method, shown, response.status)
