@@ -533,8 +533,9 @@ class Transport:
             data = resp.read(self.max_response_bytes + 1, decode_content=True)
             if len(data) > self.max_response_bytes:
                 raise _ResponseTooLarge(self.max_response_bytes, resp.status)
-            # drain anything left so that a short read of a truncated body is detected
-            rest = resp.read(decode_content=True)
+            # drain anything left so that a short read of a truncated body is
+            # detected (nothing to drain when the whole declared length was read)
+            rest = b"" if resp.length_remaining == 0 else resp.read(decode_content=True)
             if rest:
                 data += rest
                 if len(data) > self.max_response_bytes:
