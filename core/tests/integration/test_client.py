@@ -194,3 +194,35 @@ def test_wait_report_polls_until_final(client: ileti.Client, emulator: Any) -> N
     stuck = client.send("05321112233", "hi")  # the virtual clock stands still now
     report = client.wait_report(stuck.message_id or "", deadline=timedelta(seconds=0.1))
     assert not report.is_final
+
+
+def test_each_number_is_parsed_once_per_send(
+    client: ileti.Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """One parse per number: a send, a batch and a campaign (the rows are
+    parsed on import; the requests carry the stored E.164 numbers)."""
+    import ileti.client as client_module
+    import ileti.numbers as numbers
+
+    parsed: list[str] = []
+    real = numbers.normalise_number
+
+    def counting(raw: str, **kw: Any) -> str:
+        parsed.append(raw)
+        return real(raw, **kw)
+
+    monkeypatch.setattr(numbers, "normalise_number", counting)
+    monkeypatch.setattr(client_module, "normalise_number", counting)
+    client.send(["0532 111 22 33", "0532 111 22 34"], "Merhaba")
+    assert parsed == ["0532 111 22 33", "0532 111 22 34"]
+    parsed.clear()
+    client.send_multi([("05321112235", "a"), ("05321112236", "b")])
+    assert parsed == ["05321112235", "05321112236"]
+    parsed.clear()
+    rows = [{"to": f"0532111224{i}", "text": "x"} for i in range(5)]
+    status = client.campaign(rows, store=tmp_path / "c.db").run()
+    assert status.count("accepted") == 5
+    from ileti.campaign.engine import OPTIONS_PROBE
+
+    # the options are checked once with a probe number when the campaign is made
+    assert sorted(parsed) == sorted([OPTIONS_PROBE, *(r["to"] for r in rows)])

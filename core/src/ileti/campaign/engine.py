@@ -78,6 +78,8 @@ _log = logging.getLogger("ileti.campaign")
 
 #: rows per request when neither the caller nor the provider says less
 DEFAULT_BATCH_SIZE = 500
+#: the number a campaign's options are checked with when it is created
+OPTIONS_PROBE = "+905321112233"
 #: distinct groups (encodings, or texts for one-text requests) buffered while importing
 MAX_OPEN_GROUPS = 64
 _FINAL_DELIVERY = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
@@ -290,7 +292,7 @@ class Campaign:
         # the options a provider refuses are refused now, with nothing stored
         client.prepare(
             Message(
-                recipients=("+905321112233",),
+                recipients=(OPTIONS_PROBE,),
                 text="probe",
                 sender=sender,
                 schedule=schedule,
