@@ -16,7 +16,10 @@ from ileti.cli import COMMANDS, EXIT_CODES, CliError, _common, build_parser, exi
 
 HEAVY = ("urllib3", "phonenumbers", "cattrs")
 #: what --help does not need either: each costs milliseconds at every start
-SLOW = ("attr", "attrs", "typing", "pathlib", "datetime", "decimal", "tomllib", "logging", "xml")
+SLOW = (
+    "attr", "attrs", "typing", "pathlib", "datetime", "decimal", "tomllib", "logging", "xml",
+    "shutil",
+)  # fmt: skip
 
 
 def test_help_imports_no_plugin_nor_heavy_module() -> None:

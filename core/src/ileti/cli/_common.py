@@ -88,7 +88,8 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 DURATION_HELP = "a duration such as 90s, 30m, 2h, 1d or 1h30m"
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+# patterns are compiled on first use (re caches them): not at every start
+_DURATION = r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -96,7 +97,7 @@ def parse_duration(text: str) -> timedelta:
     from datetime import timedelta
 
     compact = "".join(text.split()).lower()
-    match = _DURATION.fullmatch(compact)
+    match = re.fullmatch(_DURATION, compact)
     if not compact or match is None:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (use {DURATION_HELP})")
     days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
@@ -332,12 +333,12 @@ def plural(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else (plural or noun + 's')}"
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ANSI = r"\x1b\[[0-9;]*m"
 
 
 def visible_width(text: str) -> int:
     """Columns ``text`` takes on a terminal: colour codes take none."""
-    return len(_ANSI.sub("", text))
+    return len(re.sub(_ANSI, "", text))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]], indent: str = "") -> list[str]:
@@ -421,9 +422,9 @@ _METHOD_COMMANDS = {
     "report": "report",
     "send": "send",
 }
-_PASS_ARGUMENT = re.compile(r"\bpass (?P<name>[a-z_]+)=(?:\.\.\.|\*{4}|…)")
-_BARE_ARGUMENT = re.compile(r"\((?P<name>[a-z_]+)=\)")
-_METHOD_CALL = re.compile(r"\bclient\.(?P<method>[a-z_]+)\(\)")
+_PASS_ARGUMENT = r"\bpass (?P<name>[a-z_]+)=(?:\.\.\.|\*{4}|…)"  # noqa: S105 - a pattern, not a password
+_BARE_ARGUMENT = r"\((?P<name>[a-z_]+)=\)"
+_METHOD_CALL = r"\bclient\.(?P<method>[a-z_]+)\(\)"
 
 
 def in_cli_words(message: str, provider: str | None) -> str:
@@ -447,9 +448,9 @@ def in_cli_words(message: str, provider: str | None) -> str:
         flag = _ARGUMENT_FLAGS.get(match["name"])
         return f"({flag.split()[0]})" if flag else match[0]
 
-    message = _PASS_ARGUMENT.sub(argument, message)
-    message = _BARE_ARGUMENT.sub(bare, message)
-    return _METHOD_CALL.sub(method, message)
+    message = re.sub(_PASS_ARGUMENT, argument, message)
+    message = re.sub(_BARE_ARGUMENT, bare, message)
+    return re.sub(_METHOD_CALL, method, message)
 
 
 def error_document(exc: BaseException, message: str, exit_code: int) -> dict[str, Any]:
