@@ -175,7 +175,7 @@ def _csv_rows(stream: IO[str], delimiter: str, after: int) -> Iterator[SourceRow
                 line=start,
             ) from None
         previous = reader.line_num
-        if start <= after or not "".join(values).strip():
+        if start <= after or not _nonblank(values):
             continue
         if len(values) > width:
             yield row(

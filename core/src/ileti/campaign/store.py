@@ -701,7 +701,7 @@ class SQLiteStore:
                 )
                 if done.rowcount == 1:
                     return
-            self._own_states(conn, cid, [chunk])
+            self._own_states(conn, cid, chunk)
             done = conn.execute(
                 "UPDATE rows SET state = ?, "  # noqa: S608
                 "message_id = COALESCE(?, message_id), "
@@ -729,26 +729,25 @@ class SQLiteStore:
                 )
 
     @staticmethod
-    def _own_states(conn: Any, cid: int, chunks: Sequence[int]) -> None:
-        """Give every row of these chunks its own state (copied from its chunk),
+    def _own_states(conn: Any, cid: int, chunk: int) -> None:
+        """Give every row of a chunk its own state (copied from the chunk),
         before an event that concerns only some of them."""
-        for chunk in chunks:
-            found = conn.execute(
-                "SELECT lo, hi, state, batch, message_id, attempts FROM chunks "
-                "WHERE cid = ? AND chunk = ? AND state IS NOT NULL",
-                (cid, chunk),
-            ).fetchone()
-            if found is None:
-                continue
-            lo, hi, state, batch, message_id, attempts = found
-            conn.execute(
-                "UPDATE rows SET state = ?, batch = ?, "
-                "client_ref = CASE WHEN ? IS NULL THEN NULL ELSE ? || '-' || rid END, "
-                "message_id = ?, attempts = ? "
-                "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? AND state IS NULL",
-                (state, batch, batch, batch, message_id, attempts, lo, hi, cid, chunk),
-            )
-            conn.execute("UPDATE chunks SET state = NULL WHERE cid = ? AND chunk = ?", (cid, chunk))
+        found = conn.execute(
+            "SELECT lo, hi, state, batch, message_id, attempts FROM chunks "
+            "WHERE cid = ? AND chunk = ? AND state IS NOT NULL",
+            (cid, chunk),
+        ).fetchone()
+        if found is None:
+            return
+        lo, hi, state, batch, message_id, attempts = found
+        conn.execute(
+            "UPDATE rows SET state = ?, batch = ?, "
+            "client_ref = CASE WHEN ? IS NULL THEN NULL ELSE ? || '-' || rid END, "
+            "message_id = ?, attempts = ? "
+            "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? AND state IS NULL",
+            (state, batch, batch, batch, message_id, attempts, lo, hi, cid, chunk),
+        )
+        conn.execute("UPDATE chunks SET state = NULL WHERE cid = ? AND chunk = ?", (cid, chunk))
 
     @_serialised
     def by_message(self, campaign_id: str, message_id: str) -> list[Row]:
@@ -804,7 +803,7 @@ class SQLiteStore:
                     part,
                 ).fetchall()
                 for cid, chunk in following:
-                    self._own_states(conn, cid, [chunk])
+                    self._own_states(conn, cid, chunk)
             for (event, facts), ids in groups.items():
                 move = TRANSITIONS[event]
                 sources = tuple(s.value for s in move.sources)
