@@ -19,6 +19,8 @@ _EXPORTS: dict[str, str] = {
     "AsyncClient": "ileti.async_client",
     "Backoff": "ileti.waiting",
     "Client": "ileti.client",
+    "Router": "ileti.routing",
+    "Settle": "ileti.routing",
     "Campaign": "ileti.campaign",
     "CampaignStatus": "ileti.campaign",
     "CostPreview": "ileti.client",
@@ -54,6 +56,7 @@ _EXPORTS: dict[str, str] = {
         (
             "AccountInactive",
             "AuthenticationError",
+            "CircuitOpen",
             "ConfigurationError",
             "DeliveryUnknown",
             "Forbidden",
@@ -64,6 +67,7 @@ _EXPORTS: dict[str, str] = {
             "InvalidSender",
             "MalformedResponse",
             "MessageTooLong",
+            "NoProviderLeft",
             "NotSupported",
             "ProviderError",
             "ProviderUnavailable",
@@ -88,6 +92,7 @@ __all__ = [
     "BatchItem",
     "Campaign",
     "CampaignStatus",
+    "CircuitOpen",
     "Client",
     "ConfigurationError",
     "CostPreview",
@@ -103,6 +108,7 @@ __all__ = [
     "MalformedResponse",
     "Message",
     "MessageTooLong",
+    "NoProviderLeft",
     "NotSupported",
     "PanelLogin",
     "ProviderError",
@@ -113,12 +119,14 @@ __all__ = [
     "RecipientResult",
     "Rejected",
     "RetryPolicy",
+    "Router",
     "Secret",
     "Segmentation",
     "SendResult",
     "Sender",
     "SenderState",
     "SentPackage",
+    "Settle",
     "TextProfile",
     "Timeout",
     "TransportError",
@@ -153,6 +161,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from ileti.errors import (
         AccountInactive,
         AuthenticationError,
+        CircuitOpen,
         ConfigurationError,
         DeliveryUnknown,
         Forbidden,
@@ -163,6 +172,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         InvalidSender,
         MalformedResponse,
         MessageTooLong,
+        NoProviderLeft,
         NotSupported,
         ProviderError,
         ProviderUnavailable,
@@ -189,6 +199,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SendResult,
     )
     from ileti.plugin import ProviderInfo
+    from ileti.routing import Router, Settle
     from ileti.settings import Secret
     from ileti.text import Segmentation, TextProfile, fold_turkish, segment
     from ileti.waiting import Backoff

@@ -22,7 +22,9 @@ The tree::
     │   ├── Forbidden
     │   ├── RateLimited
     │   ├── Rejected
-    │   └── ProviderUnavailable
+    │   ├── ProviderUnavailable
+    │   │   └── CircuitOpen         a router skipped the provider (breaker open)
+    │   └── NoProviderLeft          no provider of a router took the message
     ├── TransportError              nothing left this machine (or a read failed)
     ├── DeliveryUnknown             the send may have happened: do not resend
     └── MalformedResponse           the provider answered something unreadable
@@ -30,6 +32,7 @@ The tree::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
@@ -40,6 +43,7 @@ from datetime import datetime
 __all__ = [
     "AccountInactive",
     "AuthenticationError",
+    "CircuitOpen",
     "ConfigurationError",
     "DeliveryUnknown",
     "Forbidden",
@@ -50,6 +54,7 @@ __all__ = [
     "InvalidSender",
     "MalformedResponse",
     "MessageTooLong",
+    "NoProviderLeft",
     "NotSupported",
     "ProviderError",
     "ProviderUnavailable",
@@ -246,6 +251,35 @@ class ProviderUnavailable(ProviderError):
     """The provider reported an error of its own."""
 
     default_retryable = True
+
+
+class CircuitOpen(ProviderUnavailable):
+    """The provider was skipped: its circuit breaker is open. Nothing was sent."""
+
+    hint = "It is tried again after its cool-down; see Router.health()"
+
+
+class NoProviderLeft(ProviderError):
+    """Every provider refused the message or was skipped; nothing was sent.
+
+    ``errors`` holds each provider's failure, in the order they were tried.
+    """
+
+    hint = "Nothing was sent; see each provider's error"
+
+    def __init__(self, message: str, *, errors: Sequence[IletiError] = (), **kw: object) -> None:
+        self.errors = tuple(errors)
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, errors: Sequence[IletiError]) -> NoProviderLeft:
+        """The error that lists each provider's failure, in the order tried."""
+        said = "; ".join(f"{e.provider}: {type(e).__name__}: {e.message}" for e in errors)
+        return cls(
+            f"no provider took the message ({said})",
+            errors=errors,
+            retryable=any(e.retryable for e in errors),
+        )
 
 
 class TransportError(IletiError):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ileti.client import Client
     from ileti.models import SendResult
+    from ileti.routing import Router
 
 #: names ``Client.from_env`` takes for itself: they cannot be given with --set
 _RESERVED = frozenset(
@@ -43,6 +44,30 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
         default=default,
         required=default is None,
         help=f"the provider id, as `ileti providers` lists it (default: ${PROVIDER_ENV})",
+    )
+
+
+def add_route_option(parser: argparse.ArgumentParser) -> None:
+    """--provider for a command that can fail over: one id, or several."""
+    default = os.environ.get(PROVIDER_ENV) or None
+    parser.add_argument(
+        "--provider",
+        "-p",
+        metavar="PROVIDERS",
+        default=default,
+        required=default is None,
+        help="the provider id, as `ileti providers` lists it, or several separated by commas "
+        "to fail over in that order when one proves nothing was sent (efecell,modexi); "
+        f"with weights, efecell:3,modexi:1 spreads by weight (default: ${PROVIDER_ENV})",
+    )
+    parser.add_argument(
+        "--settle-unknown",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help="with several providers: when a send may have left, ask the first provider "
+        "by report for up to SECONDS and fail over only if it proves it has no such message "
+        "(default: never fail over an unknown outcome)",
     )
 
 
@@ -198,6 +223,32 @@ def make_client(args: argparse.Namespace) -> Client:
         settings["pool_size"] = workers
     return Client.from_env(
         args.provider, config_file=config_file(args), timeout=timeout(args), **settings
+    )
+
+
+def is_routed(args: argparse.Namespace) -> bool:
+    """Whether --provider names several providers."""
+    return "," in (args.provider or "")
+
+
+def make_router(args: argparse.Namespace) -> Router:
+    """The router for ``--provider a,b`` (each provider's settings from the
+    environment and the file; --set names one provider's, so it is refused)."""
+    from ileti.routing import Router, Settle
+
+    if args.set:
+        raise CliError(
+            "--set applies to one provider; with several in --provider, give each provider's "
+            "settings in the environment (ILETI_<PROVIDER>_<SETTING>) or the config file",
+            EXIT_USAGE,
+        )
+    settle = None
+    if args.settle_unknown is not None:
+        if args.settle_unknown <= 0:
+            raise CliError("--settle-unknown takes seconds above 0", EXIT_USAGE)
+        settle = Settle(deadline=args.settle_unknown)
+    return Router.from_env(
+        args.provider, config_file=config_file(args), timeout=timeout(args), settle=settle
     )
 
 
@@ -383,11 +434,14 @@ __all__ = [
     "Style",
     "add_json_option",
     "add_provider_option",
+    "add_route_option",
     "config_file",
+    "is_routed",
     "is_terminal",
     "istanbul",
     "jsonable",
     "make_client",
+    "make_router",
     "overrides",
     "parse_duration",
     "parse_when",

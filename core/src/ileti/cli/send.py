@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ileti.client import Client, CostPreview
-    from ileti.models import Message
+    from ileti.models import Message, SendResult
     from ileti.plugin import Outgoing
 
 
@@ -67,7 +67,7 @@ def register(sub: Any) -> None:
         description="Send one text to one or more numbers. Prints the cost preview, then the "
         "result for each recipient. The text comes from --text, --text-file or standard input.",
     )
-    common.add_provider_option(p)
+    common.add_route_option(p)
     p.add_argument(
         "--to",
         "-t",
@@ -118,6 +118,8 @@ def preview_line(preview: CostPreview) -> str:
 def run(args: argparse.Namespace) -> int:
     text = common.read_text(args)
     message = message_from(args, text)
+    if common.is_routed(args):
+        return run_routed(args, message)
     client = common.make_client(args)
     with client:
         common.require(client, "send")
@@ -136,6 +138,51 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         common.print_json({"preview": preview.to_dict(), "result": result})
         return common.refused_exit(result)
+    return print_result(result, client)
+
+
+def run_routed(args: argparse.Namespace, message: Message) -> int:
+    """A send through the first of several providers that takes it."""
+    from ileti.cli import EXIT_USAGE, CliError
+    from ileti.errors import IletiError
+
+    if args.dry_run:
+        raise CliError(
+            "--dry-run shows what one provider would be sent: give one --provider", EXIT_USAGE
+        )
+    with common.make_router(args) as router:
+        previews: dict[str, Any] = {}
+        for name in router.providers:
+            client = router.client(name)
+            try:
+                previews[name] = client.preview(
+                    message.text,
+                    encoding=message.encoding,
+                    recipients=message.recipients,
+                    fold_turkish=message.fold_turkish,
+                )
+            except IletiError as exc:
+                previews[name] = exc
+            if not args.json:
+                shown = previews[name]
+                line = shown.message if isinstance(shown, IletiError) else preview_line(shown)
+                print(f"At {name}: {line}", flush=True)
+        result = router.send_message(message)
+        if args.json:
+            common.print_json(
+                {
+                    "previews": {
+                        k: v.to_dict() for k, v in previews.items() if not isinstance(v, IletiError)
+                    },
+                    "result": result,
+                }
+            )
+            return common.refused_exit(result)
+        return print_result(result, router.client(result.provider))
+
+
+def print_result(result: SendResult, client: Client) -> int:
+    """The result of a send, a line per recipient, and how to follow it."""
     accepted = len(result.accepted)
     print(
         f"Sent through {result.provider}: message id {result.message_id or '(none given)'}; "

@@ -1,0 +1,724 @@
+"""Routing and failover across providers, without ever sending a message twice.
+
+A :class:`Router` holds one :class:`~ileti.Client` per provider and sends
+each message through the first provider that takes it. It moves on to the
+next provider only when the failure proves that nothing was sent
+(:func:`failover_verdict`, the one place that rule is written). A
+``DeliveryUnknown`` (the request may have left) is raised, never failed
+over, unless the caller opts in to settling it first (``settle=``): then the
+first provider is asked, by report, whether it has the message, and the
+router moves on only when the gateway proves it has none.
+
+Each provider has a :class:`CircuitBreaker`: when too many of its recent
+calls failed, it is skipped (no timeout per message) for a cool-down, then
+one probe decides whether it is used again.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ileti.client import Client, as_batch
+from ileti.errors import (
+    AccountInactive,
+    AuthenticationError,
+    CircuitOpen,
+    ConfigurationError,
+    DeliveryUnknown,
+    Forbidden,
+    IletiError,
+    InsufficientCredit,
+    InvalidContent,
+    InvalidSender,
+    MessageTooLong,
+    NoProviderLeft,
+    NotSupported,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    TransportError,
+    UnknownMessage,
+    ValidationError,
+)
+from ileti.models import (
+    Balance,
+    Batch,
+    BatchItem,
+    DeliveryReport,
+    Message,
+    Sender,
+    SendResult,
+)
+
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitOpen",
+    "NoProviderLeft",
+    "Router",
+    "Settle",
+    "Strategy",
+    "Verdict",
+    "failover_verdict",
+    "parse_routes",
+]
+
+_log = logging.getLogger("ileti.routing")
+
+
+# -- the rule ------------------------------------------------------------------------
+
+
+class Verdict(enum.Enum):
+    """What a failed send through one provider allows the router to do."""
+
+    #: nothing was sent and the failure is the provider's (down, refused the
+    #: account, a limit of its own): try the next provider
+    NEXT = "next"
+    #: nothing was sent, but the message itself is at fault (a wrong number,
+    #: a refusal of this content or recipient): another provider would only
+    #: repeat it, or route around a refusal that must stand; raise
+    RAISE = "raise"
+    #: the request may have left: never sent elsewhere blindly
+    UNKNOWN = "unknown"
+
+
+#: errors that prove nothing was sent and are the provider's, not the message's
+_NEXT: tuple[type[IletiError], ...] = (
+    TransportError,  # the request never left (refused connection, DNS, connect timeout)
+    AuthenticationError,
+    InsufficientCredit,
+    AccountInactive,
+    Forbidden,
+    RateLimited,
+    ProviderUnavailable,  # a definite answer: "not now"
+    NotSupported,  # this provider lacks the option (scheduling, flash, ...)
+    MessageTooLong,  # more parts than this provider allows
+    InvalidSender,  # the sender name is not registered here
+    InvalidContent,  # characters this provider cannot carry
+    ConfigurationError,  # this provider is not set up: nothing could leave
+)
+
+#: failures that say something about a provider's health (not about one message)
+_UNHEALTHY: tuple[type[IletiError], ...] = (
+    TransportError,
+    AuthenticationError,
+    InsufficientCredit,
+    AccountInactive,
+    Forbidden,
+    RateLimited,
+    ProviderUnavailable,
+    ConfigurationError,
+    DeliveryUnknown,
+)
+
+
+def failover_verdict(exc: BaseException) -> Verdict:
+    """The one failover rule: may a message that failed with ``exc`` go
+    through another provider?
+
+    Only a failure that proves nothing was sent, and that is the provider's
+    and not the message's, gives :attr:`Verdict.NEXT`. A send that was
+    partly accepted (a provider that makes one request per text) is
+    :attr:`Verdict.UNKNOWN` as a whole: part of it went out.
+    """
+    if not isinstance(exc, IletiError):
+        return Verdict.UNKNOWN  # not ours: anything may have happened
+    if exc.partial is not None:
+        return Verdict.UNKNOWN
+    if isinstance(exc, DeliveryUnknown):
+        return Verdict.UNKNOWN
+    if isinstance(exc, _NEXT):
+        return Verdict.NEXT
+    if isinstance(exc, ValidationError | ProviderError):
+        # InvalidRecipient, Rejected (the gateway refused this message: an
+        # opt-out or a blocked content must not be routed around), ...
+        return Verdict.RAISE
+    return Verdict.UNKNOWN  # a plugin failure may come after the request left
+
+
+def counts_against(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure of the provider (for its circuit breaker)."""
+    return isinstance(exc, _UNHEALTHY) or not isinstance(exc, IletiError)
+
+
+# -- health --------------------------------------------------------------------------
+
+
+class BreakerState(enum.StrEnum):
+    CLOSED = "closed"  # in use
+    OPEN = "open"  # skipped until the cool-down ends
+    HALF_OPEN = "half-open"  # one probe call decides
+
+
+@attrs.frozen
+class Health:
+    """A provider's circuit breaker, as :meth:`Router.health` shows it."""
+
+    provider: str
+    state: BreakerState
+    calls: int  # in the window
+    failures: int  # in the window
+    #: seconds until an open breaker lets a probe through (0 when not open)
+    retry_in: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "provider": self.provider,
+            "state": self.state.value,
+            "calls": self.calls,
+            "failures": self.failures,
+            "retry_in": round(self.retry_in, 1),
+        }
+
+
+class CircuitBreaker:
+    """Failure rate over the last ``window`` calls; open for ``cooldown``
+    seconds when at least ``min_calls`` were made and ``failure_rate`` of
+    them failed; then one probe: success closes it, failure opens it again.
+
+    Thread-safe. ``clock`` is a monotonic clock in seconds (for tests).
+    """
+
+    def __init__(
+        self,
+        provider: str,
+        *,
+        window: int = 20,
+        min_calls: int = 5,
+        failure_rate: float = 0.5,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if window < 1 or not 1 <= min_calls <= window:
+            raise ConfigurationError(
+                f"breaker window={window}, min_calls={min_calls}: give 1 <= min_calls <= window",
+                setting="breaker",
+            )
+        if not 0 < failure_rate <= 1:
+            raise ConfigurationError(
+                f"breaker failure_rate={failure_rate}: give a rate in (0, 1]", setting="breaker"
+            )
+        if cooldown < 0:
+            raise ConfigurationError(
+                f"breaker cooldown={cooldown}: give seconds >= 0", setting="breaker"
+            )
+        self.provider = provider
+        self._window: deque[bool] = deque(maxlen=window)  # True: a failure
+        self._min_calls = min_calls
+        self._rate = failure_rate
+        self._cooldown = cooldown
+        self._clock = clock
+        self._state = BreakerState.CLOSED
+        self._opened_at = 0.0
+        self._probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> BreakerState:
+        with self._lock:
+            return self._current()
+
+    def _current(self) -> BreakerState:
+        if self._state is BreakerState.OPEN and self._clock() >= self._opened_at + self._cooldown:
+            self._move(BreakerState.HALF_OPEN, "cool-down over: the next call is a probe")
+        return self._state
+
+    def _move(self, state: BreakerState, why: str) -> None:
+        if state is self._state:
+            return
+        level = logging.WARNING if state is BreakerState.OPEN else logging.INFO
+        _log.log(level, "%s: circuit %s -> %s (%s)", self.provider, self._state, state, why)
+        self._state = state
+
+    def allow(self) -> bool:
+        """Whether a call may go to the provider now (an open breaker: no;
+        a half-open one: yes for exactly one probe at a time)."""
+        with self._lock:
+            state = self._current()
+            if state is BreakerState.CLOSED:
+                return True
+            if state is BreakerState.HALF_OPEN and not self._probing:
+                self._probing = True
+                return True
+            return False
+
+    def record(self, *, failed: bool) -> None:
+        """The outcome of a call that :meth:`allow` let through."""
+        with self._lock:
+            state = self._current()
+            if state is BreakerState.HALF_OPEN:
+                self._probing = False
+                if failed:
+                    self._open("the probe failed")
+                else:
+                    self._window.clear()
+                    self._move(BreakerState.CLOSED, "the probe succeeded")
+                return
+            self._window.append(failed)
+            failures = sum(self._window)
+            if (
+                state is BreakerState.CLOSED
+                and len(self._window) >= self._min_calls
+                and failures >= self._rate * len(self._window)
+            ):
+                self._open(f"{failures} of the last {len(self._window)} calls failed")
+
+    def _open(self, why: str) -> None:
+        self._opened_at = self._clock()
+        self._window.clear()
+        self._move(BreakerState.OPEN, f"{why}; skipped for {self._cooldown:g} s")
+
+    def health(self) -> Health:
+        with self._lock:
+            state = self._current()
+            retry_in = 0.0
+            if state is BreakerState.OPEN:
+                retry_in = max(self._opened_at + self._cooldown - self._clock(), 0.0)
+            return Health(self.provider, state, len(self._window), sum(self._window), retry_in)
+
+
+# -- the router ----------------------------------------------------------------------
+
+
+class Strategy(enum.StrEnum):
+    #: the providers in the order given (priority); the next on failover
+    ORDERED = "ordered"
+    #: the first provider drawn at random by weight, the rest by weight after it
+    WEIGHTED = "weighted"
+    #: the provider where the text costs fewest credits (each provider's own
+    #: text profile); ties and failover in the order given
+    CHEAPEST = "cheapest"
+
+
+def parse_routes(text: str) -> list[tuple[str, int | None]]:
+    """``"efecell,modexi"`` (ordered) or ``"efecell:3,modexi:1"`` (weights):
+    each provider id with its weight, or ``None`` when none is given."""
+    routes: list[tuple[str, int | None]] = []
+    for raw in text.split(","):
+        name, sep, weight = raw.strip().partition(":")
+        name = name.strip()
+        if not name:
+            raise ConfigurationError(
+                f"provider list {text!r} has an empty entry: give ids separated by commas, "
+                "e.g. efecell,modexi (or efecell:3,modexi:1 with weights)",
+                setting="provider",
+            )
+        value: int | None = None
+        if sep:
+            try:
+                value = int(weight)
+            except ValueError:
+                value = -1
+            if value < 1:
+                raise ConfigurationError(
+                    f"weight {weight!r} of {name} is not a whole number >= 1 "
+                    "(e.g. efecell:3,modexi:1)",
+                    setting="provider",
+                )
+        if any(name == seen for seen, _ in routes):
+            raise ConfigurationError(
+                f"provider {name} is listed twice in {text!r}", setting="provider"
+            )
+        routes.append((name, value))
+    return routes
+
+
+@attrs.define
+class _Route:
+    client: Client
+    weight: int
+    sender: str | None
+    breaker: CircuitBreaker
+
+
+#: how the router settles a DeliveryUnknown before failing over (opt-in)
+@attrs.frozen
+class Settle:
+    """Settle a ``DeliveryUnknown`` by report before failing over.
+
+    The first provider is asked, after ``wait`` seconds (so that a request
+    that was still on its way has arrived), for the message by its client
+    reference; the router fails over only when the gateway answers that it
+    has no such message, within ``deadline`` seconds. Only a provider that
+    declares ``report_by_client_ref`` can prove that; with any other the
+    ``DeliveryUnknown`` is raised as it is.
+    """
+
+    deadline: float = 30.0
+    wait: float = 2.0
+
+
+class Router:
+    """Send through several providers, failing over only when nothing was sent.
+
+    >>> router = Router.from_env("efecell,modexi")              # doctest: +SKIP
+    >>> result = router.send("0532 111 22 33", "Merhaba")       # doctest: +SKIP
+    >>> result.provider                                         # doctest: +SKIP
+    'efecell'
+
+    ``clients`` are the providers in priority order. ``strategy`` is
+    ``"ordered"`` (default), ``"weighted"`` (``weights``: provider id ->
+    whole number >= 1) or ``"cheapest"``. ``senders`` maps a provider id to
+    the sender name used there when the call gives none. ``settle``
+    (a :class:`Settle`) opts in to settling a ``DeliveryUnknown`` by report
+    before failing over. ``breaker`` holds the keyword arguments of each
+    provider's :class:`CircuitBreaker`.
+    """
+
+    def __init__(
+        self,
+        clients: Sequence[Client],
+        *,
+        strategy: Strategy | str = Strategy.ORDERED,
+        weights: Mapping[str, int] | None = None,
+        senders: Mapping[str, str] | None = None,
+        settle: Settle | None = None,
+        breaker: Mapping[str, Any] | None = None,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not clients:
+            raise ConfigurationError("a router needs at least one client", setting="clients")
+        try:
+            self.strategy = Strategy(strategy)
+        except ValueError:
+            raise ConfigurationError(
+                f"strategy={strategy!r}: use one of {', '.join(s.value for s in Strategy)}",
+                setting="strategy",
+            ) from None
+        names = [c.provider for c in clients]
+        for mapping, what in ((weights or {}, "weights"), (senders or {}, "senders")):
+            stray = sorted(set(mapping) - set(names))
+            if stray:
+                raise ConfigurationError(
+                    f"{what} names {', '.join(stray)}, not among the router's providers "
+                    f"({', '.join(names)})",
+                    setting=what,
+                )
+        if len(set(names)) != len(names):
+            raise ConfigurationError(
+                f"a provider is given twice ({', '.join(names)})", setting="clients"
+            )
+        weights = dict(weights or {})
+        if weights and self.strategy is Strategy.ORDERED:
+            self.strategy = Strategy.WEIGHTED
+        for name, weight in weights.items():
+            if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+                raise ConfigurationError(
+                    f"weights[{name!r}]={weight!r}: give a whole number >= 1", setting="weights"
+                )
+        self._routes = [
+            _Route(
+                c,
+                weights.get(c.provider, 1),
+                (senders or {}).get(c.provider),
+                CircuitBreaker(c.provider, **dict(breaker or {})),
+            )
+            for c in clients
+        ]
+        self._by_name = {r.client.provider: r for r in self._routes}
+        self.settle = settle
+        self._rng = rng or random.Random()  # spreading load, not secrets
+        self._sleep = sleep
+
+    @classmethod
+    def from_env(
+        cls,
+        providers: str | Sequence[str],
+        *,
+        config_file: Path | str | None = None,
+        env: Mapping[str, str] | None = None,
+        strategy: Strategy | str | None = None,
+        weights: Mapping[str, int] | None = None,
+        senders: Mapping[str, str] | None = None,
+        settle: Settle | None = None,
+        breaker: Mapping[str, Any] | None = None,
+        **client_options: Any,
+    ) -> Router:
+        """One :meth:`Client.from_env` per provider (each with its own
+        settings); ``providers`` is a list of ids or the text
+        ``"efecell,modexi"`` / ``"efecell:3,modexi:1"`` (weights)."""
+        if isinstance(providers, str):
+            parsed = parse_routes(providers)
+        else:
+            parsed = [(p, None) for p in providers]
+        given = {name: w for name, w in parsed if w is not None}
+        if given and weights:
+            raise ConfigurationError(
+                "weights are given twice: in the provider list and as weights=", setting="weights"
+            )
+        if given:
+            weights = {name: w or 1 for name, w in parsed}
+        clients = [
+            Client.from_env(name, config_file=config_file, env=env, **client_options)
+            for name, _ in parsed
+        ]
+        return cls(
+            clients,
+            strategy=strategy or (Strategy.WEIGHTED if weights else Strategy.ORDERED),
+            weights=weights,
+            senders=senders,
+            settle=settle,
+            breaker=breaker,
+        )
+
+    # -- what it holds ---------------------------------------------------------------
+
+    @property
+    def providers(self) -> list[str]:
+        return [r.client.provider for r in self._routes]
+
+    def client(self, provider: str) -> Client:
+        """The client of one of the router's providers."""
+        return self._route(provider).client
+
+    def _route(self, provider: str) -> _Route:
+        try:
+            return self._by_name[provider]
+        except KeyError:
+            raise ConfigurationError(
+                f"{provider} is not one of the router's providers ({', '.join(self.providers)})",
+                setting="provider",
+            ) from None
+
+    def health(self) -> dict[str, Health]:
+        """Each provider's circuit breaker: closed (in use), open (skipped),
+        or half-open (one probe call decides)."""
+        return {r.client.provider: r.breaker.health() for r in self._routes}
+
+    def close(self) -> None:
+        for r in self._routes:
+            r.client.close()
+
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Router({self.providers!r}, strategy={self.strategy.value!r})"
+
+    # -- sending ---------------------------------------------------------------------
+
+    def send(
+        self,
+        to: str | Iterable[str],
+        text: str,
+        *,
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str | None = None,
+        flash: bool = False,
+        client_ref: str | None = None,
+        fold_turkish: bool = False,
+        keep_duplicates: bool = False,
+    ) -> SendResult:
+        """:meth:`Client.send` through the first provider that takes it;
+        ``result.provider`` says which."""
+        recipients = (to,) if isinstance(to, str) else tuple(to)
+        return self.send_message(
+            Message(
+                recipients=recipients,
+                text=text,
+                sender=sender,
+                schedule=schedule,
+                validity=validity,
+                encoding=encoding,
+                flash=flash,
+                client_ref=client_ref,
+                fold_turkish=fold_turkish,
+                keep_duplicates=keep_duplicates,
+            )
+        )
+
+    def send_message(self, message: Message) -> SendResult:
+        """Send a :class:`ileti.Message` (see :meth:`send`)."""
+
+        def one(route: _Route) -> SendResult:
+            sender = message.sender or route.sender
+            return route.client.send_message(attrs.evolve(message, sender=sender))
+
+        def cost(route: _Route) -> tuple[int, Any]:
+            preview = route.client.preview(
+                message.text,
+                encoding=message.encoding,
+                recipients=message.recipients,
+                fold_turkish=message.fold_turkish,
+            )
+            return (0, preview.credits)
+
+        return self._through(one, cost)
+
+    def send_multi(
+        self,
+        items: Batch | Iterable[BatchItem | tuple[str, str]],
+        *,
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str | None = None,
+        flash: bool = False,
+        fold_turkish: bool = False,
+    ) -> SendResult:
+        """:meth:`Client.send_multi` through the first provider that takes
+        the whole batch (a batch is never split across providers)."""
+        batch = as_batch(
+            items,
+            sender=sender,
+            schedule=schedule,
+            validity=validity,
+            encoding=encoding,
+            flash=flash,
+            fold_turkish=fold_turkish,
+        )
+
+        def one(route: _Route) -> SendResult:
+            return route.client.send_multi(attrs.evolve(batch, sender=batch.sender or route.sender))
+
+        def cost(route: _Route) -> tuple[int, Any]:
+            total = sum(
+                route.client.preview(
+                    item.text, encoding=batch.encoding, fold_turkish=batch.fold_turkish
+                ).credits
+                for item in batch.items
+            )
+            return (0, total)
+
+        return self._through(one, cost)
+
+    def _order(self, cost: Callable[[_Route], tuple[int, Any]]) -> list[_Route]:
+        routes = list(self._routes)
+        if self.strategy is Strategy.WEIGHTED:
+            ordered = []
+            while routes:
+                pick = self._rng.choices(routes, weights=[r.weight for r in routes])[0]
+                routes.remove(pick)
+                ordered.append(pick)
+            return ordered
+        if self.strategy is Strategy.CHEAPEST:
+
+            def key(route: _Route) -> tuple[int, Any]:
+                try:
+                    return cost(route)
+                except IletiError:  # it cannot carry the text: last, its send says why
+                    return (1, 0)
+
+            return sorted(routes, key=key)  # stable: ties keep the given order
+        return routes
+
+    def _through(
+        self,
+        one: Callable[[_Route], SendResult],
+        cost: Callable[[_Route], tuple[int, Any]],
+    ) -> SendResult:
+        errors: list[IletiError] = []
+        for route in self._order(cost):
+            name = route.client.provider
+            if not route.breaker.allow():
+                health = route.breaker.health()
+                errors.append(
+                    CircuitOpen(
+                        f"skipped: its circuit is open for {health.retry_in:.0f} s more",
+                        provider=name,
+                    )
+                )
+                continue
+            try:
+                result = one(route)
+            except IletiError as exc:
+                route.breaker.record(failed=counts_against(exc))
+                if not self._fails_over(route.client, exc):
+                    raise
+                errors.append(exc)
+                continue
+            route.breaker.record(failed=False)
+            return result
+        raise NoProviderLeft.of(errors)
+
+    def _fails_over(self, client: Client, exc: IletiError) -> bool:
+        """:func:`failover_verdict`, and the opt-in settling of a ``DeliveryUnknown``."""
+        verdict = failover_verdict(exc)
+        if verdict is Verdict.NEXT:
+            _log.warning("%s: %s: nothing was sent; failing over", client.provider, exc.message)
+            return True
+        if (
+            isinstance(exc, DeliveryUnknown)
+            and exc.partial is None
+            and self.settle is not None
+            and self._absent(client, exc)
+        ):
+            _log.warning(
+                "%s: the send's outcome was unknown; its report proves it has no such "
+                "message: failing over",
+                client.provider,
+            )
+            return True
+        return False
+
+    def _absent(self, client: Client, exc: DeliveryUnknown) -> bool:
+        """Whether the gateway proves it has no message of ``exc`` (see :class:`Settle`)."""
+        assert self.settle is not None
+        ref = exc.client_ref
+        if (
+            not ref
+            or not exc.reference_sent
+            or not client.supports("query_report")
+            or not bool(getattr(client.info, "report_by_client_ref", False))
+        ):
+            return False
+        end = time.monotonic() + self.settle.deadline
+        self._sleep(min(self.settle.wait, self.settle.deadline))
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            return False
+        try:
+            with client.deadline(remaining):
+                client.report(ref)
+        except UnknownMessage:
+            return True
+        except IletiError:
+            return False
+        return False  # the gateway has it: it was sent, the DeliveryUnknown stands
+
+    # -- reads -----------------------------------------------------------------------
+
+    def report(
+        self, message: SendResult | str | int, *, provider: str | None = None
+    ) -> DeliveryReport:
+        """The report of a send: pass its :class:`SendResult` (which names the
+        provider), or a message id with ``provider=``."""
+        if isinstance(message, SendResult):
+            return self._route(message.provider).client.report(message)
+        if provider is None:
+            raise ConfigurationError(
+                "a message id alone does not say which provider sent it: pass the SendResult, "
+                "or provider= (one of " + ", ".join(self.providers) + ")",
+                setting="provider",
+            )
+        return self._route(provider).client.report(message)
+
+    def balance(self, provider: str | None = None) -> Balance:
+        """The balance at ``provider`` (default: the first)."""
+        return self._route(provider or self.providers[0]).client.balance()
+
+    def balances(self) -> dict[str, Balance]:
+        """The balance at each provider."""
+        return {name: self._route(name).client.balance() for name in self.providers}
+
+    def senders(self, provider: str | None = None) -> list[Sender]:
+        """The sender names at ``provider`` (default: the first)."""
+        return self._route(provider or self.providers[0]).client.senders()
