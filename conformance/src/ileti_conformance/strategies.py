@@ -32,6 +32,7 @@ __all__ = [
     "Recorder",
     "boundary_lengths",
     "garbage_answers",
+    "readable_junk_answers",
     "sms_texts",
 ]
 
@@ -300,6 +301,46 @@ def _xmlish(keys: Sequence[str]) -> st.SearchStrategy[bytes]:
         st.just(b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><r>&a;&a;</r>'),
         st.just(b"<r><unclosed></r>"),
     )
+
+
+#: pages a captive portal, a proxy or a load balancer answers with 200
+_JUNK_PAGES = (
+    b"<!DOCTYPE html><html><head><title>Login</title></head><body><form action=/login>"
+    b"<input name=user></form></body></html>",
+    b"<html><body><h1>Service Temporarily Unavailable</h1></body></html>",
+    b"<html><head><meta http-equiv=refresh content='0;url=/portal'></head></html>",
+)
+
+
+def readable_junk_answers() -> st.SearchStrategy[Answer]:
+    """200 answers that read as text but are no answer of any gateway's
+    documented format: HTML pages, a bare "OK", JSON of another shape, XML
+    of another schema, whitespace, a long text. A send given one of these
+    cannot know whether the gateway took the message."""
+    # no bare numbers: a plain-text gateway may document "-1" as a refusal
+    words = st.sampled_from(["OK", "ok", "Success", "true", "ERROR", "null", "Bad Gateway"])
+    other_json = st.sampled_from(
+        [b"{}", b"[]", b'{"foo": "bar"}', b'{"data": []}', b'{"ok": true}', b"null", b'"OK"']
+    )
+    other_xml = st.sampled_from(
+        [
+            b'<?xml version="1.0"?><feed><entry>x</entry></feed>',
+            b"<html><body>OK</body></html>",
+            b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/'
+            b'soap/envelope/"><soap:Body/></soap:Envelope>',
+        ]
+    )
+    bodies = st.one_of(
+        st.sampled_from(_JUNK_PAGES),
+        words.map(str.encode),
+        other_json,
+        other_xml,
+        st.sampled_from([b"", b" ", b"\n", b"\r\n\t "]),
+        st.integers(1000, 20_000).map(lambda n: b"lorem ipsum " * (n // 12)),
+        words.map(lambda w: f"<html><body><p>{w}</p></body></html>".encode()),
+    )
+    types = st.sampled_from(_CONTENT_TYPES)
+    return st.builds(Answer, st.just(200), types, bodies)
 
 
 def garbage_answers(samples: Iterable[Answer] = ()) -> st.SearchStrategy[Answer]:

@@ -77,6 +77,7 @@ from ileti_conformance.strategies import (
     GarbageApp,
     Recorder,
     garbage_answers,
+    readable_junk_answers,
     sms_texts,
 )
 
@@ -1382,6 +1383,50 @@ class ProviderConformance:
         for capability in capabilities:
             check_capability(capability)
 
+    def test_readable_junk_to_a_send_is_an_unknown_outcome(self, ileti_harness: Harness) -> None:
+        """Property: a 200 answer to a send that reads as text but is no answer
+        of the gateway's format (a captive portal's page, a bare "OK", JSON of
+        another shape, XML of another schema, whitespace) ends in
+        ``DeliveryUnknown``: the gateway may have taken the message, so it must
+        not read as "refused, nothing sent", which invites a resend."""
+        h = ileti_harness
+        sends = [c for c in ("send", "send_multi") if c in h.capabilities]
+        if not sends:
+            pytest.skip("the provider sends nothing")
+        number = h.numbers(1)[0]
+        app = GarbageApp()
+        served = h.serve(app)
+        once = RetryPolicy(attempts=1)
+
+        def check_capability(capability: str) -> None:
+            @check_settings()
+            @given(answer=readable_junk_answers())
+            def check(answer: Any) -> None:
+                app.answer = answer
+                client = h.client(base_url=served.base_url, retry=once)
+                try:
+                    call = _calls(h, client, number=number)[capability]
+                    try:
+                        value = call()
+                    except DeliveryUnknown:
+                        return
+                    except IletiError as exc:
+                        raise AssertionError(
+                            f"{capability} read a junk 200 answer ({answer!r}) as "
+                            f"{type(exc).__name__}: {exc}; it may have been sent: raise "
+                            "DeliveryUnknown (response.malformed(...) on a send does)"
+                        ) from exc
+                    raise AssertionError(
+                        f"{capability} read a junk 200 answer ({answer!r}) as a result: {value!r}"
+                    )
+                finally:
+                    client.close()
+
+            check()
+
+        for capability in sends:
+            check_capability(capability)
+
     # ==================================================================== secrets
 
     def test_canary_credentials_never_leak(
@@ -1728,6 +1773,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_send_rate_limited_is_refused",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
+            "test_readable_junk_to_a_send_is_an_unknown_outcome",
             "test_canary_credentials_never_leak",
         ),
         "send_multi": (
@@ -1738,6 +1784,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_send_rate_limited_is_refused",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
+            "test_readable_junk_to_a_send_is_an_unknown_outcome",
             "test_canary_credentials_never_leak",
         ),
         "query_report": (

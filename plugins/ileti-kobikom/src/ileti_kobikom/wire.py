@@ -688,7 +688,13 @@ def parse_submit(response: HttpResponse) -> SubmitAnswer:
     text = _text(response)
     code = _bare_code(text)
     if code is not None:
-        return SubmitAnswer((SubmitResult(status=str(int(code))),))
+        # only a documented negative code, as it is written (the pull's unsigned
+        # form is the pull's): a bare "0" or "1" is no answer of a send
+        if code.strip() not in ERRORS:
+            raise response.malformed(
+                f"the answer is a bare number ({code.strip()}) that no send answer documents"
+            )
+        return SubmitAnswer((SubmitResult(status=code.strip()),))
     try:
         parsed = _parse(response, text, ("result",))
     except MalformedResponse:
