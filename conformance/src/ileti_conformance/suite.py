@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from ileti import errors as ileti_errors
 from ileti.emulation import EmulatedMessage, Fault, FaultLike, FaultSpec, refused_url
 from ileti.errors import (
+    AuthenticationError,
     ConfigurationError,
     DeliveryUnknown,
     IletiError,
@@ -47,6 +48,7 @@ from ileti.errors import (
     NotSupported,
     RateLimited,
     TransportError,
+    UnknownMessage,
     ValidationError,
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
@@ -715,6 +717,61 @@ class ProviderConformance:
             return
         assert all(r.accepted for r in result.recipients)
         assert [m.sender for m in h.messages()[start:]] == ["CONFSENDER"]
+
+    def test_emulator_refuses_wrong_credentials(self, ileti_harness: Harness) -> None:
+        """The emulator checks credentials on every hook: with each credential
+        wrong in turn, every capability raises ``AuthenticationError`` and no
+        message is accepted. An emulator that takes anything would let a plugin
+        that sends no credentials, or the wrong ones, pass the whole suite."""
+        h = ileti_harness
+        number = h.numbers(1)[0]
+        capabilities = [c for c in CAPABILITIES if c in h.capabilities]
+        credentials = h.credentials()
+        if not capabilities or not credentials:
+            pytest.skip("the provider has no credentials or no capability")
+        message_id = "1"
+        good = h.client()
+        for capability, call in _calls(h, good, number=number).items():
+            if capability in ("send", "send_multi") and capability in capabilities:
+                sent = call()
+                assert isinstance(sent, SendResult)
+                message_id = sent.message_id or sent.recipients[0].message_id or message_id
+                break
+        good.close()
+        start = len(h.messages())
+        once = RetryPolicy(attempts=1)
+        for name, value in credentials.items():
+            wrong: dict[str, Any] = {name: f"wrong-{value}"}
+            try:
+                client = h.client(retry=once, **wrong)
+            except ConfigurationError:
+                continue  # a setting with a format of its own (a code table), not a credential
+            try:
+                calls = _calls(h, client, number=number, message_id=message_id)
+                for capability, call in calls.items():
+                    if capability not in capabilities:
+                        continue
+                    try:
+                        value_ = call()
+                    except AuthenticationError:
+                        continue
+                    except UnknownMessage:
+                        if capability == "query_report":
+                            continue  # "not on this account": a report store kept per account
+                        raise
+                    except IletiError as exc:
+                        raise AssertionError(
+                            f"{capability} with a wrong {name} raised {type(exc).__name__}: "
+                            f"{exc}; the emulator must refuse it as the gateway documents "
+                            "(AuthenticationError)"
+                        ) from exc
+                    raise AssertionError(
+                        f"{capability} with a wrong {name} was answered: {value_!r}; the "
+                        "emulator must check every credential on every request"
+                    )
+            finally:
+                client.close()
+        assert len(h.messages()) == start, "a send with wrong credentials was accepted"
 
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
@@ -1759,7 +1816,10 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_missing_setting_is_named",
             "test_malformed_setting_is_named",
         ),
-        "provider_emulator": ("test_provider_and_emulator_follow_protocol",),
+        "provider_emulator": (
+            "test_provider_and_emulator_follow_protocol",
+            "test_emulator_refuses_wrong_credentials",
+        ),
         "send": (
             "test_send_round_trip",
             "test_options_follow_provider_info",
