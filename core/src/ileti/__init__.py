@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # public name -> module that defines it; resolved on first attribute access
 _EXPORTS: dict[str, str] = {
     "AsyncClient": "ileti.async_client",
+    "AsyncRouter": "ileti.async_client",
     "Backoff": "ileti.waiting",
     "Client": "ileti.client",
     "Router": "ileti.routing",
@@ -84,6 +85,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "AccountInactive",
     "AsyncClient",
+    "AsyncRouter",
     "AuthenticationError",
     "Backoff",
     "Balance",
@@ -155,7 +157,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from typing import Any
 
-    from ileti.async_client import AsyncClient
+    from ileti.async_client import AsyncClient, AsyncRouter
     from ileti.campaign import Campaign, CampaignStatus
     from ileti.client import Client, CostPreview
     from ileti.errors import (

@@ -52,8 +52,9 @@ if TYPE_CHECKING:
     from ileti.host import LoadedProvider
     from ileti.http import RetryPolicy, Timeout
     from ileti.plugin import Outgoing, OutgoingBatch
+    from ileti.routing import Router
 
-__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncClient", "OnUnknown"]
+__all__ = ["DEFAULT_MAX_IN_FLIGHT", "AsyncClient", "AsyncRouter", "OnUnknown"]
 
 log = logging.getLogger("ileti.async")
 
@@ -95,7 +96,79 @@ class _SendCall:
             return self.leaving
 
 
-class AsyncClient:
+class _Pooled:
+    """The thread pool every async front shares: calls run in it, and a send
+    cancelled after its request may have left is recorded, never forgotten."""
+
+    _closed: bool
+    _pool: concurrent.futures.ThreadPoolExecutor
+    _on_unknown: OnUnknown | None
+    unknown: list[DeliveryUnknown]
+    max_in_flight: int
+
+    def _setup_pool(self, name: str, max_in_flight: int, on_unknown: OnUnknown | None) -> None:
+        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int):
+            raise ValidationError("max_in_flight must be a whole number of calls")
+        if max_in_flight < 1:
+            raise ValidationError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        self._on_unknown = on_unknown
+        self.max_in_flight = max_in_flight
+        #: DeliveryUnknown of every send cancelled after its request may have left
+        self.unknown = []
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_in_flight, thread_name_prefix=f"ileti-{name}"
+        )
+        self._closed = False
+
+    def _unknown_provider(self) -> str | None:
+        return None
+
+    # -- running calls in the pool ------------------------------------------------
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise ValidationError("this AsyncClient is closed: make a new one")
+        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    async def _send(self, fn: Callable[[_SendCall], SendResult]) -> SendResult:
+        if self._closed:
+            raise ValidationError("this AsyncClient is closed: make a new one")
+        call = _SendCall()
+        future = self._pool.submit(fn, call)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            # a send still waiting for a thread is dropped: nothing was sent
+            if not future.cancel() and call.abandon():
+                self._record_unknown(call, future)
+            raise
+
+    def _record_unknown(
+        self, call: _SendCall, future: concurrent.futures.Future[SendResult]
+    ) -> None:
+        error = DeliveryUnknown(
+            "the send was cancelled after its request may have left: it may have been sent",
+            client_ref=call.client_ref,
+            provider=self._unknown_provider(),
+        )
+        self.unknown.append(error)
+        log.warning("%s", error)
+        if self._on_unknown is not None:
+            try:
+                self._on_unknown(error)
+            except Exception:  # the callback's failure must not hide the cancellation
+                log.exception("on_unknown callback failed for client reference %s", call.client_ref)
+        future.add_done_callback(lambda done: _log_late_outcome(call, done))
+
+    async def _close_pool(self, closer: Callable[[], None]) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._pool.shutdown, wait=True)
+        closer()
+
+
+class AsyncClient(_Pooled):
     """Send SMS and read reports through one provider, from asyncio code.
 
     >>> async with AsyncClient.from_env("efecell") as client:  # doctest: +SKIP
@@ -178,19 +251,11 @@ class AsyncClient:
         return self
 
     def _setup(self, client: Client, max_in_flight: int, on_unknown: OnUnknown | None) -> None:
-        if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int):
-            raise ValidationError("max_in_flight must be a whole number of calls")
-        if max_in_flight < 1:
-            raise ValidationError(f"max_in_flight must be at least 1, not {max_in_flight}")
+        self._setup_pool(client.provider, max_in_flight, on_unknown)
         self._client = client
-        self._on_unknown = on_unknown
-        self.max_in_flight = max_in_flight
-        #: DeliveryUnknown of every send cancelled after its request may have left
-        self.unknown: list[DeliveryUnknown] = []
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_in_flight, thread_name_prefix=f"ileti-{client.provider}"
-        )
-        self._closed = False
+
+    def _unknown_provider(self) -> str | None:
+        return self.provider
 
     # -- what needs no I/O: the client's own ------------------------------------
 
@@ -237,43 +302,6 @@ class AsyncClient:
 
     def effective_encoding(self, encoding: str | None = None) -> str:
         return self._client.effective_encoding(encoding)
-
-    # -- running calls in the pool ------------------------------------------------
-
-    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        if self._closed:
-            raise ValidationError("this AsyncClient is closed: make a new one")
-        return await asyncio.wrap_future(self._pool.submit(fn, *args))
-
-    async def _send(self, fn: Callable[[_SendCall], SendResult]) -> SendResult:
-        if self._closed:
-            raise ValidationError("this AsyncClient is closed: make a new one")
-        call = _SendCall()
-        future = self._pool.submit(fn, call)
-        try:
-            return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            # a send still waiting for a thread is dropped: nothing was sent
-            if not future.cancel() and call.abandon():
-                self._record_unknown(call, future)
-            raise
-
-    def _record_unknown(
-        self, call: _SendCall, future: concurrent.futures.Future[SendResult]
-    ) -> None:
-        error = DeliveryUnknown(
-            "the send was cancelled after its request may have left: it may have been sent",
-            client_ref=call.client_ref,
-            provider=self.provider,
-        )
-        self.unknown.append(error)
-        log.warning("%s", error)
-        if self._on_unknown is not None:
-            try:
-                self._on_unknown(error)
-            except Exception:  # the callback's failure must not hide the cancellation
-                log.exception("on_unknown callback failed for client reference %s", call.client_ref)
-        future.add_done_callback(lambda done: _log_late_outcome(call, done))
 
     # -- the calls ---------------------------------------------------------------
 
@@ -394,11 +422,7 @@ class AsyncClient:
 
     async def close(self) -> None:
         """Let the calls in flight finish, then release the threads and connections."""
-        if self._closed:
-            return
-        self._closed = True
-        await asyncio.to_thread(self._pool.shutdown, wait=True)
-        self._client.close()
+        await self._close_pool(self._client.close)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -422,3 +446,110 @@ def _log_late_outcome(call: _SendCall, future: concurrent.futures.Future[SendRes
         log.warning(
             "the send cancelled with client reference %s ended in: %s", call.client_ref, error
         )
+
+
+class AsyncRouter(_Pooled):
+    """A :class:`ileti.Router` from asyncio code: the same failover rule,
+    each send run in a pool of ``max_in_flight`` threads.
+
+    >>> async with AsyncRouter(Router.from_env("efecell,modexi")) as r:  # doctest: +SKIP
+    ...     result = await r.send("0532 111 22 33", "Merhaba")
+
+    A send cancelled after a request of it may have left (through any
+    provider) ends in a recorded ``DeliveryUnknown``, as with
+    :class:`AsyncClient`; one cancelled before is dropped, nothing sent.
+    """
+
+    def __init__(
+        self,
+        router: Router,
+        *,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        on_unknown: OnUnknown | None = None,
+    ) -> None:
+        self._setup_pool("router", max_in_flight, on_unknown)
+        self._router = router
+
+    @property
+    def router(self) -> Router:
+        """The synchronous :class:`ileti.Router` doing the work."""
+        return self._router
+
+    def __repr__(self) -> str:
+        return f"AsyncRouter({self._router.providers!r})"
+
+    async def send(
+        self,
+        to: str | Iterable[str],
+        text: str,
+        *,
+        sender: str | None = None,
+        schedule: datetime | None = None,
+        validity: timedelta | None = None,
+        encoding: str | None = None,
+        flash: bool = False,
+        client_ref: str | None = None,
+        fold_turkish: bool = False,
+        keep_duplicates: bool = False,
+    ) -> SendResult:
+        """As :meth:`ileti.Router.send`."""
+        recipients = (to,) if isinstance(to, str) else tuple(to)
+        message = Message(
+            recipients=recipients,
+            text=text,
+            sender=sender,
+            schedule=schedule,
+            validity=validity,
+            encoding=encoding,
+            flash=flash,
+            client_ref=client_ref,
+            fold_turkish=fold_turkish,
+            keep_duplicates=keep_duplicates,
+        )
+        return await self.send_message(message)
+
+    async def send_message(self, message: Message) -> SendResult:
+        """As :meth:`ileti.Router.send_message`."""
+        from ileti.routing import announcing
+
+        router = self._router
+
+        def work(call: _SendCall) -> SendResult:
+            with announcing(call.leave):
+                return router.send_message(message)
+
+        return await self._send(work)
+
+    async def send_multi(
+        self, items: Batch | Iterable[BatchItem | tuple[str, str]], **options: Any
+    ) -> SendResult:
+        """As :meth:`ileti.Router.send_multi` (the same keyword options)."""
+        from ileti.routing import announcing
+
+        router = self._router
+
+        def work(call: _SendCall) -> SendResult:
+            with announcing(call.leave):
+                return router.send_multi(items, **options)
+
+        return await self._send(work)
+
+    async def report(
+        self, message: SendResult | str | int, *, provider: str | None = None
+    ) -> DeliveryReport:
+        """As :meth:`ileti.Router.report`."""
+        return await self._call(lambda: self._router.report(message, provider=provider))
+
+    async def balance(self, provider: str | None = None) -> Balance:
+        """As :meth:`ileti.Router.balance`."""
+        return await self._call(self._router.balance, provider)
+
+    async def close(self) -> None:
+        """Let the calls in flight finish, then close the router's clients."""
+        await self._close_pool(self._router.close)
+
+    async def __aenter__(self) -> AsyncRouter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -16,13 +16,14 @@ one probe decides whether it is used again.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -291,6 +292,26 @@ class CircuitBreaker:
 
 # -- the router ----------------------------------------------------------------------
 
+#: per thread: who is told just before a send's request leaves (the async router)
+_leaving = threading.local()
+
+
+def _announce(client_ref: str) -> None:
+    leave: Callable[[str], None] | None = getattr(_leaving, "leave", None)
+    if leave is not None:
+        leave(client_ref)
+
+
+@contextlib.contextmanager
+def announcing(leave: Callable[[str], None]) -> Iterator[None]:
+    """Call ``leave(client_ref)`` just before each request of this thread's
+    router sends leaves (it may raise to stop the send before it leaves)."""
+    _leaving.leave = leave
+    try:
+        yield
+    finally:
+        _leaving.leave = None
+
 
 class Strategy(enum.StrEnum):
     #: the providers in the order given (priority); the next on failover
@@ -549,8 +570,11 @@ class Router:
         """Send a :class:`ileti.Message` (see :meth:`send`)."""
 
         def one(route: _Route) -> SendResult:
-            sender = message.sender or route.sender
-            return route.client.send_message(attrs.evolve(message, sender=sender))
+            client = route.client
+            client._loaded.require("send")
+            outgoing = client.prepare(attrs.evolve(message, sender=message.sender or route.sender))
+            _announce(outgoing.client_ref)
+            return client.send_prepared(outgoing)
 
         def cost(route: _Route) -> tuple[int, Any]:
             preview = route.client.preview(
@@ -587,7 +611,13 @@ class Router:
         )
 
         def one(route: _Route) -> SendResult:
-            return route.client.send_multi(attrs.evolve(batch, sender=batch.sender or route.sender))
+            client = route.client
+            client._loaded.require("send_multi")
+            prepared = client.prepare_batch(
+                attrs.evolve(batch, sender=batch.sender or route.sender)
+            )
+            _announce(prepared.client_ref)
+            return client.send_prepared_batch(prepared)
 
         def cost(route: _Route) -> tuple[int, Any]:
             total = sum(

@@ -3,6 +3,7 @@ in front of the first provider; the emulators count what really arrived."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ileti import Client, DeliveryUnknown
+from ileti import AsyncRouter, Client, DeliveryUnknown
 from ileti.emulation import Fault, FaultProxy
 from ileti.emulation.server import free_port
 from ileti.errors import NoProviderLeft
@@ -120,3 +121,33 @@ def test_when_no_provider_takes_it_nothing_was_sent(pair: Pair) -> None:
     with pytest.raises(NoProviderLeft, match="efecell: InsufficientCredit"):
         pair.router().send(NUMBER, "x")
     assert pair.received() == (0, 0)
+
+
+def test_the_async_router_fails_over_and_records_a_cancelled_send(pair: Pair) -> None:
+    """From asyncio: a refusal fails over; a send cancelled while its request
+    hangs at the first provider is recorded as DeliveryUnknown and never
+    goes to the second."""
+    recorded: list[DeliveryUnknown] = []
+
+    async def main() -> AsyncRouter:
+        async with AsyncRouter(pair.router(), on_unknown=recorded.append) as r:
+            pair.first.emulator.credit = 0
+            assert (await r.send(NUMBER, "a")).provider == "modexi"
+            pair.first.emulator.credit = 10**6
+            pair.proxy.set_faults(Fault.HANG)
+            task = asyncio.create_task(r.send(NUMBER, "b"))
+            while pair.proxy.request_count < 2 and not task.done():
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            report = await r.report(await r.send(NUMBER, "c"))
+            assert report.provider == "efecell"
+        return r
+
+    r = asyncio.run(main())
+    assert len(recorded) == 1
+    assert recorded[0].client_ref  # the reference of the request that may have left
+    assert r.unknown == recorded
+    assert [m.text for m in pair.second.emulator.messages] == ["a"]
+    assert [m.text for m in pair.first.emulator.messages] == ["c"]

@@ -153,6 +153,17 @@ class Gateway:
         self.info = type("Info", (), {"report_by_client_ref": by_ref})()
         self.credit_per_part = Decimal(1)
 
+    class _loaded:
+        @staticmethod
+        def require(capability: str) -> None:
+            assert capability == "send"
+
+    def prepare(self, message: Message) -> Any:
+        return type("Outgoing", (), {"message": message, "client_ref": message.client_ref})()
+
+    def send_prepared(self, outgoing: Any) -> SendResult:
+        return self.send_message(outgoing.message)
+
     def send_message(self, message: Message) -> SendResult:
         fault = self.faults.pop(0) if self.faults else SENT
         ref = message.client_ref or "ref"
