@@ -84,3 +84,12 @@ def test_routing_flags_refused_in_the_command_lines_words(
     run = cli("send", *args, *TO)
     assert run.code == code, run.err
     assert said in run.err
+
+
+@pytest.mark.parametrize("command", [("send-multi", "rows.csv"), ("balance",)])
+def test_commands_of_one_provider_say_so(
+    cli: Callable[..., Any], testprov: Any, command: tuple[str, ...]
+) -> None:
+    run = cli(*command, "-p", "testprov,modexi")
+    assert run.code == 2, run.err
+    assert "this command takes one provider" in run.err

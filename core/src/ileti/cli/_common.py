@@ -214,6 +214,14 @@ def make_client(args: argparse.Namespace) -> Client:
     """The client for ``args.provider``: --set, then the environment, then the file."""
     from ileti.client import Client
 
+    if is_routed(args):
+        raise CliError(
+            f"--provider {args.provider}: this command takes one provider; failing over "
+            "across several is for `ileti send` (campaigns over several providers are not "
+            "built yet)",
+            EXIT_USAGE,
+        )
+
     settings: dict[str, Any] = overrides(args)
     # one connection per worker of a bulk command (campaign, send-multi), at least 8
     from ileti.http import DEFAULT_POOL_SIZE
