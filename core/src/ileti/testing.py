@@ -68,6 +68,7 @@ __all__ = [
     "default_outbox",
     "emulated",
     "serve_emulator",
+    "service_url",
 ]
 
 
@@ -377,3 +378,22 @@ def default_outbox() -> Outbox:
         if _default_outbox is None:
             _default_outbox = Outbox()
         return _default_outbox
+
+
+def service_url(variable: str) -> str:
+    """The URL of a server a test needs (PostgreSQL, Redis), from ``variable``.
+
+    Without it the test is skipped, except under CI (``$CI`` set), where a
+    missing server is a failure: ileti's ``.ci/test`` starts both and sets
+    ``ILETI_TEST_POSTGRES`` and ``ILETI_TEST_REDIS``.
+    """
+    import os
+
+    import pytest
+
+    url = os.environ.get(variable)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{variable} is not set: start the servers (.ci/test does)")
+        pytest.skip(f"{variable} is not set: .ci/test starts the servers (.ci/services start)")
+    return url

@@ -310,9 +310,7 @@ def test_one_runner_at_a_time(client: Client, tmp_path: Path) -> None:
     rows = [{"to": n, "text": "x"} for n in numbers(2)]
     campaign = client.campaign(rows, store=tmp_path / "c.db")
     other = Campaign.open(campaign.id, client=client, store=tmp_path / "c.db")
-    from ileti.campaign.engine import _Lock
-
-    with _Lock(campaign.store, campaign.id), pytest.raises(CampaignBusy):
+    with campaign.store.runner(campaign.id), pytest.raises(CampaignBusy):
         other.run()
 
 

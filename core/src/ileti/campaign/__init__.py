@@ -13,10 +13,11 @@ The state machine is in :mod:`ileti.campaign.states`, the store in
 
 from __future__ import annotations
 
-from ileti.campaign.engine import Campaign, CampaignBusy, CampaignStatus, Progress
+from ileti.campaign.engine import Campaign, CampaignStatus, Progress
 from ileti.campaign.source import InputError, Template
 from ileti.campaign.states import TRANSITIONS, Event, FailureOutcome, RowState, after_failure
 from ileti.campaign.store import (
+    CampaignBusy,
     CampaignNotFound,
     CampaignRecord,
     CampaignStore,

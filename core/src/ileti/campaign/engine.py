@@ -26,14 +26,13 @@ import contextlib
 import hashlib
 import itertools
 import logging
-import os
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -52,6 +51,7 @@ from ileti.campaign.source import (
 from ileti.campaign.states import TRANSITIONS, Event, FailureOutcome, RowState, after_failure
 from ileti.campaign.store import (
     BatchRecord,
+    CampaignBusy,
     CampaignRecord,
     CampaignStore,
     NewRow,
@@ -59,7 +59,7 @@ from ileti.campaign.store import (
     RowUpdate,
     open_store,
 )
-from ileti.campaign.throttle import Throttle
+from ileti.campaign.throttle import Throttle, Throttling
 from ileti.client import new_client_ref
 from ileti.errors import (
     ConfigurationError,
@@ -82,11 +82,9 @@ DEFAULT_BATCH_SIZE = 500
 OPTIONS_PROBE = "+905321112233"
 #: distinct groups (encodings, or texts for one-text requests) buffered while importing
 MAX_OPEN_GROUPS = 64
+#: a campaign with rows in these states is not over
+_BUSY = (RowState.PENDING, RowState.CLAIMED)
 _FINAL_DELIVERY = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
-
-
-class CampaignBusy(IletiError):
-    """Another process is running this campaign now."""
 
 
 @attrs.frozen
@@ -173,52 +171,6 @@ def _spec_time(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class _Lock:
-    """One runner per campaign: an exclusive ``flock`` beside the store file
-    (released by the kernel when the process dies, even by SIGKILL)."""
-
-    _memory: ClassVar[dict[str, threading.Lock]] = {}
-
-    def __init__(self, store: CampaignStore, campaign_id: str) -> None:
-        self.campaign_id = campaign_id
-        self._fd: int | None = None
-        self._mem: threading.Lock | None = None
-        location = store.location
-        if location.startswith("file:") or location == ":memory:":
-            self._mem = self._memory.setdefault(f"{location}/{campaign_id}", threading.Lock())
-            self.path = None
-        else:
-            self.path = f"{location}.{campaign_id}.lock"
-
-    def __enter__(self) -> _Lock:
-        busy = CampaignBusy(
-            f"campaign {self.campaign_id} is being run by another process; wait for it to "
-            "finish (or stop it) before resuming"
-        )
-        if self._mem is not None:
-            if not self._mem.acquire(blocking=False):
-                raise busy
-            return self
-        import fcntl
-
-        assert self.path is not None
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise busy from None
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._mem is not None:
-            self._mem.release()
-        elif self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 class Campaign:
     """A durable bulk send: each recipient sent at most once, exactly once
     where the gateway can be asked; resumable after any crash.
@@ -244,7 +196,7 @@ class Campaign:
         self._pause: IletiError | None = None
         self._progress: Progress | None = None
         self._progress_lock = threading.Lock()
-        self._throttle: Throttle | None = None
+        self._throttle: Throttling | None = None
 
     def __repr__(self) -> str:
         return f"Campaign({self.id!r}, provider={self.client.provider!r})"
@@ -404,7 +356,7 @@ class Campaign:
     def import_rows(self) -> CampaignStatus:
         """Read and check the whole input into the store, sending nothing
         (what ``--dry-run`` shows)."""
-        with _Lock(self.store, self.id):
+        with self.store.runner(self.id, exclusive=True):
             if not self.record.imported:
                 self._import()
         return self.status()
@@ -421,7 +373,7 @@ class Campaign:
     def cancel(self) -> CampaignStatus:
         """Never send the rows still ``pending`` or ``unknown``: they become
         ``cancelled``. Rows already accepted are not recalled."""
-        with _Lock(self.store, self.id):
+        with self.store.runner(self.id, exclusive=True):
             self._settle_dead_claims()
             for state in (RowState.PENDING, RowState.UNKNOWN):
                 while rows := self.store.rows(self.id, [state], limit=5000):
@@ -435,7 +387,7 @@ class Campaign:
         next run sends them). Returns how many rows changed."""
         wanted = set(lines)
         event = Event.USER_SENT if sent else Event.USER_NOT_SENT
-        with _Lock(self.store, self.id):
+        with self.store.runner(self.id, exclusive=True):
             rows = [r for r in self.rows(RowState.UNKNOWN) if r.line in wanted]
             missing = wanted - {r.line for r in rows}
             if missing:
@@ -485,7 +437,10 @@ class Campaign:
         self._stop.clear()
         self._pause = None
         self._throttle = Throttle(rate, request_rate)
-        with _Lock(self.store, self.id):
+        # a runner that imports holds the campaign alone; others may join a
+        # shared store's campaign once its rows are all in
+        with self.store.runner(self.id, exclusive=not record.imported) as runner:
+            self._runner = runner
             self.store.set_status(self.id, "running")
             counts = self.store.counts(self.id)
             self._progress = Progress(
@@ -527,6 +482,10 @@ class Campaign:
             self.store.set_status(self.id, "paused", str(self._pause))
             return
         status = self.status()
+        busy = status.count(RowState.PENDING) or status.count(RowState.CLAIMED)
+        if self.store.shared and not self._stop.is_set() and busy:
+            return  # other runners are still at it: the last one to end says
+
         if self._stop.is_set() and not status.finished:
             self.store.set_status(self.id, "stopped", "stopped before every row was sent")
         elif status.count(RowState.UNKNOWN):
@@ -627,7 +586,7 @@ class Campaign:
                 if self._stop.is_set() or self._pause is not None:
                     return
                 batch = new_client_ref()
-                rows = self.store.claim(self.id, batch=batch)
+                rows = self.store.claim(self.id, batch=batch, runner=self._runner)
                 if not rows:
                     if not self._importing:
                         return
@@ -641,6 +600,58 @@ class Campaign:
             _log.exception("campaign %s: a worker failed", self.id)
             self._pause = exc if isinstance(exc, IletiError) else IletiError(repr(exc))
             self.stop()
+
+    #: the id of the runner this process holds the campaign as (claims carry it)
+    _runner = ""
+
+    def send_chunk(self, chunk: int, *, throttle: Throttling | None = None) -> int:
+        """Send one chunk of an imported campaign; the rows it sent.
+
+        For task queues (``ileti-celery`` runs one task per chunk): safe to
+        run twice and alongside other runners of a shared store. It first
+        turns rows that dead runners left ``claimed`` into ``unknown`` and
+        settles this chunk's ``unknown`` rows by report, then claims and sends
+        whatever of the chunk is still ``pending``. A rerun of a finished
+        chunk sends nothing. ``throttle`` is shared by every runner when given
+        (a :class:`~ileti.campaign.throttle.Throttling`).
+        """
+        record = self.record
+        if record.status in ("cancelled", "paused"):
+            return 0
+        if not record.imported:
+            raise ValidationError(
+                f"campaign {self.id} is not imported yet: call import_rows() before sending "
+                "its chunks"
+            )
+        self._stop.clear()
+        self._pause = None
+        self._throttle = throttle if throttle is not None else Throttle()
+        sent = 0
+        with self.store.runner(self.id) as runner:
+            self._runner = runner
+            self._settle_dead_claims()
+            self.settle(chunk=chunk)
+            try:
+                self._check_options()
+            except IletiError as exc:
+                self._pause = exc
+                self._finish()
+                return 0
+            size = int(record.spec["batch_size"])
+            while not self._stop.is_set() and self._pause is None:
+                self._throttle.take(size)
+                batch = new_client_ref()
+                rows = self.store.claim(self.id, batch=batch, chunk=chunk, runner=runner)
+                if not rows:
+                    break
+                self._send(batch, rows)
+                sent += len(rows)
+            # the runner that finds nothing left says how the campaign ended
+            # (two cheap lookups, not a count of every row after each chunk)
+            left = [self.store.rows(self.id, [s], limit=1) for s in _BUSY]
+            if self._pause is not None or not any(left):
+                self._finish()
+        return sent
 
     def _send(self, batch: str, rows: list[Row]) -> None:
         spec = self.record_spec
@@ -803,7 +814,7 @@ class Campaign:
 
     def _settle_dead_claims(self) -> None:
         """Rows a dead runner left ``claimed``: their request may have left."""
-        while rows := self.store.rows(self.id, [RowState.CLAIMED], limit=5000):
+        while rows := self.store.dead_claims(self.id):
             self.store.apply(
                 [
                     RowUpdate(
@@ -817,18 +828,22 @@ class Campaign:
             )
             self._count({RowState.CLAIMED: -len(rows), RowState.UNKNOWN: len(rows)})
 
-    def settle(self) -> int:
-        """Ask the gateway about every ``unknown`` row; the number settled.
+    def settle(self, *, chunk: int | None = None) -> int:
+        """Ask the gateway about every ``unknown`` row (of ``chunk`` only, if
+        given); the number settled.
 
         A row goes back to ``pending`` only when the gateway says it has no
         such message, and to ``accepted`` when its report shows it. Anything
-        else leaves it ``unknown``.
+        else leaves it ``unknown``. A row another runner settled meanwhile
+        is left as that runner left it.
         """
         if "query_report" not in self.client.capabilities:
             return 0
         by_client_ref = bool(getattr(self.client.info, "report_by_client_ref", False))
         batches: dict[str, list[Row]] = {}
         for row in self.rows(RowState.UNKNOWN):
+            if chunk is not None and row.chunk != chunk:
+                continue
             batches.setdefault(row.message_id or f"ref:{row.batch}", []).append(row)
         settled = 0
         for key, rows in batches.items():
@@ -843,7 +858,8 @@ class Campaign:
             except UnknownMessage:
                 if not by_client_ref:  # not a documented proof of absence: ask no further
                     continue
-                self.store.apply([RowUpdate(r.rid, Event.SETTLED_ABSENT) for r in rows])
+                if not self._settled([RowUpdate(r.rid, Event.SETTLED_ABSENT) for r in rows]):
+                    continue
                 self._count({RowState.UNKNOWN: -len(rows), RowState.PENDING: len(rows)})
                 settled += len(rows)
                 continue
@@ -851,7 +867,7 @@ class Campaign:
                 continue
             seen = {r.number: r for r in report.recipients}
             present = [r for r in rows if r.number in seen]
-            self.store.apply(
+            if not self._settled(
                 [
                     RowUpdate(
                         r.rid,
@@ -861,11 +877,26 @@ class Campaign:
                     )
                     for r in present
                 ]
-            )
+            ):
+                continue
             self.store.set_delivery(_deliveries(present, seen))
             self._count({RowState.UNKNOWN: -len(present), RowState.ACCEPTED: len(present)})
             settled += len(present)
         return settled
+
+    def _settled(self, updates: list[RowUpdate]) -> bool:
+        """Apply a settlement; False when, on a shared store, another runner
+        settled these rows first (nothing changed: the table refused it)."""
+        from ileti.campaign.states import IllegalTransition
+
+        try:
+            self.store.apply(updates)
+        except IllegalTransition:
+            if not self.store.shared:
+                raise
+            _log.info("campaign %s: rows settled by another runner meanwhile", self.id)
+            return False
+        return True
 
     # -- reports ---------------------------------------------------------------------------
 

@@ -32,16 +32,20 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 import attrs
 
 from ileti.campaign.states import TRANSITIONS, Event, RowState
-from ileti.errors import ConfigurationError, ValidationError
+from ileti.errors import ConfigurationError, IletiError, ValidationError
 
 __all__ = [
+    "STORE_ENTRY_POINTS",
     "BatchRecord",
+    "CampaignBusy",
     "CampaignNotFound",
     "CampaignRecord",
     "CampaignStore",
@@ -49,15 +53,31 @@ __all__ = [
     "Row",
     "RowUpdate",
     "SQLiteStore",
+    "StoreBase",
     "default_store_path",
     "open_store",
 ]
+
+#: the entry-point group naming a store class by the scheme of its URL
+#: (``postgresql`` → ``ileti_postgres:PostgresStore``)
+STORE_ENTRY_POINTS = "ileti.campaign_stores"
 
 SCHEMA_VERSION = 2
 
 
 class CampaignNotFound(ValidationError):
     """No campaign with that id in this store (exit 3 on the command line)."""
+
+
+class CampaignBusy(IletiError):
+    """Another process is running this campaign now."""
+
+    @classmethod
+    def of(cls, campaign_id: str) -> CampaignBusy:
+        return cls(
+            f"campaign {campaign_id} is being run by another process; wait for it to "
+            "finish (or stop it) before resuming"
+        )
 
 
 @attrs.frozen
@@ -73,6 +93,22 @@ class CampaignRecord:
     import_offset: int = 0
     imported: bool = False
     note: str | None = None
+
+    @classmethod
+    def from_row(cls, values: Sequence[Any]) -> CampaignRecord:
+        """From ``id, provider, created, status, spec (JSON), import_line,
+        import_offset, imported, note`` as a store reads them."""
+        return cls(
+            id=values[0],
+            provider=values[1],
+            created=values[2],
+            status=values[3],
+            spec=json.loads(values[4]),
+            import_line=int(values[5]),
+            import_offset=int(values[6]),
+            imported=bool(values[7]),
+            note=values[8],
+        )
 
 
 class NewRow(NamedTuple):
@@ -157,9 +193,15 @@ class CampaignStore(Protocol):
     """What the campaign engine needs from a store (SQLite here, others later).
 
     Every method is one transaction and safe to call from several threads.
+    A third-party store registers its class under the entry-point group
+    :data:`STORE_ENTRY_POINTS` by the scheme of its URL, and passes the
+    shared store suite (``core/tests/campaign/test_store_contract.py``).
     """
 
+    #: where it is, for messages (a URL without its password)
     location: str
+    #: several runners (processes, machines) may run one campaign at once
+    shared: bool
 
     def create(
         self, campaign_id: str, provider: str, spec: Mapping[str, Any]
@@ -172,7 +214,25 @@ class CampaignStore(Protocol):
     ) -> None: ...
     def last_chunk(self, campaign_id: str) -> int: ...
     def duplicates(self, campaign_id: str, numbers: Sequence[str]) -> dict[str, int]: ...
-    def claim(self, campaign_id: str, *, batch: str) -> list[Row]: ...
+    def runner(self, campaign_id: str, *, exclusive: bool = False) -> AbstractContextManager[str]:
+        """Hold the campaign as one of its runners (alone when ``exclusive``,
+        or when the store is not :attr:`shared`) until the block ends or the
+        process dies; yields the runner's id, which its claims carry. Raises
+        :class:`CampaignBusy` when that is not possible now."""
+        ...
+
+    def claim(
+        self, campaign_id: str, *, batch: str, chunk: int | None = None, runner: str = ""
+    ) -> list[Row]:
+        """Claim the pending rows of the first chunk that has any (or of
+        ``chunk``) for ``batch``, committed before this returns."""
+        ...
+
+    def dead_claims(self, campaign_id: str, *, limit: int = 5000) -> list[Row]:
+        """Rows ``claimed`` by runners that are no longer running (call it
+        while holding :meth:`runner`)."""
+        ...
+
     def apply_chunk(
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
     ) -> None: ...
@@ -208,18 +268,82 @@ def default_store_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def open_store(location: str | Path | None = None) -> CampaignStore:
-    """A store by location: a path to an SQLite file (the default), or ``:memory:``."""
+    """A store by location: a path to an SQLite file (the default), ``:memory:``,
+    or the URL of a store a plugin provides (``postgresql://…`` with
+    ``ileti-postgres`` installed). Without one: ``$ILETI_CAMPAIGN_STORE``
+    (a path or a URL), else :func:`default_store_path`."""
     if location is None:
-        return SQLiteStore(default_store_path())
+        configured = os.environ.get("ILETI_CAMPAIGN_STORE", "")
+        if "://" not in configured:
+            return SQLiteStore(default_store_path())
+        location = configured
     text = str(location)
     if "://" in text:
+        from importlib.metadata import entry_points
+
         scheme = text.split("://", 1)[0]
-        raise ConfigurationError(
-            f"the campaign store {scheme}:// is not available; give the path of an SQLite "
-            "file (or leave the store out for the default)",
-            setting="store",
-        )
+        found = entry_points(group=STORE_ENTRY_POINTS, name=scheme)
+        if not found:
+            hint = (
+                "pip install ileti-postgres"
+                if scheme in ("postgresql", "postgres")
+                else "give the path of an SQLite file (or leave the store out for the default)"
+            )
+            raise ConfigurationError(
+                f"the campaign store {scheme}:// is not available: {hint}", setting="store"
+            )
+        store: CampaignStore = next(iter(found)).load()(text)
+        return store
     return SQLiteStore(text)
+
+
+class StoreBase:
+    """What every store computes the same way from its own queries."""
+
+    def rows(
+        self,
+        campaign_id: str,
+        states: Sequence[RowState] | None = None,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[Row]:
+        raise NotImplementedError
+
+    def counts(self, campaign_id: str) -> dict[RowState, tuple[int, int]]:
+        raise NotImplementedError
+
+    def iter_rows(
+        self, campaign_id: str, states: Sequence[RowState] | None = None, page: int = 5000
+    ) -> Iterator[Row]:
+        """Every row (or those in ``states``), in line order, a page at a time."""
+        after = 0
+        while True:
+            chunk = self.rows(campaign_id, states, after=after, limit=page)
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].rid
+
+    def _deliveries(self, campaign_id: str) -> dict[str, int]:
+        """Accepted rows per delivery state, of those that have one."""
+        raise NotImplementedError
+
+    def delivery_counts(self, campaign_id: str) -> dict[str, int]:
+        # a delivery state is stored for accepted rows only, and accepted is final
+        found = self._deliveries(campaign_id)
+        accepted = self.counts(campaign_id).get(RowState.ACCEPTED, (0, 0))[0]
+        waiting = accepted - sum(found.values())
+        if waiting:
+            found["no report yet"] = waiting
+        return found
+
+    @staticmethod
+    def _sum_credits(found: Sequence[str]) -> str | None:
+        """The credits of a campaign's batches, summed (``None`` when none said)."""
+        if not found:
+            return None
+        return str(sum((Decimal(c) for c in found), Decimal(0)))
 
 
 _MIGRATIONS: dict[int, str] = {
@@ -367,8 +491,55 @@ def _create_private(path: Path) -> None:
     os.close(fd)
 
 
-class SQLiteStore:
-    """The embedded campaign store: one SQLite file, one connection for every thread."""
+class _FileLock:
+    """One runner per campaign: an exclusive ``flock`` beside the store file
+    (released by the kernel when the process dies, even by SIGKILL)."""
+
+    _memory: ClassVar[dict[str, threading.Lock]] = {}
+
+    def __init__(self, location: str, campaign_id: str) -> None:
+        self.campaign_id = campaign_id
+        self._fd: int | None = None
+        self._mem: threading.Lock | None = None
+        self.path: str | None = None
+        if location.startswith("file:") or location == ":memory:":
+            self._mem = self._memory.setdefault(f"{location}/{campaign_id}", threading.Lock())
+        else:
+            self.path = f"{location}.{campaign_id}.lock"
+
+    def __enter__(self) -> str:
+        if self._mem is not None:
+            if not self._mem.acquire(blocking=False):
+                raise CampaignBusy.of(self.campaign_id)
+            return "local"
+        import fcntl
+
+        assert self.path is not None
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise CampaignBusy.of(self.campaign_id) from None
+        self._fd = fd
+        return "local"
+
+    def __exit__(self, *exc: object) -> None:
+        if self._mem is not None:
+            self._mem.release()
+        elif self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class SQLiteStore(StoreBase):
+    """The embedded campaign store: one SQLite file, one connection for every thread.
+
+    One runner at a time per campaign (a file lock beside the store), so every
+    row left ``claimed`` when a runner starts was claimed by one that died.
+    """
+
+    shared = False
 
     def __init__(self, path: str | Path) -> None:
         self.location = str(path)
@@ -420,6 +591,13 @@ class SQLiteStore:
     def _tx(self) -> _Tx:
         return _Tx(self._conn, self._lock)
 
+    def runner(self, campaign_id: str, *, exclusive: bool = False) -> AbstractContextManager[str]:
+        return _FileLock(self.location, campaign_id)
+
+    def dead_claims(self, campaign_id: str, *, limit: int = 5000) -> list[Row]:
+        # one runner at a time: whoever asks holds the lock, so any claim is a dead one's
+        return self.rows(campaign_id, [RowState.CLAIMED], limit=limit)
+
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
@@ -468,7 +646,7 @@ class SQLiteStore:
         ).fetchone()
         if found is None:
             self._cid(self._conn, campaign_id)  # raises CampaignNotFound
-        return _record(found)
+        return CampaignRecord.from_row(found)
 
     @_serialised
     def campaigns(self) -> list[CampaignRecord]:
@@ -476,7 +654,7 @@ class SQLiteStore:
             "SELECT id, provider, created, status, spec, import_line, import_offset, imported, "
             "note FROM campaigns ORDER BY created, cid"
         ).fetchall()
-        return [_record(f) for f in found]
+        return [CampaignRecord.from_row(f) for f in found]
 
     def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None:
         with self._tx() as conn:
@@ -589,12 +767,17 @@ class SQLiteStore:
                 found[number] = line
         return found
 
-    def claim(self, campaign_id: str, *, batch: str) -> list[Row]:
-        """Claim the pending rows of the first chunk that has any, for ``batch``.
+    def claim(
+        self, campaign_id: str, *, batch: str, chunk: int | None = None, runner: str = ""
+    ) -> list[Row]:
+        """Claim the pending rows of the first chunk that has any (or of
+        ``chunk``), for ``batch``.
 
         Committed before this returns, so before any request leaves. Each row
-        gets its own client reference, ``<batch>-<row id>``.
+        gets its own client reference, ``<batch>-<row id>``. (``runner`` is
+        not stored: one runner at a time holds the campaign.)
         """
+        only = "" if chunk is None else f" AND chunk = {int(chunk)}"
         move = TRANSITIONS[Event.CLAIM]
         (source,) = move.sources
         target = move.target
@@ -602,14 +785,14 @@ class SQLiteStore:
         with self._tx() as conn:
             cid = self._cid(conn, campaign_id)
             whole = conn.execute(
-                "SELECT chunk, lo, hi, attempts FROM chunks WHERE cid = ? AND state = ? "
-                "ORDER BY chunk LIMIT 1",
+                "SELECT chunk, lo, hi, attempts FROM chunks WHERE cid = ? AND state = ?"  # noqa: S608
+                f"{only} ORDER BY chunk LIMIT 1",
                 (cid, source.value),
             ).fetchone()
             # chunks are numbered in the order of their rows' ids
             single = conn.execute(
-                "SELECT chunk FROM rows WHERE cid = ? AND state = ? AND chunk IS NOT NULL "
-                "ORDER BY rid LIMIT 1",
+                "SELECT chunk FROM rows WHERE cid = ? AND state = ? AND chunk IS NOT NULL"  # noqa: S608
+                f"{only} ORDER BY rid LIMIT 1",
                 (cid, source.value),
             ).fetchone()
             if single is not None and (whole is None or single[0] < whole[0]):
@@ -921,63 +1104,27 @@ class SQLiteStore:
         return counts
 
     @_serialised
-    def delivery_counts(self, campaign_id: str) -> dict[str, int]:
+    def _deliveries(self, campaign_id: str) -> dict[str, int]:
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        # a delivery state is stored for accepted rows only, and accepted is final
-        found = dict(
+        return dict(
             conn.execute(
                 "SELECT delivery, count(*) FROM rows WHERE cid = ? AND delivery IS NOT NULL "
                 "GROUP BY delivery",
                 (cid,),
             ).fetchall()
         )
-        accepted = self.counts(campaign_id).get(RowState.ACCEPTED, (0, 0))[0]
-        waiting = accepted - sum(found.values())
-        if waiting:
-            found["no report yet"] = waiting
-        return found
 
     @_serialised
     def credits(self, campaign_id: str) -> str | None:
         """The credits the provider said it charged, summed over batches
         (``None`` when it never said)."""
-        from decimal import Decimal
-
         conn = self._conn
         cid = self._cid(conn, campaign_id)
         found = conn.execute(
             "SELECT credits FROM batches WHERE cid = ? AND credits IS NOT NULL", (cid,)
         ).fetchall()
-        if not found:
-            return None
-        return str(sum((Decimal(c) for (c,) in found), Decimal(0)))
-
-    def iter_rows(
-        self, campaign_id: str, states: Sequence[RowState] | None = None, page: int = 5000
-    ) -> Iterator[Row]:
-        """Every row (or those in ``states``), in line order, a page at a time."""
-        after = 0
-        while True:
-            chunk = self.rows(campaign_id, states, after=after, limit=page)
-            if not chunk:
-                return
-            yield from chunk
-            after = chunk[-1].rid
-
-
-def _record(values: Sequence[Any]) -> CampaignRecord:
-    return CampaignRecord(
-        id=values[0],
-        provider=values[1],
-        created=values[2],
-        status=values[3],
-        spec=json.loads(values[4]),
-        import_line=values[5],
-        import_offset=values[6],
-        imported=bool(values[7]),
-        note=values[8],
-    )
+        return self._sum_credits([c for (c,) in found])
 
 
 class _TxConn:

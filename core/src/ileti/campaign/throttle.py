@@ -12,8 +12,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-__all__ = ["Throttle"]
+__all__ = ["Throttle", "Throttling"]
+
+
+class Throttling(Protocol):
+    """What the campaign engine asks of a throttle: :class:`Throttle` in one
+    process, or one shared by many (``ileti_celery.RedisThrottle``)."""
+
+    def take(self, n: int) -> None:
+        """Wait until a request carrying ``n`` messages may leave."""
+        ...
+
+    def slow_down(self, retry_after: float | None = None) -> float:
+        """The gateway said too much: everyone pauses; returns the pause."""
+        ...
+
+    def relax(self) -> None:
+        """A request went through: forget earlier slow-downs."""
+        ...
 
 
 class _Rate:

@@ -135,9 +135,9 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 def add_store_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--store",
-        metavar="PATH",
-        help="the campaign store, an SQLite file (default: $ILETI_CAMPAIGN_STORE or "
-        "~/.local/share/ileti/campaigns.sqlite3)",
+        metavar="PATH|URL",
+        help="the campaign store: an SQLite file, or postgresql://... with ileti-postgres "
+        "installed (default: $ILETI_CAMPAIGN_STORE or ~/.local/share/ileti/campaigns.sqlite3)",
     )
 
 
