@@ -22,6 +22,7 @@ clock runs from the first request to the last row recorded (no throttle):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -86,19 +87,22 @@ def main() -> None:
     base_url, key = emulator.stdout.readline().split()
     os.environ.update({"ILETI_EFECELL_API_KEY": key, "ILETI_EFECELL_BASE_URL": base_url})
     from ileti_celery import WORKER_COMMAND, enqueue, make_app
+    from ileti_postgres import temporary_schema
 
     from ileti.campaign.store import open_store
     from ileti.client import Client
 
     results: list[tuple[str, float]] = []
     try:
-        with Client.from_env("efecell", pool_size=4) as client:
+        with Client.from_env("efecell", pool_size=4) as client, contextlib.ExitStack() as schemas:
             for kind in ("sqlite", "postgresql"):
                 if kind == "sqlite":
                     folder = Path(os.environ.get("TMPDIR", "/tmp"))
                     store_url = str(folder / f"bench-{secrets.token_hex(4)}" / "c.db")
                 else:
-                    store_url = f"{env['ILETI_TEST_POSTGRES']}?schema=b_{secrets.token_hex(4)}"
+                    store_url = schemas.enter_context(
+                        temporary_schema(env["ILETI_TEST_POSTGRES"], "bench")
+                    )
                 campaign = client.campaign(
                     _rows(args.rows), template=TEMPLATE, sender="ILETI", store=store_url
                 )
@@ -108,7 +112,9 @@ def main() -> None:
                 results.append((f"{kind}, 1 process (4 threads)", time.perf_counter() - start))
             broker = env["ILETI_TEST_REDIS"].rsplit("/", 1)[0] + "/5"
             for n in counts:
-                store_url = f"{env['ILETI_TEST_POSTGRES']}?schema=b_{secrets.token_hex(4)}"
+                store_url = schemas.enter_context(
+                    temporary_schema(env["ILETI_TEST_POSTGRES"], "bench")
+                )
                 campaign = client.campaign(
                     _rows(args.rows), template=TEMPLATE, sender="ILETI", store=store_url
                 )

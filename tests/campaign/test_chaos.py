@@ -3,8 +3,9 @@ at random points and resumed, then what the emulator received is counted.
 
 The emulator (testprov, which can be asked by client reference) runs in this
 process on loopback; the command runs as a real subprocess with its own
-SQLite store. Every recipient must reach the emulator exactly once, and the
-store must agree with the emulator row by row.
+store (SQLite; the random kills also on PostgreSQL). Every recipient must
+reach the emulator exactly once, and the store must agree with the emulator
+row by row.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any
 import pytest
 
 from ileti import host
-from ileti.campaign import RowState, SQLiteStore
+from ileti.campaign import CampaignStore, RowState, open_store
 from ileti.emulation import ServedApp, VirtualClock, serve
+from ileti.testing import service_url
 
 ILETI = str(Path(sys.executable).with_name("ileti"))
 KEY = "test-key-CANARY-42"
@@ -60,12 +62,29 @@ def served(emulator: Any) -> Iterator[ServedApp]:
 
 
 @pytest.fixture
-def env(served: ServedApp, tmp_path: Path) -> dict[str, str]:
+def store_kind() -> str:
+    """The store the command uses (a test parametrized on it runs on both)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def store_url(store_kind: str, tmp_path: Path) -> Iterator[str]:
+    if store_kind == "sqlite":
+        yield str(tmp_path / "campaigns.sqlite3")
+        return
+    from ileti_postgres import temporary_schema
+
+    with temporary_schema(service_url("ILETI_TEST_POSTGRES"), "chaos") as url:
+        yield url
+
+
+@pytest.fixture
+def env(served: ServedApp, tmp_path: Path, store_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ILETI_")}
     env.update(
         ILETI_TESTPROV_BASE_URL=served.base_url,
         ILETI_TESTPROV_API_KEY=KEY,
-        ILETI_CAMPAIGN_STORE=str(tmp_path / "campaigns.sqlite3"),
+        ILETI_CAMPAIGN_STORE=store_url,
         ILETI_CONFIG=str(tmp_path / "absent.toml"),
         XDG_DATA_HOME=str(tmp_path / "data"),
         XDG_STATE_HOME=str(tmp_path / "state"),
@@ -83,13 +102,13 @@ def rows_file(tmp_path: Path) -> Path:
     return path
 
 
-def store_of(env: dict[str, str]) -> SQLiteStore:
-    return SQLiteStore(env["ILETI_CAMPAIGN_STORE"])
+def store_of(env: dict[str, str]) -> CampaignStore:
+    return open_store(env["ILETI_CAMPAIGN_STORE"])
 
 
 def campaign_id(env: dict[str, str]) -> str | None:
-    path = Path(env["ILETI_CAMPAIGN_STORE"])
-    if not path.exists():
+    location = env["ILETI_CAMPAIGN_STORE"]
+    if "://" not in location and not Path(location).exists():
         return None
     store = store_of(env)
     try:
@@ -146,6 +165,7 @@ def assert_exactly_once(emulator: Any, env: dict[str, str], cid: str) -> None:
         assert message.text == f"Sayın Müşteri {row.line - 2}, kodunuz K{row.line - 2:05d}."
 
 
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])
 def test_sigkill_at_random_points_then_resume_sends_each_recipient_once(
     emulator: Any, env: dict[str, str], rows_file: Path
 ) -> None:

@@ -35,9 +35,10 @@ class Run:
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No ILETI_* variable, user config or user state folder leaks into a test."""
+    """No ILETI_* variable, user config or user state folder leaks into a test
+    (the test servers' ILETI_TEST_* stay: they are not settings)."""
     for name in list(os.environ):
-        if name.startswith("ILETI_"):
+        if name.startswith("ILETI_") and not name.startswith("ILETI_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ILETI_CONFIG", str(tmp_path / "absent-config.toml"))
     for name in ("XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"):

@@ -131,3 +131,48 @@ def test_the_pool_is_sized_to_the_workers(testprov: Any) -> None:
     args.workers = 2
     with common.make_client(args) as client:
         assert client.transport.pool_size == 8
+
+
+def test_a_campaign_on_postgresql_is_read_from_anywhere_and_its_password_never_shown(
+    cli: Callable[..., Any], testprov: Any, tmp_path: Path
+) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    from ileti_postgres import temporary_schema
+
+    from ileti.testing import service_url
+
+    base = service_url("ILETI_TEST_POSTGRES")
+    parts = urlsplit(base)
+    # the servers trust loopback: the password is not checked, only carried
+    secret = "s3cret-CANARY-77"
+    netloc = f"{parts.username}:{secret}@{parts.hostname}:{parts.port}"
+    with temporary_schema(urlunsplit(parts._replace(netloc=netloc)), "cli") as store:
+        path = rows_file(tmp_path, 30)
+        run = cli(
+            "campaign",
+            "start",
+            "-p",
+            "testprov",
+            path,
+            "--template",
+            "Sayın {name}",
+            "--store",
+            store,
+            "--json",
+        )
+        assert run.code == 3, run.err  # the invalid row
+        cid = json.loads(run.out)["id"]
+        assert len(testprov.messages) == 30
+        status = json.loads(cli("campaign", "status", cid, "--store", store, "--json").out)
+        assert status["counts"]["accepted"] == 30
+        assert (status["status"], status["counts"]["invalid"]) == ("done", 1)
+        assert cid in cli("campaign", "list", "--store", store).out
+        missing = cli("campaign", "status", "nope", "--store", store)
+        assert missing.code == 3
+        assert ":***@" in missing.err
+        unreachable = cli("campaign", "list", "--store", f"postgresql://u:{secret}@127.0.0.1:1/x")
+        assert unreachable.code == 3
+        assert "cannot connect to the campaign store" in unreachable.err
+        for run in (missing, unreachable):
+            assert secret not in run.out + run.err

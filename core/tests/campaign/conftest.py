@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import contextlib
 import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -86,16 +86,16 @@ class Make:
         self.kind = kind
         self._tmp = tmp_path
         self._opened: list[CampaignStore] = []
-        self._schemas: list[str] = []
+        self._schemas = contextlib.ExitStack()
         self._location = self._new_location()
 
     def _new_location(self) -> str:
         if self.kind == "sqlite":
             folder = Path(tempfile.mkdtemp(dir=self._tmp))
             return str(folder / "c.db")
-        schema = f"t_{secrets.token_hex(6)}"
-        self._schemas.append(schema)
-        return f"{postgres_url()}?schema={schema}"
+        from ileti_postgres import temporary_schema
+
+        return self._schemas.enter_context(temporary_schema(postgres_url()))
 
     def __call__(self) -> CampaignStore:
         return self.again()
@@ -112,12 +112,7 @@ class Make:
     def close(self) -> None:
         for store in self._opened:
             store.close()
-        if self._schemas:
-            import psycopg
-
-            with psycopg.connect(postgres_url(), autocommit=True) as conn:
-                for schema in self._schemas:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        self._schemas.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

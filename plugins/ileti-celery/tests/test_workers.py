@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import redis
-from ileti_celery import WORKER_COMMAND, enqueue, make_app
+from ileti_celery import TASK_NAME, WORKER_COMMAND, enqueue, make_app
 from ileti_celery.throttle import RedisThrottle
+from ileti_postgres import temporary_schema
 
 from ileti.campaign import Campaign, RowState
 from ileti.campaign.engine import read_status
@@ -30,11 +30,8 @@ from ileti.testing import ServedEmulator, serve_emulator, service_url
 
 @pytest.fixture
 def store_url() -> Iterator[str]:
-    base = service_url("ILETI_TEST_POSTGRES")
-    schema = f"c_{secrets.token_hex(6)}"
-    yield f"{base}?schema={schema}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with temporary_schema(service_url("ILETI_TEST_POSTGRES"), "celery") as url:
+        yield url
 
 
 @pytest.fixture
@@ -240,3 +237,28 @@ def test_the_throttle_holds_across_workers(broker: str) -> None:
     two.relax()
     with pytest.raises(ValueError, match="positive"):
         RedisThrottle(broker, provider, messages=0)
+
+
+def test_the_task_sends_its_chunk_through_the_shared_throttle(
+    client: Client,
+    emulator: Any,
+    running: ServedEmulator,
+    store_url: str,
+    broker: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The registered task, run in this process as a worker would run it: the
+    store from the app's settings, the client from the environment, the rate
+    reserved in Redis for the provider."""
+    for name, value in running.environment().items():
+        monkeypatch.setenv(name, value)
+    campaign = client.campaign(_rows(120), store=store_url)
+    app = make_app(broker, store=store_url)
+    assert enqueue(campaign, app) == 3
+    task = app.tasks[TASK_NAME]
+    before = float(redis.Redis.from_url(broker).time()[0])
+    assert task.run(campaign.id, 2, 100.0, None) == 50
+    assert task.run(campaign.id, 2, 100.0, None) == 0
+    free_at = float(redis.Redis.from_url(broker).get("ileti:throttle:testprov:messages") or 0)
+    assert free_at > before  # 50 messages at 100/s were reserved: half a second ahead
+    assert [m.recipient for m in emulator.messages] == [f"+90532{i:07d}" for i in range(50, 100)]

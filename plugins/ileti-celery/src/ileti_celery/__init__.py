@@ -120,20 +120,24 @@ def install(
     if throttle is not None:
         app.conf.ileti_throttle = throttle
 
-    @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)
-    def send_chunk(
-        task: Task[Any, int],
-        campaign_id: str,
-        chunk: int,
-        rate: float | None = None,
-        request_rate: float | None = None,
-    ) -> int:
-        try:
-            return _send_chunk(task.app, campaign_id, chunk, rate, request_rate)
-        except CampaignBusy as exc:  # being imported or cancelled right now
-            raise task.retry(countdown=5, max_retries=None) from exc
+    task: Task[Any, int] = app.task(
+        name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True
+    )(send_chunk)
+    return task
 
-    return send_chunk
+
+def send_chunk(
+    task: Task[Any, int],
+    campaign_id: str,
+    chunk: int,
+    rate: float | None = None,
+    request_rate: float | None = None,
+) -> int:
+    """The task: send one chunk of a campaign (``Campaign.send_chunk``)."""
+    try:
+        return _send_chunk(task.app, campaign_id, chunk, rate, request_rate)
+    except CampaignBusy as exc:  # being imported or cancelled right now
+        raise task.retry(countdown=5, max_retries=None) from exc
 
 
 def enqueue(

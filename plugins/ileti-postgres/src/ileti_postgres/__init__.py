@@ -53,7 +53,7 @@ from ileti.campaign.store import (
 )
 from ileti.errors import ConfigurationError
 
-__all__ = ["LOCK_SPACE", "SCHEMA_VERSION", "PostgresStore"]
+__all__ = ["LOCK_SPACE", "SCHEMA_VERSION", "PostgresStore", "temporary_schema"]
 
 SCHEMA_VERSION = 1
 #: the first key of every advisory lock this store takes ("il" in ASCII)
@@ -160,20 +160,27 @@ class PostgresStore(StoreBase):
     # -- connections -------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[Any]:
-        try:
-            conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError as exc:
-            raise ConfigurationError(
-                f"cannot connect to the campaign store {self.location}: "
-                f"{str(exc).strip().splitlines()[-1]}",
-                setting="store",
-            ) from None
+        conn = self._open()
         if self._schema is not None:
             conn.execute(
                 sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self._schema))
             )
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self._schema)))
         return conn
+
+    def _open(self) -> psycopg.Connection[Any]:
+        """A new connection, or ``ConfigurationError`` saying why not (no password)."""
+        try:
+            return psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            password = urlsplit(self._dsn).password
+            if password:
+                reason = reason.replace(password, "***")
+            raise ConfigurationError(
+                f"cannot connect to the campaign store {self.location}: {reason}",
+                setting="store",
+            ) from None
 
     @property
     def _conn(self) -> psycopg.Connection[Any]:
@@ -221,7 +228,7 @@ class PostgresStore(StoreBase):
         connection of its own, with a lock naming this runner."""
         with self._lock:
             cid = self._cid(self._conn, campaign_id)
-        conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
+        conn = self._open()
         try:
             take = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
             held = conn.execute(
@@ -587,3 +594,15 @@ class PostgresStore(StoreBase):
                 (cid,),
             ).fetchall()
         return self._sum_credits([c for (c,) in found])
+
+
+@contextmanager
+def temporary_schema(url: str, prefix: str = "t") -> Iterator[str]:
+    """A store URL in a new schema of its own, dropped (with every table in
+    it) when the block ends: for tests that need an empty store."""
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(_split_url(url)[0], autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
