@@ -151,6 +151,8 @@ class PostgresStore(StoreBase):
     def __init__(self, url: str) -> None:
         self._dsn, self._schema, self.location = _split_url(url)
         self._lock = threading.RLock()
+        #: connections of runners that ended, without locks, for the next runners
+        self._idle: list[psycopg.Connection[Any]] = []
         self._connection: psycopg.Connection[Any] | None = self._connect()
         self._migrate()
 
@@ -197,6 +199,9 @@ class PostgresStore(StoreBase):
 
     def close(self) -> None:
         with self._lock:
+            for idle in self._idle:
+                idle.close()
+            self._idle.clear()
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
@@ -228,7 +233,9 @@ class PostgresStore(StoreBase):
         connection of its own, with a lock naming this runner."""
         with self._lock:
             cid = self._cid(self._conn, campaign_id)
-        conn = self._open()
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._open()
         try:
             take = "pg_try_advisory_lock" if exclusive else "pg_try_advisory_lock_shared"
             held = conn.execute(
@@ -246,7 +253,21 @@ class PostgresStore(StoreBase):
                     break
             yield str(runner)
         finally:
-            conn.close()  # PostgreSQL releases the session's locks
+            self._release(conn)
+
+    def _release(self, conn: psycopg.Connection[Any]) -> None:
+        """Drop a runner's locks and keep its connection for the next runner
+        (a new connection per runner costs a server process each time)."""
+        try:
+            conn.execute("SELECT pg_advisory_unlock_all()")
+        except psycopg.Error:
+            conn.close()  # PostgreSQL drops the locks of a closed session
+            return
+        with self._lock:
+            if self._connection is not None and len(self._idle) < 8:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def dead_claims(self, campaign_id: str, *, limit: int = 5000) -> list[Row]:
         """Claimed rows whose runner's lock is free: that runner is gone."""
