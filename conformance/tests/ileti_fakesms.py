@@ -34,6 +34,7 @@ from ileti.emulation import (
     route,
 )
 from ileti.emulation.counting import gateway_parts
+from ileti.errors import MalformedResponse
 from ileti.http import HttpResponse
 from ileti.models import (
     Balance,
@@ -580,6 +581,22 @@ class PlainPasswordPlugin(FakeSmsPlugin):
     settings_type = PlainPasswordSettings
 
 
+class LineReadingPlugin(FakeSmsPlugin):
+    """BROKEN: falls back to reading the senders answer line by line, so the
+    lines of a portal's HTML page become sender names."""
+
+    @hookimpl
+    def senders(self, ctx: Context) -> list[Sender]:
+        response = ctx.read(HttpRequest("GET", "/v1/senders", query=self._auth(ctx)))
+        try:
+            rows = response.json().get("senders")
+        except (MalformedResponse, AttributeError):
+            rows = None
+        if isinstance(rows, list):
+            return [Sender(name=str(r.get("name")), state=SenderState.APPROVED) for r in rows]
+        return [Sender(name=line.strip()) for line in response.text().splitlines() if line.strip()]
+
+
 PLUGIN = FakeSmsPlugin()
 VARIANTS: dict[str, Any] = {
     "good": PLUGIN,
@@ -590,4 +607,5 @@ VARIANTS: dict[str, Any] = {
     "keyerror": KeyErrorPlugin(),
     "flipflop": FlipFlopPlugin(),
     "plainpassword": PlainPasswordPlugin(),
+    "linereading": LineReadingPlugin(),
 }

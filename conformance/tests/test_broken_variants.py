@@ -124,3 +124,10 @@ def test_urllib3_debug_lines_are_searched(pytester: pytest.Pytester) -> None:
         "TestBroken::test_canary_credentials_never_leak",
     }
     assert "log record of 'urllib3.connectionpool' at DEBUG shows the password canary" in text
+
+
+def test_sender_names_read_from_a_portal_page_are_caught(pytester: pytest.Pytester) -> None:
+    failed, text = run(pytester, "linereading", "readable_junk_to_a_read or senders_round_trip")
+    assert failed == {"TestBroken::test_readable_junk_to_a_read_is_malformed"}
+    assert "senders read a junk 200 answer" in text
+    assert "as a result: [Sender(name=" in text

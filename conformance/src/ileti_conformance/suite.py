@@ -44,6 +44,7 @@ from ileti.errors import (
     DeliveryUnknown,
     IletiError,
     InvalidContent,
+    MalformedResponse,
     MessageTooLong,
     NotSupported,
     RateLimited,
@@ -168,6 +169,22 @@ def _calls(
         "balance": balance,
         "senders": senders,
     }
+
+
+def _sent_message_id(h: Harness, number: str) -> str:
+    """The id of a message sent to the emulator now (reports need a real one;
+    some providers answer "no such message" from what they keep, never
+    asking the gateway); ``"1"`` when the provider sends nothing."""
+    client = h.client()
+    try:
+        for capability, call in _calls(h, client, number=number).items():
+            if capability in ("send", "send_multi") and capability in h.capabilities:
+                sent = call()
+                assert isinstance(sent, SendResult)
+                return sent.message_id or sent.recipients[0].message_id or "1"
+    finally:
+        client.close()
+    return "1"
 
 
 class _RawErrorSpy:
@@ -729,15 +746,7 @@ class ProviderConformance:
         credentials = h.credentials()
         if not capabilities or not credentials:
             pytest.skip("the provider has no credentials or no capability")
-        message_id = "1"
-        good = h.client()
-        for capability, call in _calls(h, good, number=number).items():
-            if capability in ("send", "send_multi") and capability in capabilities:
-                sent = call()
-                assert isinstance(sent, SendResult)
-                message_id = sent.message_id or sent.recipients[0].message_id or message_id
-                break
-        good.close()
+        message_id = _sent_message_id(h, number)
         start = len(h.messages())
         once = RetryPolicy(attempts=1)
         for name, value in credentials.items():
@@ -1484,6 +1493,52 @@ class ProviderConformance:
         for capability in sends:
             check_capability(capability)
 
+    def test_readable_junk_to_a_read_is_malformed(self, ileti_harness: Harness) -> None:
+        """Property: a 200 answer to a report, balance or senders read that
+        reads as text but is no answer of the gateway's format ends in
+        ``MalformedResponse``: never a value built from junk (the lines of a
+        portal page taken as sender names) and never another error (a report
+        read as "no such message" would prove a send absent and invite a
+        resend)."""
+        h = ileti_harness
+        reads = [c for c in ("query_report", "balance", "senders") if c in h.capabilities]
+        if not reads:
+            pytest.skip("the provider reads nothing")
+        number = h.numbers(1)[0]
+        message_id = _sent_message_id(h, number)
+        app = GarbageApp()
+        served = h.serve(app)
+        once = RetryPolicy(attempts=1)
+
+        def check_capability(capability: str) -> None:
+            @check_settings()
+            @given(answer=readable_junk_answers())
+            def check(answer: Any) -> None:
+                app.answer = answer
+                client = h.client(base_url=served.base_url, retry=once)
+                try:
+                    call = _calls(h, client, number=number, message_id=message_id)
+                    try:
+                        value = call[capability]()
+                    except MalformedResponse:
+                        return
+                    except IletiError as exc:
+                        raise AssertionError(
+                            f"{capability} read a junk 200 answer ({answer!r}) as "
+                            f"{type(exc).__name__}: {exc}; raise MalformedResponse "
+                            "(response.malformed(...))"
+                        ) from exc
+                    raise AssertionError(
+                        f"{capability} read a junk 200 answer ({answer!r}) as a result: {value!r}"
+                    )
+                finally:
+                    client.close()
+
+            check()
+
+        for capability in reads:
+            check_capability(capability)
+
     # ==================================================================== secrets
 
     def test_canary_credentials_never_leak(
@@ -1853,6 +1908,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_reads_retry_unavailable_within_bound",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
+            "test_readable_junk_to_a_read_is_malformed",
             "test_canary_credentials_never_leak",
         ),
         "balance": (
@@ -1860,6 +1916,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_reads_retry_unavailable_within_bound",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
+            "test_readable_junk_to_a_read_is_malformed",
             "test_canary_credentials_never_leak",
             "test_live_balance",
         ),
@@ -1874,6 +1931,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "test_reads_retry_unavailable_within_bound",
             "test_refused_connection_retried_then_transport_error",
             "test_garbage_answers_raise_only_ileti_errors",
+            "test_readable_junk_to_a_read_is_malformed",
             "test_canary_credentials_never_leak",
             "test_live_senders",
         ),

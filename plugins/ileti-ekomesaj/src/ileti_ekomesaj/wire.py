@@ -1270,6 +1270,10 @@ def read_answer(
             )
         raise response.malformed(reason) from None
     wire_status: Status | None = getattr(answer, "status", None)
+    if wire_status is None and hasattr(answer, "status"):
+        # every documented answer carries Status{Code,...}: JSON without it
+        # ({} or another service's object) is no answer of this gateway
+        raise response.malformed(f"the answer to {operation} carries no Status")
     if wire_status is not None and not wire_status.ok:
         raise fail(
             status_failure(
