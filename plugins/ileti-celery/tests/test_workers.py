@@ -70,8 +70,11 @@ class Workers:
     """``celery -A ileti_celery.worker worker`` processes, one task at a time each."""
 
     def __init__(self, broker: str, store: str, running: ServedEmulator, tmp: Path) -> None:
+        # (another test of the session may have set DJANGO_SETTINGS_MODULE:
+        # Celery would then set up that Django project in the worker)
+        inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         self.env = {
-            **os.environ,
+            **inherited,
             **running.environment(),
             "ILETI_CELERY_BROKER": broker,
             "ILETI_CAMPAIGN_STORE": store,
@@ -262,3 +265,30 @@ def test_the_task_sends_its_chunk_through_the_shared_throttle(
     free_at = float(redis.Redis.from_url(broker).get("ileti:throttle:testprov:messages") or 0)
     assert free_at > before  # 50 messages at 100/s were reserved: half a second ahead
     assert [m.recipient for m in emulator.messages] == [f"+90532{i:07d}" for i in range(50, 100)]
+
+
+def test_two_runners_moving_the_same_dead_claims_both_go_on(
+    client: Client, emulator: Any, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers start at once and both find a dead worker's claims: the
+    one that moves them second finds them moved and goes on (it once failed
+    its task, leaving its chunk unsent)."""
+    campaign = client.campaign(_rows(20), store=store_url, batch_size=10)
+    campaign.import_rows()
+    store = campaign.store
+    with store.runner(campaign.id) as dead:
+        store.claim(campaign.id, batch="b-dead", chunk=1, runner=dead)
+    stale = store.dead_claims(campaign.id)  # this runner reads them ...
+    Campaign.open(
+        campaign.id, client=client, store=store_url
+    )._settle_dead_claims()  # ... the other moves them
+    reads = iter([stale])
+    real = store.dead_claims
+    monkeypatch.setattr(
+        store, "dead_claims", lambda cid, limit=5000: next(reads, None) or real(cid, limit=limit)
+    )
+    assert campaign.send_chunk(1) == 10  # settled as never sent, then sent once
+    assert campaign.send_chunk(2) == 10
+    sent = Counter(m.recipient for m in emulator.messages)
+    assert len(sent) == 20
+    assert set(sent.values()) == {1}

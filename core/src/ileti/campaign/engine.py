@@ -815,7 +815,7 @@ class Campaign:
     def _settle_dead_claims(self) -> None:
         """Rows a dead runner left ``claimed``: their request may have left."""
         while rows := self.store.dead_claims(self.id):
-            self.store.apply(
+            if not self._settled(
                 [
                     RowUpdate(
                         r.rid,
@@ -825,7 +825,8 @@ class Campaign:
                     )
                     for r in rows
                 ]
-            )
+            ):
+                continue  # another runner moved some of them first: look again
             self._count({RowState.CLAIMED: -len(rows), RowState.UNKNOWN: len(rows)})
 
     def settle(self, *, chunk: int | None = None) -> int:
@@ -885,8 +886,9 @@ class Campaign:
         return settled
 
     def _settled(self, updates: list[RowUpdate]) -> bool:
-        """Apply a settlement; False when, on a shared store, another runner
-        settled these rows first (nothing changed: the table refused it)."""
+        """Apply a settlement (or a dead claim's move to ``unknown``); False
+        when, on a shared store, another runner moved these rows first
+        (nothing changed: the table refused the whole transaction)."""
         from ileti.campaign.states import IllegalTransition
 
         try:

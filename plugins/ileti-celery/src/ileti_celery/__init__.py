@@ -121,7 +121,17 @@ def install(
         app.conf.ileti_throttle = throttle
 
     task: Task[Any, int] = app.task(
-        name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True
+        name=TASK_NAME,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        # the body is idempotent (claims, then settles what a failure left),
+        # so a failure (the database went away, say) is retried, not dropped
+        autoretry_for=(Exception,),
+        dont_autoretry_for=(CampaignBusy,),
+        retry_backoff=True,
+        retry_backoff_max=300,
+        max_retries=8,
     )(send_chunk)
     return task
 
