@@ -182,6 +182,29 @@ def test_shortest_and_longest_names_stay_ruff_clean(
         assert f'TITLE = "{title}"' in (plugin / "src" / package / "plugin.py").read_text()
 
 
+def test_a_test_with_a_password_literal_stays_ruff_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plugin's first test of its own logs in with a made-up password."""
+    code, _, err = _generate(capsys, "acme-sms", tmp_path)
+    assert code == 0, err
+    plugin = tmp_path / "ileti-acme-sms"
+    (plugin / "tests" / "test_login.py").write_text(
+        '"""Logging in."""\n\n\n'
+        "def login(user: str, password: str) -> bool:\n"
+        '    return password == "hunter2-test"\n\n\n'
+        "def test_login() -> None:\n"
+        '    password = "hunter2-test"\n'
+        '    assert login("ali", password=password)\n'
+        '    assert not login("ali", password="wrong")\n'
+        '    folder = "/tmp/ileti-login"\n'
+        '    assert folder.startswith("/tmp/")\n',
+        encoding="utf-8",
+    )
+    ruff = _run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=plugin)
+    assert ruff.returncode == 0, f"ruff check:\n{ruff.stdout}{ruff.stderr}"
+
+
 def test_placeholders_are_filled_from_the_name(tmp_path: Path) -> None:
     files = render("acme-sms")
     pyproject = files["pyproject.toml"]
