@@ -89,6 +89,23 @@ def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) ->
         )
 
 
+def _sender_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """A sender name read from a gateway follows the rule every send checks
+    (:func:`ileti.numbers.validate_sender`): a name that breaks it is no
+    sender any gateway can mean (a line of an HTML page, say), so the answer
+    that held it could not be read: ``MalformedResponse``."""
+    _non_empty(instance, attribute, value)
+    from ileti.errors import InvalidSender, MalformedResponse
+    from ileti.numbers import validate_sender
+
+    try:
+        validate_sender(value)
+    except InvalidSender as exc:
+        raise MalformedResponse(
+            f"the provider's answer names a sender that no gateway can mean: {exc.message}"
+        ) from None
+
+
 def _recipients(value: str | Sequence[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -252,9 +269,10 @@ class SenderState(enum.StrEnum):
 
 @attrs.frozen
 class Sender:
-    """A sender name (originator) registered with the provider."""
+    """A sender name (originator) registered with the provider; a name that
+    breaks the sender rule raises ``MalformedResponse``."""
 
-    name: str = attrs.field(validator=_non_empty)
+    name: str = attrs.field(validator=_sender_name)
     state: SenderState = SenderState.APPROVED
 
 

@@ -256,9 +256,9 @@ def test_reads_are_gets_with_the_key(hook: str, path: str) -> None:
 def test_balance_and_senders() -> None:
     assert plugin.balance(answer(envelope({"balance": 100})).context()).amount == Decimal(100)
     found = plugin.senders(
-        answer(envelope({"originators": [{"name": "A", "status": 0}]})).context()
+        answer(envelope({"originators": [{"name": "FIRMA", "status": 0}]})).context()
     )
-    assert [(s.name, s.state) for s in found] == [("A", SenderState.PENDING)]
+    assert [(s.name, s.state) for s in found] == [("FIRMA", SenderState.PENDING)]
 
 
 # -- errors ------------------------------------------------------------------------------

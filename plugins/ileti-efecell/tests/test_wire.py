@@ -388,7 +388,7 @@ def test_balance_accepts_decimals() -> None:
 
 
 def test_unknown_sender_status_reads_as_inactive() -> None:
-    body = wire.structure({"originators": [{"name": "X", "status": 7}]}, wire.OriginatorsBody)
+    body = wire.structure({"originators": [{"name": "FIRMA", "status": 7}]}, wire.OriginatorsBody)
     assert wire.senders(body)[0].state is SenderState.INACTIVE
 
 
