@@ -17,9 +17,10 @@ import itertools
 import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -196,6 +197,7 @@ class FakeSmsEmulator(EmulatorBase):
                     parts=parts,
                     sender=payload.get("from") or self.default_sender,
                     client_ref=payload.get("ref"),
+                    scheduled_at=at,
                 )
             )
             answer.append({"to": to, "id": sms.id, "parts": parts})
@@ -597,6 +599,28 @@ class LineReadingPlugin(FakeSmsPlugin):
         return [Sender(name=line.strip()) for line in response.text().splitlines() if line.strip()]
 
 
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+
+
+class ScheduleDroppingPlugin(FakeSmsPlugin):
+    """BROKEN: send_multi leaves the schedule out, though scheduling is declared."""
+
+    @hookimpl
+    def send_multi(self, ctx: Context, batch: OutgoingBatch) -> SendResult:
+        return super().send_multi(ctx, attrs.evolve(batch, schedule=None))
+
+
+class WrongZonePlugin(FakeSmsPlugin):
+    """BROKEN: writes the schedule as Istanbul wall time labelled UTC (3 hours off)."""
+
+    @hookimpl
+    def send(self, ctx: Context, message: Outgoing) -> SendResult:
+        if message.schedule is not None:
+            wall = message.schedule.astimezone(ISTANBUL).replace(tzinfo=UTC)
+            message = attrs.evolve(message, schedule=wall)
+        return super().send(ctx, message)
+
+
 PLUGIN = FakeSmsPlugin()
 VARIANTS: dict[str, Any] = {
     "good": PLUGIN,
@@ -608,4 +632,6 @@ VARIANTS: dict[str, Any] = {
     "flipflop": FlipFlopPlugin(),
     "plainpassword": PlainPasswordPlugin(),
     "linereading": LineReadingPlugin(),
+    "scheduledropping": ScheduleDroppingPlugin(),
+    "wrongzone": WrongZonePlugin(),
 }

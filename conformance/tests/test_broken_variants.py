@@ -131,3 +131,16 @@ def test_sender_names_read_from_a_portal_page_are_caught(pytester: pytest.Pytest
     assert failed == {"TestBroken::test_readable_junk_to_a_read_is_malformed"}
     assert "senders read a junk 200 answer" in text
     assert "as a result: [Sender(name=" in text
+
+
+def test_a_schedule_lost_by_send_multi_is_caught(pytester: pytest.Pytester) -> None:
+    failed, text = run(pytester, "scheduledropping", "schedule_arrives or options_follow")
+    assert failed == {"TestBroken::test_schedule_arrives_as_asked"}
+    assert "send_multi asked for" in text
+    assert "the schedule was lost" in text
+
+
+def test_a_schedule_in_the_wrong_time_zone_is_caught(pytester: pytest.Pytester) -> None:
+    failed, text = run(pytester, "wrongzone", "schedule_arrives")
+    assert failed == {"TestBroken::test_schedule_arrives_as_asked"}
+    assert "late or in the wrong time zone" in text

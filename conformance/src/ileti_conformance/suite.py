@@ -24,12 +24,13 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -781,6 +782,81 @@ class ProviderConformance:
             finally:
                 client.close()
         assert len(h.messages()) == start, "a send with wrong credentials was accepted"
+
+    def test_schedule_arrives_as_asked(self, ileti_harness: Harness) -> None:
+        """Property: for a provider that declares scheduling, the instant a
+        ``send`` or ``send_multi`` asks for, in any time zone, is the instant
+        its emulator records (read in the gateway's own zone): never early
+        (beyond a second the two clocks may disagree by), and at most a minute
+        late for a gateway that takes whole minutes;
+        with the sender asked. A plugin that loses the schedule on one path,
+        or writes it in the wrong zone, fails."""
+        h = ileti_harness
+        sends = [c for c in ("send", "send_multi") if c in h.capabilities]
+        if not h.info.scheduling or not sends:
+            pytest.skip("the provider declares no scheduling")
+        zones = [
+            UTC,
+            ZoneInfo("Europe/Istanbul"),
+            ZoneInfo("America/New_York"),
+            ZoneInfo("Asia/Tokyo"),
+            timezone(timedelta(hours=-3, minutes=-30)),
+            timezone(timedelta(hours=5, minutes=45)),
+        ]
+        number = h.numbers(1)[0]
+        client = h.client()
+
+        @check_settings()
+        @given(
+            capability=st.sampled_from(sends),
+            minutes=st.integers(10, 6 * 24 * 60),
+            second=st.integers(0, 59),
+            zone=st.sampled_from(zones),
+        )
+        def check(capability: str, minutes: int, second: int, zone: tzinfo) -> None:
+            # the emulator's clock stands still: bring it to the wall clock the
+            # client reads, as a gateway's clock would be (a gateway that takes
+            # an offset from its own now needs the two to agree)
+            lag = datetime.now(UTC) - h.clock.now()
+            if lag > timedelta(0):
+                h.clock.advance(lag)
+            base = datetime.now(UTC).replace(second=0, microsecond=0)
+            asked = (base + timedelta(minutes=minutes, seconds=second)).astimezone(zone)
+            before = len(h.messages())
+            if capability == "send":
+                client.send(number, _TEXT, sender=h.sender, schedule=asked)
+            else:
+                client.send_multi([(number, _TEXT)], sender=h.sender, schedule=asked)
+            arrived = h.messages()[before:]
+            assert arrived, f"{capability} with a schedule reached no message in the emulator"
+            for message in arrived:
+                at = getattr(message, "scheduled_at", None)
+                assert at is not None, (
+                    f"{capability} asked for {asked.isoformat()} and the emulator recorded a "
+                    "message to go at once: the schedule was lost (or the emulator does not "
+                    "record EmulatedMessage.scheduled_at)"
+                )
+                # within a second early: what the two clocks may disagree by
+                assert asked - timedelta(seconds=1) <= at < asked + timedelta(minutes=1), (
+                    f"{capability} asked for {asked.isoformat()} ({asked.astimezone(UTC):%H:%M:%S}"
+                    f" UTC) and the gateway will send at {at.isoformat()} "
+                    f"({at.astimezone(UTC):%H:%M:%S} UTC): "
+                    + (
+                        "early"
+                        if at < asked - timedelta(seconds=1)
+                        else "late or in the wrong time zone"
+                    )
+                )
+                if h.sender is not None:
+                    assert message.sender == h.sender, (
+                        f"{capability} asked for sender {h.sender!r}, the emulator recorded "
+                        f"{message.sender!r}"
+                    )
+
+        try:
+            check()
+        finally:
+            client.close()
 
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
@@ -1877,6 +1953,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "send": (
             "test_send_round_trip",
+            "test_schedule_arrives_as_asked",
             "test_options_follow_provider_info",
             "test_parts_at_every_boundary",
             "test_text_parts_and_wire_match_billing",
@@ -1893,6 +1970,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "send_multi": (
             "test_send_multi_round_trip",
+            "test_schedule_arrives_as_asked",
             "test_batch_parts_match_billing",
             "test_text_arrives_exactly_as_sent",
             "test_send_fault",

@@ -172,8 +172,11 @@ def test_fifty_thousand_rows_four_workers_one_killed_each_sent_once(
     assert status.count(RowState.ACCEPTED) == 50_000
     assert status.status == "done"
     # the store and the emulator agree on every row
-    accepted = {r.number for r in Campaign.open(campaign.id, client=client, store=store_url).rows()}
-    assert accepted == set(sent)
+    reopened = Campaign.open(campaign.id, client=client, store=store_url)
+    try:
+        assert {r.number for r in reopened.rows()} == set(sent)
+    finally:
+        reopened.store.close()
 
 
 def test_a_task_delivered_twice_sends_nothing_twice(
@@ -279,9 +282,9 @@ def test_two_runners_moving_the_same_dead_claims_both_go_on(
     with store.runner(campaign.id) as dead:
         store.claim(campaign.id, batch="b-dead", chunk=1, runner=dead)
     stale = store.dead_claims(campaign.id)  # this runner reads them ...
-    Campaign.open(
-        campaign.id, client=client, store=store_url
-    )._settle_dead_claims()  # ... the other moves them
+    other = Campaign.open(campaign.id, client=client, store=store_url)
+    other._settle_dead_claims()  # ... the other moves them
+    other.store.close()
     reads = iter([stale])
     real = store.dead_claims
     monkeypatch.setattr(

@@ -220,6 +220,9 @@ class EmulatedMessage:
     parts: int = attrs.field(validator=_check_parts)
     sender: str | None
     client_ref: str | None = None
+    #: the instant the request asked the gateway to send it at (aware), read
+    #: in the gateway's own time zone; ``None`` when it goes at once
+    scheduled_at: datetime | None = None
 
 
 _H = TypeVar("_H", bound=Callable[..., EmulatorResponse])

@@ -550,6 +550,7 @@ class EkomesajEmulator(EmulatorBase):
                     parts=r.parts,
                     sender=sender,
                     client_ref=guid,
+                    scheduled_at=package.start if package.scheduled else None,
                 )
             )
         return {"MessageID": package.id, "Status": self._status()}

@@ -465,6 +465,7 @@ class InnomobilEmulator(EmulatorBase):
                         wire_encoding=draft.utf8,
                         parts=draft.parts,
                         sender=draft.sender,
+                        scheduled_at=send_at if scheduled else None,
                     )
                 )
         submission = _Submission(

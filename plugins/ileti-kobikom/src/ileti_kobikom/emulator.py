@@ -507,6 +507,7 @@ class KobikomEmulator(EmulatorBase):
                     parts=parts,
                     sender=sender,
                     client_ref=client_id,
+                    scheduled_at=starts_at if starts_at > now else None,
                 )
             )
         return _xml("results", {"result": results})

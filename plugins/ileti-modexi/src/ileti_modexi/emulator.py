@@ -435,6 +435,7 @@ class ModexiEmulator(EmulatorBase):
                     parts=parts,
                     sender=sender,
                     client_ref=None,
+                    scheduled_at=scheduled if scheduled is not None and scheduled > now else None,
                 )
             )
         self.packages[code] = package
