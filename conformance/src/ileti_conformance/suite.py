@@ -858,6 +858,51 @@ class ProviderConformance:
         finally:
             client.close()
 
+    def test_validity_arrives_as_asked(self, ileti_harness: Harness) -> None:
+        """Property: for a provider that declares a validity, the validity a
+        ``send`` or ``send_multi`` asks for (anywhere in the provider's
+        ``validity_range``) is what its emulator records the gateway will
+        apply: never shorter, and at most the gateway's unit (an hour) longer.
+        A plugin that writes minutes where the gateway reads hours, or lets a
+        gateway's silent default replace the asked validity, fails."""
+        h = ileti_harness
+        sends = [c for c in ("send", "send_multi") if c in h.capabilities]
+        if not h.info.validity or not sends:
+            pytest.skip("the provider declares no validity")
+        low, high = h.info.validity_range or (timedelta(minutes=1), timedelta(hours=48))
+        number = h.numbers(1)[0]
+        client = h.client()
+
+        @check_settings()
+        @given(
+            capability=st.sampled_from(sends),
+            seconds=st.integers(int(low.total_seconds()), int(high.total_seconds())),
+        )
+        def check(capability: str, seconds: int) -> None:
+            asked = timedelta(seconds=seconds)
+            before = len(h.messages())
+            if capability == "send":
+                client.send(number, _TEXT, sender=h.sender, validity=asked)
+            else:
+                client.send_multi([(number, _TEXT)], sender=h.sender, validity=asked)
+            arrived = h.messages()[before:]
+            assert arrived, f"{capability} with a validity reached no message in the emulator"
+            for message in arrived:
+                got = getattr(message, "validity", None)
+                assert got is not None, (
+                    f"{capability} asked for a validity of {asked} and the emulator recorded "
+                    "none (record EmulatedMessage.validity as the gateway reads it)"
+                )
+                assert asked <= got <= asked + timedelta(hours=1), (
+                    f"{capability} asked for a validity of {asked} and the gateway will apply "
+                    f"{got}: " + ("shorter than asked" if got < asked else "far longer than asked")
+                )
+
+        try:
+            check()
+        finally:
+            client.close()
+
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
         them, and raise NotSupported before any request when it does not."""
@@ -1954,6 +1999,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "send": (
             "test_send_round_trip",
             "test_schedule_arrives_as_asked",
+            "test_validity_arrives_as_asked",
             "test_options_follow_provider_info",
             "test_parts_at_every_boundary",
             "test_text_parts_and_wire_match_billing",
@@ -1971,6 +2017,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "send_multi": (
             "test_send_multi_round_trip",
             "test_schedule_arrives_as_asked",
+            "test_validity_arrives_as_asked",
             "test_batch_parts_match_billing",
             "test_text_arrives_exactly_as_sent",
             "test_send_fault",

@@ -435,7 +435,8 @@ def test_scheduled_date_is_utc_without_offset(when: datetime) -> None:
 
 
 @given(st.integers(min_value=10 * 60, max_value=48 * 3600))
-def test_validity_is_whole_minutes_rounded_down(seconds: int) -> None:
+def test_validity_is_whole_minutes_rounded_up(seconds: int) -> None:
+    """Never shorter than asked (it once rounded down: 10:01 became 10:00)."""
     minutes = wire.validity_minutes(timedelta(seconds=seconds))
     assert 10 <= minutes <= 2880
-    assert minutes * 60 <= seconds < (minutes + 1) * 60
+    assert (minutes - 1) * 60 < seconds <= minutes * 60

@@ -26,7 +26,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 from types import MappingProxyType
@@ -223,6 +223,9 @@ class EmulatedMessage:
     #: the instant the request asked the gateway to send it at (aware), read
     #: in the gateway's own time zone; ``None`` when it goes at once
     scheduled_at: datetime | None = None
+    #: how long the gateway will try to deliver it, as it read the request
+    #: (its own default and limits applied); ``None`` where it has no validity
+    validity: timedelta | None = None
 
 
 _H = TypeVar("_H", bound=Callable[..., EmulatorResponse])

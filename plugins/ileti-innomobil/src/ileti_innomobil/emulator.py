@@ -32,7 +32,7 @@ import bisect
 import json
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar, Final
@@ -389,12 +389,13 @@ class InnomobilEmulator(EmulatorBase):
             raise _Refused(ERR_SDATE) from None
         return (when, True) if when > now else (now, False)
 
-    def _check_vperiod(self, payload: Mapping[str, Any]) -> None:
+    def _check_vperiod(self, payload: Mapping[str, Any]) -> timedelta:
         raw = self._text(payload, "vperiod").strip()
         if not raw:
-            return  # default: 48 hours
+            return timedelta(hours=MAX_VALIDITY_HOURS)  # default: 48 hours
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_VALIDITY_HOURS:
             raise _Refused(ERR_VPERIOD)
+        return timedelta(hours=int(raw))
 
     def _check_sender(self, sender: str) -> None:
         state = self.sender_states.get(sender)
@@ -440,6 +441,7 @@ class InnomobilEmulator(EmulatorBase):
         if not self.postpaid and cost > self.credit:
             raise _Refused(ERR_CREDIT)
         send_at, scheduled = self._send_at(payload)
+        validity = self._check_vperiod(payload)
         if not self.postpaid:
             self.credit -= cost
         message_id = str(self._next_message)
@@ -466,6 +468,7 @@ class InnomobilEmulator(EmulatorBase):
                         parts=draft.parts,
                         sender=draft.sender,
                         scheduled_at=send_at if scheduled else None,
+                        validity=validity,
                     )
                 )
         submission = _Submission(

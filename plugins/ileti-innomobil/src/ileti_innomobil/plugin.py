@@ -107,6 +107,7 @@ def provider_info() -> ProviderInfo:
             "Plain-HTTP base URL by default (credentials in every body); gate 0 or 1; "
             "utf8=0 folds Turkish letters to ASCII."
         ),
+        api=1,  # the plugin API this plugin is written for (ileti.plugin.PLUGIN_API)
     )
 
 

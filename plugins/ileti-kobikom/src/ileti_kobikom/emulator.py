@@ -508,6 +508,7 @@ class KobikomEmulator(EmulatorBase):
                     sender=sender,
                     client_ref=client_id,
                     scheduled_at=starts_at if starts_at > now else None,
+                    validity=validity,
                 )
             )
         return _xml("results", {"result": results})

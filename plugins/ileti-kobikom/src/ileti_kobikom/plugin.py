@@ -102,6 +102,7 @@ def provider_info() -> ProviderInfo:
             "(SQLite). Client references become Kobikom messageIds: ASCII letters, digits, "
             "'.', '_' and '-'."
         ),
+        api=1,  # the plugin API this plugin is written for (ileti.plugin.PLUGIN_API)
     )
 
 

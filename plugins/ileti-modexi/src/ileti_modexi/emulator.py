@@ -48,7 +48,7 @@ import binascii
 import re
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -436,6 +436,7 @@ class ModexiEmulator(EmulatorBase):
                     sender=sender,
                     client_ref=None,
                     scheduled_at=scheduled if scheduled is not None and scheduled > now else None,
+                    validity=timedelta(minutes=validity),
                 )
             )
         self.packages[code] = package

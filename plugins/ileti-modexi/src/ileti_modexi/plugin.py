@@ -119,6 +119,7 @@ def provider_info() -> ProviderInfo:
             "Modexi picks the encoding (GSM-7 or UCS-2) itself; a send_multi makes one "
             "request per distinct text and returns their message codes joined by ','."
         ),
+        api=1,  # the plugin API this plugin is written for (ileti.plugin.PLUGIN_API)
     )
 
 

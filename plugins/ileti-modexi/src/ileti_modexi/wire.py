@@ -15,6 +15,7 @@ Reference: ``providers/modexi.md`` (original: ``original/modexi.txt``).
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -416,10 +417,12 @@ def unstructure(obj: Any) -> Any:
 
 
 def validity_minutes(validity: timedelta | None) -> int:
-    """``validityPeriod``: whole minutes (rounded down), or the default."""
+    """``validityPeriod``: whole minutes, rounded up so that the message lives
+    at least as long as asked (at most 2880, the gateway's maximum), or the
+    default."""
     if validity is None:
         return DEFAULT_VALIDITY_MINUTES
-    return int(validity.total_seconds() // 60)
+    return min(math.ceil(validity / timedelta(minutes=1)), 2880)
 
 
 def scheduled_date(schedule: datetime | None) -> str:
