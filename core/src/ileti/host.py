@@ -157,8 +157,34 @@ def inspect_plugin(name: str, plugin: Any) -> LoadedProvider:
             f"provider plugin {name!r} does not implement provider_info", provider=name
         )
     info = pm.hook.provider_info()
+    _check_api(name, info)
     caps = frozenset(c for c in CAPABILITIES if _implements(plugin, c))
     return LoadedProvider(name=name, plugin=plugin, info=info, capabilities=caps)
+
+
+def _check_api(name: str, info: Any) -> None:
+    """Refuse a plugin written for a plugin API this core does not provide."""
+    from ileti.plugin import OLDEST_PLUGIN_API, PLUGIN_API
+
+    api = getattr(info, "api", 1)
+    if isinstance(api, bool) or not isinstance(api, int):
+        raise ConfigurationError(
+            f"provider plugin {name!r} declares plugin API {api!r}: ProviderInfo.api is a "
+            f"whole number ({PLUGIN_API} for this ileti)",
+            provider=name,
+        )
+    if api > PLUGIN_API:
+        raise ConfigurationError(
+            f"provider plugin {name!r} needs plugin API {api}, and this ileti provides "
+            f"{PLUGIN_API}: upgrade ileti",
+            provider=name,
+        )
+    if api < OLDEST_PLUGIN_API:
+        raise ConfigurationError(
+            f"provider plugin {name!r} was written for plugin API {api}, which this ileti "
+            f"no longer loads (oldest: {OLDEST_PLUGIN_API}): upgrade the plugin",
+            provider=name,
+        )
 
 
 #: providers built into the core, found without an entry point: id -> the

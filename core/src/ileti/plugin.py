@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CAPABILITIES",
+    "OLDEST_PLUGIN_API",
+    "PLUGIN_API",
     "Category",
     "Context",
     "HttpRequest",
@@ -52,6 +54,16 @@ __all__ = [
     "error_for",
     "hookimpl",
 ]
+
+
+#: The plugin API this core provides. It changes only by adding (a new
+#: optional field, hook or helper) until a contract change is announced: then
+#: the names that go are deprecated (a DeprecationWarning) for at least one
+#: minor release and six months, and the number goes up. See
+#: docs/writing-a-plugin.md, "Compatibility".
+PLUGIN_API = 1
+#: the oldest plugin API this core still loads
+OLDEST_PLUGIN_API = 1
 
 
 @attrs.frozen(kw_only=True)
@@ -86,6 +98,9 @@ class ProviderInfo:
     report_by_client_ref: bool = False
     #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
+    #: the plugin API the plugin was written for (:data:`PLUGIN_API` then);
+    #: a core that does not provide it refuses to load the plugin, saying why
+    api: int = 1
 
     @property
     def encodings(self) -> tuple[str, ...]:

@@ -94,6 +94,7 @@ def _info() -> ProviderInfo:
             "Turkish numbers only, sent in the 10-digit national form; a sender name is "
             "required on every send (argument or the 'sender' setting)."
         ),
+        api=1,  # the plugin API this plugin is written for (ileti.plugin.PLUGIN_API)
     )
 
 

@@ -62,6 +62,7 @@ def provider_info() -> ProviderInfo:
             "numbers only. Scheduling uses the undocumented ScheduledDeliveryTime; the report "
             "operation's name and shape, and the XML namespaces and order, are inferred."
         ),
+        api=1,  # the plugin API this plugin is written for (ileti.plugin.PLUGIN_API)
     )
 
 
