@@ -93,3 +93,35 @@ def test_commands_of_one_provider_say_so(
     run = cli(*command, "-p", "testprov,modexi")
     assert run.code == 2, run.err
     assert "this command takes one provider" in run.err
+
+
+def test_the_circuit_is_kept_between_runs_and_shown_by_providers(
+    cli: Callable[..., Any],
+    testprov: Any,
+    served: Any,
+    provider_env: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    modexi = provider_env("modexi")
+    monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", refused_url())
+    for _ in range(5):  # testprov refuses every connection: five failures in a row
+        run = cli("send", "-p", "testprov,modexi", *TO, "--sender", modexi.default_sender)
+        assert run.code == 0, run.err
+    shown = cli("providers")
+    assert "circuit:      open: skipped by routed sends for 30 s more" in shown.out
+    assert "circuit:      closed (0 of the last 5 routed calls failed)" in shown.out
+    health = {
+        p["name"]: p["health"] for p in json.loads(cli("providers", "--json").out)["providers"]
+    }
+    assert health["testprov"]["state"] == "open"
+    assert health["modexi"] == {
+        "provider": "modexi", "state": "closed", "calls": 5, "failures": 0, "retry_in": 0.0
+    }  # fmt: skip
+    assert health["efecell"] is None  # never routed
+    # testprov answers again, but the next run still skips it: its circuit is open
+    monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", served.base_url)
+    run = cli("send", "-p", "testprov,modexi", *TO, "--sender", modexi.default_sender)
+    assert run.code == 0, run.err
+    assert "Sent through modexi" in run.out
+    assert testprov.messages == []
+    assert len(modexi.messages) == 6

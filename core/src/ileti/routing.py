@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import json
 import logging
+import os
 import random
 import threading
 import time
@@ -66,11 +68,14 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpen",
+    "Health",
+    "HealthFile",
     "NoProviderLeft",
     "Router",
     "Settle",
     "Strategy",
     "Verdict",
+    "default_health_path",
     "failover_verdict",
     "parse_routes",
 ]
@@ -281,6 +286,30 @@ class CircuitBreaker:
         self._window.clear()
         self._move(BreakerState.OPEN, f"{why}; skipped for {self._cooldown:g} s")
 
+    def snapshot(self) -> dict[str, Any]:
+        """What :class:`HealthFile` keeps: the window of outcomes, and the
+        wall-clock time the breaker opened (``None`` when closed)."""
+        with self._lock:
+            state = self._current()
+            opened = None
+            if state is not BreakerState.CLOSED:
+                opened = time.time() - (self._clock() - self._opened_at)
+            return {"window": [int(f) for f in self._window], "opened_at": opened}
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Take up a :meth:`snapshot` another process left; what does not
+        read as one is ignored (health is advice, never a reason to fail)."""
+        window = snapshot.get("window")
+        opened = snapshot.get("opened_at")
+        with self._lock:
+            if isinstance(window, list) and all(w in (0, 1) for w in window):
+                self._window.clear()
+                self._window.extend(bool(w) for w in window)
+            if isinstance(opened, int | float) and not isinstance(opened, bool):
+                self._state = BreakerState.OPEN
+                self._opened_at = self._clock() - max(time.time() - opened, 0.0)
+                self._probing = False
+
     def health(self) -> Health:
         with self._lock:
             state = self._current()
@@ -288,6 +317,68 @@ class CircuitBreaker:
             if state is BreakerState.OPEN:
                 retry_in = max(self._opened_at + self._cooldown - self._clock(), 0.0)
             return Health(self.provider, state, len(self._window), sum(self._window), retry_in)
+
+
+def default_health_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_STATE_HOME/ileti/health.json``, else under ``~/.local/state``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "ileti" / "health.json"
+
+
+class HealthFile:
+    """Circuit breakers kept between processes: each command-line run picks up
+    where the last left (a gateway that failed five sends in a row is skipped
+    by the next run too), and ``ileti providers`` shows them.
+
+    One JSON file (mode 0600), rewritten whole under an exclusive lock beside
+    it; a file that does not read is treated as empty.
+    """
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else default_health_path()
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, dict)}
+
+    def save(self, breaker: CircuitBreaker) -> None:
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock = os.open(f"{self.path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError as exc:
+            _log.debug("health not kept: %s", exc)
+            return
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self.load()
+            data[breaker.provider] = breaker.snapshot()
+            fresh = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            fd = os.open(fresh, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out)
+            os.replace(fresh, self.path)
+        except OSError as exc:
+            _log.debug("health not kept: %s", exc)
+        finally:
+            os.close(lock)
+
+    def health(self, provider: str, **breaker: Any) -> Health | None:
+        """A provider's kept breaker, as it stands now (``None``: never used)."""
+        snapshot = self.load().get(provider)
+        if snapshot is None:
+            return None
+        kept = CircuitBreaker(provider, **breaker)
+        kept.restore(snapshot)
+        return kept.health()
 
 
 # -- the router ----------------------------------------------------------------------
@@ -407,6 +498,7 @@ class Router:
         senders: Mapping[str, str] | None = None,
         settle: Settle | None = None,
         breaker: Mapping[str, Any] | None = None,
+        health_file: HealthFile | None = None,
         rng: random.Random | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -450,6 +542,12 @@ class Router:
             for c in clients
         ]
         self._by_name = {r.client.provider: r for r in self._routes}
+        self._health_file = health_file
+        if health_file is not None:
+            kept = health_file.load()
+            for r in self._routes:
+                if r.client.provider in kept:
+                    r.breaker.restore(kept[r.client.provider])
         self.settle = settle
         self._rng = rng or random.Random()  # spreading load, not secrets
         self._sleep = sleep
@@ -466,6 +564,7 @@ class Router:
         senders: Mapping[str, str] | None = None,
         settle: Settle | None = None,
         breaker: Mapping[str, Any] | None = None,
+        health_file: HealthFile | None = None,
         **client_options: Any,
     ) -> Router:
         """One :meth:`Client.from_env` per provider (each with its own
@@ -493,6 +592,7 @@ class Router:
             senders=senders,
             settle=settle,
             breaker=breaker,
+            health_file=health_file,
         )
 
     # -- what it holds ---------------------------------------------------------------
@@ -670,14 +770,19 @@ class Router:
             try:
                 result = one(route)
             except IletiError as exc:
-                route.breaker.record(failed=counts_against(exc))
+                self._record(route, failed=counts_against(exc))
                 if not self._fails_over(route.client, exc):
                     raise
                 errors.append(exc)
                 continue
-            route.breaker.record(failed=False)
+            self._record(route, failed=False)
             return result
         raise NoProviderLeft.of(errors)
+
+    def _record(self, route: _Route, *, failed: bool) -> None:
+        route.breaker.record(failed=failed)
+        if self._health_file is not None:
+            self._health_file.save(route.breaker)
 
     def _fails_over(self, client: Client, exc: IletiError) -> bool:
         """:func:`failover_verdict`, and the opt-in settling of a ``DeliveryUnknown``."""

@@ -11,6 +11,7 @@ import random
 import re
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -324,3 +325,37 @@ def test_the_docs_table_is_the_rule() -> None:
     every = {n for n in e.__all__ if n not in ("IletiError", "ValidationError", "ProviderError")}
     # a report's error, and the router's own two: never a provider's answer to a send
     assert every - documented == {"UnknownMessage", "CircuitOpen", "NoProviderLeft"}
+
+
+def test_a_breaker_kept_in_a_file_is_taken_up_by_the_next_process(tmp_path: Path) -> None:
+    from ileti.routing import BreakerState, CircuitBreaker, HealthFile
+
+    kept = HealthFile(tmp_path / "state" / "health.json")
+    now = [100.0]
+    first = CircuitBreaker("efecell", min_calls=2, cooldown=30, clock=lambda: now[0])
+    for _ in range(2):
+        first.record(failed=True)
+        kept.save(first)
+    assert first.state is BreakerState.OPEN
+    assert oct(kept.path.stat().st_mode & 0o777) == "0o600"
+    # another process, with a clock of its own
+    later = CircuitBreaker("efecell", min_calls=2, cooldown=30, clock=lambda: 5.0)
+    later.restore(kept.load()["efecell"])
+    health = later.health()
+    assert health.state is BreakerState.OPEN
+    assert 25 < health.retry_in <= 30
+    assert kept.health("efecell", cooldown=30).state is BreakerState.OPEN  # type: ignore[union-attr]
+    assert kept.health("modexi") is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "not json", "[]", '{"efecell": 5}', '{"efecell": {"window": ["x"], "opened_at": "y"}}'],
+)
+def test_a_health_file_that_does_not_read_is_no_health(tmp_path: Path, content: str) -> None:
+    from ileti.routing import BreakerState, HealthFile
+
+    kept = HealthFile(tmp_path / "health.json")
+    kept.path.write_text(content, encoding="utf-8")
+    health = kept.health("efecell")
+    assert health is None or (health.state is BreakerState.CLOSED and health.calls == 0)

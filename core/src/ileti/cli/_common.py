@@ -242,7 +242,7 @@ def is_routed(args: argparse.Namespace) -> bool:
 def make_router(args: argparse.Namespace) -> Router:
     """The router for ``--provider a,b`` (each provider's settings from the
     environment and the file; --set names one provider's, so it is refused)."""
-    from ileti.routing import Router, Settle
+    from ileti.routing import HealthFile, Router, Settle
 
     if args.set:
         raise CliError(
@@ -255,8 +255,13 @@ def make_router(args: argparse.Namespace) -> Router:
         if args.settle_unknown <= 0:
             raise CliError("--settle-unknown takes seconds above 0", EXIT_USAGE)
         settle = Settle(deadline=args.settle_unknown)
+    # breakers kept between runs: a gateway that failed the last runs is skipped
     return Router.from_env(
-        args.provider, config_file=config_file(args), timeout=timeout(args), settle=settle
+        args.provider,
+        config_file=config_file(args),
+        timeout=timeout(args),
+        settle=settle,
+        health_file=HealthFile(),
     )
 
 

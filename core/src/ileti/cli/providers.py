@@ -22,8 +22,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ileti.hookspecs import CAPABILITIES, OPTIONAL
     from ileti.host import load_all
+    from ileti.routing import HealthFile
 
     good, broken = load_all()
+    kept = HealthFile()
     rows: list[dict[str, Any]] = [
         {
             "name": p.name,
@@ -34,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
             "optional": [h for h in OPTIONAL if p.implements(h)],
             "emulator": p.has_emulator,
             "limits": p.info.limits(),
+            "health": _health(kept, p.name),
         }
         for p in good
     ]
@@ -58,6 +61,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"  options:      {', '.join(extras) or 'none'}")
         emulator = f"yes (ileti emulate {row['name']})" if row["emulator"] else "no"
         print(f"  emulator:     {emulator}")
+        if row["health"] is not None:
+            print(f"  circuit:      {_describe(row['health'])}")
     for err in errors:
         print(f"{err['name']}  BROKEN: {err['error']}")
     return 0
+
+
+def _health(kept: Any, provider: str) -> dict[str, object] | None:
+    """The circuit breaker routed sends (``--provider a,b``) left for a provider."""
+    health = kept.health(provider)
+    return None if health is None else dict(health.to_dict())
+
+
+def _describe(health: dict[str, Any]) -> str:
+    calls, failures = health["calls"], health["failures"]
+    if health["state"] == "open":
+        return f"open: skipped by routed sends for {health['retry_in']:.0f} s more"
+    if health["state"] == "half-open":
+        return "half-open: the next routed send is a probe"
+    return f"closed ({failures} of the last {calls} routed calls failed)"
