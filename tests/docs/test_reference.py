@@ -48,3 +48,24 @@ def test_every_installed_provider_has_a_page() -> None:
             continue
         assert (DOCS / "providers" / f"{entry.name}.md").exists(), entry.name
         assert f"providers/{entry.name}.md" in nav, entry.name
+
+
+def test_every_name_a_plugin_imports_is_in_the_generated_reference() -> None:
+    """docs/reference/plugin-api.md renders each name from the code; a name
+    added to ``ileti.plugin`` or the emulation kit must be added to it."""
+    import ileti.emulation
+    import ileti.plugin
+
+    text = (DOCS / "reference" / "plugin-api.md").read_text(encoding="utf-8")
+    rendered = {
+        line.split()[1].rsplit(".", 1)[1] for line in text.splitlines() if line.startswith(":::")
+    }
+    # documented in reference/hooks.md: the hook marker and the hook names
+    elsewhere = {"hookimpl", "CAPABILITIES"}
+    missing = set(ileti.plugin.__all__) - rendered - elsewhere
+    assert not missing, f"not in docs/reference/plugin-api.md: {sorted(missing)}"
+    kit = {"EmulatorBase", "EmulatorRequest", "EmulatorResponse", "EmulatedMessage", "VirtualClock"}
+    assert kit <= set(ileti.emulation.__all__)
+    assert kit <= rendered
+    hooks = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
+    assert "hookimpl" in hooks
