@@ -91,13 +91,14 @@ _MESSAGES = {
     "E401": "wrong user name or password",
     "E402": "not enough credit",
     "E403": "this account may not do that",
+    "E404": "no such message",
     "E410": "sender name not allowed",
     "E413": "message too long",
     "E420": "invalid number",
     "E429": "too many requests",
     "E500": "internal error",
 }
-_STATUS = {"E401": 401, "E403": 403, "E429": 429, "E500": 500}
+_STATUS = {"E401": 401, "E403": 403, "E404": 404, "E429": 429, "E500": 500}
 _NUMBER = re.compile(r"90[0-9]{10}")
 
 
@@ -108,6 +109,7 @@ class FakeSmsEmulator(EmulatorBase):
         "E401": "AuthenticationError",
         "E402": "InsufficientCredit",
         "E403": "Forbidden",
+        "E404": "UnknownMessage",
         "E410": "InvalidSender",
         "E413": "MessageTooLong",
         "E420": "InvalidRecipient",
@@ -298,6 +300,7 @@ _ERRORS = {
     "E401": Category.AUTH,
     "E402": Category.INSUFFICIENT_CREDIT,
     "E403": Category.FORBIDDEN,
+    "E404": Category.UNKNOWN_MESSAGE,
     "E410": Category.INVALID_SENDER,
     "E413": Category.MESSAGE_TOO_LONG,
     "E420": Category.INVALID_RECIPIENT,

@@ -903,6 +903,35 @@ class ProviderConformance:
         finally:
             client.close()
 
+    def test_emulator_knows_no_message_it_never_accepted(self, ileti_harness: Harness) -> None:
+        """A report on an id shaped like the gateway's but never issued (a
+        real one with its number moved on) is ``UnknownMessage``: an emulator
+        that invents a report for it would let a campaign settle a send that
+        never happened as sent."""
+        h = ileti_harness
+        if "query_report" not in h.capabilities or not (
+            {"send", "send_multi"} & set(h.capabilities)
+        ):
+            pytest.skip("the provider does not report on what it sends")
+        real = _sent_message_id(h, h.numbers(1)[0])
+        digits = re.search(r"(\d+)(\D*)$", real)
+        never = (
+            f"{real[: digits.start(1)]}{int(digits[1]) + 900_000}{digits[2]}"
+            if digits
+            else f"{real}0"
+        )
+        client = h.client()
+        try:
+            with pytest.raises(UnknownMessage):
+                report = client.report(never)
+                raise AssertionError(
+                    f"the report on {never!r}, an id the emulator never issued (it issued "
+                    f"{real!r}), is {report!r}: the emulator must answer as the gateway "
+                    "does for an unknown id"
+                )
+        finally:
+            client.close()
+
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
         them, and raise NotSupported before any request when it does not."""
@@ -2029,6 +2058,7 @@ HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "query_report": (
             "test_query_report_round_trip",
+            "test_emulator_knows_no_message_it_never_accepted",
             "test_every_message_id_can_be_reported",
             "test_reads_retry_unavailable_within_bound",
             "test_refused_connection_retried_then_transport_error",

@@ -98,10 +98,12 @@ def test_report_follows_the_virtual_clock(client: ileti.Client, emulator: Modexi
     assert len({r.message_id for r in report.recipients}) == 2
 
 
-def test_report_of_an_unknown_message_is_rejected(client: ileti.Client) -> None:
-    with pytest.raises(errors.Rejected, match="provider code 404") as info:
+def test_report_of_an_unknown_message_is_unknown(client: ileti.Client) -> None:
+    """The emulator's invented code 410 (404 is an unknown path) is handed to
+    the client as the error_codes setting: no such message."""
+    with pytest.raises(errors.UnknownMessage, match="provider code 410") as info:
         client.report("123")
-    assert info.value.code == "404"
+    assert info.value.code == "410"
 
 
 def test_report_of_an_id_with_an_empty_code_is_refused(

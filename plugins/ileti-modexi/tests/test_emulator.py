@@ -190,7 +190,7 @@ def test_report_limit(emu: ModexiEmulator) -> None:
 
 def test_report_of_an_unknown_code(emu: ModexiEmulator) -> None:
     status, body = call(emu, "POST", "/sms/1/reports", {"messageCode": "1"})
-    assert (status, body["errorCode"]) == (404, 404)
+    assert (status, body["errorCode"]) == (410, 410)  # invented: "Mesaj bulunamadı"
     status, body = call(emu, "POST", "/sms/1/reports", {"limit": 5})
     assert (status, body["errorCode"]) == (400, 400)
 

@@ -96,6 +96,7 @@ ERROR_TEXTS: Mapping[str, str] = MappingProxyType(
         "405": "Bu yöntem desteklenmiyor.",
         "406": "Geçersiz numara.",
         "407": "Hesabınız aktif değil.",
+        "410": "Mesaj bulunamadı.",
         "413": "Mesaj metni çok uzun.",
         "422": "Gönderici adı geçersiz veya onaylı değil.",
     }
@@ -116,6 +117,7 @@ ERROR_CATEGORIES: Mapping[str, Category] = MappingProxyType(
         "405": Category.INVALID_REQUEST,
         "406": Category.INVALID_RECIPIENT,
         "407": Category.ACCOUNT_INACTIVE,
+        "410": Category.UNKNOWN_MESSAGE,
         "413": Category.MESSAGE_TOO_LONG,
         "422": Category.INVALID_SENDER,
     }
@@ -235,6 +237,7 @@ class ModexiEmulator(EmulatorBase):
             "404": "Rejected",
             "406": "InvalidRecipient",
             "407": "AccountInactive",
+            "410": "UnknownMessage",
             "413": "MessageTooLong",
             "422": "InvalidSender",
         }
@@ -457,8 +460,8 @@ class ModexiEmulator(EmulatorBase):
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise BadRequest("'limit' must be a positive whole number")
         package = self.packages.get(code)
-        if package is None:
-            return self.error_response("404", request)
+        if package is None:  # no such message (404 is for a path it does not know)
+            return self.error_response("410", request)
         self.examined += 1
         now = self.clock.now()
         rows = [self._row(package, r, now) for r in package.recipients[:limit]]
