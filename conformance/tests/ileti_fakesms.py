@@ -54,6 +54,7 @@ from ileti.plugin import (
     Outgoing,
     OutgoingBatch,
     ProviderInfo,
+    error_for,
     hookimpl,
 )
 from ileti.settings import ProviderSettings, Secret, validate_base_url
@@ -602,6 +603,34 @@ class LineReadingPlugin(FakeSmsPlugin):
         return [Sender(name=line.strip()) for line in response.text().splitlines() if line.strip()]
 
 
+class CredulousEmulator(FakeSmsEmulator):
+    """An emulator that takes any credentials."""
+
+    def _authorised(self, user: object, password: object) -> bool:
+        return True
+
+
+class CredulousPlugin(FakeSmsPlugin):
+    """BROKEN: its emulator never checks credentials, so a plugin that sends
+    none, or the wrong ones, would pass every other check."""
+
+    emulator_type = CredulousEmulator
+
+
+class RefusalReadingPlugin(FakeSmsPlugin):
+    """BROKEN: reads an answer to a send it cannot parse (a portal page, a
+    bare "OK") as the gateway's refusal, nothing sent: an invitation to resend."""
+
+    @hookimpl
+    def send(self, ctx: Context, message: Outgoing) -> SendResult:
+        try:
+            return super().send(ctx, message)
+        except MalformedResponse as exc:
+            raise error_for(
+                Category.INVALID_REQUEST, f"refused: {exc.message}", provider=ctx.provider
+            ) from None
+
+
 ISTANBUL = ZoneInfo("Europe/Istanbul")
 
 
@@ -637,4 +666,6 @@ VARIANTS: dict[str, Any] = {
     "linereading": LineReadingPlugin(),
     "scheduledropping": ScheduleDroppingPlugin(),
     "wrongzone": WrongZonePlugin(),
+    "credulous": CredulousPlugin(),
+    "refusalreading": RefusalReadingPlugin(),
 }

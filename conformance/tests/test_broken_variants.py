@@ -144,3 +144,15 @@ def test_a_schedule_in_the_wrong_time_zone_is_caught(pytester: pytest.Pytester) 
     failed, text = run(pytester, "wrongzone", "schedule_arrives")
     assert failed == {"TestBroken::test_schedule_arrives_as_asked"}
     assert "late or in the wrong time zone" in text
+
+
+def test_an_emulator_that_takes_any_credentials_is_caught(pytester: pytest.Pytester) -> None:
+    failed, text = run(pytester, "credulous", "refuses_wrong_credentials or send_round_trip")
+    assert failed == {"TestBroken::test_emulator_refuses_wrong_credentials"}
+    assert "AuthenticationError" in text
+
+
+def test_junk_read_as_a_refusal_on_a_send_is_caught(pytester: pytest.Pytester) -> None:
+    failed, text = run(pytester, "refusalreading", "readable_junk_to_a_send or send_round_trip")
+    assert failed == {"TestBroken::test_readable_junk_to_a_send_is_an_unknown_outcome"}
+    assert "it may have been sent: raise DeliveryUnknown" in text
