@@ -74,6 +74,10 @@ class CostPreview:
     provider: str | None
     segmentation: Segmentation
     recipients: int
+    #: what one part costs in money, when the provider declares it
+    #: (``ProviderInfo.price_per_part`` and ``currency``)
+    price_per_part: Decimal | None = None
+    currency: str | None = None
 
     @property
     def encoding(self) -> str:
@@ -91,12 +95,22 @@ class CostPreview:
         ``Decimal``, like ``SendResult.credits`` and balances)."""
         return Decimal(self.parts * self.recipients)
 
+    @property
+    def price(self) -> Decimal | None:
+        """The credits in money, in :attr:`currency` (``None`` unless the
+        provider declares a price per part)."""
+        if self.price_per_part is None:
+            return None
+        return self.credits * self.price_per_part
+
     def to_dict(self) -> dict[str, object]:
         return {
             "provider": self.provider,
             **self.segmentation.to_dict(),
             "recipients": self.recipients,
             "credits": self.credits,
+            "price": self.price,
+            "currency": self.currency if self.price is not None else None,
         }
 
 
@@ -471,7 +485,8 @@ class Client:
                 f"recipients={recipients!r}: pass how many (0 or more) or the numbers"
             )
         seg = segment(text, self._encoding(encoding), self.info.text, fold=fold_turkish)
-        return CostPreview(self.provider, seg, count)
+        info = self.info
+        return CostPreview(self.provider, seg, count, info.price_per_part, info.currency)
 
     # -- preparing -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -98,9 +99,30 @@ class ProviderInfo:
     report_by_client_ref: bool = False
     #: free text shown by ``ileti providers`` (e.g. what the gateway does not document)
     notes: str = ""
+    #: what one part costs in money, for a gateway that bills money at a fixed
+    #: price its document states (with ``currency``, an ISO 4217 code): the
+    #: cost preview then shows money beside credits
+    price_per_part: Decimal | None = attrs.field(default=None)
+    currency: str | None = attrs.field(default=None)
     #: the plugin API the plugin was written for (:data:`PLUGIN_API` then);
     #: a core that does not provide it refuses to load the plugin, saying why
     api: int = 1
+
+    @price_per_part.validator
+    def _check_price(self, attribute: Any, value: Decimal | None) -> None:
+        if value is None:
+            if self.currency is not None:
+                raise ValueError("ProviderInfo.currency needs price_per_part")
+            return
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            raise ValueError(f"ProviderInfo.price_per_part={value!r}: give a Decimal >= 0")
+        if not (
+            isinstance(self.currency, str) and len(self.currency) == 3 and self.currency.isupper()
+        ):
+            raise ValueError(
+                f"ProviderInfo.currency={self.currency!r}: give the ISO 4217 code (e.g. 'TRY') "
+                "of price_per_part"
+            )
 
     @property
     def encodings(self) -> tuple[str, ...]:

@@ -108,8 +108,10 @@ def preview_line(preview: CostPreview) -> str:
     who = "recipient" if preview.recipients == 1 else "recipients"
     folded = ", Turkish letters folded" if seg.folded else ""
     credits = "credit" if preview.credits == 1 else "credits"
+    money = f" ({preview.price} {preview.currency})" if preview.price is not None else ""
     return (
-        f"Cost: {preview.parts} {per} x {preview.recipients} {who} = {preview.credits} {credits} "
+        f"Cost: {preview.parts} {per} x {preview.recipients} {who} = {preview.credits} {credits}"
+        f"{money} "
         f"(encoding {preview.encoding}, wire {seg.wire!r}, {seg.units} units, "
         f"{seg.remaining} left in the last part{folded})"
     )
