@@ -286,7 +286,9 @@ class Harness:
         extensions: Iterable[Any] = (),
         **overrides: Any,
     ) -> Client:
-        """A real client for the provider, pointed at the emulator by default."""
+        """A real client for the provider, pointed at the emulator by default,
+        reading "now" from the emulator's clock (``Context.clock``), as a
+        gateway's clock is the one that counts."""
         from ileti.client import Client
 
         values = {**self.settings_values(base_url), **overrides}
@@ -295,6 +297,7 @@ class Harness:
             timeout=timeout or DEFAULT_TIMEOUT,
             retry=retry or FAST_RETRY,
             extensions=extensions,
+            clock=self.clock.now,
             **values,
         )
         self._closers.append(client.close)

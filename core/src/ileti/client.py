@@ -226,10 +226,14 @@ class Client:
     ``extensions`` are extra pluggy plugins whose hook wrappers surround
     every call. ``pool_size`` is how many connections to the provider are
     kept open (default 8): give the number of threads that share the client.
-    ``proxy`` and ``ca_bundle``: see :mod:`ileti.network`.
+    ``proxy`` and ``ca_bundle``: see :mod:`ileti.network`. ``clock`` is the
+    "now" plugins read (aware, UTC; default the wall clock): give an
+    emulator's virtual clock in tests.
     """
 
     _transport: HttpTransport | None
+    #: the "now" plugins read (``None``: the wall clock)
+    clock: Callable[[], datetime] | None = None
 
     def __init__(
         self,
@@ -243,12 +247,14 @@ class Client:
         proxy: str | bool | None = None,
         ca_bundle: str | Path | None = None,
         transport: HttpTransport | None = None,
+        clock: Callable[[], datetime] | None = None,
         **settings: Any,
     ) -> None:
         loaded = _loaded(provider)
         resolved = resolve_settings(loaded.name, loaded.info.settings_type, settings, env={})
         self._setup(loaded, resolved, timeout, retry, extensions, max_response_bytes, pool_size)
         self._network(proxy, ca_bundle, transport)
+        self.clock = clock
 
     @classmethod
     def from_env(
@@ -264,6 +270,7 @@ class Client:
         proxy: str | bool | None = None,
         ca_bundle: str | Path | None = None,
         transport: HttpTransport | None = None,
+        clock: Callable[[], datetime] | None = None,
         **overrides: Any,
     ) -> Client:
         """Settings from ``ILETI_<PROVIDER>_<FIELD>`` variables and a TOML file.
@@ -286,6 +293,7 @@ class Client:
         self = cls.__new__(cls)
         self._setup(loaded, resolved, timeout, retry, extensions, None, pool_size)
         self._network(proxy, ca_bundle, transport)
+        self.clock = clock
         return self
 
     def _network(
@@ -968,6 +976,7 @@ class Client:
             read_request=transport.read,
             state=self._state,
             client_ref=client_ref,
+            clock=self.clock,
         )
 
     def _invoke(self, hook: str, client_ref: str | None, **kw: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +65,14 @@ __all__ = [
 PLUGIN_API = 1
 #: the oldest plugin API this core still loads
 OLDEST_PLUGIN_API = 1
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _clock_or_wall(clock: Callable[[], datetime] | None) -> Callable[[], datetime]:
+    return clock if clock is not None else _utc_now
 
 
 @attrs.frozen(kw_only=True)
@@ -219,6 +227,10 @@ class Context:
     read_request: Callable[..., HttpResponse]
     state: MutableMapping[str, Any] = attrs.field(factory=dict)
     client_ref: str | None = None
+    #: the clock the plugin reads "now" from (aware, UTC): the wall clock, or
+    #: the one the client was given (``Client(..., clock=...)``: an emulator's
+    #: virtual clock in tests); never a module global of the plugin
+    clock: Callable[[], datetime] = attrs.field(default=None, converter=_clock_or_wall)
 
     def send(self, request: HttpRequest) -> HttpResponse:
         """Make a request that may send messages (never retried once it left)."""

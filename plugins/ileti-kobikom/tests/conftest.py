@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ileti_kobikom import plugin
 from ileti_kobikom.emulator import KobikomEmulator
 
 import ileti
@@ -26,9 +25,7 @@ def clock() -> VirtualClock:
 
 
 @pytest.fixture
-def emulator(clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> KobikomEmulator:
-    # ileriTarih offsets are computed against the emulator's clock
-    monkeypatch.setattr(plugin, "schedule_clock", clock.now)
+def emulator(clock: VirtualClock) -> KobikomEmulator:
     return KobikomEmulator(clock=clock)
 
 
@@ -42,7 +39,9 @@ MakeClient = Callable[..., ileti.Client]
 
 
 @pytest.fixture
-def make_client(served: ServedApp, emulator: KobikomEmulator) -> Iterator[MakeClient]:
+def make_client(
+    served: ServedApp, emulator: KobikomEmulator, clock: VirtualClock
+) -> Iterator[MakeClient]:
     clients: list[ileti.Client] = []
 
     def make(**overrides: Any) -> ileti.Client:
@@ -50,7 +49,11 @@ def make_client(served: ServedApp, emulator: KobikomEmulator) -> Iterator[MakeCl
         values.update(overrides)
         if "body_style" in overrides:  # the strict emulator takes only the client's style
             emulator.body_style = overrides["body_style"]
-        client = ileti.Client("kobikom", retry=ileti.RetryPolicy(backoff=0.0), **values)
+        # ileriTarih offsets are counted from the emulator's clock, as a
+        # gateway's from its own
+        client = ileti.Client(
+            "kobikom", retry=ileti.RetryPolicy(backoff=0.0), clock=clock.now, **values
+        )
         clients.append(client)
         return client
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ileti_kobikom import plugin
 from ileti_kobikom.emulator import KobikomEmulator
 
 import ileti
@@ -39,10 +38,8 @@ long_texts = st.tuples(
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> object:
-    clock = VirtualClock()
-    monkeypatch.setattr(plugin, "schedule_clock", clock.now)
-    return clock
+def world() -> VirtualClock:
+    return VirtualClock()
 
 
 def _check(client: ileti.Client, emulator: KobikomEmulator, text: str, encoding: str) -> None:
@@ -81,6 +78,7 @@ def test_predicted_parts_are_billed_and_text_arrives_unchanged(
             "kobikom",
             base_url=srv.base_url,
             report_store=":memory:",
+            clock=world.now,
             **emulator.credentials(),  # names the body_style the emulator takes
         )
 

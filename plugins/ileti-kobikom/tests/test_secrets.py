@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
-from ileti_kobikom import plugin
 from ileti_kobikom.emulator import KobikomEmulator
 
 import ileti
@@ -28,7 +27,6 @@ def test_canary_never_leaks(
     tmp_path: Path,
 ) -> None:
     clock = VirtualClock()
-    monkeypatch.setattr(plugin, "schedule_clock", clock.now)
     emulator = KobikomEmulator(clock=clock, password=CANARY)
     store = tmp_path / "reports.sqlite3"
     seen: list[object] = []
@@ -41,6 +39,7 @@ def test_canary_never_leaks(
             "kobikom",
             base_url=srv.base_url,
             report_store=str(store),
+            clock=clock.now,
             retry=ileti.RetryPolicy(backoff=0.0),
             **emulator.credentials(),
         )
@@ -57,7 +56,11 @@ def test_canary_never_leaks(
             client.report("c4")
         errors.append(refused.value)
         wrong = ileti.Client(
-            "kobikom", base_url=srv.base_url, username="ileti-demo", password=CANARY + "x"
+            "kobikom",
+            base_url=srv.base_url,
+            username="ileti-demo",
+            password=CANARY + "x",
+            clock=clock.now,
         )
         with pytest.raises(ileti.AuthenticationError) as auth:
             wrong.send("+905321112233", "x", client_ref="c2")
@@ -69,6 +72,7 @@ def test_canary_never_leaks(
                 "kobikom",
                 base_url=proxy.base_url,
                 report_store=str(store),
+                clock=clock.now,
                 retry=ileti.RetryPolicy(attempts=3, backoff=0.0),
                 **emulator.credentials(),
             )

@@ -14,8 +14,8 @@ load on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ileti.errors import (
@@ -58,14 +58,6 @@ __all__ = [
 
 NAME = "kobikom"
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-#: The clock ``ileriTarih`` offsets are computed against (Kobikom schedules
-#: relative to "now"). Tests replace it, e.g. with an emulator's virtual clock.
-schedule_clock: Callable[[], datetime] = utc_now
 
 #: what a client reference must look like: it becomes a ``messageId`` (keep IDs
 #: short and ASCII, says the reference) and pull ids are joined with commas
@@ -154,15 +146,21 @@ def _check_refs(refs: Sequence[str]) -> None:
 
 
 def _block_options(
-    sender: str | None, schedule: datetime | None, validity: timedelta | None, flash: bool
+    now: datetime,
+    sender: str | None,
+    schedule: datetime | None,
+    validity: timedelta | None,
+    flash: bool,
 ) -> dict[str, str | None]:
-    """The ``<mesajiniz>`` options every request of a send shares."""
+    """The ``<mesajiniz>`` options every request of a send shares; ``now`` is
+    what ``ileriTarih`` offsets are counted from (Kobikom schedules relative
+    to its "now": the context's clock)."""
     from ileti_kobikom.wire import format_offset, format_validity
 
     return {
         "sender": sender,
         "flash": "1" if flash else "0",
-        "schedule": None if schedule is None else format_offset(schedule, schedule_clock()),
+        "schedule": None if schedule is None else format_offset(schedule, now),
         "validity": None if validity is None else format_validity(validity),
     }
 
@@ -294,14 +292,16 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
     ids = [ref] if count == 1 else [f"{ref}-{i}" for i in range(1, count + 1)]
     package = StoredPackage(
         package_id=ref,
-        created=utc_now(),
+        created=ctx.clock(),
         schedule=message.schedule,
         recipients=tuple(
             StoredRecipient(message_id, number)
             for message_id, number in zip(ids, message.recipients, strict=True)
         ),
     )
-    options = _block_options(message.sender, message.schedule, message.validity, message.flash)
+    options = _block_options(
+        ctx.clock(), message.sender, message.schedule, message.validity, message.flash
+    )
     store = _store(ctx, settings)
     store.claim(package)  # before the request leaves: a lost answer can still be settled
     try:
@@ -339,14 +339,14 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
     _check_refs([batch.client_ref, *(item.client_ref for item in items)])
     package = StoredPackage(
         package_id=batch.client_ref,
-        created=utc_now(),
+        created=ctx.clock(),
         schedule=batch.schedule,
         recipients=tuple(StoredRecipient(item.client_ref, item.recipient) for item in items),
     )
     groups: dict[str, list[int]] = {}
     for index, item in enumerate(items):
         groups.setdefault(item.text, []).append(index)
-    options = _block_options(batch.sender, batch.schedule, batch.validity, batch.flash)
+    options = _block_options(ctx.clock(), batch.sender, batch.schedule, batch.validity, batch.flash)
     store = _store(ctx, settings)
     store.claim(package)
     recipients = list(package.recipients)
@@ -449,7 +449,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
         answer = wire.parse_pull(response)
         if answer.error_code is not None:
             raise wire.error_for_code(answer.error_code, response, provider=NAME)
-        store.save_reports(answer.reports, pulled_at=utc_now())  # before anything else
+        store.save_reports(answer.reports, pulled_at=ctx.clock())  # before anything else
         if answer.unreadable:
             raise response.malformed(
                 f"{answer.unreadable} report(s) in the pull answer could not be read (Kobikom "
@@ -459,12 +459,17 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
     return DeliveryReport(
         provider=NAME,
         message_id=message_id,
-        recipients=tuple(_recipient_report(package, r, kept) for r in package.recipients),
+        recipients=tuple(
+            _recipient_report(package, r, kept, ctx.clock()) for r in package.recipients
+        ),
     )
 
 
 def _recipient_report(
-    package: StoredPackage, recipient: StoredRecipient, kept: Mapping[str, StoredReport]
+    package: StoredPackage,
+    recipient: StoredRecipient,
+    kept: Mapping[str, StoredReport],
+    now: datetime,
 ) -> RecipientReport:
     from ileti.models import DeliveryState, RecipientReport
     from ileti_kobikom import wire
@@ -486,7 +491,7 @@ def _recipient_report(
         state = DeliveryState.UNKNOWN
     elif code != wire.ACCEPTED:
         state = wire.submit_state(code)
-    elif package.schedule is not None and package.schedule > schedule_clock():
+    elif package.schedule is not None and package.schedule > now:
         state = DeliveryState.SCHEDULED
     else:
         state = DeliveryState.QUEUED

@@ -46,7 +46,7 @@ def read_push(ctx: Context, store: ReportStore, request: PushRequest) -> list[De
     """The pushed reports, kept in the store, grouped by the package they belong to."""
     from ileti.models import DeliveryReport
     from ileti_kobikom import wire
-    from ileti_kobikom.plugin import _recipient_report, utc_now
+    from ileti_kobikom.plugin import _recipient_report
 
     response = HttpResponse(
         status=200, headers=dict(request.headers), body=push_body(request), provider=NAME
@@ -54,7 +54,7 @@ def read_push(ctx: Context, store: ReportStore, request: PushRequest) -> list[De
     answer = wire.parse_pull(response)
     if answer.error_code is not None:
         raise response.malformed("the push holds an error code, not a delivery report")
-    store.save_reports(answer.reports, pulled_at=utc_now())  # before anything else
+    store.save_reports(answer.reports, pulled_at=ctx.clock())  # before anything else
     if answer.unreadable:
         raise response.malformed(
             f"{answer.unreadable} report(s) in the push could not be read; the readable ones "
@@ -73,7 +73,8 @@ def read_push(ctx: Context, store: ReportStore, request: PushRequest) -> list[De
             )
             continue
         entry = packages.setdefault(package.package_id, (package, []))
-        entry[1].extend(_recipient_report(package, r, kept) for r in package.recipients)
+        now = ctx.clock()
+        entry[1].extend(_recipient_report(package, r, kept, now) for r in package.recipients)
     return [
         DeliveryReport(provider=NAME, message_id=package_id, recipients=tuple(rows))
         for package_id, (_package, rows) in packages.items()
