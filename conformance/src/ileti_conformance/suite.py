@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ileti import errors as ileti_errors
+from ileti import hookspecs
 from ileti.emulation import EmulatedMessage, Fault, FaultLike, FaultSpec, refused_url
 from ileti.errors import (
     AuthenticationError,
@@ -246,6 +247,29 @@ class _Delivery:
     prediction: Any  # Segmentation
     result: SendResult
     billed: list[EmulatedMessage]
+
+
+#: the hooks of :mod:`ileti.hookspecs`
+_HOOKSPECS = frozenset(
+    name for name, fn in vars(hookspecs).items() if callable(fn) and hasattr(fn, "ileti_spec")
+)
+_HOOKS_MARK = "__ileti_hooks__"
+_Check = TypeVar("_Check", bound=Callable[..., None])
+
+
+def _exercises(*hooks: str) -> Callable[[_Check], _Check]:
+    """Mark a standard check with the hooks it exercises: :data:`HOOK_CHECKS`
+    is built from these marks, so a new check says what it covers where it
+    is written."""
+    unknown = set(hooks) - set(_HOOKSPECS)
+    if unknown or not hooks:
+        raise TypeError(f"_exercises({', '.join(hooks)}): not hooks of ileti.hookspecs")
+
+    def mark(check: _Check) -> _Check:
+        setattr(check, _HOOKS_MARK, hooks)
+        return check
+
+    return mark
 
 
 class ProviderConformance:
@@ -497,6 +521,7 @@ class ProviderConformance:
 
     # ================================================================ round trips
 
+    @_exercises("provider_info", "provider_emulator")
     def test_provider_and_emulator_follow_protocol(self, ileti_harness: Harness) -> None:
         """The emulator has what the suite relies on; the provider info is sound."""
         h = ileti_harness
@@ -518,6 +543,7 @@ class ProviderConformance:
             problems.append("the plugin implements none of send, send_multi, query_report, ...")
         assert not problems, "\n".join(problems)
 
+    @_exercises("send")
     def test_send_round_trip(self, ileti_harness: Harness) -> None:
         """send: one result per recipient, in order; each recipient billed once."""
         h = ileti_harness
@@ -549,6 +575,7 @@ class ProviderConformance:
         if result.parts is not None:
             assert result.parts == seg.parts
 
+    @_exercises("send_multi")
     def test_send_multi_round_trip(self, ileti_harness: Harness) -> None:
         """send_multi: each recipient gets its own text; one result each, in order."""
         h = ileti_harness
@@ -580,6 +607,7 @@ class ProviderConformance:
                 f"{number} got {billed[number].text!r}, expected its own text {text!r}"
             )
 
+    @_exercises("query_report")
     def test_query_report_round_trip(self, ileti_harness: Harness) -> None:
         """Report states are normalised, never move backwards, and all are final
         an hour later (numbers ending in 9 undelivered, the others delivered)."""
@@ -624,6 +652,7 @@ class ProviderConformance:
         assert got == expected, f"an hour later the states are {got}, expected {expected}"
         assert report.is_final
 
+    @_exercises("query_report")
     def test_every_message_id_can_be_reported(self, ileti_harness: Harness) -> None:
         """Every id a send returns (package and per recipient) can be reported on."""
         h = ileti_harness
@@ -660,6 +689,7 @@ class ProviderConformance:
                         f"the report on {number}'s message id {message_id!r} does not list it"
                     )
 
+    @_exercises("balance")
     def test_balance_round_trip(self, ileti_harness: Harness) -> None:
         """balance: well formed, and it falls by exactly what the emulator billed."""
         h = ileti_harness
@@ -694,6 +724,7 @@ class ProviderConformance:
             f"balance went from {before.amount} to {after.amount}; the emulator billed {billed}"
         )
 
+    @_exercises("senders")
     def test_senders_round_trip(self, ileti_harness: Harness) -> None:
         """senders: well formed; the emulator's default sender is listed, approved."""
         h = ileti_harness
@@ -708,6 +739,7 @@ class ProviderConformance:
         assert default in states, f"the default sender {default!r} is not listed: {states}"
         assert states[default] is SenderState.APPROVED
 
+    @_exercises("provider_emulator")
     def test_configured_account(self, ileti_harness: Harness) -> None:
         """configure(senders=..., credit=...), what ``ileti emulate P --sender NAME
         --credit N`` does: the sender is approved (listed, and a send from it is
@@ -736,6 +768,7 @@ class ProviderConformance:
         assert all(r.accepted for r in result.recipients)
         assert [m.sender for m in h.messages()[start:]] == ["CONFSENDER"]
 
+    @_exercises("provider_emulator")
     def test_emulator_refuses_wrong_credentials(self, ileti_harness: Harness) -> None:
         """The emulator checks credentials on every hook: with each credential
         wrong in turn, every capability raises ``AuthenticationError`` and no
@@ -783,6 +816,7 @@ class ProviderConformance:
                 client.close()
         assert len(h.messages()) == start, "a send with wrong credentials was accepted"
 
+    @_exercises("send", "send_multi")
     def test_schedule_arrives_as_asked(self, ileti_harness: Harness) -> None:
         """Property: for a provider that declares scheduling, the instant a
         ``send`` or ``send_multi`` asks for, in any time zone, is the instant
@@ -858,6 +892,7 @@ class ProviderConformance:
         finally:
             client.close()
 
+    @_exercises("send", "send_multi")
     def test_validity_arrives_as_asked(self, ileti_harness: Harness) -> None:
         """Property: for a provider that declares a validity, the validity a
         ``send`` or ``send_multi`` asks for (anywhere in the provider's
@@ -903,6 +938,7 @@ class ProviderConformance:
         finally:
             client.close()
 
+    @_exercises("query_report")
     def test_emulator_knows_no_message_it_never_accepted(self, ileti_harness: Harness) -> None:
         """A report on an id shaped like the gateway's but never issued (a
         real one with its number moved on) is ``UnknownMessage``: an emulator
@@ -935,6 +971,7 @@ class ProviderConformance:
             client.close()
         raise AssertionError(f"{said} is {report!r}: the emulator invented it")
 
+    @_exercises("provider_info", "send")
     def test_options_follow_provider_info(self, ileti_harness: Harness) -> None:
         """schedule, validity, flash and client_ref work when ProviderInfo offers
         them, and raise NotSupported before any request when it does not."""
@@ -976,6 +1013,7 @@ class ProviderConformance:
 
     # ======================================================================= text
 
+    @_exercises("provider_info", "send")
     def test_parts_at_every_boundary(self, ileti_harness: Harness) -> None:
         """At every part boundary of every encoding, predicted parts, wire value and
         text equal what the emulator billed (escape and surrogate pairs straddling)."""
@@ -1003,6 +1041,7 @@ class ProviderConformance:
                     problems += self._billing_problems(outcome, text, enc.name)
         assert not problems, "\n".join(problems)
 
+    @_exercises("send")
     def test_text_parts_and_wire_match_billing(self, ileti_harness: Harness) -> None:
         """Property: for generated texts and every offered encoding, predicted
         encoding and parts equal what the emulator billed; over-limit texts and
@@ -1031,6 +1070,7 @@ class ProviderConformance:
 
         check()
 
+    @_exercises("send_multi")
     def test_batch_parts_match_billing(self, ileti_harness: Harness) -> None:
         """Property: a personalised batch bills each recipient what was predicted."""
         h = ileti_harness
@@ -1079,6 +1119,7 @@ class ProviderConformance:
 
         check()
 
+    @_exercises("send")
     def test_over_limit_text_refused_before_request(self, ileti_harness: Harness) -> None:
         """A text of exactly max_parts is sent and billed max_parts; one unit more
         raises MessageTooLong before any request."""
@@ -1107,6 +1148,7 @@ class ProviderConformance:
                 f"MessageTooLong: {refusal!r}"
             )
 
+    @_exercises("send", "send_multi")
     def test_text_arrives_exactly_as_sent(self, ileti_harness: Harness) -> None:
         """Quotes, &, <, ]]>, newlines, Turkish letters and emoji reach the gateway
         exactly as sent (after NFC, and folding where the encoding folds)."""
@@ -1146,6 +1188,7 @@ class ProviderConformance:
 
         check()
 
+    @_exercises("send")
     def test_xml_forbidden_characters_refused_before_request(self, ileti_harness: Harness) -> None:
         """Characters XML 1.0 forbids raise InvalidContent before any request."""
         h = ileti_harness
@@ -1161,6 +1204,7 @@ class ProviderConformance:
 
     # ===================================================================== errors
 
+    @_exercises("send")
     def test_documented_errors_map_to_typed_errors(self, ileti_target: Target) -> None:
         """Every documented error code, forced on the emulator, raises its ileti error."""
         probe = Harness(ileti_target)
@@ -1204,6 +1248,7 @@ class ProviderConformance:
 
     # ===================================================================== faults
 
+    @_exercises("send", "send_multi")
     @pytest.mark.parametrize("fault", list(FAULTS))
     def test_send_fault(self, ileti_harness: Harness, fault: str) -> None:
         """A send that meets a transport fault raises DeliveryUnknown, and the
@@ -1249,6 +1294,7 @@ class ProviderConformance:
                     f"a request was {total:g}s"
                 )
 
+    @_exercises("send", "send_multi")
     def test_send_rate_limited_is_refused(self, ileti_harness: Harness) -> None:
         """An HTTP 429 answer to a send is RateLimited (the gateway did not
         process it: nothing was sent), the same for every provider, and the
@@ -1275,6 +1321,7 @@ class ProviderConformance:
                 f"{via}: the gateway saw {proxy.request_count} requests after a 429; expected 1"
             )
 
+    @_exercises("send", "send_multi", "query_report", "balance", "senders")
     def test_refused_connection_retried_then_transport_error(
         self, ileti_harness: Harness, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -1318,6 +1365,7 @@ class ProviderConformance:
                 f"policy allows {policy.attempts}"
             )
 
+    @_exercises("query_report", "balance", "senders")
     def test_reads_retry_unavailable_within_bound(self, ileti_harness: Harness) -> None:
         """Reads retry HTTP 503 within the RetryPolicy's bound: two 503s then
         success; three 503s with three attempts is a TransportError."""
@@ -1360,6 +1408,7 @@ class ProviderConformance:
 
     # ============================================================== send history
 
+    @_exercises("sent_packages")
     def test_sent_packages_round_trip(self, ileti_harness: Harness) -> None:
         """sent_packages (optional): every package sent in a range is listed
         once, with an aware time in the range, its sender, recipients and
@@ -1410,6 +1459,7 @@ class ProviderConformance:
 
     # ============================================================== panel link
 
+    @_exercises("panel_login")
     def test_panel_login_round_trip(self, ileti_harness: Harness) -> None:
         """panel_login (optional): an https link held in a Secret, which no
         repr and no log record shows, with an expiry in the future. A
@@ -1456,6 +1506,7 @@ class ProviderConformance:
 
     # ============================================================== pushed reports
 
+    @_exercises("parse_push")
     def test_pushed_reports_round_trip(self, ileti_harness: Harness) -> None:
         """parse_push (optional): with ``push_url`` set, the emulator's
         ``push_reports()`` reaches a receiver on loopback, and what arrives is
@@ -1498,6 +1549,7 @@ class ProviderConformance:
                 "query_report disagrees with what was pushed"
             )
 
+    @_exercises("parse_push")
     def test_garbage_pushes_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
         """Property: whatever reaches the push URL, parse_push returns
         well-formed reports or raises an IletiError, nothing else."""
@@ -1543,6 +1595,7 @@ class ProviderConformance:
 
     # ==================================================================== garbage
 
+    @_exercises("send", "send_multi", "query_report", "balance", "senders")
     def test_garbage_answers_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
         """Property: whatever the gateway answers (any status, content type and
         body), every capability returns a well-formed result or raises an
@@ -1602,6 +1655,7 @@ class ProviderConformance:
         for capability in capabilities:
             check_capability(capability)
 
+    @_exercises("send", "send_multi")
     def test_readable_junk_to_a_send_is_an_unknown_outcome(self, ileti_harness: Harness) -> None:
         """Property: a 200 answer to a send that reads as text but is no answer
         of the gateway's format (a captive portal's page, a bare "OK", JSON of
@@ -1646,6 +1700,7 @@ class ProviderConformance:
         for capability in sends:
             check_capability(capability)
 
+    @_exercises("query_report", "balance", "senders")
     def test_readable_junk_to_a_read_is_malformed(self, ileti_harness: Harness) -> None:
         """Property: a 200 answer to a report, balance or senders read that
         reads as text but is no answer of the gateway's format ends in
@@ -1694,6 +1749,7 @@ class ProviderConformance:
 
     # ==================================================================== secrets
 
+    @_exercises("send", "send_multi", "query_report", "balance", "senders")
     def test_canary_credentials_never_leak(
         self,
         ileti_harness: Harness,
@@ -1886,6 +1942,7 @@ class ProviderConformance:
 
     # =================================================================== settings
 
+    @_exercises("provider_info")
     def test_missing_setting_is_named(self, ileti_harness: Harness) -> None:
         """Each required setting, left out, gives a ConfigurationError naming it;
         so does a setting the provider does not know."""
@@ -1908,6 +1965,7 @@ class ProviderConformance:
             Client(h.loaded, **full, no_such_setting="x")
         assert caught.value.setting == "no_such_setting"
 
+    @_exercises("provider_info")
     def test_malformed_setting_is_named(self, ileti_harness: Harness) -> None:
         """A malformed base_url (or a malformed number or flag) gives a
         ConfigurationError naming the setting."""
@@ -1966,6 +2024,7 @@ class ProviderConformance:
                     f"a log record of {record.name!r} shows a live secret (not printed here)"
                 )
 
+    @_exercises("balance")
     def test_live_balance(
         self,
         request: pytest.FixtureRequest,
@@ -1985,6 +2044,7 @@ class ProviderConformance:
             assert balance.provider == ileti_target.name
             self._live_leaks(client, caplog)
 
+    @_exercises("senders")
     def test_live_senders(
         self,
         request: pytest.FixtureRequest,
@@ -2014,87 +2074,18 @@ _MACHINERY = frozenset(
 )
 _PROTECTED = frozenset(STANDARD_CHECKS) | _MACHINERY
 
-#: which standard checks exercise each hook of :mod:`ileti.hookspecs`
-HOOK_CHECKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {
-        "provider_info": (
-            "test_provider_and_emulator_follow_protocol",
-            "test_options_follow_provider_info",
-            "test_parts_at_every_boundary",
-            "test_missing_setting_is_named",
-            "test_malformed_setting_is_named",
-        ),
-        "provider_emulator": (
-            "test_provider_and_emulator_follow_protocol",
-            "test_emulator_refuses_wrong_credentials",
-        ),
-        "send": (
-            "test_send_round_trip",
-            "test_schedule_arrives_as_asked",
-            "test_validity_arrives_as_asked",
-            "test_options_follow_provider_info",
-            "test_parts_at_every_boundary",
-            "test_text_parts_and_wire_match_billing",
-            "test_over_limit_text_refused_before_request",
-            "test_text_arrives_exactly_as_sent",
-            "test_xml_forbidden_characters_refused_before_request",
-            "test_documented_errors_map_to_typed_errors",
-            "test_send_fault",
-            "test_send_rate_limited_is_refused",
-            "test_refused_connection_retried_then_transport_error",
-            "test_garbage_answers_raise_only_ileti_errors",
-            "test_readable_junk_to_a_send_is_an_unknown_outcome",
-            "test_canary_credentials_never_leak",
-        ),
-        "send_multi": (
-            "test_send_multi_round_trip",
-            "test_schedule_arrives_as_asked",
-            "test_validity_arrives_as_asked",
-            "test_batch_parts_match_billing",
-            "test_text_arrives_exactly_as_sent",
-            "test_send_fault",
-            "test_send_rate_limited_is_refused",
-            "test_refused_connection_retried_then_transport_error",
-            "test_garbage_answers_raise_only_ileti_errors",
-            "test_readable_junk_to_a_send_is_an_unknown_outcome",
-            "test_canary_credentials_never_leak",
-        ),
-        "query_report": (
-            "test_query_report_round_trip",
-            "test_emulator_knows_no_message_it_never_accepted",
-            "test_every_message_id_can_be_reported",
-            "test_reads_retry_unavailable_within_bound",
-            "test_refused_connection_retried_then_transport_error",
-            "test_garbage_answers_raise_only_ileti_errors",
-            "test_readable_junk_to_a_read_is_malformed",
-            "test_canary_credentials_never_leak",
-        ),
-        "balance": (
-            "test_balance_round_trip",
-            "test_reads_retry_unavailable_within_bound",
-            "test_refused_connection_retried_then_transport_error",
-            "test_garbage_answers_raise_only_ileti_errors",
-            "test_readable_junk_to_a_read_is_malformed",
-            "test_canary_credentials_never_leak",
-            "test_live_balance",
-        ),
-        "parse_push": (
-            "test_pushed_reports_round_trip",
-            "test_garbage_pushes_raise_only_ileti_errors",
-        ),
-        "sent_packages": ("test_sent_packages_round_trip",),
-        "panel_login": ("test_panel_login_round_trip",),
-        "senders": (
-            "test_senders_round_trip",
-            "test_reads_retry_unavailable_within_bound",
-            "test_refused_connection_retried_then_transport_error",
-            "test_garbage_answers_raise_only_ileti_errors",
-            "test_readable_junk_to_a_read_is_malformed",
-            "test_canary_credentials_never_leak",
-            "test_live_senders",
-        ),
-    }
-)
+
+def _hook_checks() -> Mapping[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for name in STANDARD_CHECKS:
+        for hook in getattr(getattr(ProviderConformance, name), _HOOKS_MARK, ()):
+            found.setdefault(hook, []).append(name)
+    return MappingProxyType({hook: tuple(checks) for hook, checks in found.items()})
+
+
+#: which standard checks exercise each hook of :mod:`ileti.hookspecs`, read
+#: from the checks' own ``@_exercises(...)`` marks (never kept by hand)
+HOOK_CHECKS: Mapping[str, tuple[str, ...]] = _hook_checks()
 _PARAMETRISED = {"test_send_fault": frozenset(FAULTS)}
 _CHECK_KEY = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\[(?P<param>[^\]]+)\])?")
 
