@@ -320,10 +320,9 @@ class AsyncClient(_Pooled):
         keep_duplicates: bool = False,
     ) -> SendResult:
         """As :meth:`ileti.Client.send`."""
-        recipients = (to,) if isinstance(to, str) else tuple(to)
         return await self.send_message(
             Message(
-                recipients=recipients,
+                recipients=to,
                 text=text,
                 sender=sender,
                 schedule=schedule,
@@ -493,9 +492,8 @@ class AsyncRouter(_Pooled):
         keep_duplicates: bool = False,
     ) -> SendResult:
         """As :meth:`ileti.Router.send`."""
-        recipients = (to,) if isinstance(to, str) else tuple(to)
         message = Message(
-            recipients=recipients,
+            recipients=to,
             text=text,
             sender=sender,
             schedule=schedule,

@@ -743,10 +743,9 @@ class Client:
         keep_duplicates: bool = False,
     ) -> SendResult:
         """Send one text to one or more numbers. See :class:`ileti.Message`."""
-        recipients = (to,) if isinstance(to, str) else tuple(to)
         return self.send_message(
             Message(
-                recipients=recipients,
+                recipients=to,
                 text=text,
                 sender=sender,
                 schedule=schedule,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -106,7 +106,7 @@ def _sender_name(instance: object, attribute: attrs.Attribute[str], value: str) 
         ) from None
 
 
-def _recipients(value: str | Sequence[str]) -> tuple[str, ...]:
+def _recipients(value: str | Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     return tuple(value)
