@@ -8,6 +8,8 @@ TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4
 if TYPE_CHECKING:
     from typing import Any
 
+    from ileti.health import HealthFile
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
@@ -20,9 +22,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from ileti.health import HealthFile
     from ileti.hookspecs import CAPABILITIES, OPTIONAL
     from ileti.host import load_all
-    from ileti.routing import HealthFile
 
     good, broken = load_all()
     kept = HealthFile()
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _health(kept: Any, provider: str) -> dict[str, object] | None:
+def _health(kept: HealthFile, provider: str) -> dict[str, object] | None:
     """The circuit breaker routed sends (``--provider a,b``) left for a provider."""
     health = kept.health(provider)
     return None if health is None else dict(health.to_dict())
