@@ -834,11 +834,10 @@ class ProviderConformance:
         """Property: for a provider that declares scheduling, the instant a
         ``send`` or ``send_multi`` asks for, in any time zone, is the instant
         its emulator records (read in the gateway's own zone): never early
-        (beyond a second, for a gateway that reads instants to the second), and
-        at most a minute
-        late for a gateway that takes whole minutes;
-        with the sender asked. A plugin that loses the schedule on one path,
-        or writes it in the wrong zone, fails."""
+        (beyond a second, for a gateway that reads instants to the second),
+        and at most a minute late for a gateway that takes whole minutes; with
+        the sender asked. A plugin that loses the schedule on one path, or
+        writes it in the wrong zone, fails."""
         h = ileti_harness
         sends = [c for c in ("send", "send_multi") if c in h.capabilities]
         if not h.info.scheduling or not sends:

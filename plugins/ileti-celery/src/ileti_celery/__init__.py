@@ -217,8 +217,9 @@ def _send_chunk(
     from ileti.campaign import Campaign
 
     store = _store(app)
-    provider = store.get(campaign_id).provider
-    campaign = Campaign.open(campaign_id, client=_client(provider), store=store)
+    record = store.get(campaign_id)  # read once: the provider, and the campaign itself
+    provider = record.provider
+    campaign = Campaign(_client(provider), store, record)
     throttle = None
     if rate or request_rate:
         url = app.conf.get("ileti_throttle") or app.conf.broker_url

@@ -122,6 +122,8 @@ _COLUMNS = (
     "recipient_id, attempts, error_category, error_code, error, delivery, delivery_raw, "
     "delivery_at, chunk"
 )
+#: the same columns of the updated rows, for ``UPDATE ... RETURNING``
+_RETURNED = ", ".join(f"r.{c.strip()}" for c in _COLUMNS.split(","))
 _STATES = {state.value: state for state in RowState}
 
 
@@ -436,7 +438,7 @@ class PostgresStore(StoreBase):
                 "UPDATE ileti_rows AS r SET state = %(target)s, batch = %(batch)s, "
                 "client_ref = %(batch)s || '-' || r.rid, attempts = r.attempts + 1, "
                 "runner = %(runner)s, updated = %(now)s FROM picked WHERE r.rid = picked.rid "
-                f"RETURNING {', '.join(f'r.{c.strip()}' for c in _COLUMNS.split(','))}",
+                f"RETURNING {_RETURNED}",
                 {
                     "cid": cid,
                     "source": source.value,
