@@ -447,13 +447,7 @@ class Campaign:
                 counts={s: n for s, (n, _) in counts.items()}, total=record.spec.get("rows")
             )
             self._on_progress = on_progress
-            self._settle_dead_claims()
-            self.settle()
-            try:
-                self._check_options()
-            except IletiError as exc:
-                self._pause = exc
-                self._finish()
+            if not self._ready():
                 return self.status()
             self._importing = not record.imported
             threads = [
@@ -476,6 +470,20 @@ class Campaign:
                 self.poll_reports(deadline=report_deadline)
             self._finish()
         return self.status()
+
+    def _ready(self, chunk: int | None = None) -> bool:
+        """Before sending: settle what dead runners left (this chunk's
+        ``unknown`` rows only, when given) and check the options; False when
+        the options pause the campaign (its status then says why)."""
+        self._settle_dead_claims()
+        self.settle(chunk=chunk)
+        try:
+            self._check_options()
+        except IletiError as exc:
+            self._pause = exc
+            self._finish()
+            return False
+        return True
 
     def _finish(self) -> None:
         if self._pause is not None:
@@ -629,13 +637,7 @@ class Campaign:
         sent = 0
         with self.store.runner(self.id) as runner:
             self._runner = runner
-            self._settle_dead_claims()
-            self.settle(chunk=chunk)
-            try:
-                self._check_options()
-            except IletiError as exc:
-                self._pause = exc
-                self._finish()
+            if not self._ready(chunk):
                 return 0
             size = int(record.spec["batch_size"])
             while not self._stop.is_set() and self._pause is None:
