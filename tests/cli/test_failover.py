@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,13 +88,68 @@ def test_routing_flags_refused_in_the_command_lines_words(
     assert said in run.err
 
 
-@pytest.mark.parametrize("command", [("send-multi", "rows.csv"), ("balance",)])
+@pytest.mark.parametrize("command", [("balance",), ("senders",)])
 def test_commands_of_one_provider_say_so(
     cli: Callable[..., Any], testprov: Any, command: tuple[str, ...]
 ) -> None:
     run = cli(*command, "-p", "testprov,modexi")
     assert run.code == 2, run.err
     assert "this command takes one provider" in run.err
+
+
+def rows_file(tmp_path: Path, n: int) -> str:
+    path = tmp_path / "rows.csv"
+    path.write_text("to,name\n" + "".join(f"0532111{i:04d},Ali {i}\n" for i in range(n)))
+    return str(path)
+
+
+def test_a_campaign_moves_to_the_second_when_the_first_runs_out_of_credit(
+    cli: Callable[..., Any],
+    testprov: Any,
+    provider_env: Callable[[str], Any],
+    tmp_path: Path,
+) -> None:
+    modexi = provider_env("modexi")
+    testprov.credit = Decimal(25)  # two requests of ten, not a third
+    run = cli(
+        "campaign", "start", "-p", "testprov,modexi", rows_file(tmp_path, 60),
+        "--template", "Sayın {name}", "--sender", modexi.default_sender,
+        "--batch-size", "10", "--workers", "1", "--json",
+    )  # fmt: skip
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["counts"]["accepted"] == 60
+    assert len(testprov.messages) == 20
+    assert len(modexi.messages) == 40
+    arrived = [m.recipient for m in (*testprov.messages, *modexi.messages)]
+    assert len(set(arrived)) == 60
+
+
+def test_send_multi_over_two_providers_pauses_when_neither_takes_it_and_resumes_with_both(
+    cli: Callable[..., Any],
+    testprov: Any,
+    provider_env: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    modexi = provider_env("modexi")
+    modexi.credit = Decimal(0)
+    monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", refused_url())
+    run = cli(
+        "send-multi", "-p", "testprov,modexi", rows_file(tmp_path, 30), "--template", "x {name}",
+        "--sender", modexi.default_sender, "--workers", "1", "--json",
+    )  # fmt: skip
+    assert run.code == 4, run.err  # paused: modexi, the last one tried, is out of credit
+    *events, summary = (json.loads(line) for line in run.out.splitlines())
+    assert {e["status"] for e in events} == {"not sent"}
+    assert "modexi: the Modexi account has not enough SMS credit" in events[0]["reason"]
+    assert summary["summary"]["not_sent"] == 30
+    assert modexi.messages == []
+    modexi.credit = Decimal(1000)
+    # the route is the campaign's: resume fails over again
+    again = cli("campaign", "resume", summary["summary"]["campaign"], "--json")
+    assert again.code == 0, again.err
+    assert json.loads(again.out)["counts"]["accepted"] == 30
+    assert len(modexi.messages) == 30
 
 
 def test_the_circuit_is_kept_between_runs_and_shown_by_providers(

@@ -22,10 +22,10 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -83,6 +83,9 @@ __all__ = [
     "failover_verdict",
     "parse_routes",
 ]
+
+if TYPE_CHECKING:
+    from ileti.campaign import Campaign
 
 _log = logging.getLogger("ileti.routing")
 
@@ -227,6 +230,21 @@ def parse_routes(text: str) -> list[tuple[str, int | None]]:
             )
         routes.append((name, value))
     return routes
+
+
+def _failing_over(provider: str, exc: IletiError) -> None:
+    said = exc.message.rstrip(".")
+    if "nothing was sent" not in said:
+        said += "; nothing was sent"
+    _log.warning("%s: %s: failing over", provider, said)
+
+
+def _skipped(route: _Route) -> CircuitOpen:
+    health = route.breaker.health()
+    return CircuitOpen(
+        f"skipped: its circuit is open for {health.retry_in:.0f} s more",
+        provider=route.client.provider,
+    )
 
 
 @attrs.define
@@ -538,15 +556,8 @@ class Router:
     ) -> SendResult:
         errors: list[IletiError] = []
         for route in self._order(cost):
-            name = route.client.provider
             if not route.breaker.allow():
-                health = route.breaker.health()
-                errors.append(
-                    CircuitOpen(
-                        f"skipped: its circuit is open for {health.retry_in:.0f} s more",
-                        provider=name,
-                    )
-                )
+                errors.append(_skipped(route))
                 continue
             try:
                 result = one(route)
@@ -560,6 +571,51 @@ class Router:
             return result
         raise NoProviderLeft.of(errors)
 
+    # -- for the campaign engine, which sends its chunks itself ------------------------
+
+    def pick(self, tried: Collection[str] = ()) -> str:
+        """The provider the next request goes to: the first, in the strategy's
+        order, that is not in ``tried`` and whose circuit lets a call through
+        (a half-open circuit lets this one probe through). Raises
+        :class:`NoProviderLeft` when there is none. ``cheapest`` needs a
+        text to compare: here it keeps the given order."""
+        errors: list[IletiError] = []
+        for route in self._order(lambda route: (0, 0)):
+            if route.client.provider in tried:
+                continue
+            if route.breaker.allow():
+                return route.client.provider
+            errors.append(_skipped(route))
+        raise NoProviderLeft.of(errors)
+
+    def sender(self, provider: str) -> str | None:
+        """The sender name the router uses at ``provider`` when a send gives none."""
+        return self._route(provider).sender
+
+    def outcome(self, provider: str, exc: BaseException | None = None) -> bool:
+        """Record how a request through ``provider`` ended (``exc`` when it
+        failed) on its circuit breaker; True when the failure proves that
+        nothing was sent and lets the request go to another provider
+        (:func:`failover_verdict`). A ``DeliveryUnknown`` never does here:
+        the caller settles it by report later."""
+        route = self._route(provider)
+        self._record(route, failed=exc is not None and counts_against(exc))
+        if exc is None or failover_verdict(exc) is not Verdict.NEXT:
+            return False
+        assert isinstance(exc, IletiError)  # the verdict is NEXT for ileti's errors only
+        _failing_over(provider, exc)
+        return True
+
+    def campaign(self, source: Any, **options: Any) -> Campaign:
+        """Create a durable campaign that fails over between the router's
+        providers: see :meth:`ileti.Campaign.create`. Rows are checked with
+        the first provider's text profile; each request goes to the first
+        provider (in the router's order) whose circuit is closed, and to the
+        next only when the failure proves that nothing was sent."""
+        from ileti.campaign import Campaign
+
+        return Campaign.create(self, source, **options)
+
     def _record(self, route: _Route, *, failed: bool) -> None:
         route.breaker.record(failed=failed)
         if self._health_file is not None:
@@ -569,7 +625,7 @@ class Router:
         """:func:`failover_verdict`, and the opt-in settling of a ``DeliveryUnknown``."""
         verdict = failover_verdict(exc)
         if verdict is Verdict.NEXT:
-            _log.warning("%s: %s: nothing was sent; failing over", client.provider, exc.message)
+            _failing_over(client.provider, exc)
             return True
         if (
             isinstance(exc, DeliveryUnknown)

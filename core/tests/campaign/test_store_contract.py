@@ -283,3 +283,24 @@ def test_the_same_facts_come_back_from_every_reading(make: Make) -> None:
         77,
     )
     assert [c.id for c in store.campaigns()] == ["c1"]
+
+
+def test_a_claim_records_the_provider_it_was_made_for(make: Make) -> None:
+    """A routed campaign's claim names the provider its request goes to, in
+    the claim's own transaction: settling a row later asks that provider."""
+    store = make()
+    store.create("c1", "testprov", {})
+    store.add_rows("c1", rows(20), line=21, offset=0, done=True)
+    (first,) = {r.batch for r in store.claim("c1", batch="b1", provider="efecell")}
+    assert first == "b1"
+    store.claim("c1", batch="b2")  # a claim without a provider records none
+    moved = store.claim("c1", batch="b3", provider="modexi")
+    assert moved == []  # nothing left: no claim, no record
+    assert store.providers("c1", ["b1", "b2", "b3", "b9"]) == {"b1": "efecell"}
+    # rows released by a failure and claimed again for another provider
+    again = store.rows("c1", [RowState.CLAIMED], limit=100)
+    store.apply([RowUpdate(r.rid, Event.RELEASED) for r in again if r.batch == "b1"])
+    retried = store.claim("c1", batch="b4", chunk=again[0].chunk, provider="modexi")
+    assert {r.line for r in retried} == {r.line for r in again if r.batch == "b1"}
+    assert store.providers("c1", ["b1", "b4"]) == {"b1": "efecell", "b4": "modexi"}
+    assert store.providers("c1", []) == {}

@@ -295,3 +295,40 @@ def test_two_runners_moving_the_same_dead_claims_both_go_on(
     sent = Counter(m.recipient for m in emulator.messages)
     assert len(sent) == 20
     assert set(sent.values()) == {1}
+
+
+def test_a_routed_campaign_fails_over_in_the_workers(
+    running: ServedEmulator, emulator: Any, store_url: str, broker: str, workers: Workers
+) -> None:
+    """testprov refuses every connection; the workers build the campaign's
+    router from their environment and send every row once through efecell."""
+    from ileti.emulation import refused_url
+    from ileti.routing import Router
+
+    second = serve_emulator("efecell", credit=10**6)
+    try:
+        dead = {**running.environment(), "ILETI_TESTPROV_BASE_URL": refused_url()}
+        workers.env.update({**dead, **second.environment()})
+        router = Router(
+            [
+                Client("testprov", **{**running.settings(), "base_url": refused_url()}),
+                Client("efecell", **second.settings()),
+            ]
+        )
+        with router:
+            campaign = router.campaign(
+                _rows(200),
+                store=store_url,
+                batch_size=20,
+                sender=second.emulator.default_sender,
+            )
+            workers.start(2)
+            assert enqueue(campaign, make_app(broker)) == 10
+            status = _wait_finished(store_url, campaign.id, workers, timeout=60)
+        assert status.count(RowState.ACCEPTED) == 200
+        sent = Counter(m.recipient for m in second.emulator.messages)
+        assert len(sent) == 200
+        assert set(sent.values()) == {1}
+        assert emulator.messages == []
+    finally:
+        second.close()

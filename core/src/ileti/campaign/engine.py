@@ -29,7 +29,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -71,6 +71,7 @@ from ileti.errors import (
 if TYPE_CHECKING:
     from ileti.client import Client
     from ileti.models import SendResult
+    from ileti.routing import Router
 
 __all__ = ["Campaign", "CampaignBusy", "CampaignStatus", "Progress", "read_status"]
 
@@ -179,7 +180,36 @@ class Campaign:
     an existing one with :meth:`open`, then :meth:`run` it.
     """
 
-    def __init__(self, client: Client, store: CampaignStore, record: CampaignRecord) -> None:
+    def __init__(
+        self, client: Client | Router, store: CampaignStore, record: CampaignRecord
+    ) -> None:
+        from ileti.routing import Router, Strategy
+
+        route: list[str] | None = record.spec.get("route")
+        if route:
+            shown = ",".join(route)
+            if not isinstance(client, Router) or sorted(client.providers) != sorted(route):
+                raise ConfigurationError(
+                    f"campaign {record.id} fails over between {', '.join(route)}: open it with "
+                    f"a router over those providers (Router.from_env({shown!r}))",
+                    setting="provider",
+                )
+            if client.strategy is Strategy.CHEAPEST:
+                raise ConfigurationError(
+                    "a campaign cannot use the cheapest strategy (its rows are measured with "
+                    "the first provider's text profile): use ordered or weighted",
+                    setting="strategy",
+                )
+            self.router: Router | None = client
+            client = client.client(record.provider)
+        elif isinstance(client, Router):
+            raise ConfigurationError(
+                f"campaign {record.id} sends through {record.provider} alone: open it with a "
+                f"{record.provider} client",
+                setting="provider",
+            )
+        else:
+            self.router = None
         if record.provider != client.provider:
             raise ConfigurationError(
                 f"campaign {record.id} sends through {record.provider}, not "
@@ -206,7 +236,7 @@ class Campaign:
     @classmethod
     def create(
         cls,
-        client: Client,
+        client: Client | Router,
         source: str | Path | Iterable[Mapping[str, object]],
         *,
         store: CampaignStore | str | Path | None = None,
@@ -234,26 +264,60 @@ class Campaign:
         an unterminated quote, a duplicate or missing column raises
         :class:`~ileti.campaign.source.InputError` with the line, and nothing
         is stored.
+
+        ``client`` may be a :class:`~ileti.routing.Router`: each request then
+        goes to the first of its providers whose circuit is closed, and to the
+        next only when the failure proves that nothing was sent. The rows are
+        checked with the first provider's text profile, a request carries at
+        most what every provider takes, and the options must suit at least one
+        provider.
         """
         from ileti.models import Message
+        from ileti.routing import Router
 
         if not isinstance(delimiter, str) or len(delimiter) != 1:
             raise ValidationError("delimiter must be one character")
         parsed = Template.parse(template) if template is not None else None
-        size = _batch_size(client, batch_size)
+        router: Router | None = None
+        if isinstance(client, Router):
+            router = client
+            clients = [router.client(p) for p in router.providers]
+        else:
+            clients = [client]
+        primary = clients[0]
+        size = min(_batch_size(c, batch_size) for c in clients)
+        mode = _mode(primary, parsed)
         # the options a provider refuses are refused now, with nothing stored
-        client.prepare(
-            Message(
-                recipients=(OPTIONS_PROBE,),
-                text="probe",
-                sender=sender,
-                schedule=schedule,
-                validity=validity,
-                encoding=encoding,
-                flash=flash,
-                fold_turkish=fold_turkish,
+        # (a routed campaign's: when every provider refuses them)
+        refused: list[IletiError] = []
+        for each in clients:
+            need = "send_multi" if mode == "multi" else "send"
+            try:
+                if need not in each.capabilities:
+                    raise ConfigurationError(
+                        f"{each.provider} cannot send this campaign: it has no {need}",
+                        setting="provider",
+                    )
+                each.prepare(
+                    Message(
+                        recipients=(OPTIONS_PROBE,),
+                        text="probe",
+                        sender=sender or (router.sender(each.provider) if router else None),
+                        schedule=schedule,
+                        validity=validity,
+                        encoding=encoding,
+                        flash=flash,
+                        fold_turkish=fold_turkish,
+                    )
+                )
+            except IletiError as exc:
+                refused.append(exc)
+        if len(refused) == len(clients):
+            raise refused[0]
+        for refusal in refused:  # a routed campaign: requests will fail over past these
+            _log.warning(
+                "%s refuses this campaign's options: %s", refusal.provider, refusal.message
             )
-        )
         needed = [to_column, *(parsed.fields if parsed is not None else [text_column])]
         spec: dict[str, Any] = {
             "to_column": to_column,
@@ -267,7 +331,8 @@ class Campaign:
             "fold_turkish": fold_turkish,
             "keep_duplicates": keep_duplicates,
             "batch_size": size,
-            "mode": _mode(client, parsed),
+            "mode": mode,
+            "route": router.providers if router else None,
         }
         if isinstance(source, str | Path):
             path = Path(source).resolve()
@@ -295,7 +360,7 @@ class Campaign:
             spec.update(source=None, format="python", rows=None)
             iterable = source
         store = _store(store)
-        record = store.create(campaign_id or _new_id(), client.provider, spec)
+        record = store.create(campaign_id or _new_id(), primary.provider, spec)
         campaign = cls(client, store, record)
         campaign._iterable = iterable
         return campaign
@@ -310,17 +375,24 @@ class Campaign:
         cls,
         campaign_id: str,
         *,
-        client: Client | None = None,
+        client: Client | Router | None = None,
         store: CampaignStore | str | Path | None = None,
     ) -> Campaign:
         """An existing campaign; ``client`` defaults to ``Client.from_env``
-        for the campaign's provider."""
+        for the campaign's provider (``Router.from_env`` over its providers
+        for a campaign created through a router)."""
         store = _store(store)
         record = store.get(campaign_id)
         if client is None:
-            from ileti.client import Client
+            route = record.spec.get("route")
+            if route:
+                from ileti.routing import Router
 
-            client = Client.from_env(record.provider)
+                client = Router.from_env(route)
+            else:
+                from ileti.client import Client
+
+                client = Client.from_env(record.provider)
         return cls(client, store, record)
 
     # -- reading the state -------------------------------------------------------------
@@ -594,7 +666,15 @@ class Campaign:
                 if self._stop.is_set() or self._pause is not None:
                     return
                 batch = new_client_ref()
-                rows = self.store.claim(self.id, batch=batch, runner=self._runner)
+                try:
+                    provider = self._pick()
+                except IletiError as exc:  # every provider's circuit is open
+                    self._pause = exc
+                    self.stop()
+                    return
+                rows = self.store.claim(
+                    self.id, batch=batch, runner=self._runner, provider=provider
+                )
                 if not rows:
                     if not self._importing:
                         return
@@ -603,7 +683,7 @@ class Campaign:
                     continue
                 waited = False
                 self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
-                self._send(batch, rows)
+                self._send(batch, rows, provider)
         except Exception as exc:  # a store failure or a bug: stop everyone, keep the reason
             _log.exception("campaign %s: a worker failed", self.id)
             self._pause = exc if isinstance(exc, IletiError) else IletiError(repr(exc))
@@ -643,10 +723,17 @@ class Campaign:
             while not self._stop.is_set() and self._pause is None:
                 self._throttle.take(size)
                 batch = new_client_ref()
-                rows = self.store.claim(self.id, batch=batch, chunk=chunk, runner=runner)
+                try:
+                    provider = self._pick()
+                except IletiError as exc:  # every provider's circuit is open
+                    self._pause = exc
+                    break
+                rows = self.store.claim(
+                    self.id, batch=batch, chunk=chunk, runner=runner, provider=provider
+                )
                 if not rows:
                     break
-                self._send(batch, rows)
+                self._send(batch, rows, provider)
                 sent += len(rows)
             # the runner that finds nothing left says how the campaign ended
             # (two cheap lookups, not a count of every row after each chunk)
@@ -655,26 +742,69 @@ class Campaign:
                 self._finish()
         return sent
 
-    def _send(self, batch: str, rows: list[Row]) -> None:
+    def _pick(self, tried: Sequence[str] = ()) -> str | None:
+        """The provider the next request goes to (``None`` when not routed):
+        raises ``NoProviderLeft`` when every circuit is open."""
+        return None if self.router is None else self.router.pick(tried)
+
+    def _send(self, batch: str, rows: list[Row], provider: str | None = None) -> None:
         spec = self.record_spec
-        try:
-            result = self._request(batch, rows, spec)
-        except IletiError as exc:
-            self._failed(batch, rows, exc)
+        tried: list[str] = []
+        while True:
+            try:
+                result = self._request(batch, rows, spec, provider)
+            except IletiError as exc:
+                following = self._failover(provider, exc, tried)
+                if following is None:
+                    self._failed(batch, rows, exc)
+                    return
+                # nothing was sent: the rows go back to pending (with the
+                # reason), then are claimed again for the next provider
+                self._apply_failure(rows, Event.RELEASED, exc)
+                batch = new_client_ref()
+                chunk = rows[0].chunk
+                rows = self.store.claim(
+                    self.id, batch=batch, chunk=chunk, runner=self._runner, provider=following
+                )
+                self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
+                if not rows:  # another runner took them meanwhile
+                    return
+                provider = following
+                continue
+            if self.router is not None and provider is not None:
+                self.router.outcome(provider)
+            assert self._throttle is not None
+            self._throttle.relax()
+            self._accepted(batch, rows, result)
             return
-        assert self._throttle is not None
-        self._throttle.relax()
-        self._accepted(batch, rows, result)
+
+    def _failover(self, provider: str | None, exc: IletiError, tried: list[str]) -> str | None:
+        """The provider to try next after ``exc`` at ``provider``: only when
+        the failure proves that nothing was sent (the router's one rule) and
+        another provider's circuit lets a call through; else ``None``."""
+        if self.router is None or provider is None:
+            return None
+        if not self.router.outcome(provider, exc):
+            return None
+        tried.append(provider)
+        try:
+            return self.router.pick(tried)
+        except IletiError:
+            return None
 
     @property
     def record_spec(self) -> Mapping[str, Any]:
         return self._record.spec
 
-    def _request(self, batch: str, rows: list[Row], spec: Mapping[str, Any]) -> SendResult:
+    def _request(
+        self, batch: str, rows: list[Row], spec: Mapping[str, Any], provider: str | None = None
+    ) -> SendResult:
         """One request for a claimed chunk, built from rows checked on import."""
         from ileti.plugin import Outgoing, OutgoingBatch, OutgoingItem
         from ileti.text import ensure_fits, segment
 
+        if provider is not None and provider != self.client.provider:
+            return self._request_elsewhere(batch, rows, spec, provider)
         sender, schedule, validity = self._options
         client = self.client
         profile = client.info.text
@@ -711,14 +841,47 @@ class Campaign:
             return client.send_prepared_batch(prepared)
         return client.send_prepared(prepared)
 
+    def _request_elsewhere(
+        self, batch: str, rows: list[Row], spec: Mapping[str, Any], provider: str
+    ) -> SendResult:
+        """A routed campaign's request through a provider other than the one
+        its rows were checked with: checked and measured again with that
+        provider's own rules (through the client's public preparation)."""
+        from ileti.models import Batch, BatchItem, Message
+
+        assert self.router is not None
+        client = self.router.client(provider)
+        schedule, validity = _spec_options(spec)
+        options: dict[str, Any] = {
+            "sender": spec["sender"] or self.router.sender(provider),
+            "schedule": schedule,
+            "validity": validity,
+            "encoding": spec["encoding"],
+            "flash": spec["flash"],
+            "fold_turkish": spec["fold_turkish"],
+            "client_ref": batch,
+        }
+        if spec["mode"] == "multi":
+            items = [BatchItem(r.number, r.text or "", r.client_ref) for r in rows]
+            return client.send_prepared_batch(client.prepare_batch(Batch(items, **options)))
+        numbers = tuple(r.number for r in rows)
+        text = rows[0].text or ""
+        keep = spec["keep_duplicates"]
+        outgoing = client.prepare(
+            Message(recipients=numbers, text=text, keep_duplicates=keep, **options)
+        )
+        return client.send_prepared(outgoing)
+
     def _check_options(self) -> None:
         """Sender, schedule and validity, checked once per run: a schedule that
         has passed since the campaign was created pauses it, naming the fix."""
         spec = self._record.spec
-        schedule = datetime.fromisoformat(spec["schedule"]) if spec["schedule"] else None
-        validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
+        schedule, validity = _spec_options(spec)
+        given = spec["sender"]
+        if given is None and self.router is not None:
+            given = self.router.sender(self.client.provider)
         sender, schedule = self.client._checked_options(
-            sender=spec["sender"], schedule=schedule, validity=validity, flash=spec["flash"]
+            sender=given, schedule=schedule, validity=validity, flash=spec["flash"]
         )
         self._options = (sender, schedule, validity)
 
@@ -790,27 +953,27 @@ class Campaign:
             FailureOutcome.SLOW_DOWN: Event.RELEASED,
             FailureOutcome.PAUSE: Event.RELEASED,
         }[outcome]
-        target = TRANSITIONS[event].target
-        category = type(exc).__name__
-        self.store.apply(
-            [
-                RowUpdate(
-                    r.rid,
-                    event,
-                    error_category=category,
-                    error_code=exc.code,
-                    error=exc.message,
-                )
-                for r in rows
-            ]
-        )
-        self._count({RowState.CLAIMED: -len(rows), target: len(rows)})
+        self._apply_failure(rows, event, exc)
         if outcome is FailureOutcome.SLOW_DOWN:
             assert self._throttle is not None
             self._throttle.slow_down(getattr(exc, "retry_after", None))
         elif outcome is FailureOutcome.PAUSE:
             self._pause = exc
             self.stop()
+
+    def _apply_failure(self, rows: list[Row], event: Event, exc: IletiError) -> None:
+        """Move claimed rows by ``event``, keeping the error (and its provider)."""
+        category = type(exc).__name__
+        error = exc.message
+        if self.router is not None and exc.provider:
+            error = f"{exc.provider}: {error}"
+        self.store.apply(
+            [
+                RowUpdate(r.rid, event, error_category=category, error_code=exc.code, error=error)
+                for r in rows
+            ]
+        )
+        self._count({RowState.CLAIMED: -len(rows), TRANSITIONS[event].target: len(rows)})
 
     # -- settling ----------------------------------------------------------------------
 
@@ -840,16 +1003,19 @@ class Campaign:
         else leaves it ``unknown``. A row another runner settled meanwhile
         is left as that runner left it.
         """
-        if "query_report" not in self.client.capabilities:
-            return 0
-        by_client_ref = bool(getattr(self.client.info, "report_by_client_ref", False))
         batches: dict[str, list[Row]] = {}
         for row in self.rows(RowState.UNKNOWN):
             if chunk is not None and row.chunk != chunk:
                 continue
             batches.setdefault(row.message_id or f"ref:{row.batch}", []).append(row)
+        # each row is settled with the provider its request went to
+        sent_through = self._providers([rows[0].batch for rows in batches.values()])
         settled = 0
         for key, rows in batches.items():
+            client = sent_through(rows[0].batch)
+            if "query_report" not in client.capabilities:
+                continue
+            by_client_ref = bool(getattr(client.info, "report_by_client_ref", False))
             if key.startswith("ref:"):
                 if not by_client_ref or rows[0].batch is None:
                     continue
@@ -857,7 +1023,7 @@ class Campaign:
             else:
                 ask = key
             try:
-                report = self.client.report(ask)
+                report = client.report(ask)
             except UnknownMessage:
                 if not by_client_ref:  # not a documented proof of absence: ask no further
                     continue
@@ -887,6 +1053,25 @@ class Campaign:
             settled += len(present)
         return settled
 
+    def _clients(self) -> list[Client]:
+        if self.router is None:
+            return [self.client]
+        return [self.router.client(p) for p in self.router.providers]
+
+    def _providers(self, batches: Sequence[str | None]) -> Callable[[str | None], Client]:
+        """The client of the provider each batch's request went to: the one
+        its claim recorded (a routed campaign), else the campaign's own."""
+        if self.router is None:
+            return lambda batch: self.client
+        router = self.router
+        recorded = self.store.providers(self.id, [b for b in batches if b is not None])
+
+        def client(batch: str | None) -> Client:
+            provider = recorded.get(batch or "")
+            return router.client(provider) if provider else self.client
+
+        return client
+
     def _settled(self, updates: list[RowUpdate]) -> bool:
         """Apply a settlement (or a dead claim's move to ``unknown``); False
         when, on a shared store, another runner moved these rows first
@@ -909,20 +1094,24 @@ class Campaign:
     ) -> dict[str, int]:
         """Poll delivery reports of accepted rows until every state is final
         or ``deadline`` seconds pass; the delivery counts at the end."""
-        if "query_report" not in self.client.capabilities:
+        clients = [self.client] if self.router is None else self._clients()
+        if not any("query_report" in c.capabilities for c in clients):
             return self.store.delivery_counts(self.id)
         end = time.monotonic() + deadline
         delay = 1.0
         while True:
             ids = self.store.unreported(self.id, _FINAL_DELIVERY)
             for message_id in ids:
+                rows = self.store.by_message(self.id, message_id)
+                client = self._providers([rows[0].batch])(rows[0].batch) if rows else self.client
+                if "query_report" not in client.capabilities:
+                    continue
                 try:
-                    report = self.client.report(message_id)
+                    report = client.report(message_id)
                 except IletiError:
                     continue
                 seen = {r.number: r for r in report.recipients}
-                rows = [r for r in self.store.by_message(self.id, message_id) if r.number in seen]
-                self.store.set_delivery(_deliveries(rows, seen))
+                self.store.set_delivery(_deliveries([r for r in rows if r.number in seen], seen))
             if not self.store.unreported(self.id, _FINAL_DELIVERY):
                 break
             remaining = end - time.monotonic()
@@ -931,6 +1120,13 @@ class Campaign:
             sleep(min(delay, remaining))
             delay = min(delay * 2, 30.0)
         return self.store.delivery_counts(self.id)
+
+
+def _spec_options(spec: Mapping[str, Any]) -> tuple[datetime | None, timedelta | None]:
+    """The schedule and validity a campaign was created with."""
+    schedule = datetime.fromisoformat(spec["schedule"]) if spec["schedule"] else None
+    validity = timedelta(seconds=spec["validity"]) if spec["validity"] is not None else None
+    return schedule, validity
 
 
 def _deliveries(rows: list[Row], seen: Mapping[str, Any]) -> list[tuple[int, str, str, str | None]]:

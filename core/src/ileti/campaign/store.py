@@ -62,7 +62,7 @@ __all__ = [
 #: (``postgresql`` → ``ileti_postgres:PostgresStore``)
 STORE_ENTRY_POINTS = "ileti.campaign_stores"
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class CampaignNotFound(ValidationError):
@@ -222,10 +222,22 @@ class CampaignStore(Protocol):
         ...
 
     def claim(
-        self, campaign_id: str, *, batch: str, chunk: int | None = None, runner: str = ""
+        self,
+        campaign_id: str,
+        *,
+        batch: str,
+        chunk: int | None = None,
+        runner: str = "",
+        provider: str | None = None,
     ) -> list[Row]:
         """Claim the pending rows of the first chunk that has any (or of
-        ``chunk``) for ``batch``, committed before this returns."""
+        ``chunk``) for ``batch``, committed before this returns. A routed
+        campaign gives the ``provider`` the request goes to: it is recorded
+        in the same transaction (see :meth:`providers`)."""
+        ...
+
+    def providers(self, campaign_id: str, batches: Sequence[str]) -> dict[str, str]:
+        """The provider each of ``batches`` was claimed for, where one was given."""
         ...
 
     def dead_claims(self, campaign_id: str, *, limit: int = 5000) -> list[Row]:
@@ -449,6 +461,14 @@ _MIGRATIONS: dict[int, str] = {
     CREATE INDEX rows_number ON rows(cid, number);
     CREATE INDEX rows_message ON rows(cid, message_id) WHERE message_id IS NOT NULL;
     CREATE INDEX rows_delivery ON rows(cid, delivery) WHERE delivery IS NOT NULL;
+    """,
+    # a routed campaign's claim records the provider its request goes to
+    3: """
+    CREATE TABLE routes (
+        batch TEXT PRIMARY KEY,
+        cid INTEGER NOT NULL REFERENCES campaigns(cid),
+        provider TEXT NOT NULL
+    );
     """,
 }
 
@@ -768,10 +788,16 @@ class SQLiteStore(StoreBase):
         return found
 
     def claim(
-        self, campaign_id: str, *, batch: str, chunk: int | None = None, runner: str = ""
+        self,
+        campaign_id: str,
+        *,
+        batch: str,
+        chunk: int | None = None,
+        runner: str = "",
+        provider: str | None = None,
     ) -> list[Row]:
         """Claim the pending rows of the first chunk that has any (or of
-        ``chunk``), for ``batch``.
+        ``chunk``), for ``batch`` (and ``provider``, recorded with it).
 
         Committed before this returns, so before any request leaves. Each row
         gets its own client reference, ``<batch>-<row id>``. (``runner`` is
@@ -802,6 +828,7 @@ class SQLiteStore(StoreBase):
                     "WHERE cid = ? AND state = ? AND chunk = ? RETURNING rid",
                     (target.value, batch, batch, now, cid, source.value, single[0]),
                 ).fetchall()
+                self._route(conn, cid, batch, provider)
                 marks = ",".join("?" * len(found))
                 rows = conn.execute(
                     f"{_ROW_SELECT} WHERE r.rid IN ({marks}) ORDER BY r.rid",
@@ -816,6 +843,7 @@ class SQLiteStore(StoreBase):
                 "WHERE cid = ? AND chunk = ?",
                 (target.value, batch, attempts + 1, now, cid, chunk),
             )
+            self._route(conn, cid, batch, provider)
             found = conn.execute(
                 "SELECT rid, line, number, text, grp, parts FROM rows "
                 "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid",
@@ -845,6 +873,32 @@ class SQLiteStore(StoreBase):
             )
             for rid, line, number, text, grp, parts in found
         ]
+
+    @staticmethod
+    def _route(conn: Any, cid: int, batch: str, provider: str | None) -> None:
+        if provider is not None:
+            conn.execute(
+                "INSERT INTO routes (batch, cid, provider) VALUES (?,?,?)", (batch, cid, provider)
+            )
+
+    @_serialised
+    def providers(self, campaign_id: str, batches: Sequence[str]) -> dict[str, str]:
+        """The provider each of ``batches`` was claimed for (a routed
+        campaign's; a batch claimed without one is left out)."""
+        conn = self._conn
+        cid = self._cid(conn, campaign_id)
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(batches))
+        for i in range(0, len(unique), 500):
+            part = unique[i : i + 500]
+            marks = ",".join("?" * len(part))
+            found.update(
+                conn.execute(
+                    f"SELECT batch, provider FROM routes WHERE cid = ? AND batch IN ({marks})",  # noqa: S608
+                    (cid, *part),
+                ).fetchall()
+            )
+        return found
 
     def apply_chunk(
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord

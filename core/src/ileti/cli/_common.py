@@ -47,8 +47,10 @@ def add_provider_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_route_option(parser: argparse.ArgumentParser) -> None:
-    """--provider for a command that can fail over: one id, or several."""
+def add_route_option(parser: argparse.ArgumentParser, *, settle: bool = True) -> None:
+    """--provider for a command that can fail over: one id, or several
+    (``settle``: with --settle-unknown, for a single send; a campaign settles
+    its unknown rows on resume instead)."""
     default = os.environ.get(PROVIDER_ENV) or None
     parser.add_argument(
         "--provider",
@@ -60,6 +62,8 @@ def add_route_option(parser: argparse.ArgumentParser) -> None:
         "to fail over in that order when one proves nothing was sent (efecell,modexi); "
         f"with weights, efecell:3,modexi:1 spreads by weight (default: ${PROVIDER_ENV})",
     )
+    if not settle:
+        return
     parser.add_argument(
         "--settle-unknown",
         metavar="SECONDS",
@@ -217,21 +221,28 @@ def make_client(args: argparse.Namespace) -> Client:
     if is_routed(args):
         raise CliError(
             f"--provider {args.provider}: this command takes one provider; failing over "
-            "across several is for `ileti send` (campaigns over several providers are not "
-            "built yet)",
+            "across several is for `ileti send`, `send-multi` and `campaign start`",
             EXIT_USAGE,
         )
+    settings: dict[str, Any] = {**overrides(args), **_pool(args)}
+    return Client.from_env(
+        args.provider, config_file=config_file(args), timeout=timeout(args), **settings
+    )
 
-    settings: dict[str, Any] = overrides(args)
-    # one connection per worker of a bulk command (campaign, send-multi), at least 8
+
+def _pool(args: argparse.Namespace) -> dict[str, Any]:
+    """One connection per worker of a bulk command (campaign, send-multi), at least 8."""
     from ileti.http import DEFAULT_POOL_SIZE
 
     workers = getattr(args, "workers", None)
     if isinstance(workers, int) and workers > DEFAULT_POOL_SIZE:
-        settings["pool_size"] = workers
-    return Client.from_env(
-        args.provider, config_file=config_file(args), timeout=timeout(args), **settings
-    )
+        return {"pool_size": workers}
+    return {}
+
+
+def make_sender(args: argparse.Namespace) -> Client | Router:
+    """A router for ``--provider a,b``, else the one provider's client."""
+    return make_router(args) if is_routed(args) else make_client(args)
 
 
 def is_routed(args: argparse.Namespace) -> bool:
@@ -251,10 +262,11 @@ def make_router(args: argparse.Namespace) -> Router:
             EXIT_USAGE,
         )
     settle = None
-    if args.settle_unknown is not None:
-        if args.settle_unknown <= 0:
+    wait = getattr(args, "settle_unknown", None)
+    if wait is not None:
+        if wait <= 0:
             raise CliError("--settle-unknown takes seconds above 0", EXIT_USAGE)
-        settle = Settle(deadline=args.settle_unknown)
+        settle = Settle(deadline=wait)
     # breakers kept between runs: a gateway that failed the last runs is skipped
     return Router.from_env(
         args.provider,
@@ -262,6 +274,7 @@ def make_router(args: argparse.Namespace) -> Router:
         timeout=timeout(args),
         settle=settle,
         health_file=HealthFile(),
+        **_pool(args),
     )
 
 

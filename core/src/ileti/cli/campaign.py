@@ -157,7 +157,7 @@ def register(sub: Any) -> None:
         description="Check the whole file, store every row, and send. Prints the campaign id "
         "first; Ctrl-C stops cleanly (resume later).",
     )
-    common.add_provider_option(p)
+    common.add_route_option(p, settle=False)
     add_input_options(p)
     _add_message_options(p)
     add_run_options(p)
@@ -278,11 +278,15 @@ def create(args: argparse.Namespace, client: Any, store: Any = None) -> Campaign
             raise CliError(exc.message, EXIT_USAGE) from None
     if len(args.delimiter) != 1:
         raise CliError("--delimiter must be one character", EXIT_USAGE)
-    limit = client.info.max_recipients
-    if args.batch_size and limit and args.batch_size > limit:
+    from ileti.routing import Router
+
+    each = [client.client(p) for p in client.providers] if isinstance(client, Router) else [client]
+    limits = {c.provider: c.info.max_recipients for c in each if c.info.max_recipients}
+    if args.batch_size and limits and args.batch_size > min(limits.values()):
+        name = min(limits, key=lambda provider: limits[provider])
         print(
-            f"ileti: --batch-size {args.batch_size} is more than {client.provider} takes; "
-            f"using {limit}",
+            f"ileti: --batch-size {args.batch_size} is more than {name} takes; "
+            f"using {limits[name]}",
             file=sys.stderr,
         )
     return Campaign.create(
@@ -446,7 +450,7 @@ def _finish(args: argparse.Namespace, campaign: Campaign, status: CampaignStatus
 
 
 def run_start(args: argparse.Namespace) -> int:
-    client = common.make_client(args)
+    client = common.make_sender(args)
     with client:
         campaign = create(args, client)
         if not args.json:
@@ -460,14 +464,15 @@ def _open(args: argparse.Namespace, campaign_id: str) -> Campaign:
 
     store = open_store(args.store)
     record = store.get(campaign_id)
-    args.provider = record.provider
-    client = common.make_client(args)
+    # a campaign created over several providers fails over between them again
+    args.provider = ",".join(record.spec.get("route") or [record.provider])
+    client = common.make_sender(args)
     return Campaign.open(campaign_id, client=client, store=store)
 
 
 def run_resume(args: argparse.Namespace) -> int:
     campaign = _open(args, args.id)
-    with campaign.client:
+    with campaign.router or campaign.client:
         status = run_campaign(args, campaign)
         return _finish(args, campaign, status)
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from ileti.campaign import Campaign
     from ileti.client import Client
+    from ileti.routing import Router
 
 __all__ = [
     "TASK_NAME",
@@ -186,7 +187,7 @@ def enqueue(
 
 _cache_lock = threading.Lock()
 _stores: dict[str, CampaignStore] = {}
-_clients: dict[str, Client] = {}
+_clients: dict[str, Client | Router] = {}
 
 
 def _store(app: Celery) -> CampaignStore:
@@ -202,13 +203,17 @@ def _store(app: Celery) -> CampaignStore:
         return _stores[url]
 
 
-def _client(provider: str) -> Client:
+def _client(provider: str, route: list[str] | None = None) -> Client | Router:
+    """The worker's client for a provider, or its router for a campaign
+    created over several (each provider's settings from the environment)."""
     from ileti.client import Client
+    from ileti.routing import Router
 
+    key = ",".join(route) if route else provider
     with _cache_lock:
-        if provider not in _clients:
-            _clients[provider] = Client.from_env(provider)
-        return _clients[provider]
+        if key not in _clients:
+            _clients[key] = Router.from_env(route) if route else Client.from_env(provider)
+        return _clients[key]
 
 
 def _send_chunk(
@@ -219,7 +224,7 @@ def _send_chunk(
     store = _store(app)
     record = store.get(campaign_id)  # read once: the provider, and the campaign itself
     provider = record.provider
-    campaign = Campaign(_client(provider), store, record)
+    campaign = Campaign(_client(provider, record.spec.get("route")), store, record)
     throttle = None
     if rate or request_rate:
         url = app.conf.get("ileti_throttle") or app.conf.broker_url

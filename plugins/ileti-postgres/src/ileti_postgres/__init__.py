@@ -55,7 +55,7 @@ from ileti.errors import ConfigurationError
 
 __all__ = ["LOCK_SPACE", "SCHEMA_VERSION", "PostgresStore", "temporary_schema"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: the first key of every advisory lock this store takes ("il" in ASCII)
 LOCK_SPACE = 0x696C
 _CAMPAIGN_LOCK = LOCK_SPACE  # (LOCK_SPACE, campaign's cid): shared by runners
@@ -113,6 +113,14 @@ _MIGRATIONS: dict[int, str] = {
         message_id text,
         credits text,
         at double precision NOT NULL
+    );
+    """,
+    # a routed campaign's claim records the provider its request goes to
+    2: """
+    CREATE TABLE ileti_routes (
+        batch text PRIMARY KEY,
+        cid bigint NOT NULL REFERENCES ileti_campaigns(cid),
+        provider text NOT NULL
     );
     """,
 }
@@ -415,10 +423,17 @@ class PostgresStore(StoreBase):
         return {number: int(line) for number, line in found}
 
     def claim(
-        self, campaign_id: str, *, batch: str, chunk: int | None = None, runner: str = ""
+        self,
+        campaign_id: str,
+        *,
+        batch: str,
+        chunk: int | None = None,
+        runner: str = "",
+        provider: str | None = None,
     ) -> list[Row]:
         """Claim the pending rows of the first chunk that has any unlocked
-        (or of ``chunk``) for ``batch`` and ``runner``; committed on return.
+        (or of ``chunk``) for ``batch`` and ``runner`` (and ``provider``,
+        recorded with it); committed on return.
 
         Rows another transaction is claiming now are skipped, never waited
         for: two claimers get disjoint rows.
@@ -449,7 +464,25 @@ class PostgresStore(StoreBase):
                     "now": time.time(),
                 },
             ).fetchall()
+            if found and provider is not None:
+                conn.execute(
+                    "INSERT INTO ileti_routes (batch, cid, provider) VALUES (%s, %s, %s)",
+                    (batch, cid, provider),
+                )
         return sorted((_row(r) for r in found), key=lambda r: r.rid)
+
+    def providers(self, campaign_id: str, batches: Sequence[str]) -> dict[str, str]:
+        """The provider each of ``batches`` was claimed for (a routed
+        campaign's; a batch claimed without one is left out)."""
+        if not batches:
+            return {}
+        with self._lock:
+            cid = self._cid(self._conn, campaign_id)
+            found = self._conn.execute(
+                "SELECT batch, provider FROM ileti_routes WHERE cid = %s AND batch = ANY(%s)",
+                (cid, list(dict.fromkeys(batches))),
+            ).fetchall()
+        return {str(batch): str(provider) for batch, provider in found}
 
     def apply_chunk(
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
