@@ -5,7 +5,8 @@ The emulator (testprov, which can be asked by client reference) runs in this
 process on loopback; the command runs as a real subprocess with its own
 store (SQLite; the random kills also on PostgreSQL). Every recipient must
 reach the emulator exactly once, and the store must agree with the emulator
-row by row.
+row by row. With failover (``--provider testprov,efecell``), no recipient
+may reach the two gateways twice in all.
 """
 
 from __future__ import annotations
@@ -247,3 +248,66 @@ def test_send_multi_prints_the_id_and_can_be_resumed_after_sigkill(
     done = resume_until_done(env, cid, tries=3)
     assert done.returncode == 0, done.stderr
     assert_exactly_once(emulator, env, cid)
+
+
+def test_sigkill_with_failover_never_sends_a_recipient_twice(
+    emulator: Any, env: dict[str, str], rows_file: Path
+) -> None:
+    """``--provider testprov,efecell``: testprov runs out of credit part way
+    and the rest fails over to efecell, while the command is killed at random
+    points and resumed. testprov can be asked by reference, so its rows are
+    settled exactly; a request to efecell killed in flight may stay
+    ``unknown`` (efecell can only be asked by a package id the kill never
+    saw). Whatever happened, no recipient gets two SMS across the two
+    gateways, and the store agrees with both, row by row."""
+    emulator.credit = Decimal(ROWS // 2)
+    efecell = host.load_provider("efecell").plugin.provider_emulator(clock=VirtualClock())
+    efecell.credit = Decimal(10**6)
+    rng = random.Random(20261204)
+    with serve(Slow(efecell)) as second:
+        env = {**env, "ILETI_EFECELL_BASE_URL": second.base_url}
+        env.update({f"ILETI_EFECELL_{k.upper()}": v for k, v in efecell.credentials().items()})
+        start = [
+            "campaign", "start", "-p", "testprov,efecell", str(rows_file), "--template",
+            "Sayın {name}, kodunuz {code}.", "--sender", efecell.default_sender,
+            "--rate", "150", "--batch-size", "25", "--workers", "4",
+        ]  # fmt: skip
+        kills = 0
+        cid: str | None = None
+        while kills < 20:
+            args = start if cid is None else ["campaign", "resume", cid, "--rate", "150"]
+            proc = spawn(env, *args)
+            time.sleep(rng.uniform(0.05, 1.6))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.communicate(timeout=30)
+            cid = cid or campaign_id(env)
+            if cid is not None and proc.returncode == 0:
+                break
+        assert cid is not None
+        done = resume_until_done(env, cid, tries=3)
+    assert json.loads(done.stdout)["status"] in ("done", "attention"), done.stderr
+    first = Counter(m.recipient for m in emulator.messages)
+    other = Counter(m.recipient for m in efecell.messages)
+    both = first + other
+    assert {n: c for n, c in both.items() if c > 1} == {}
+    assert first, "testprov sent nothing before its credit ran out"
+    assert other, "nothing failed over to efecell"
+    store = store_of(env)
+    try:
+        rows = {r.number: r for r in store.iter_rows(cid)}
+        went = store.providers(cid, [r.batch for r in rows.values() if r.batch])
+    finally:
+        store.close()
+    assert len(rows) == ROWS
+    accepted = {n for n, r in rows.items() if r.state is RowState.ACCEPTED}
+    unknown = {n: r for n, r in rows.items() if r.state is RowState.UNKNOWN}
+    assert accepted | set(unknown) == set(rows)
+    # every accepted row is at the gateway its claim recorded, and only there
+    for number in accepted:
+        provider = went[rows[number].batch or ""]
+        assert number in (first if provider == "testprov" else other), (number, provider)
+    assert set(both) - accepted <= set(unknown)
+    # what stays unknown went to efecell: testprov's were settled by reference
+    assert {went[r.batch or ""] for r in unknown.values()} <= {"efecell"}
