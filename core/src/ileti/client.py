@@ -175,7 +175,9 @@ def check_text(text: str) -> None:
         raise InvalidContent(f"the text must be a str, not {type(text).__name__}")
     if not text:
         raise InvalidContent("the text is empty: an empty message cannot be sent")
-    if _XML_FORBIDDEN.search(text) is not None:
+    # a printable text holds no control character, surrogate or noncharacter
+    # (the common case, decided in C; newlines and the rest go to the pattern)
+    if not text.isprintable() and _XML_FORBIDDEN.search(text) is not None:
         bad = sorted({f"U+{ord(c):04X}" for c in _XML_FORBIDDEN.findall(text)})
         raise InvalidContent(
             f"the text contains control characters that cannot be sent ({', '.join(bad)}); "
@@ -661,16 +663,17 @@ class Client:
         """:meth:`check_item` with its options bound once, for checking many
         items (campaigns check every row with it): call it with
         ``(recipient, text, position)``."""
-        from ileti.text import count
+        from ileti.text import counter
 
         chosen = self._encoding(encoding)
         profile = self.info.text
         limit = profile.max_parts
+        measure = counter(chosen, profile, fold=fold_turkish)
 
         def check(recipient: str, text: str, position: int | None = None) -> tuple[str, str, int]:
             number = normalise_number(recipient, position=position)
             check_text(text)
-            name, parts, _ = count(text, chosen, profile, fold=fold_turkish)
+            name, parts, _ = measure(text)
             if limit is not None and parts > limit:
                 self._measure(text, encoding, fold_turkish)  # raises MessageTooLong, worded once
             return number, name, parts

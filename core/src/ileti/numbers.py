@@ -55,18 +55,23 @@ def _turkish_mobile(raw: str) -> str | None:
     the usual spellings (``0532 111 22 33``, ``5321112233``, ``905321112233``,
     ``+90 532 111 22 33``). Gives exactly what phonenumbers gives for them
     (a property test compares the two), ``None`` for anything else."""
-    digits = _SEPARATORS.sub("", raw.strip())
-    if digits.startswith("+90"):
-        national = digits[3:]
-    elif len(digits) == 12 and digits.startswith("90"):
-        national = digits[2:]
-    elif len(digits) == 11 and digits.startswith("0"):
-        national = digits[1:]
-    else:
+    digits = raw.strip()
+    if not digits.isdigit():  # digits alone (the usual CSV cell) have nothing to remove
+        digits = _SEPARATORS.sub("", digits)
+    size = len(digits)
+    if size == 10:
         national = digits
-    if len(national) != 10 or not national.isdigit() or not national.isascii():
+    elif size == 11 and digits[0] == "0":
+        national = digits[1:]
+    elif size == 12 and digits.startswith("90"):
+        national = digits[2:]
+    elif size == 13 and digits.startswith("+90"):
+        national = digits[3:]
+    else:
         return None
-    if not _mobile_pattern().fullmatch(national):
+    if not (national.isdigit() and national.isascii()):
+        return None
+    if not (_mobile or _mobile_pattern()).fullmatch(national):
         return None
     return "+90" + national
 

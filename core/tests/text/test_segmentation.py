@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ileti.emulation import counting
-from ileti.errors import InvalidContent
+from ileti.errors import InvalidContent, NotSupported
 from ileti.text import (
     DEFAULT_PROFILE,
     EFECELL_TURKISH,
@@ -24,9 +24,11 @@ from ileti.text import (
     ProfileEncoding,
     TextProfile,
     count,
+    counter,
     fold_turkish,
     is_gsm7,
     segment,
+    segmenter,
 )
 
 # -- reference -----------------------------------------------------------------
@@ -466,3 +468,37 @@ def test_rule_costs() -> None:
     assert EFECELL_TURKISH.cost("ö") == 2
     assert EFECELL_TURKISH.cost("é") == 1
     assert EFECELL_TURKISH.cost("₺") is None
+
+
+def _same(call: Callable[[], object]) -> object:
+    """What a call returns, or the type and message of the error it raises."""
+    try:
+        return call()
+    except InvalidContent as exc:
+        return (type(exc), str(exc))
+
+
+@FAST
+@given(
+    any_text,
+    st.sampled_from(["auto", "gsm7", "GSM7", "gsm7-tr", "ucs2", "turkish"]),
+    st.sampled_from([None, ALL_PROFILE, DEFAULT_PROFILE]),
+    st.booleans(),
+)
+def test_bound_counter_and_segmenter_give_what_count_and_segment_give(
+    text: str, encoding: str, profile: TextProfile | None, fold: bool
+) -> None:
+    """The campaign binds its options once; every figure and error is the same."""
+    try:
+        count_one = counter(encoding, profile, fold=fold)
+        split_one = segmenter(encoding, profile, fold=fold)
+    except NotSupported:  # the profile has no such encoding: count says so too
+        with pytest.raises(NotSupported):
+            count(text, encoding, profile, fold=fold)
+        return
+    assert _same(lambda: count_one(text)) == _same(
+        lambda: count(text, encoding, profile, fold=fold)
+    )
+    assert _same(lambda: split_one(text)) == _same(
+        lambda: segment(text, encoding, profile, fold=fold)
+    )

@@ -801,7 +801,7 @@ class Campaign:
     ) -> SendResult:
         """One request for a claimed chunk, built from rows checked on import."""
         from ileti.plugin import Outgoing, OutgoingBatch, OutgoingItem
-        from ileti.text import ensure_fits, segment
+        from ileti.text import ensure_fits, segment, segmenter
 
         if provider is not None and provider != self.client.provider:
             return self._request_elsewhere(batch, rows, spec, provider)
@@ -811,10 +811,12 @@ class Campaign:
         encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
         fold = spec["fold_turkish"]
         if spec["mode"] == "multi":
+            split = segmenter(encoding or "auto", profile, fold=fold)
+            name = client.provider
             items = []
             for r in rows:
-                seg = segment(r.text or "", encoding, profile, fold=fold)
-                ensure_fits(seg, profile, provider=client.provider)
+                seg = split(r.text or "")
+                ensure_fits(seg, profile, provider=name)
                 items.append(OutgoingItem(r.number, seg.text, seg, r.client_ref or batch))
             prepared: Outgoing | OutgoingBatch = OutgoingBatch(
                 items=tuple(items),

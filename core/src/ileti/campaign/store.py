@@ -176,6 +176,8 @@ _STATES = {state.value: state for state in RowState}
 
 #: what a chunk's row stores of its NewRow: line, number, text, group, parts
 _CHUNK_ROW = operator.itemgetter(0, 1, 2, 4, 5)
+_NEW_STATE = operator.itemgetter(3)
+_PENDING_ONLY = {RowState.PENDING}
 
 
 def _row(values: Sequence[Any]) -> Row:
@@ -735,7 +737,7 @@ class SQLiteStore(StoreBase):
     @staticmethod
     def _add_chunk(conn: Any, cid: int, chunk: int, rows: Sequence[NewRow], now: float) -> None:
         """The rows of one chunk, with no state of their own: they follow the chunk's."""
-        if any(r.state is not RowState.PENDING for r in rows):
+        if rows and set(map(_NEW_STATE, rows)) != _PENDING_ONLY:
             raise ValueError(f"chunk {chunk} holds rows that are not pending")
         # a new row's id is one more than the largest (we hold the write lock)
         lo = (conn.execute("SELECT max(rid) FROM rows").fetchone()[0] or 0) + 1

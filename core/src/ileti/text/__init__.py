@@ -15,10 +15,12 @@ from __future__ import annotations
 from ileti.text.engine import (
     Segmentation,
     count,
+    counter,
     ensure_fits,
     fold_turkish,
     is_gsm7,
     segment,
+    segmenter,
     unencodable,
 )
 from ileti.text.profile import DEFAULT_PROFILE, ProfileEncoding, TextProfile
@@ -36,9 +38,11 @@ __all__ = [
     "Segmentation",
     "TextProfile",
     "count",
+    "counter",
     "ensure_fits",
     "fold_turkish",
     "is_gsm7",
     "segment",
+    "segmenter",
     "unencodable",
 ]

@@ -10,8 +10,10 @@ loop visits the text character by character.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Callable
 
 import attrs
 
@@ -23,10 +25,12 @@ from ileti.text.rules import GSM7, UCS2, CountingRule, Encoding, _Compiled
 __all__ = [
     "Segmentation",
     "count",
+    "counter",
     "ensure_fits",
     "fold_turkish",
     "is_gsm7",
     "segment",
+    "segmenter",
     "unencodable",
 ]
 
@@ -448,6 +452,11 @@ def segment(
         NotSupported: no such encoding.
     """
     enc, text, folded, units, _ = _choose(text, encoding, profile, fold)
+    return _build(enc, text, folded, units)
+
+
+def _build(enc: ProfileEncoding, text: str, folded: bool, units: int) -> Segmentation:
+    """The segmentation of a text already normalised and measured in ``enc``."""
     rule = enc.rule
     n = len(text)
     part_texts: tuple[str, ...]
@@ -486,6 +495,60 @@ def segment(
         forced,  # forced_ucs2
         folded,  # folded
     )
+
+
+def _fixed(
+    encoding: str, profile: TextProfile | None, fold: bool
+) -> Callable[[str], tuple[ProfileEncoding, str, bool, int]] | None:
+    """What :func:`_choose` does for one named encoding, resolved once:
+    ``text -> (encoding, final text, folded, units)``; ``None`` for auto."""
+    if encoding == AUTO or encoding.casefold() == AUTO:
+        return None
+    enc = (profile or DEFAULT_PROFILE).get(encoding)
+    folded = fold or enc.fold_turkish
+    compiled = enc.rule._compiled
+
+    def choose(text: str) -> tuple[ProfileEncoding, str, bool, int]:
+        text = _nfc(text)
+        if folded:
+            text = fold_turkish(text)
+        units = _units(text, compiled)
+        if units < 0:
+            raise _cannot_carry(text, enc, profile)
+        return enc, text, folded, units
+
+    return choose
+
+
+def counter(
+    encoding: str = "auto", profile: TextProfile | None = None, *, fold: bool = False
+) -> Callable[[str], tuple[str, int, int]]:
+    """:func:`count` with its options bound once, for counting many texts
+    (a campaign counts every row with it): the same figures and errors."""
+    choose = _fixed(encoding, profile, fold)
+    if choose is None:
+        return functools.partial(count, encoding=encoding, profile=profile, fold=fold)
+
+    def one(text: str) -> tuple[str, int, int]:
+        enc, text, _, units = choose(text)
+        return enc.name, _parts(text, units, enc.rule), units
+
+    return one
+
+
+def segmenter(
+    encoding: str = "auto", profile: TextProfile | None = None, *, fold: bool = False
+) -> Callable[[str], Segmentation]:
+    """:func:`segment` with its options bound once, for splitting many texts
+    (a campaign's request, one per recipient): the same result and errors."""
+    choose = _fixed(encoding, profile, fold)
+    if choose is None:
+        return functools.partial(segment, encoding=encoding, profile=profile, fold=fold)
+
+    def one(text: str) -> Segmentation:
+        return _build(*choose(text))
+
+    return one
 
 
 def ensure_fits(

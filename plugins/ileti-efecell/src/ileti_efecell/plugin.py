@@ -193,7 +193,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
     request = wire.MultiRequest(
         originator=_originator(ctx, batch.sender),
         messages=[
-            wire.MultiItem(recipient=_wire_number(ctx, item.recipient, i), text=item.text)
+            wire.MultiItem(_wire_number(ctx, item.recipient, i), item.text)
             for i, item in enumerate(batch.items)
         ],
         encoding=batch.wire_encoding,

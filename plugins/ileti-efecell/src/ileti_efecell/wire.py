@@ -274,7 +274,7 @@ class BasicRequest:
     encoding: str
 
 
-@attrs.frozen(kw_only=True)
+@attrs.frozen  # positional: a campaign builds one per recipient
 class MultiItem:
     """One entry of ``messages`` in ``POST /v2/sms/multi``."""
 
@@ -448,6 +448,14 @@ def converter() -> cattrs.Converter:
         overrides: dict[str, Any] = {n: override(rename=w) for n, w in renames.items()}
         conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
         conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))
+    # a batch's messages (up to 500 a request) in one comprehension: the
+    # generated hook per item cost a campaign about 0.5 µs a recipient
+    to, message = _RENAMES[MultiItem]["recipient"], _RENAMES[MultiItem]["text"]
+
+    def unstructure_messages(items: list[MultiItem]) -> list[dict[str, str]]:
+        return [{to: item.recipient, message: item.text} for item in items]
+
+    conv.register_unstructure_hook_func(lambda t: t == list[MultiItem], unstructure_messages)
     return conv
 
 
