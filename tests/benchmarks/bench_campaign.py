@@ -107,6 +107,31 @@ print(json.dumps({"rows": status.count("accepted"), "wall": wall,
 """
 
 
+PHASES = r"""
+import json, resource, sys, time
+import ileti.campaign
+from ileti import Client
+path, base_url, key, template, sender, size, store = sys.argv[1:8]
+client = Client("efecell", base_url=base_url, api_key=key, sender=sender, pool_size=4)
+client.transport
+def cpu():
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+campaign = client.campaign(
+    path, template=template, store=store, encoding="gsm7", batch_size=int(size)
+)
+c0, t0 = cpu(), time.perf_counter()
+campaign.import_rows()
+c1, t1 = cpu(), time.perf_counter()
+status = campaign.run(workers=4)
+c2, t2 = cpu(), time.perf_counter()
+assert status.count("accepted") == status.rows, status.to_dict()
+n = status.rows
+print(json.dumps({"rows": n, "import_cpu": (c1 - c0) / n, "import_wall": (t1 - t0) / n,
+                  "send_cpu": (c2 - c1) / n, "send_wall": (t2 - t1) / n}))
+"""
+
+
 def write_rows(path: Path, n: int) -> None:
     with open(path, "w", encoding="utf-8") as out:
         out.write("to,name,code\n")
@@ -128,6 +153,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--batch-size", type=int, default=500, help="rows per request")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also run ileti importing first, then sending, and print each phase's client "
+        "CPU and wall time per row",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="ileti-bench-"))
@@ -138,7 +169,8 @@ def main() -> int:
         csv_path = folder / f"rows-{n}.csv"
         write_rows(csv_path, n)
         results = {}
-        for name in ("raw", "ileti"):  # a fresh emulator for each, so neither pays for the other
+        names = ("raw", "ileti", "phases") if args.phases else ("raw", "ileti")
+        for name in names:  # a fresh emulator for each, so none pays for another
             emulator = subprocess.Popen(
                 [sys.executable, "-c", EMULATOR],
                 stdin=subprocess.PIPE,
@@ -153,8 +185,8 @@ def main() -> int:
                 if name == "raw":
                     results[name] = run(RAW, *common)
                 else:
-                    store = str(folder / f"store-{n}.sqlite3")
-                    results[name] = run(ILETI, *common, store)
+                    store = str(folder / f"store-{n}-{name}.sqlite3")
+                    results[name] = run(ILETI if name == "ileti" else PHASES, *common, store)
             finally:
                 emulator.stdin.close()
                 emulator.wait(timeout=60)
@@ -165,6 +197,14 @@ def main() -> int:
             print(
                 f"{n:>9} {name:>6} {rate:>9.0f} {rate / raw_rate:>5.2f}x "
                 f"{r['cpu'] / r['rows'] * 1e6:>11.1f} {r['rss_mb']:>7.1f}MB",
+                flush=True,
+            )
+        if args.phases:
+            p = results["phases"]
+            print(
+                f"{n:>9} phases: import {p['import_cpu'] * 1e6:.1f} µs CPU/row "
+                f"({p['import_wall'] * 1e6:.1f} wall), then send {p['send_cpu'] * 1e6:.1f} "
+                f"µs CPU/row ({p['send_wall'] * 1e6:.1f} wall)",
                 flush=True,
             )
         os.unlink(csv_path)
