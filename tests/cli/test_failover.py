@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -122,6 +125,13 @@ def test_a_campaign_moves_to_the_second_when_the_first_runs_out_of_credit(
     assert len(modexi.messages) == 40
     arrived = [m.recipient for m in (*testprov.messages, *modexi.messages)]
     assert len(set(arrived)) == 60
+    cid = json.loads(run.out)["id"]
+    assert f"Campaign {cid} (testprov,modexi): done" in cli("campaign", "status", cid).out
+    exported = list(csv.DictReader(io.StringIO(cli("campaign", "export", cid).out)))
+    went = Counter(row["provider"] for row in exported)
+    assert went == {"testprov": 20, "modexi": 40}
+    by_number = {row["number"]: row["provider"] for row in exported}
+    assert all(by_number[m.recipient] == "modexi" for m in modexi.messages)
 
 
 def test_send_multi_over_two_providers_pauses_when_neither_takes_it_and_resumes_with_both(

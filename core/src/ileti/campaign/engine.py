@@ -101,6 +101,13 @@ class CampaignStatus:
     credits: str | None
     delivery: Mapping[str, int]
     imported: bool
+    #: the providers a routed campaign fails over between, in order (else empty)
+    route: tuple[str, ...] = ()
+
+    @property
+    def through(self) -> str:
+        """The provider, or a routed campaign's providers (``efecell,modexi``)."""
+        return ",".join(self.route) if self.route else self.provider
 
     @property
     def rows(self) -> int:
@@ -128,6 +135,7 @@ class CampaignStatus:
             "credits": self.credits,
             "delivery": dict(self.delivery),
             "imported": self.imported,
+            "route": list(self.route) or None,
         }
 
 
@@ -145,6 +153,7 @@ def read_status(store: CampaignStore, campaign_id: str) -> CampaignStatus:
         credits=store.credits(campaign_id),
         delivery=store.delivery_counts(campaign_id),
         imported=record.imported,
+        route=tuple(record.spec.get("route") or ()),
     )
 
 

@@ -401,7 +401,7 @@ def summary_lines(campaign: Campaign, status: CampaignStatus) -> list[str]:
     """The exact summary a run ends with: every row is in exactly one count."""
     c = status.count
     out = [
-        f"Campaign {status.id} ({status.provider}): {status.status}",
+        f"Campaign {status.id} ({status.through}): {status.status}",
         f"  {status.rows} rows: {c('accepted')} accepted ({status.parts} parts), "
         f"{c('rejected')} rejected, {c('invalid')} invalid, {c('unknown')} unknown, "
         f"{c('pending')} pending, {c('cancelled')} cancelled",
@@ -415,10 +415,13 @@ def summary_lines(campaign: Campaign, status: CampaignStatus) -> list[str]:
         )
     if c("rejected"):
         out.append(f"  rejected by the provider (lines {ranges(*_lines(campaign, 'rejected'))})")
+    which = "the provider"
+    if status.route:
+        which = "the provider each went to (the provider column of `ileti campaign export`)"
     if c("unknown"):
         out.append(
             f"  may have been sent (lines {ranges(*_lines(campaign, 'unknown'))}): not sent "
-            "again. Check them with the provider (its panel, or `ileti report` with a message "
+            f"again. Check them with {which} (its panel, or `ileti report` with a message "
             f"id), then `ileti campaign resolve {status.id} --line N --sent` or `--not-sent`"
         )
     if campaign.paused_by is not None:
@@ -487,7 +490,7 @@ def run_status(args: argparse.Namespace) -> int:
         return EXIT_OK
     c = status.count
     lines = [
-        f"Campaign {status.id} ({status.provider}): {status.status}",
+        f"Campaign {status.id} ({status.through}): {status.status}",
         *([f"  {status.note}"] if status.note else []),
         *(f"  {s.value}: {c(s)}" for s in _states()),
         f"  parts sent: {status.parts}",
@@ -524,6 +527,7 @@ EXPORT_FIELDS = (
     "delivery_raw",
     "delivery_at",
     "parts",
+    "provider",
 )
 
 
@@ -534,18 +538,33 @@ def run_export(args: argparse.Namespace) -> int:
     from ileti.campaign import open_store
 
     store = open_store(args.store)
-    store.get(args.id)
+    record = store.get(args.id)
+    routed = bool(record.spec.get("route"))
     out = sys.stdout
     writer = csv.writer(out) if args.format == "csv" else None
     if writer is not None:
         writer.writerow(EXPORT_FIELDS)
+    page: list[Any] = []
+
+    def flush() -> None:
+        # the provider a row's request went to: a routed campaign's claims
+        # recorded it; every request of another went to its one provider
+        went = store.providers(args.id, [r.batch for r in page if r.batch]) if routed else {}
+        for row in page:
+            values = {f: getattr(row, f) for f in EXPORT_FIELDS[:-1]}
+            values["state"] = row.state.value
+            values["provider"] = went.get(row.batch) if routed else row.batch and record.provider
+            if writer is not None:
+                writer.writerow(["" if v is None else v for v in values.values()])
+            else:
+                out.write(json.dumps(values, ensure_ascii=False) + "\n")
+        page.clear()
+
     for row in store.iter_rows(args.id):
-        values = {f: getattr(row, f) for f in EXPORT_FIELDS}
-        values["state"] = row.state.value
-        if writer is not None:
-            writer.writerow(["" if v is None else v for v in values.values()])
-        else:
-            out.write(json.dumps(values, ensure_ascii=False) + "\n")
+        page.append(row)
+        if len(page) == 5000:
+            flush()
+    flush()
     out.flush()
     return EXIT_OK
 
@@ -566,7 +585,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = []
     for record, s in zip(store.campaigns(), found, strict=True):
         started = datetime.fromtimestamp(record.created).strftime("%Y-%m-%d %H:%M")
-        rows.append((s.id, s.provider, started, s.status, s.rows, s.count("accepted")))
+        rows.append((s.id, s.through, started, s.status, s.rows, s.count("accepted")))
     common.print_lines(
         common.table(("id", "provider", "created", "status", "rows", "accepted"), rows)
     )
