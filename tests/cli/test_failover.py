@@ -192,3 +192,31 @@ def test_the_circuit_is_kept_between_runs_and_shown_by_providers(
     assert "Sent through modexi" in run.out
     assert testprov.messages == []
     assert len(modexi.messages) == 6
+
+
+def test_a_routed_campaign_is_cancelled_from_its_store_alone(
+    cli: Callable[..., Any],
+    testprov: Any,
+    provider_env: Callable[[str], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from ileti.campaign import Campaign
+    from ileti.errors import ConfigurationError
+
+    modexi = provider_env("modexi")
+    modexi.credit = Decimal(0)
+    monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", refused_url())
+    run = cli(
+        "campaign", "start", "-p", "testprov,modexi", rows_file(tmp_path, 5), "--template",
+        "x {name}", "--sender", modexi.default_sender, "--json",
+    )  # fmt: skip
+    assert run.code == 4, run.err
+    cid = json.loads(run.out)["id"]
+    with pytest.raises(ConfigurationError, match="opened from its store alone"):
+        Campaign.in_store(cid).run()
+    # no provider settings are needed to cancel: none are read
+    monkeypatch.delenv("ILETI_MODEXI_BASE_URL")
+    cancelled = cli("campaign", "cancel", cid)
+    assert cancelled.code == 0, cancelled.err
+    assert "5 rows will not be sent" in cancelled.out

@@ -225,6 +225,24 @@ class Campaign:
                 f"{client.provider}: open it with a {record.provider} client",
                 setting="provider",
             )
+        self._attach(client, store, record)
+
+    @classmethod
+    def in_store(
+        cls, campaign_id: str, *, store: CampaignStore | str | Path | None = None
+    ) -> Campaign:
+        """An existing campaign, for what needs its store alone: its status
+        and rows, :meth:`cancel`, :meth:`resolve`. No provider settings are
+        read; it cannot run, settle or poll (open it with :meth:`open` for
+        that)."""
+        store = _store(store)
+        record = store.get(campaign_id)
+        campaign = cls.__new__(cls)
+        campaign.router = None
+        campaign._attach(_NoProvider(record), store, record)  # type: ignore[arg-type]
+        return campaign
+
+    def _attach(self, client: Client, store: CampaignStore, record: CampaignRecord) -> None:
         self.client = client
         self.store = store
         self.id = record.id
@@ -1131,6 +1149,21 @@ class Campaign:
             sleep(min(delay, remaining))
             delay = min(delay * 2, 30.0)
         return self.store.delivery_counts(self.id)
+
+
+class _NoProvider:
+    """The client of a campaign opened with :meth:`Campaign.in_store`."""
+
+    def __init__(self, record: CampaignRecord) -> None:
+        self.provider = record.provider
+        self._id = record.id
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigurationError(
+            f"campaign {self._id} was opened from its store alone (Campaign.in_store): "
+            "open it with Campaign.open(...) to send, settle or poll reports",
+            setting="provider",
+        )
 
 
 def _spec_options(spec: Mapping[str, Any]) -> tuple[datetime | None, timedelta | None]:

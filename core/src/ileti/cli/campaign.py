@@ -595,9 +595,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     from ileti.campaign import Campaign, open_store
 
-    store = open_store(args.store)
-    record = store.get(args.id)
-    campaign = Campaign(_NoClient(record.provider), store, record)  # type: ignore[arg-type]
+    campaign = Campaign.in_store(args.id, store=open_store(args.store))
     status = campaign.cancel()
     if args.json:
         common.print_json(status.to_dict())
@@ -609,17 +607,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 def run_resolve(args: argparse.Namespace) -> int:
     from ileti.campaign import Campaign, open_store
 
-    store = open_store(args.store)
-    record = store.get(args.id)
-    campaign = Campaign(_NoClient(record.provider), store, record)  # type: ignore[arg-type]
+    campaign = Campaign.in_store(args.id, store=open_store(args.store))
     changed = campaign.resolve(args.line, sent=args.sent)
     what = "sent (accepted)" if args.sent else "not sent (pending: resume sends them)"
     print(f"{changed} rows marked {what}")
     return EXIT_OK
-
-
-class _NoClient:
-    """Cancelling and resolving need the store only, not the provider's settings."""
-
-    def __init__(self, provider: str) -> None:
-        self.provider = provider
