@@ -134,16 +134,21 @@ def test_a_campaign_moves_to_the_second_when_the_first_runs_out_of_credit(
     assert all(by_number[m.recipient] == "modexi" for m in modexi.messages)
 
 
-def test_send_multi_over_two_providers_pauses_when_neither_takes_it_and_resumes_with_both(
-    cli: Callable[..., Any],
-    testprov: Any,
-    provider_env: Callable[[str], Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def neither(
+    testprov: Any, provider_env: Callable[[str], Any], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """testprov refuses every connection and modexi (returned) has no credit."""
     modexi = provider_env("modexi")
     modexi.credit = Decimal(0)
     monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", refused_url())
+    return modexi
+
+
+def test_send_multi_over_two_providers_pauses_when_neither_takes_it_and_resumes_with_both(
+    cli: Callable[..., Any], neither: Any, tmp_path: Path
+) -> None:
+    modexi = neither
     run = cli(
         "send-multi", "-p", "testprov,modexi", rows_file(tmp_path, 30), "--template", "x {name}",
         "--sender", modexi.default_sender, "--workers", "1", "--json",
@@ -195,21 +200,14 @@ def test_the_circuit_is_kept_between_runs_and_shown_by_providers(
 
 
 def test_a_routed_campaign_is_cancelled_from_its_store_alone(
-    cli: Callable[..., Any],
-    testprov: Any,
-    provider_env: Callable[[str], Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
+    cli: Callable[..., Any], neither: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from ileti.campaign import Campaign
     from ileti.errors import ConfigurationError
 
-    modexi = provider_env("modexi")
-    modexi.credit = Decimal(0)
-    monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", refused_url())
     run = cli(
         "campaign", "start", "-p", "testprov,modexi", rows_file(tmp_path, 5), "--template",
-        "x {name}", "--sender", modexi.default_sender, "--json",
+        "x {name}", "--sender", neither.default_sender, "--json",
     )  # fmt: skip
     assert run.code == 4, run.err
     cid = json.loads(run.out)["id"]
