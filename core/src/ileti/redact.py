@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ileti._env import MASK
+
 __all__ = ["MASK", "Redactor", "install_log_filters", "redact", "register_secrets"]
 
-MASK = "****"
 
 #: header names whose whole value is always masked
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})

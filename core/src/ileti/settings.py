@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ileti._env import MASK
 from ileti.errors import ConfigurationError
 
 __all__ = [
@@ -55,8 +56,6 @@ __all__ = [
 
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
-
-MASK = "****"
 
 
 class Secret:

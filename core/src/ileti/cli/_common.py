@@ -346,7 +346,8 @@ def jsonable(value: Any) -> Any:
 
     import attrs
 
-    from ileti.settings import MASK, Secret
+    from ileti._env import MASK
+    from ileti.settings import Secret
 
     if value is None or isinstance(value, bool | int | float | str):
         return value
