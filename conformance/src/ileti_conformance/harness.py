@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ileti.emulation import EmulatorBase, FaultProxy, ServedApp, VirtualClock, serve
-from ileti.host import LoadedProvider, inspect_plugin, load_provider, new_manager
+from ileti.host import LoadedProvider, inspect_plugin, load_provider
 from ileti.http import RetryPolicy, Timeout
 
 if TYPE_CHECKING:
@@ -51,11 +51,9 @@ def hook_emulator_factory(loaded: LoadedProvider) -> EmulatorFactory:
             "EmulatorBase subclass instance on the given clock) or set emulator_factory on "
             "your ProviderConformance subclass"
         )
-    pm = new_manager()
-    pm.register(loaded.plugin, name=loaded.name)
 
     def factory(clock: VirtualClock) -> Any:
-        return pm.hook.provider_emulator(clock=clock)
+        return loaded.emulator(clock)
 
     return factory
 

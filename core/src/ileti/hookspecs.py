@@ -21,13 +21,14 @@ does not implement it, and the client raises ``NotSupported``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ileti.emulation import EmulatorBase, VirtualClock
     from ileti.models import (
         Balance,
         DeliveryReport,
@@ -56,9 +57,10 @@ def provider_info() -> ProviderInfo:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def provider_emulator(clock: Any) -> Any:
+def provider_emulator(clock: VirtualClock) -> EmulatorBase:  # type: ignore[empty-body]
     """Return a new instance of the provider's emulator (a WSGI app built on
-    :class:`ileti.emulation.EmulatorBase`) using the given virtual clock."""
+    :class:`ileti.emulation.EmulatorBase`) using the given virtual clock.
+    Callers get it through :meth:`ileti.host.LoadedProvider.emulator`."""
 
 
 @hookspec(firstresult=True)

@@ -19,7 +19,7 @@ import functools
 import os
 from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -27,6 +27,9 @@ import pluggy
 from ileti import hookspecs
 from ileti.errors import ConfigurationError, IletiError, NotSupported
 from ileti.hookspecs import CAPABILITIES, OPTIONAL, PROJECT
+
+if TYPE_CHECKING:
+    from ileti.emulation import EmulatorBase, VirtualClock
 
 __all__ = [
     "EXTENSION_GROUP",
@@ -125,6 +128,34 @@ class LoadedProvider:
     @property
     def has_emulator(self) -> bool:
         return _implements(self.plugin, "provider_emulator")
+
+    def emulator(self, clock: VirtualClock | None = None) -> EmulatorBase:
+        """A new instance of the provider's emulator on ``clock`` (a new
+        :class:`~ileti.emulation.VirtualClock` when none), through its
+        ``provider_emulator`` hook: the one way the suite, ``ileti emulate``,
+        the demo and :mod:`ileti.testing` get one. Raises ``NotSupported``
+        when the plugin ships none."""
+        from ileti.emulation import EmulatorBase, VirtualClock
+
+        self.require_emulator()
+        pm = new_manager()
+        pm.register(self.plugin, name=self.name)
+        made = pm.hook.provider_emulator(clock=clock if clock is not None else VirtualClock())
+        if not isinstance(made, EmulatorBase):
+            raise TypeError(
+                f"{self.name}'s provider_emulator hook returned {type(made).__name__}, not an "
+                "instance of an ileti.emulation.EmulatorBase subclass"
+            )
+        return made
+
+    def require_emulator(self) -> None:
+        """``NotSupported`` unless the plugin ships an emulator."""
+        if not self.has_emulator:
+            raise NotSupported(
+                f"provider {self.name!r} ships no emulator",
+                provider=self.name,
+                capability="emulator",
+            )
 
 
 def _implements(plugin: Any, hook: str) -> bool:

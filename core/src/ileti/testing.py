@@ -141,16 +141,11 @@ def serve_emulator(
     for a negative credit or a host that is not loopback, ``OSError`` when
     the port cannot be bound. Close it when done.
     """
-    from ileti.emulation import VirtualClock, serve
-    from ileti.errors import NotSupported
+    from ileti.emulation import serve
     from ileti.host import load_provider
 
     loaded = load_provider(provider)
-    if not loaded.has_emulator:
-        raise NotSupported(
-            f"provider {provider!r} ships no emulator", provider=provider, capability="emulator"
-        )
-    emulator = loaded.plugin.provider_emulator(clock=clock or VirtualClock())
+    emulator = loaded.emulator(clock)
     names = tuple(senders)
     emulator.configure(senders=names, credit=credit)
     served = serve(emulator, host=host, port=port)

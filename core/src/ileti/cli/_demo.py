@@ -117,7 +117,7 @@ class _Flow:
         self.client = client
         self.emulator = emulator
         self.printer = printer
-        self.sender: str | None = getattr(emulator, "default_sender", None)
+        self.sender: str | None = emulator.default_sender
 
     def step(self, name: str, action: Callable[[], tuple[str, dict[str, Any]]]) -> Step:
         from ileti.errors import IletiError, NotSupported
@@ -326,8 +326,8 @@ def _run_one(name: str, explicit: bool, args: argparse.Namespace, printer: _Prin
         run.error = f"{name} ships no emulator"
         return run
     try:
-        emulator = loaded.plugin.provider_emulator(clock=VirtualClock())
-        settings = dict(emulator.credentials())
+        emulator = loaded.emulator(VirtualClock())
+        settings: dict[str, Any] = dict(emulator.credentials())
     except Exception as exc:
         run.status, run.error = FAILED, f"its emulator cannot start: {type(exc).__name__}: {exc}"
         return run

@@ -167,10 +167,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         # the emulator's own test credentials (not the user's): printing them is the point
         env = running.environment()
-        default = getattr(emulator, "default_sender", None)
-        senders = list(dict.fromkeys([*args.senders, *([default] if default else [])]))
-        sender = senders[0] if senders else None
-        credit = getattr(emulator, "credit", None)
+        senders = list(dict.fromkeys([*args.senders, emulator.default_sender]))
+        sender = senders[0]
+        credit = emulator.credit
         if args.json:
             common.print_json(
                 {

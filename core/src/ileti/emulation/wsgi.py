@@ -318,6 +318,8 @@ class EmulatorBase:
     _routes: ClassVar[tuple[_Route, ...]] = ()
     #: the account's balance (see :meth:`set_credit`)
     credit: Decimal
+    #: a sender name the emulated account has approved from the start
+    default_sender: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -213,7 +213,7 @@ class EfecellEmulator(EmulatorBase):
     #: credits per SMS part (Efecell balances are SMS credits)
     price_per_part: ClassVar[Decimal] = Decimal(1)
     #: the approved sender every account starts with
-    default_sender: str = "ILETI"
+    default_sender: ClassVar[str] = "ILETI"
     #: the first package id (the document's sample id)
     first_package_id: ClassVar[int] = 13544
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ileti.errors import InvalidRecipient, InvalidSender, ValidationError
 from ileti.models import Balance, DeliveryReport, Sender, SendResult
@@ -36,6 +36,10 @@ from ileti.plugin import (
 from ileti.text import EFECELL_TURKISH, GSM7, UCS2, ProfileEncoding, TextProfile
 from ileti_efecell import wire
 from ileti_efecell.settings import EfecellSettings
+
+if TYPE_CHECKING:
+    from ileti.emulation import VirtualClock
+    from ileti_efecell.emulator import EfecellEmulator
 
 __all__ = [
     "MAX_PARTS",
@@ -104,7 +108,7 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_emulator(clock: Any) -> Any:
+def provider_emulator(clock: VirtualClock) -> EfecellEmulator:
     from ileti_efecell.emulator import EfecellEmulator
 
     return EfecellEmulator(clock=clock)

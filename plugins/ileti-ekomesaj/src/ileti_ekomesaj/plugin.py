@@ -8,7 +8,7 @@ so the client raises ``NotSupported``. Wire names and inferred choices are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ileti.numbers import require_turkish
 from ileti.plugin import (
@@ -24,8 +24,10 @@ from ileti_ekomesaj import wire
 from ileti_ekomesaj.settings import EkomesajSettings
 
 if TYPE_CHECKING:
+    from ileti.emulation import VirtualClock
     from ileti.errors import IletiError
     from ileti.models import Balance, DeliveryReport, SendResult
+    from ileti_ekomesaj.emulator import EkomesajEmulator
 
 __all__ = ["PROVIDER", "TEXT_PROFILE"]
 
@@ -67,7 +69,7 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_emulator(clock: Any) -> Any:
+def provider_emulator(clock: VirtualClock) -> EkomesajEmulator:
     from ileti_ekomesaj.emulator import EkomesajEmulator
 
     return EkomesajEmulator(clock=clock)

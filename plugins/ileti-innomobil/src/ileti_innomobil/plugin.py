@@ -31,6 +31,7 @@ from ileti_innomobil.settings import InnomobilSettings
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ileti.emulation import VirtualClock
     from ileti.models import Balance, DeliveryReport, Sender, SendResult, SentPackage
     from ileti_innomobil.emulator import InnomobilEmulator
 
@@ -112,7 +113,7 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_emulator(clock: Any) -> InnomobilEmulator:
+def provider_emulator(clock: VirtualClock) -> InnomobilEmulator:
     from ileti_innomobil.emulator import InnomobilEmulator
 
     return InnomobilEmulator(clock=clock)

@@ -264,6 +264,7 @@ class KobikomEmulator(EmulatorBase):
     #: TRY per SMS part (invented: Kobikom publishes no price; the balance is money)
     price_per_part: ClassVar[Decimal] = Decimal("0.05")
     currency: ClassVar[str] = "TRY"
+    default_sender: ClassVar[str] = "ILETI"
 
     def __init__(
         self,
@@ -283,7 +284,6 @@ class KobikomEmulator(EmulatorBase):
         self.username = username
         self.password = password
         self.credit = credit
-        self.default_sender = "ILETI"
         self.senders: dict[str, str] = {
             "ILETI": "approved",
             "908501112233": "approved",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ileti.errors import (
     DeliveryUnknown,
@@ -31,6 +31,7 @@ from ileti.plugin import ProviderInfo, hookimpl
 from ileti_kobikom.settings import KobikomSettings, warn_if_insecure
 
 if TYPE_CHECKING:
+    from ileti.emulation import VirtualClock
     from ileti.http import HttpResponse
     from ileti.models import (
         Balance,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     )
     from ileti.plugin import Context, Outgoing, OutgoingBatch, PushRequest
     from ileti.text import Segmentation
+    from ileti_kobikom.emulator import KobikomEmulator
     from ileti_kobikom.store import ReportStore, StoredPackage, StoredRecipient, StoredReport
     from ileti_kobikom.wire import Credentials, SubmitResult
 
@@ -99,7 +101,7 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_emulator(clock: Any) -> Any:
+def provider_emulator(clock: VirtualClock) -> KobikomEmulator:
     from ileti_kobikom.emulator import KobikomEmulator
 
     return KobikomEmulator(clock=clock)

@@ -22,7 +22,7 @@ import logging
 import threading
 from collections.abc import Iterable, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ileti.errors import (
     IletiError,
@@ -53,6 +53,10 @@ from ileti.plugin import (
 from ileti.text import GSM7, UCS2, ProfileEncoding, TextProfile
 from ileti_modexi import wire
 from ileti_modexi.settings import ModexiSettings, check_sender
+
+if TYPE_CHECKING:
+    from ileti.emulation import VirtualClock
+    from ileti_modexi.emulator import ModexiEmulator
 
 __all__ = [
     "NAME",
@@ -124,7 +128,7 @@ def provider_info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_emulator(clock: Any) -> Any:
+def provider_emulator(clock: VirtualClock) -> ModexiEmulator:
     from ileti_modexi.emulator import ModexiEmulator
 
     return ModexiEmulator(clock=clock)
