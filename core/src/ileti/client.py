@@ -966,7 +966,7 @@ class Client:
         self._loaded.require("parse_push")
         return list(self._invoke("parse_push", None, request=request))
 
-    def _context(self, client_ref: str | None) -> Context:
+    def _context(self, client_ref: str | None) -> Context[Any]:
         from ileti.plugin import Context
 
         transport = self.transport

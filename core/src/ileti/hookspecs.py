@@ -21,7 +21,7 @@ does not implement it, and the client raises ``NotSupported``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -52,7 +52,7 @@ OPTIONAL = ("parse_push", "sent_packages", "panel_login")
 
 
 @hookspec(firstresult=True)
-def provider_info() -> ProviderInfo:  # type: ignore[empty-body]
+def provider_info() -> ProviderInfo[Any]:  # type: ignore[empty-body]
     """Describe the provider: its settings class, text profile and limits."""
 
 
@@ -64,32 +64,32 @@ def provider_emulator(clock: VirtualClock) -> EmulatorBase:  # type: ignore[empt
 
 
 @hookspec(firstresult=True)
-def send(ctx: Context, message: Outgoing) -> SendResult:  # type: ignore[empty-body]
+def send(ctx: Context[Any], message: Outgoing) -> SendResult:  # type: ignore[empty-body]
     """Send one text to the message's recipients (already validated, E.164)."""
 
 
 @hookspec(firstresult=True)
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:  # type: ignore[empty-body]
+def send_multi(ctx: Context[Any], batch: OutgoingBatch) -> SendResult:  # type: ignore[empty-body]
     """Send a personalised batch: each recipient with its own text."""
 
 
 @hookspec(firstresult=True)
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:  # type: ignore[empty-body]
+def query_report(ctx: Context[Any], message_id: str) -> DeliveryReport:  # type: ignore[empty-body]
     """Return the delivery state of every recipient of a package."""
 
 
 @hookspec(firstresult=True)
-def balance(ctx: Context) -> Balance:  # type: ignore[empty-body]
+def balance(ctx: Context[Any]) -> Balance:  # type: ignore[empty-body]
     """Return the account's balance."""
 
 
 @hookspec(firstresult=True)
-def senders(ctx: Context) -> list[Sender]:  # type: ignore[empty-body]
+def senders(ctx: Context[Any]) -> list[Sender]:  # type: ignore[empty-body]
     """Return the account's sender names with their states."""
 
 
 @hookspec(firstresult=True)
-def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:  # type: ignore[empty-body]
+def parse_push(ctx: Context[Any], request: PushRequest) -> list[DeliveryReport]:  # type: ignore[empty-body]
     """Read a delivery report the gateway pushed (the request it sent to the
     push URL) into normalised reports, one per package it concerns. Raise
     ``MalformedResponse`` for a request that is not a push. A provider that
@@ -99,7 +99,7 @@ def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:  # t
 
 @hookspec(firstresult=True)
 def sent_packages(  # type: ignore[empty-body]
-    ctx: Context, since: datetime, until: datetime, page: int, scheduled: bool
+    ctx: Context[Any], since: datetime, until: datetime, page: int, scheduled: bool
 ) -> list[SentPackage]:
     """One page (``page`` counts from 1) of the packages sent from ``since``
     to ``until`` (aware datetimes, ``since`` <= ``until``), oldest first;
@@ -110,7 +110,7 @@ def sent_packages(  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def panel_login(ctx: Context) -> PanelLogin:  # type: ignore[empty-body]
+def panel_login(ctx: Context[Any]) -> PanelLogin:  # type: ignore[empty-body]
     """A link that opens the account's web panel without the password, for a
     gateway that makes one (its ``url`` an ``ileti.Secret``; pass the part
     that is a credential to ``ileti.redact.register_secrets`` so that no log

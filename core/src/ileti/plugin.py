@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -75,19 +75,26 @@ def _clock_or_wall(clock: Callable[[], datetime] | None) -> Callable[[], datetim
     return clock if clock is not None else _utc_now
 
 
+#: a plugin's settings class, flowing from its ProviderInfo to the Context its
+#: hooks receive: ``ProviderInfo[EfecellSettings]``, ``Context[EfecellSettings]``
+S = TypeVar("S")
+
+
 @attrs.frozen(kw_only=True)
-class ProviderInfo:
+class ProviderInfo(Generic[S]):
     """What a provider is and what it can do, besides the hooks it implements.
 
     ``settings_type`` is the plugin's attrs settings class (a subclass of
-    :class:`ileti.settings.ProviderSettings`). ``text`` is its
+    :class:`ileti.settings.ProviderSettings`); a plugin writes
+    ``ProviderInfo[AcmeSettings]`` and its hooks take ``Context[AcmeSettings]``,
+    whose ``settings`` is then typed without a cast. ``text`` is its
     :class:`ileti.text.TextProfile`: encodings with wire values and limits.
     ``max_recipients`` is per request (``None``: unknown or unlimited).
     """
 
     name: str
     title: str
-    settings_type: type[Any]
+    settings_type: type[S]
     text: TextProfile
     max_recipients: int | None = None
     scheduling: bool = False
@@ -211,18 +218,19 @@ class OutgoingBatch:
 
 
 @attrs.define
-class Context:
+class Context(Generic[S]):
     """What a hook receives besides its arguments.
 
-    ``settings`` is the plugin's settings instance. ``send`` and ``read`` make
+    ``settings`` is the plugin's settings instance (typed by the plugin's
+    annotation: ``ctx: Context[AcmeSettings]``). ``send`` and ``read`` make
     HTTP requests through the core's transport (``send`` for requests that
     send messages: never replayed). ``state`` is a per-client dict where a
     plugin may keep what it must remember between calls.
     """
 
     provider: str
-    settings: Any
-    info: ProviderInfo
+    settings: S
+    info: ProviderInfo[S]
     send_request: Callable[..., HttpResponse]
     read_request: Callable[..., HttpResponse]
     state: MutableMapping[str, Any] = attrs.field(factory=dict)

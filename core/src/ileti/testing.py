@@ -269,7 +269,7 @@ class Outbox:
     # -- hooks ------------------------------------------------------------------
 
     @hookimpl
-    def provider_info(self) -> ProviderInfo:
+    def provider_info(self) -> ProviderInfo[Any]:
         return ProviderInfo(
             name=self.name,
             title="In-memory outbox (tests)",
@@ -282,7 +282,7 @@ class Outbox:
         )
 
     @hookimpl
-    def send(self, ctx: Context, message: Outgoing) -> SendResult:
+    def send(self, ctx: Context[Any], message: Outgoing) -> SendResult:
         self._check()
         mid = self._record(
             OutboxMessage(
@@ -305,7 +305,7 @@ class Outbox:
         )
 
     @hookimpl
-    def send_multi(self, ctx: Context, batch: OutgoingBatch) -> SendResult:
+    def send_multi(self, ctx: Context[Any], batch: OutgoingBatch) -> SendResult:
         self._check()
         parts = max(i.segmentation.parts for i in batch.items)
         mid = self._record(
@@ -331,7 +331,7 @@ class Outbox:
         )
 
     @hookimpl
-    def query_report(self, ctx: Context, message_id: str) -> DeliveryReport:
+    def query_report(self, ctx: Context[Any], message_id: str) -> DeliveryReport:
         self._check()
         found = [m for m in self.sent if m.message_id == message_id]
         if not found:
@@ -346,12 +346,12 @@ class Outbox:
         )
 
     @hookimpl
-    def balance(self, ctx: Context) -> Balance:
+    def balance(self, ctx: Context[Any]) -> Balance:
         self._check()
         return Balance(provider=self.name, amount=self.credit)
 
     @hookimpl
-    def senders(self, ctx: Context) -> list[Sender]:
+    def senders(self, ctx: Context[Any]) -> list[Sender]:
         self._check()
         return [Sender(name=n) for n in self.sender_names]
 

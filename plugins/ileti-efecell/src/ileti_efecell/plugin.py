@@ -82,7 +82,7 @@ _STATE_KEY = "efecell.package_recipients"
 
 
 @functools.cache
-def _info() -> ProviderInfo:
+def _info() -> ProviderInfo[EfecellSettings]:
     return ProviderInfo(
         name=PROVIDER,
         title="Efecell (Efetech)",
@@ -103,7 +103,7 @@ def _info() -> ProviderInfo:
 
 
 @hookimpl
-def provider_info() -> ProviderInfo:
+def provider_info() -> ProviderInfo[EfecellSettings]:
     return _info()
 
 
@@ -117,21 +117,21 @@ def provider_emulator(clock: VirtualClock) -> EfecellEmulator:
 # -- helpers -------------------------------------------------------------------------
 
 
-def _headers(ctx: Context) -> dict[str, str]:
-    settings: EfecellSettings = ctx.settings
+def _headers(ctx: Context[EfecellSettings]) -> dict[str, str]:
+    settings = ctx.settings
     return {
         "Authorization": f"{wire.AUTH_SCHEME} {settings.api_key.reveal()}",
         "Accept": "application/json",
     }
 
 
-def _read_request(ctx: Context, path: str) -> HttpRequest:
+def _read_request(ctx: Context[EfecellSettings], path: str) -> HttpRequest:
     headers = {"Content-Type": "application/json", **_headers(ctx)}
     return HttpRequest("GET", path, headers=headers)
 
 
-def _originator(ctx: Context, sender: str | None) -> str:
-    settings: EfecellSettings = ctx.settings
+def _originator(ctx: Context[EfecellSettings], sender: str | None) -> str:
+    settings = ctx.settings
     chosen = sender if sender is not None else settings.sender
     if chosen is None:
         raise InvalidSender(
@@ -142,7 +142,7 @@ def _originator(ctx: Context, sender: str | None) -> str:
     return chosen
 
 
-def _wire_number(ctx: Context, e164: str, position: int) -> str:
+def _wire_number(ctx: Context[EfecellSettings], e164: str, position: int) -> str:
     try:
         return national(e164)
     except InvalidRecipient as exc:
@@ -151,7 +151,7 @@ def _wire_number(ctx: Context, e164: str, position: int) -> str:
         ) from None
 
 
-def _remember(ctx: Context, package_id: int, recipients: Sequence[str]) -> None:
+def _remember(ctx: Context[EfecellSettings], package_id: int, recipients: Sequence[str]) -> None:
     # threads share a client (campaign workers): one of them trims at a time
     lock: threading.Lock = ctx.state.setdefault(_STATE_KEY + ".lock", threading.Lock())
     with lock:
@@ -165,7 +165,7 @@ def _remember(ctx: Context, package_id: int, recipients: Sequence[str]) -> None:
         ctx.state[_STATE_KEY + ".count"] = total
 
 
-def _post_send(ctx: Context, path: str, payload: Any) -> wire.SendBody:
+def _post_send(ctx: Context[EfecellSettings], path: str, payload: Any) -> wire.SendBody:
     request = HttpRequest.json_body("POST", path, payload, headers=_headers(ctx))
     return wire.read(ctx, ctx.send(request), wire.SendBody)
 
@@ -174,7 +174,7 @@ def _post_send(ctx: Context, path: str, payload: Any) -> wire.SendBody:
 
 
 @hookimpl
-def send(ctx: Context, message: Outgoing) -> SendResult:
+def send(ctx: Context[EfecellSettings], message: Outgoing) -> SendResult:
     request = wire.BasicRequest(
         originator=_originator(ctx, message.sender),
         text=message.text,
@@ -193,7 +193,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
 
 @hookimpl
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+def send_multi(ctx: Context[EfecellSettings], batch: OutgoingBatch) -> SendResult:
     request = wire.MultiRequest(
         originator=_originator(ctx, batch.sender),
         messages=[
@@ -213,7 +213,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
 
 @hookimpl
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+def query_report(ctx: Context[EfecellSettings], message_id: str) -> DeliveryReport:
     if not (message_id.isascii() and message_id.isdigit()):
         raise ValidationError(
             f"Efecell message ids are whole numbers (the message_id of a SendResult), "
@@ -235,12 +235,12 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
 
 
 @hookimpl
-def balance(ctx: Context) -> Balance:
+def balance(ctx: Context[EfecellSettings]) -> Balance:
     response = ctx.read(_read_request(ctx, wire.BALANCE_PATH))
     return wire.balance(ctx.provider, wire.read(ctx, response, wire.BalanceBody))
 
 
 @hookimpl
-def senders(ctx: Context) -> list[Sender]:
+def senders(ctx: Context[EfecellSettings]) -> list[Sender]:
     response = ctx.read(_read_request(ctx, wire.ORIGINATORS_DETAILED_PATH))
     return wire.senders(wire.read(ctx, response, wire.OriginatorsBody))

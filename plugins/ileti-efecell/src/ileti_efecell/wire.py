@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from ileti.http import HttpResponse
     from ileti.plugin import Context
+    from ileti_efecell.settings import EfecellSettings
 
 __all__ = [
     "BALANCE_PATH",
@@ -491,7 +492,7 @@ def _excerpt(response: HttpResponse) -> str | None:
 
 
 def _failure(
-    ctx: Context, response: HttpResponse, code: int, description: str | None
+    ctx: Context[EfecellSettings], response: HttpResponse, code: int, description: str | None
 ) -> IletiError:
     info = error_info(code, description)
     message = info.message
@@ -507,7 +508,7 @@ def _failure(
     )
 
 
-def read(ctx: Context, response: HttpResponse, body: type[T]) -> T:
+def read(ctx: Context[EfecellSettings], response: HttpResponse, body: type[T]) -> T:
     """The ``response`` part of an Efecell answer as ``body``, or the typed error.
 
     The envelope is read whatever the HTTP status. A body that is not the

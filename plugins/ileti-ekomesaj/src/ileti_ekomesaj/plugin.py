@@ -47,7 +47,7 @@ TEXT_PROFILE = TextProfile(
 
 
 @hookimpl
-def provider_info() -> ProviderInfo:
+def provider_info() -> ProviderInfo[EkomesajSettings]:
     return ProviderInfo(
         name=PROVIDER,
         title="Ekomesaj",
@@ -78,11 +78,6 @@ def provider_emulator(clock: VirtualClock) -> EkomesajEmulator:
 # --------------------------------------------------------------------------- helpers
 
 
-def _settings(ctx: Context) -> EkomesajSettings:
-    settings: EkomesajSettings = ctx.settings
-    return settings
-
-
 def _credential(settings: EkomesajSettings) -> wire.Credential:
     return wire.Credential(
         username=settings.username,
@@ -91,7 +86,7 @@ def _credential(settings: EkomesajSettings) -> wire.Credential:
     )
 
 
-def _raiser(ctx: Context) -> wire.ErrorFactory:
+def _raiser(ctx: Context[EkomesajSettings]) -> wire.ErrorFactory:
     from ileti.errors import excerpt
 
     def make(failure: wire.Failure) -> IletiError:
@@ -114,16 +109,18 @@ def _turkish_numbers(recipients: Sequence[str]) -> list[int]:
     ]
 
 
-def _post(ctx: Context, operation: str, request: object, *, sends: bool) -> HttpResponse:
+def _post(
+    ctx: Context[EkomesajSettings], operation: str, request: object, *, sends: bool
+) -> HttpResponse:
     """POST ``operation`` in the configured ``api_style`` (JSON or DataContract XML)."""
     try:
-        http = wire.http_request(operation, request, _settings(ctx).api_style)
+        http = wire.http_request(operation, request, ctx.settings.api_style)
     except wire.XmlCharacterError as exc:
         raise _unwritable(ctx, exc) from None
     return ctx.send(http) if sends else ctx.read(http)
 
 
-def _unwritable(ctx: Context, exc: wire.XmlCharacterError) -> IletiError:
+def _unwritable(ctx: Context[EkomesajSettings], exc: wire.XmlCharacterError) -> IletiError:
     """A value XML 1.0 cannot carry, refused before any request (never showing it)."""
     from ileti.errors import ConfigurationError, InvalidContent, ValidationError
 
@@ -150,9 +147,9 @@ def _unwritable(ctx: Context, exc: wire.XmlCharacterError) -> IletiError:
     )
 
 
-def _submit(ctx: Context, sms: wire.Sms) -> str:
+def _submit(ctx: Context[EkomesajSettings], sms: wire.Sms) -> str:
     """Post ``SendInstantSms`` and return the package id (``MessageID``)."""
-    settings = _settings(ctx)
+    settings = ctx.settings
     request = wire.SendInstantSmsRequest(credential=_credential(settings), sms=sms)
     response = _post(ctx, wire.SEND_OPERATION, request, sends=True)
     answer = wire.read_answer(
@@ -174,8 +171,8 @@ def _submit(ctx: Context, sms: wire.Sms) -> str:
     return str(answer.message_id)
 
 
-def _sender(ctx: Context, sender: str | None) -> str:
-    return sender or _settings(ctx).sender or ""
+def _sender(ctx: Context[EkomesajSettings], sender: str | None) -> str:
+    return sender or ctx.settings.sender or ""
 
 
 def _schedule(message: Outgoing | OutgoingBatch) -> str | None:
@@ -186,7 +183,7 @@ def _schedule(message: Outgoing | OutgoingBatch) -> str | None:
 
 
 @hookimpl
-def send(ctx: Context, message: Outgoing) -> SendResult:
+def send(ctx: Context[EkomesajSettings], message: Outgoing) -> SendResult:
     from ileti.models import RecipientResult, SendResult
 
     numbers = _turkish_numbers(message.recipients)
@@ -212,7 +209,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
 
 @hookimpl
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+def send_multi(ctx: Context[EkomesajSettings], batch: OutgoingBatch) -> SendResult:
     """The documented template trick: the template is only the placeholder, and each
     recipient's ``CustomField1`` carries ``"[Mesaj1]:" + its text``. The gateway cuts
     at the first ``:``, so any text (with colons, brackets or ``[Mesaj1]`` itself)
@@ -248,11 +245,11 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
 
 @hookimpl
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+def query_report(ctx: Context[EkomesajSettings], message_id: str) -> DeliveryReport:
     from ileti.errors import ValidationError
     from ileti.models import DeliveryReport, RecipientReport
 
-    settings = _settings(ctx)
+    settings = ctx.settings
     if not message_id.isdigit() or int(message_id) <= 0:
         raise ValidationError(
             f"{message_id[:40]!r} is not an Ekomesaj package id: pass the message_id of a "
@@ -315,10 +312,10 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
 
 
 @hookimpl
-def balance(ctx: Context) -> Balance:
+def balance(ctx: Context[EkomesajSettings]) -> Balance:
     from ileti.models import Balance, BalanceUnit
 
-    settings = _settings(ctx)
+    settings = ctx.settings
     request = wire.GetCreditRequest(credential=_credential(settings))
     response = _post(ctx, wire.CREDIT_OPERATION, request, sends=False)
     answer = wire.read_answer(

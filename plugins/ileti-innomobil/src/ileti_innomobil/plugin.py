@@ -89,7 +89,7 @@ _ADVICE: dict[Category, str] = {
 
 
 @hookimpl
-def provider_info() -> ProviderInfo:
+def provider_info() -> ProviderInfo[InnomobilSettings]:
     return ProviderInfo(
         name=PROVIDER,
         title="Innomobil",
@@ -122,17 +122,12 @@ def provider_emulator(clock: VirtualClock) -> InnomobilEmulator:
 # -- helpers ---------------------------------------------------------------------
 
 
-def _settings(ctx: Context) -> InnomobilSettings:
-    settings: InnomobilSettings = ctx.settings
-    return settings
-
-
 def _path(operation: str) -> str:
     return wire.API_PREFIX + operation
 
 
-def _sender(ctx: Context, sender: str | None) -> str:
-    chosen = sender or _settings(ctx).sender
+def _sender(ctx: Context[InnomobilSettings], sender: str | None) -> str:
+    chosen = sender or ctx.settings.sender
     if not chosen:
         raise InvalidSender(
             "Innomobil needs a sender name on every send: pass sender=... (one defined on the "
@@ -143,12 +138,12 @@ def _sender(ctx: Context, sender: str | None) -> str:
     return chosen
 
 
-def _wire_number(ctx: Context, e164: str, position: int) -> str:
+def _wire_number(ctx: Context[InnomobilSettings], e164: str, position: int) -> str:
     """``+905321112233`` -> ``905321112233``; Innomobil takes Turkish numbers only."""
     return international(e164, turkish_only=True, position=position, provider=ctx.provider)
 
 
-def _refusal(ctx: Context, response: HttpResponse, reason: str) -> IletiError:
+def _refusal(ctx: Context[InnomobilSettings], response: HttpResponse, reason: str) -> IletiError:
     from ileti.redact import redact
 
     category: Category = wire.classify_error(reason)
@@ -166,7 +161,7 @@ def _refusal(ctx: Context, response: HttpResponse, reason: str) -> IletiError:
 
 
 def _call(
-    ctx: Context,
+    ctx: Context[InnomobilSettings],
     operation: str,
     payload: object,
     *,
@@ -194,8 +189,8 @@ def _empty(response: HttpResponse, what: str) -> IletiError:
 
 
 @hookimpl
-def send(ctx: Context, message: Outgoing) -> SendResult:
-    settings = _settings(ctx)
+def send(ctx: Context[InnomobilSettings], message: Outgoing) -> SendResult:
+    settings = ctx.settings
     numbers = [_wire_number(ctx, n, i) for i, n in enumerate(message.recipients)]
     payload = wire.SendSmsRequest(
         username=settings.username,
@@ -230,8 +225,8 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
 
 @hookimpl
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
-    settings = _settings(ctx)
+def send_multi(ctx: Context[InnomobilSettings], batch: OutgoingBatch) -> SendResult:
+    settings = ctx.settings
     sender = _sender(ctx, batch.sender)
     messages = [
         wire.WireMessage(
@@ -272,12 +267,12 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
 
 @hookimpl
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+def query_report(ctx: Context[InnomobilSettings], message_id: str) -> DeliveryReport:
     """``report`` for a submission id (digits), ``reportbyid`` for per-number ids.
 
     Several ids may be given separated by commas (a multi-send with several ids).
     """
-    settings = _settings(ctx)
+    settings = ctx.settings
     ids = [part.strip() for part in message_id.split(",") if part.strip()]
     if not ids:
         raise ValidationError(
@@ -304,7 +299,9 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
     return report
 
 
-def _report_items(ctx: Context, operation: str, payload: object) -> list[wire.ReportItem]:
+def _report_items(
+    ctx: Context[InnomobilSettings], operation: str, payload: object
+) -> list[wire.ReportItem]:
     response, result = _call(ctx, operation, payload)
     if wire.is_empty_result(result):
         raise ctx.error(
@@ -327,10 +324,10 @@ def _report_items(ctx: Context, operation: str, payload: object) -> list[wire.Re
 
 @hookimpl
 def sent_packages(
-    ctx: Context, since: datetime, until: datetime, page: int, scheduled: bool
+    ctx: Context[InnomobilSettings], since: datetime, until: datetime, page: int, scheduled: bool
 ) -> list[SentPackage]:
     """``reports``: one page of the packages sent in the range (Unix seconds)."""
-    settings = _settings(ctx)
+    settings = ctx.settings
     payload = wire.ReportsRequest(
         username=settings.username,
         password=settings.password.reveal(),
@@ -355,8 +352,8 @@ def sent_packages(
 
 
 @hookimpl
-def balance(ctx: Context) -> Balance:
-    settings = _settings(ctx)
+def balance(ctx: Context[InnomobilSettings]) -> Balance:
+    settings = ctx.settings
     payload = wire.BalanceRequest(
         username=settings.username, password=settings.password.reveal(), gate=settings.gate
     )
@@ -369,8 +366,8 @@ def balance(ctx: Context) -> Balance:
 
 
 @hookimpl
-def senders(ctx: Context) -> list[Sender]:
-    settings = _settings(ctx)
+def senders(ctx: Context[InnomobilSettings]) -> list[Sender]:
+    settings = ctx.settings
     payload = wire.AuthRequest(username=settings.username, password=settings.password.reveal())
     response, result = _call(ctx, "alfanumerik", payload)
     if wire.is_empty_result(result):

@@ -69,7 +69,7 @@ _STORE_KEY = "kobikom.store"
 
 
 @hookimpl
-def provider_info() -> ProviderInfo:
+def provider_info() -> ProviderInfo[KobikomSettings]:
     from ileti.text import GSM7, UCS2, ProfileEncoding, TextProfile
     from ileti_kobikom.wire import MAX_PARTS, MAX_RECIPIENTS, MAX_VALIDITY, MIN_VALIDITY
 
@@ -110,8 +110,8 @@ def provider_emulator(clock: VirtualClock) -> KobikomEmulator:
 # -- helpers -------------------------------------------------------------------------
 
 
-def _settings(ctx: Context) -> KobikomSettings:
-    settings: KobikomSettings = ctx.settings
+def _settings(ctx: Context[KobikomSettings]) -> KobikomSettings:
+    settings = ctx.settings
     warn_if_insecure(settings.base_url)
     return settings
 
@@ -122,7 +122,7 @@ def _credentials(settings: KobikomSettings) -> Credentials:
     return Credentials(username=settings.username, password=settings.password.reveal())
 
 
-def _store(ctx: Context, settings: KobikomSettings) -> ReportStore:
+def _store(ctx: Context[KobikomSettings], settings: KobikomSettings) -> ReportStore:
     from ileti_kobikom.store import ReportStore
 
     store: ReportStore = ctx.state.setdefault(
@@ -168,7 +168,7 @@ def _block_options(
 
 
 def _submit(
-    ctx: Context,
+    ctx: Context[KobikomSettings],
     settings: KobikomSettings,
     text: str,
     segmentation: Segmentation,
@@ -281,7 +281,7 @@ def _all_refused(
 
 
 @hookimpl
-def send(ctx: Context, message: Outgoing) -> SendResult:
+def send(ctx: Context[KobikomSettings], message: Outgoing) -> SendResult:
     from attrs import evolve
 
     from ileti.models import SendResult
@@ -327,7 +327,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
 
 @hookimpl
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+def send_multi(ctx: Context[KobikomSettings], batch: OutgoingBatch) -> SendResult:
     """One request per distinct text (the document shows one ``<mesajiniz>`` per
     ``<SMS>``); recipients with the same text share a request."""
     from attrs import evolve
@@ -420,7 +420,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
 
 @hookimpl
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+def query_report(ctx: Context[KobikomSettings], message_id: str) -> DeliveryReport:
     """Pull the reports not yet final, keep them, answer from what is kept."""
     from ileti.models import DeliveryReport
     from ileti_kobikom import wire
@@ -507,14 +507,14 @@ def _recipient_report(
 
 
 @hookimpl
-def parse_push(ctx: Context, request: PushRequest) -> list[DeliveryReport]:
+def parse_push(ctx: Context[KobikomSettings], request: PushRequest) -> list[DeliveryReport]:
     from ileti_kobikom.push import read_push
 
     return read_push(ctx, _store(ctx, _settings(ctx)), request)
 
 
 @hookimpl
-def balance(ctx: Context) -> Balance:
+def balance(ctx: Context[KobikomSettings]) -> Balance:
     from ileti_kobikom import wire
 
     settings = _settings(ctx)
@@ -524,7 +524,7 @@ def balance(ctx: Context) -> Balance:
 
 
 @hookimpl
-def senders(ctx: Context) -> list[Sender]:
+def senders(ctx: Context[KobikomSettings]) -> list[Sender]:
     from ileti_kobikom import wire
 
     settings = _settings(ctx)

@@ -22,6 +22,7 @@ from ileti.http import HttpResponse
 if TYPE_CHECKING:
     from ileti.models import DeliveryReport, RecipientReport
     from ileti.plugin import Context, PushRequest
+    from ileti_kobikom.settings import KobikomSettings
     from ileti_kobikom.store import ReportStore
 
 __all__ = ["push_body", "read_push"]
@@ -42,7 +43,9 @@ def push_body(request: PushRequest) -> bytes:
     return body
 
 
-def read_push(ctx: Context, store: ReportStore, request: PushRequest) -> list[DeliveryReport]:
+def read_push(
+    ctx: Context[KobikomSettings], store: ReportStore, request: PushRequest
+) -> list[DeliveryReport]:
     """The pushed reports, kept in the store, grouped by the package they belong to."""
     from ileti.models import DeliveryReport
     from ileti_kobikom import wire

@@ -105,7 +105,7 @@ ID_SEPARATOR = ","
 
 
 @hookimpl
-def provider_info() -> ProviderInfo:
+def provider_info() -> ProviderInfo[ModexiSettings]:
     return ProviderInfo(
         name=NAME,
         title="Modexi",
@@ -138,7 +138,7 @@ def provider_emulator(clock: VirtualClock) -> ModexiEmulator:
 
 
 @hookimpl
-def send(ctx: Context, message: Outgoing) -> SendResult:
+def send(ctx: Context[ModexiSettings], message: Outgoing) -> SendResult:
     sender = _sender(ctx, message.sender)
     seg = message.segmentation
     if seg.encoding == "ucs2" and _is_gsm7(message.text):
@@ -163,7 +163,7 @@ def send(ctx: Context, message: Outgoing) -> SendResult:
 
 
 @hookimpl
-def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
+def send_multi(ctx: Context[ModexiSettings], batch: OutgoingBatch) -> SendResult:
     """One request per distinct text (Modexi's body holds one text for all its
     destinations), in order of first appearance; results in the caller's order.
 
@@ -232,7 +232,7 @@ def send_multi(ctx: Context, batch: OutgoingBatch) -> SendResult:
 
 
 @hookimpl
-def query_report(ctx: Context, message_id: str) -> DeliveryReport:
+def query_report(ctx: Context[ModexiSettings], message_id: str) -> DeliveryReport:
     """Rows of every message code in ``message_id`` (several for a send_multi)."""
     codes = [code.strip() for code in message_id.split(ID_SEPARATOR)]
     if not all(codes):
@@ -259,7 +259,7 @@ def query_report(ctx: Context, message_id: str) -> DeliveryReport:
 
 
 @hookimpl
-def balance(ctx: Context) -> Balance:
+def balance(ctx: Context[ModexiSettings]) -> Balance:
     response = ctx.read(HttpRequest("GET", PATH_BALANCE, headers=_headers(ctx)))
     result = _result(ctx, response)
     try:
@@ -270,7 +270,7 @@ def balance(ctx: Context) -> Balance:
 
 
 @hookimpl
-def senders(ctx: Context) -> list[Sender]:
+def senders(ctx: Context[ModexiSettings]) -> list[Sender]:
     response = ctx.read(HttpRequest("GET", PATH_SENDERS, headers=_headers(ctx)))
     result = _result(ctx, response)
     try:
@@ -281,7 +281,7 @@ def senders(ctx: Context) -> list[Sender]:
 
 
 @hookimpl
-def panel_login(ctx: Context) -> PanelLogin:
+def panel_login(ctx: Context[ModexiSettings]) -> PanelLogin:
     """``GET /account/token``: a key that opens the web panel without the
     password for 3 minutes, from the address that asked (documented)."""
     from ileti.redact import register_secrets
@@ -310,9 +310,9 @@ def panel_login(ctx: Context) -> PanelLogin:
 # -- requests ----------------------------------------------------------------------------
 
 
-def _headers(ctx: Context) -> dict[str, str]:
+def _headers(ctx: Context[ModexiSettings]) -> dict[str, str]:
     """HTTP Basic authorization: the one place the password is revealed."""
-    settings: ModexiSettings = ctx.settings
+    settings = ctx.settings
     pair = f"{settings.username}:{settings.password.reveal()}".encode()
     return {
         "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
@@ -320,7 +320,7 @@ def _headers(ctx: Context) -> dict[str, str]:
     }
 
 
-def _sender(ctx: Context, given: str | None) -> str:
+def _sender(ctx: Context[ModexiSettings], given: str | None) -> str:
     name = given if given is not None else ctx.settings.sender
     if name is None:
         raise InvalidSender(
@@ -357,7 +357,7 @@ def _forced_ucs2() -> NotSupported:
 
 
 def _submit(
-    ctx: Context,
+    ctx: Context[ModexiSettings],
     *,
     sender: str,
     text: str,
@@ -388,7 +388,9 @@ def _submit(
     return answer.message_code
 
 
-def _fetch_report(ctx: Context, code: str, recipients: int) -> list[wire.ReportItem]:
+def _fetch_report(
+    ctx: Context[ModexiSettings], code: str, recipients: int
+) -> list[wire.ReportItem]:
     """The rows of one message code. There is no paging parameter: when a page
     comes back full the call is repeated with a larger ``limit``."""
     limit = max(wire.REPORT_LIMIT, recipients)
@@ -406,7 +408,7 @@ def _fetch_report(ctx: Context, code: str, recipients: int) -> list[wire.ReportI
         limit = min(limit * 2, wire.REPORT_LIMIT_MAX)
 
 
-def _result(ctx: Context, response: HttpResponse) -> Any:
+def _result(ctx: Context[ModexiSettings], response: HttpResponse) -> Any:
     """The ``result`` of a successful answer; the typed error for any other.
 
     The body's ``errorCode`` wins over the HTTP status; the status is used
@@ -432,9 +434,13 @@ def _result(ctx: Context, response: HttpResponse) -> Any:
 
 
 def _error(
-    ctx: Context, response: HttpResponse, code: str | None, key: str, description: str
+    ctx: Context[ModexiSettings],
+    response: HttpResponse,
+    code: str | None,
+    key: str,
+    description: str,
 ) -> IletiError:
-    settings: ModexiSettings = ctx.settings
+    settings = ctx.settings
     kind = wire.error_kind(
         key, description, http_status=response.status, extra=settings.extra_errors
     )
@@ -466,18 +472,18 @@ def _mention_accepted(exc: IletiError, accepted: Iterable[tuple[str, list[str]]]
 # -- memory ------------------------------------------------------------------------------
 
 
-def _memory(ctx: Context, key: str) -> MutableMapping[str, Any]:
+def _memory(ctx: Context[ModexiSettings], key: str) -> MutableMapping[str, Any]:
     memory: MutableMapping[str, Any] = ctx.state.setdefault(key, {})
     return memory
 
 
-def _lock(ctx: Context) -> threading.Lock:
+def _lock(ctx: Context[ModexiSettings]) -> threading.Lock:
     """Threads share a client (campaign workers): one of them trims at a time."""
     lock: threading.Lock = ctx.state.setdefault("modexi.lock", threading.Lock())
     return lock
 
 
-def _remember(ctx: Context, code: str, numbers: tuple[str, ...]) -> None:
+def _remember(ctx: Context[ModexiSettings], code: str, numbers: tuple[str, ...]) -> None:
     with _lock(ctx):
         sent = _memory(ctx, _SENT)
         sent[code] = numbers
@@ -486,7 +492,7 @@ def _remember(ctx: Context, code: str, numbers: tuple[str, ...]) -> None:
 
 
 def _merge_seen(
-    ctx: Context, code: str, fresh: list[RecipientReport], sent_to: Sequence[str]
+    ctx: Context[ModexiSettings], code: str, fresh: list[RecipientReport], sent_to: Sequence[str]
 ) -> list[RecipientReport]:
     """Keep every row ever seen for a code (in case Modexi reports a row only
     once, as Infobip v1 does), never letting a state move backwards; order as
