@@ -30,6 +30,7 @@ from ileti.hookspecs import CAPABILITIES, OPTIONAL, PROJECT
 
 if TYPE_CHECKING:
     from ileti.emulation import EmulatorBase, VirtualClock
+    from ileti.plugin import ProviderInfo
 
 __all__ = [
     "EXTENSION_GROUP",
@@ -103,7 +104,7 @@ class LoadedProvider:
 
     name: str
     plugin: Any = attrs.field(repr=False)
-    info: Any  # ProviderInfo
+    info: ProviderInfo[Any]
     capabilities: frozenset[str]
     distribution: str | None = None
     version: str | None = None
