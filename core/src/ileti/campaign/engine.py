@@ -699,9 +699,7 @@ class Campaign:
                     self._pause = exc
                     self.stop()
                     return
-                rows = self.store.claim(
-                    self.id, batch=batch, runner=self._runner, provider=provider
-                )
+                rows = self._claim(batch, None, provider)
                 if not rows:
                     if not self._importing:
                         return
@@ -755,9 +753,7 @@ class Campaign:
                 except IletiError as exc:  # every provider's circuit is open
                     self._pause = exc
                     break
-                rows = self.store.claim(
-                    self.id, batch=batch, chunk=chunk, runner=runner, provider=provider
-                )
+                rows = self._claim(batch, chunk, provider)
                 if not rows:
                     break
                 self._send(batch, rows, provider)
@@ -768,6 +764,15 @@ class Campaign:
             if self._pause is not None or not any(left):
                 self._finish()
         return sent
+
+    def _claim(self, batch: str, chunk: int | None, provider: str | None) -> list[Row]:
+        """Claim for ``batch`` (recording ``provider`` when routed; a store
+        written before routing is then asked as it was)."""
+        if provider is None:
+            return self.store.claim(self.id, batch=batch, chunk=chunk, runner=self._runner)
+        return self.store.claim(
+            self.id, batch=batch, chunk=chunk, runner=self._runner, provider=provider
+        )
 
     def _pick(self, tried: Sequence[str] = ()) -> str | None:
         """The provider the next request goes to (``None`` when not routed):
@@ -790,9 +795,7 @@ class Campaign:
                 self._apply_failure(rows, Event.RELEASED, exc)
                 batch = new_client_ref()
                 chunk = rows[0].chunk
-                rows = self.store.claim(
-                    self.id, batch=batch, chunk=chunk, runner=self._runner, provider=following
-                )
+                rows = self._claim(batch, chunk, following)
                 self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
                 if not rows:  # another runner took them meanwhile
                     return
