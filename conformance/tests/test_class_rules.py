@@ -139,7 +139,7 @@ def test_every_hook_is_exercised_by_a_check() -> None:
 def test_every_check_says_which_hooks_it_exercises() -> None:
     """HOOK_CHECKS is read from each check's ``@_exercises(...)`` mark: a
     check without one would be missing from it."""
-    from ileti_conformance.suite import _HOOKS_MARK, _exercises
+    from ileti_conformance._base import _HOOKS_MARK, _exercises
 
     for name in STANDARD_CHECKS:
         assert getattr(getattr(ProviderConformance, name), _HOOKS_MARK, ()), name
