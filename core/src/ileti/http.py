@@ -109,9 +109,21 @@ class HttpResponse:
         text = self.text()
         try:
             return json.loads(text)
-        except ValueError:
-            kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
-            raise self.malformed(f"the answer is {kind}") from None
+        except (ValueError, RecursionError):
+            raise self.unreadable("JSON") from None
+
+    def looks_like_html(self) -> bool:
+        """Whether the body is an HTML page (a proxy's error page, a captive
+        portal): ``<!DOCTYPE html`` or ``<html`` near its start."""
+        head = self.body[:1024].lstrip().lower()
+        return head.startswith(b"<!doctype html") or b"<html" in head
+
+    def unreadable(self, expected: str) -> MalformedResponse:
+        """The MalformedResponse for an answer that is not ``expected``
+        (``"JSON"``, ``"well-formed XML"``): it names an HTML page as such.
+        The one answer sniffer plugins share."""
+        kind = "an HTML page" if self.looks_like_html() else f"not {expected}"
+        return self.malformed(f"the answer is {kind}")
 
     def malformed(self, what: str) -> MalformedResponse:
         """A MalformedResponse about this answer, with a short excerpt."""

@@ -949,10 +949,7 @@ def read_xml_answer(response: HttpResponse, cls: type[Any]) -> dict[str, Any]:
     try:
         _, root, content = _parse_xml(response.body)
     except ValueError:
-        html = b"<html" in response.body[:1024].lower()
-        raise response.malformed(
-            f"the answer is {'an HTML page' if html else 'not well-formed XML'}"
-        ) from None
+        raise response.unreadable("well-formed XML") from None
     if not root.endswith(XML_RESPONSE_SUFFIX):
         what = "an HTML page" if root.lower() == "html" else f"<{root[:40]}>, not a response"
         raise response.malformed(f"the answer is {what}")

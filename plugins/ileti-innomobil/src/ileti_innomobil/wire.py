@@ -503,8 +503,7 @@ def read_envelope(response: HttpResponse) -> Envelope:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
-        raise response.malformed(f"the answer is {kind}") from None
+        raise response.unreadable("JSON") from None
     if not isinstance(data, dict) or "status" not in data:
         raise response.malformed("the answer is not Innomobil's status/error/result envelope")
     envelope = structure(response, data, Envelope, "Innomobil's status/error/result envelope")

@@ -617,8 +617,7 @@ def _parse(response: HttpResponse, text: str, force_list: tuple[str, ...]) -> di
     try:
         parsed = xmltodict.parse(text, disable_entities=True, force_list=force_list)
     except Exception:  # ExpatError, ValueError (entities): not a readable XML document
-        kind = "an HTML page" if "<html" in text[:500].lower() else "not well-formed XML"
-        raise response.malformed(f"the answer is {kind}") from None
+        raise response.unreadable("well-formed XML") from None
     if not isinstance(parsed, dict) or len(parsed) != 1:
         raise response.malformed("the answer is not one XML document")
     return parsed
