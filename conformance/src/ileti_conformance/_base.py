@@ -6,7 +6,7 @@ joins them into :class:`ProviderConformance`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
@@ -147,6 +147,22 @@ def _sent_message_id(h: Harness, number: str) -> str:
     return "1"
 
 
+def _spy_on(hook: str) -> Any:
+    """A wrapper of ``hook`` that reports what the plugin's hook raised. It
+    takes none of the hook's arguments (pluggy passes a wrapper only those it
+    names), so one definition serves every hook."""
+
+    @hookimpl(wrapper=True, specname=hook)
+    def wrapper(self: _RawErrorSpy) -> Generator[None, Any, Any]:
+        try:
+            return (yield)
+        except BaseException as exc:
+            self.raised.append((hook, exc))
+            raise
+
+    return wrapper
+
+
 class _RawErrorSpy:
     """A hook wrapper that sees what a plugin's hook raised before the client's
     safety net turns a stray exception into an IletiError."""
@@ -154,48 +170,11 @@ class _RawErrorSpy:
     def __init__(self) -> None:
         self.raised: list[tuple[str, BaseException]] = []
 
-    def _seen(self, hook: str, exc: BaseException) -> None:
-        self.raised.append((hook, exc))
-
-    @hookimpl(wrapper=True)
-    def send(self, ctx: Any, message: Any) -> Any:
-        try:
-            return (yield)
-        except BaseException as exc:
-            self._seen("send", exc)
-            raise
-
-    @hookimpl(wrapper=True)
-    def send_multi(self, ctx: Any, batch: Any) -> Any:
-        try:
-            return (yield)
-        except BaseException as exc:
-            self._seen("send_multi", exc)
-            raise
-
-    @hookimpl(wrapper=True)
-    def query_report(self, ctx: Any, message_id: Any) -> Any:
-        try:
-            return (yield)
-        except BaseException as exc:
-            self._seen("query_report", exc)
-            raise
-
-    @hookimpl(wrapper=True)
-    def balance(self, ctx: Any) -> Any:
-        try:
-            return (yield)
-        except BaseException as exc:
-            self._seen("balance", exc)
-            raise
-
-    @hookimpl(wrapper=True)
-    def senders(self, ctx: Any) -> Any:
-        try:
-            return (yield)
-        except BaseException as exc:
-            self._seen("senders", exc)
-            raise
+    send = _spy_on("send")
+    send_multi = _spy_on("send_multi")
+    query_report = _spy_on("query_report")
+    balance = _spy_on("balance")
+    senders = _spy_on("senders")
 
 
 @attrs.frozen
