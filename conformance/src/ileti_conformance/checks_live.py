@@ -49,6 +49,28 @@ class LiveChecks(_Checks):
                     f"a log record of {record.name!r} shows a live secret (not printed here)"
                 )
 
+    def _live_read(
+        self,
+        capability: str,
+        request: pytest.FixtureRequest,
+        target: Target,
+        caplog: pytest.LogCaptureFixture,
+    ) -> Any:
+        """One read of the real account (``None`` when the provider lacks it
+        and says so), checked as a model, with no secret in the logs."""
+        client = self._live_client(request, target)
+        caplog.set_level(logging.DEBUG)
+        with client:
+            read = getattr(client, capability)
+            if capability not in client.capabilities:
+                with pytest.raises(NotSupported):
+                    read()
+                return None
+            value = read()
+            self._check_model(capability, value)
+            self._live_leaks(client, caplog)
+            return value
+
     @_exercises("balance")
     def test_live_balance(
         self,
@@ -57,17 +79,9 @@ class LiveChecks(_Checks):
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Live (opt-in): the real account's balance is well formed."""
-        client = self._live_client(request, ileti_target)
-        caplog.set_level(logging.DEBUG)
-        with client:
-            if "balance" not in client.capabilities:
-                with pytest.raises(NotSupported):
-                    client.balance()
-                return
-            balance = client.balance()
-            self._check_model("balance", balance)
+        balance = self._live_read("balance", request, ileti_target, caplog)
+        if balance is not None:
             assert balance.provider == ileti_target.name
-            self._live_leaks(client, caplog)
 
     @_exercises("senders")
     def test_live_senders(
@@ -77,13 +91,4 @@ class LiveChecks(_Checks):
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Live (opt-in): the real account's sender names are well formed."""
-        client = self._live_client(request, ileti_target)
-        caplog.set_level(logging.DEBUG)
-        with client:
-            if "senders" not in client.capabilities:
-                with pytest.raises(NotSupported):
-                    client.senders()
-                return
-            senders = client.senders()
-            self._check_model("senders", senders)
-            self._live_leaks(client, caplog)
+        self._live_read("senders", request, ileti_target, caplog)
