@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -180,10 +180,14 @@ class Package:
         return sum((r.price for r in self.recipients), Decimal(0))
 
 
-def _istanbul(when: datetime) -> str:
-    from ileti_efecell.wire import provider_zone
+#: Istanbul local time: UTC+3 all year since 2016 (the gateway's clock)
+_GATEWAY_ZONE = timezone(timedelta(hours=3), "+03")
 
-    return when.astimezone(provider_zone()).strftime("%Y-%m-%d %H:%M:%S")
+
+def _istanbul(when: datetime) -> str:
+    """A time as the gateway writes it: Istanbul local time (the document's
+    ``2018-04-04 06:44:35``), written here, not taken from the plugin."""
+    return when.astimezone(_GATEWAY_ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class EfecellEmulator(EmulatorBase):

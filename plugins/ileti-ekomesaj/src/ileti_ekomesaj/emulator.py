@@ -53,7 +53,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -253,10 +253,41 @@ def _str(value: Any, name: str) -> str:
     raise _Serialization(f"{name}: expected a string")
 
 
+#: the gateway's clock: Turkish time, UTC+3 all year since 2016
+_GATEWAY_ZONE = timezone(timedelta(hours=3), "+03")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: ServiceStack's JSON date: ``/Date(ms±hhmm)/``, ms since the Unix epoch in UTC
+_SERVICESTACK_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+
+def _servicestack_date(when: datetime) -> str:
+    """``/Date(ms+0300)/``: how ServiceStack writes a DateTime in JSON (the
+    document's samples), written here, not taken from the plugin."""
+    ms = int((when - _EPOCH) / timedelta(milliseconds=1))
+    return f"/Date({ms}+0300)/"
+
+
+def _gateway_time(text: str) -> datetime | None:
+    """A DateTime as a ServiceStack gateway reads it: its own ``/Date(...)/``
+    form, or ISO-8601 (the document asks for an explicit offset; one without
+    is read as the gateway's local Turkish time). ``None`` when unreadable."""
+    text = text.strip()
+    match = _SERVICESTACK_DATE.fullmatch(text)
+    try:
+        if match:
+            return (_EPOCH + timedelta(milliseconds=int(match[1]))).astimezone(_GATEWAY_ZONE)
+        when = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=_GATEWAY_ZONE)
+    return when.astimezone(_GATEWAY_ZONE)
+
+
 def _jsonable(value: Any) -> Any:
     """An answer for JSON: datetimes in ServiceStack's ``/Date(ms+0300)/`` form."""
     if isinstance(value, datetime):
-        return wire.servicestack_date(value)
+        return _servicestack_date(value)
     if isinstance(value, Mapping):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -618,7 +649,7 @@ class EkomesajEmulator(EmulatorBase):
             return now
         if not isinstance(value, str):
             raise _Serialization("ScheduledDeliveryTime: expected a date")
-        when = wire.parse_time(value)
+        when = _gateway_time(value)
         if when is None:
             raise _Serialization("ScheduledDeliveryTime: expected a date")
         return when

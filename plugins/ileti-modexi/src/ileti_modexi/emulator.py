@@ -539,7 +539,8 @@ class ModexiEmulator(EmulatorBase):
         if not isinstance(value, str):
             raise BadRequest("'scheduledDate' must be a string")
         try:
-            when = datetime.strptime(value, wire.SCHEDULE_FORMAT)
+            # the document's own format (its sample 2013-08-23T09:15:00), not the plugin's
+            when = datetime.strptime(value, "%Y-%m-%dT%H:%M:%S")
         except ValueError:
             raise BadRequest("'scheduledDate' must look like 2013-08-23T09:15:00 (UTC)") from None
         return when.replace(tzinfo=UTC)
