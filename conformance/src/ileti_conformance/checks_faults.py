@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
+from ileti import errors as ileti_errors
 from ileti.emulation import FaultSpec, refused_url
 from ileti.errors import (
     DeliveryUnknown,
     IletiError,
     MalformedResponse,
-    NotSupported,
     RateLimited,
     TransportError,
 )
+from ileti.hookspecs import CAPABILITIES
 from ileti.http import RetryPolicy, Timeout
+from ileti.models import (
+    SendResult,
+)
 from ileti_conformance._base import (
     _READS,
     _SENDS,
@@ -31,13 +36,17 @@ from ileti_conformance._base import (
     _calls,
     _Checks,
     _exercises,
+    _RawErrorSpy,
     _ref,
     _sent_message_id,
 )
-from ileti_conformance.harness import Harness
+from ileti_conformance.harness import Harness, Target
 from ileti_conformance.profiles import check_settings
 from ileti_conformance.strategies import (
+    Answer,
     GarbageApp,
+    Recorder,
+    garbage_answers,
     readable_junk_answers,
 )
 
@@ -205,56 +214,6 @@ class FaultChecks(_Checks):
             )
             proxy.set_faults()
 
-    # ============================================================== send history
-
-    @_exercises("sent_packages")
-    def test_sent_packages_round_trip(self, ileti_harness: Harness) -> None:
-        """sent_packages (optional): every package sent in a range is listed
-        once, with an aware time in the range, its sender, recipients and
-        parts as sent, and an id ``query_report`` takes; a range before the
-        sends lists none of them. A provider without it raises NotSupported
-        before any request."""
-
-        from ileti.models import SentPackage
-
-        h = ileti_harness
-        client = h.client()
-        start = h.clock.now()
-        if not h.loaded.implements("sent_packages"):
-            before = h.received_count()
-            with pytest.raises(NotSupported) as caught:
-                client.sent_packages(start)
-            assert caught.value.capability == "sent_packages"
-            assert h.received_count() == before
-            return
-        numbers = h.numbers(2)
-        sent = [self._send_text(h, client, numbers), self._send_text(h, client, numbers[:1])]
-        h.clock.advance(60)
-        end = h.clock.now() + timedelta(minutes=1)
-        listed = list(client.sent_packages(start - timedelta(minutes=1), end))
-        for package in listed:
-            assert isinstance(package, SentPackage), f"sent_packages gave {package!r}"
-            assert package.provider == client.provider
-            assert package.sent_at is not None, "a listed package has no time"
-            assert start - timedelta(minutes=1) <= package.sent_at <= end, (
-                f"package {package.message_id} is listed at {package.sent_at}, outside the range"
-            )
-        ids = [p.message_id for p in listed]
-        assert len(ids) == len(set(ids)), f"a package is listed twice: {ids}"
-        for result, count in zip(sent, (2, 1), strict=True):
-            if result.message_id is None:
-                continue
-            found = [p for p in listed if p.message_id == result.message_id]
-            assert found, f"the package {result.message_id} sent is not listed"
-            assert found[0].recipients in (None, count)
-            assert found[0].sender in (None, h.sender) or h.sender is None
-            if "query_report" in h.capabilities:
-                client.report(found[0].message_id)  # the listed id is a report id
-        earlier = list(client.sent_packages(start - timedelta(days=2), start - timedelta(days=1)))
-        assert not {p.message_id for p in earlier} & {r.message_id for r in sent}, (
-            "a range before the sends lists them"
-        )
-
     @_exercises("send", "send_multi")
     def test_readable_junk_to_a_send_is_an_unknown_outcome(self, ileti_harness: Harness) -> None:
         """Property: a 200 answer to a send that reads as text but is no answer
@@ -346,3 +305,149 @@ class FaultChecks(_Checks):
 
         for capability in reads:
             check_capability(capability)
+
+    @_exercises("send")
+    def test_documented_errors_map_to_typed_errors(self, ileti_target: Target) -> None:
+        """Every documented error code, forced on the emulator, raises its ileti error."""
+        probe = Harness(ileti_target)
+        try:
+            documented = dict(getattr(probe.emulator, "documented_errors", {}) or {})
+            capabilities = probe.capabilities
+        finally:
+            probe.close()
+        assert documented, "the emulator documents no errors (documented_errors is empty)"
+        operation = next((c for c in (*_SENDS, "balance", "senders") if c in capabilities), None)
+        if operation is None:
+            pytest.skip("the provider implements no call to force errors on")
+        problems: list[str] = []
+        for code, class_name in documented.items():
+            expected = getattr(ileti_errors, class_name)
+            h = Harness(ileti_target)
+            try:
+                call = _calls(h, h.client(), number=h.numbers(1)[0])[operation]
+                h.emulator.force_error(code)
+                try:
+                    call()
+                except IletiError as exc:
+                    if not isinstance(exc, expected):
+                        problems.append(
+                            f"code {code!r}: {operation} raised {type(exc).__name__} "
+                            f"({exc.message}); documented as {class_name}"
+                        )
+                    elif exc.provider != h.name:
+                        problems.append(f"code {code!r}: the error names provider {exc.provider!r}")
+                except Exception as exc:
+                    problems.append(
+                        f"code {code!r}: raised {type(exc).__name__}, not an IletiError"
+                    )
+                else:
+                    problems.append(f"code {code!r}: {operation} succeeded; expected {class_name}")
+                if h.emulator.pending_errors:
+                    problems.append(f"code {code!r}: the forced error never reached the emulator")
+            finally:
+                h.close()
+        assert not problems, "\n".join(problems)
+
+    @_exercises("send", "send_multi", "query_report", "balance", "senders")
+    def test_garbage_answers_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
+        """Property: whatever the gateway answers (any status, content type and
+        body), every capability returns a well-formed result or raises an
+        IletiError, and the plugin's own hook raises nothing else either."""
+        h = ileti_harness
+        recorder = Recorder(h.emulator)
+        recorded = h.serve(recorder)
+        real = h.client(base_url=recorded.base_url)
+        number = h.numbers(1)[0]
+        message_id = "1"
+        samples: dict[str, list[Any]] = {}
+        capabilities = [c for c in CAPABILITIES if c in h.capabilities]
+        if not capabilities:
+            pytest.skip("the provider implements no capability")
+        for capability in capabilities:
+            start = len(recorder.answers)
+            value = _calls(h, real, number=number, message_id=message_id)[capability]()
+            if isinstance(value, SendResult) and value.message_id:
+                message_id = value.message_id
+            samples[capability] = recorder.answers[start:]
+        app = GarbageApp()
+        served = h.serve(app)
+        spy = _RawErrorSpy()
+        retry = RetryPolicy(attempts=2, backoff=0.0, max_backoff=0.0, retry_after_cap=0.0)
+
+        def check_capability(capability: str) -> None:
+            @check_settings()
+            @given(answer=garbage_answers(samples[capability]))
+            def check(answer: Any) -> None:
+                app.answer = answer
+                spy.raised.clear()
+                client = h.client(base_url=served.base_url, retry=retry, extensions=[spy])
+                call = _calls(h, client, number=number, message_id=message_id)[capability]
+                try:
+                    value = call()
+                except IletiError:
+                    pass
+                except Exception as exc:
+                    raise AssertionError(
+                        f"{capability} raised {type(exc).__name__}: {exc}; only IletiError "
+                        "may reach the user"
+                    ) from exc
+                else:
+                    self._check_model(capability, value)
+                finally:
+                    client.close()
+                stray = [(hook, e) for hook, e in spy.raised if not isinstance(e, IletiError)]
+                assert not stray, (
+                    f"the plugin's {stray[0][0]} hook raised {type(stray[0][1]).__name__}: "
+                    f"{stray[0][1]}; the client's safety net hid it, but a plugin must raise "
+                    "IletiError itself (e.g. response.malformed(...)) on an answer it cannot "
+                    "read"
+                )
+
+            check()
+
+        for capability in capabilities:
+            check_capability(capability)
+
+    @_exercises("parse_push")
+    def test_garbage_pushes_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
+        """Property: whatever reaches the push URL, parse_push returns
+        well-formed reports or raises an IletiError, nothing else."""
+        from ileti.push import PushRequest, new_token
+
+        h = ileti_harness
+        if self._push_not_supported(h):
+            return
+        bodies: list[bytes] = []
+
+        def catch(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            bodies.append(environ["wsgi.input"].read(length))
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"OK"]
+
+        served = h.serve(catch)
+        client = h.client(push_url=f"{served.base_url}/{new_token()}")
+        self._send_text(h, client, h.numbers(2))
+        h.clock.advance(3600)
+        h.emulator.push_reports()
+        assert bodies, "the emulator pushed nothing to sample"
+        samples = [Answer(200, "application/octet-stream", b) for b in bodies]
+
+        @check_settings()
+        @given(answer=garbage_answers(samples), method=st.sampled_from(["POST", "GET"]))
+        def check(answer: Answer, method: str) -> None:
+            request = PushRequest(method, "/", headers={"content-type": answer.content_type},
+                                  body=answer.body)  # fmt: skip
+            try:
+                reports = client.read_push(request)
+            except IletiError:
+                return
+            except Exception as exc:
+                raise AssertionError(
+                    f"parse_push raised {type(exc).__name__}: {exc}; only IletiError may "
+                    "reach the user"
+                ) from exc
+            for report in reports:
+                self._check_model("query_report", report)
+
+        check()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -29,7 +28,6 @@ from ileti.models import (
     DeliveryReport,
     DeliveryState,
     SenderState,
-    SendResult,
 )
 from ileti.settings import Secret
 from ileti_conformance._base import (
@@ -37,24 +35,14 @@ from ileti_conformance._base import (
     _TEXT,
     _calls,
     _Checks,
-    _Delivery,
     _exercises,
     _national,
-    _one_unit_char,
-    _RawErrorSpy,
     _ref,
     _sent_message_id,
     _sent_with,
-    _two_unit_char,
 )
 from ileti_conformance.harness import Harness, emulator_problems
 from ileti_conformance.profiles import check_settings
-from ileti_conformance.strategies import (
-    Answer,
-    GarbageApp,
-    Recorder,
-    garbage_answers,
-)
 
 
 class RoundTripChecks(_Checks):
@@ -533,36 +521,6 @@ class RoundTripChecks(_Checks):
                 )
                 assert result.client_ref == ref
 
-    # ======================================================================= text
-
-    @_exercises("provider_info", "send")
-    def test_parts_at_every_boundary(self, ileti_harness: Harness) -> None:
-        """At every part boundary of every encoding, predicted parts, wire value and
-        text equal what the emulator billed (escape and surrogate pairs straddling)."""
-        h = ileti_harness
-        via = self._sends(h)
-        h.top_up()
-        client = h.client()
-        profile = h.info.text
-        top = min(profile.max_parts or 4, 4)
-        problems: list[str] = []
-        for enc in profile.encodings:
-            rule = enc.rule
-            one = _one_unit_char(rule)
-            two = _two_unit_char(rule)
-            sizes = {rule.single - 1, rule.single, rule.single + 1}
-            for k in range(2, top + 1):
-                sizes |= {rule.multi * k, rule.multi * k + 1}
-            texts = [one * n for n in sorted(sizes)]
-            if two is not None:
-                texts += [one * (rule.single - 1) + two, one * (rule.multi - 1) + two + one * 10]
-                texts += [two * (rule.multi // 2) + one + two]
-            for text in texts:
-                outcome = self._deliver(h, client, text, encoding=enc.name, via=via)
-                if isinstance(outcome, _Delivery):
-                    problems += self._billing_problems(outcome, text, enc.name)
-        assert not problems, "\n".join(problems)
-
     # ============================================================== panel link
 
     @_exercises("panel_login")
@@ -654,108 +612,50 @@ class RoundTripChecks(_Checks):
                 "query_report disagrees with what was pushed"
             )
 
-    @_exercises("parse_push")
-    def test_garbage_pushes_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
-        """Property: whatever reaches the push URL, parse_push returns
-        well-formed reports or raises an IletiError, nothing else."""
-        from ileti.push import PushRequest, new_token
+    @_exercises("sent_packages")
+    def test_sent_packages_round_trip(self, ileti_harness: Harness) -> None:
+        """sent_packages (optional): every package sent in a range is listed
+        once, with an aware time in the range, its sender, recipients and
+        parts as sent, and an id ``query_report`` takes; a range before the
+        sends lists none of them. A provider without it raises NotSupported
+        before any request."""
+
+        from ileti.models import SentPackage
 
         h = ileti_harness
-        if self._push_not_supported(h):
+        client = h.client()
+        start = h.clock.now()
+        if not h.loaded.implements("sent_packages"):
+            before = h.received_count()
+            with pytest.raises(NotSupported) as caught:
+                client.sent_packages(start)
+            assert caught.value.capability == "sent_packages"
+            assert h.received_count() == before
             return
-        bodies: list[bytes] = []
-
-        def catch(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            bodies.append(environ["wsgi.input"].read(length))
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"OK"]
-
-        served = h.serve(catch)
-        client = h.client(push_url=f"{served.base_url}/{new_token()}")
-        self._send_text(h, client, h.numbers(2))
-        h.clock.advance(3600)
-        h.emulator.push_reports()
-        assert bodies, "the emulator pushed nothing to sample"
-        samples = [Answer(200, "application/octet-stream", b) for b in bodies]
-
-        @check_settings()
-        @given(answer=garbage_answers(samples), method=st.sampled_from(["POST", "GET"]))
-        def check(answer: Answer, method: str) -> None:
-            request = PushRequest(method, "/", headers={"content-type": answer.content_type},
-                                  body=answer.body)  # fmt: skip
-            try:
-                reports = client.read_push(request)
-            except IletiError:
-                return
-            except Exception as exc:
-                raise AssertionError(
-                    f"parse_push raised {type(exc).__name__}: {exc}; only IletiError may "
-                    "reach the user"
-                ) from exc
-            for report in reports:
-                self._check_model("query_report", report)
-
-        check()
-
-    # ==================================================================== garbage
-
-    @_exercises("send", "send_multi", "query_report", "balance", "senders")
-    def test_garbage_answers_raise_only_ileti_errors(self, ileti_harness: Harness) -> None:
-        """Property: whatever the gateway answers (any status, content type and
-        body), every capability returns a well-formed result or raises an
-        IletiError, and the plugin's own hook raises nothing else either."""
-        h = ileti_harness
-        recorder = Recorder(h.emulator)
-        recorded = h.serve(recorder)
-        real = h.client(base_url=recorded.base_url)
-        number = h.numbers(1)[0]
-        message_id = "1"
-        samples: dict[str, list[Any]] = {}
-        capabilities = [c for c in CAPABILITIES if c in h.capabilities]
-        if not capabilities:
-            pytest.skip("the provider implements no capability")
-        for capability in capabilities:
-            start = len(recorder.answers)
-            value = _calls(h, real, number=number, message_id=message_id)[capability]()
-            if isinstance(value, SendResult) and value.message_id:
-                message_id = value.message_id
-            samples[capability] = recorder.answers[start:]
-        app = GarbageApp()
-        served = h.serve(app)
-        spy = _RawErrorSpy()
-        retry = RetryPolicy(attempts=2, backoff=0.0, max_backoff=0.0, retry_after_cap=0.0)
-
-        def check_capability(capability: str) -> None:
-            @check_settings()
-            @given(answer=garbage_answers(samples[capability]))
-            def check(answer: Any) -> None:
-                app.answer = answer
-                spy.raised.clear()
-                client = h.client(base_url=served.base_url, retry=retry, extensions=[spy])
-                call = _calls(h, client, number=number, message_id=message_id)[capability]
-                try:
-                    value = call()
-                except IletiError:
-                    pass
-                except Exception as exc:
-                    raise AssertionError(
-                        f"{capability} raised {type(exc).__name__}: {exc}; only IletiError "
-                        "may reach the user"
-                    ) from exc
-                else:
-                    self._check_model(capability, value)
-                finally:
-                    client.close()
-                stray = [(hook, e) for hook, e in spy.raised if not isinstance(e, IletiError)]
-                assert not stray, (
-                    f"the plugin's {stray[0][0]} hook raised {type(stray[0][1]).__name__}: "
-                    f"{stray[0][1]}; the client's safety net hid it, but a plugin must raise "
-                    "IletiError itself (e.g. response.malformed(...)) on an answer it cannot "
-                    "read"
-                )
-
-            check()
-
-        for capability in capabilities:
-            check_capability(capability)
+        numbers = h.numbers(2)
+        sent = [self._send_text(h, client, numbers), self._send_text(h, client, numbers[:1])]
+        h.clock.advance(60)
+        end = h.clock.now() + timedelta(minutes=1)
+        listed = list(client.sent_packages(start - timedelta(minutes=1), end))
+        for package in listed:
+            assert isinstance(package, SentPackage), f"sent_packages gave {package!r}"
+            assert package.provider == client.provider
+            assert package.sent_at is not None, "a listed package has no time"
+            assert start - timedelta(minutes=1) <= package.sent_at <= end, (
+                f"package {package.message_id} is listed at {package.sent_at}, outside the range"
+            )
+        ids = [p.message_id for p in listed]
+        assert len(ids) == len(set(ids)), f"a package is listed twice: {ids}"
+        for result, count in zip(sent, (2, 1), strict=True):
+            if result.message_id is None:
+                continue
+            found = [p for p in listed if p.message_id == result.message_id]
+            assert found, f"the package {result.message_id} sent is not listed"
+            assert found[0].recipients in (None, count)
+            assert found[0].sender in (None, h.sender) or h.sender is None
+            if "query_report" in h.capabilities:
+                client.report(found[0].message_id)  # the listed id is a report id
+        earlier = list(client.sent_packages(start - timedelta(days=2), start - timedelta(days=1)))
+        assert not {p.message_id for p in earlier} & {r.message_id for r in sent}, (
+            "a range before the sends lists them"
+        )

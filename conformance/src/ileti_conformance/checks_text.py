@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ileti import errors as ileti_errors
 from ileti.errors import (
-    IletiError,
     InvalidContent,
     MessageTooLong,
     ValidationError,
@@ -21,13 +19,13 @@ from ileti.models import (
 )
 from ileti_conformance._base import (
     _SENDS,
-    _calls,
     _Checks,
     _Delivery,
     _exercises,
     _one_unit_char,
+    _two_unit_char,
 )
-from ileti_conformance.harness import Harness, Target
+from ileti_conformance.harness import Harness
 from ileti_conformance.profiles import check_settings
 from ileti_conformance.strategies import (
     EMOJI,
@@ -205,46 +203,30 @@ class TextChecks(_Checks):
                     f"{via} of a text with U+{ord(char):04X} was not refused: {refusal!r}"
                 )
 
-    # ===================================================================== errors
-
-    @_exercises("send")
-    def test_documented_errors_map_to_typed_errors(self, ileti_target: Target) -> None:
-        """Every documented error code, forced on the emulator, raises its ileti error."""
-        probe = Harness(ileti_target)
-        try:
-            documented = dict(getattr(probe.emulator, "documented_errors", {}) or {})
-            capabilities = probe.capabilities
-        finally:
-            probe.close()
-        assert documented, "the emulator documents no errors (documented_errors is empty)"
-        operation = next((c for c in (*_SENDS, "balance", "senders") if c in capabilities), None)
-        if operation is None:
-            pytest.skip("the provider implements no call to force errors on")
+    @_exercises("provider_info", "send")
+    def test_parts_at_every_boundary(self, ileti_harness: Harness) -> None:
+        """At every part boundary of every encoding, predicted parts, wire value and
+        text equal what the emulator billed (escape and surrogate pairs straddling)."""
+        h = ileti_harness
+        via = self._sends(h)
+        h.top_up()
+        client = h.client()
+        profile = h.info.text
+        top = min(profile.max_parts or 4, 4)
         problems: list[str] = []
-        for code, class_name in documented.items():
-            expected = getattr(ileti_errors, class_name)
-            h = Harness(ileti_target)
-            try:
-                call = _calls(h, h.client(), number=h.numbers(1)[0])[operation]
-                h.emulator.force_error(code)
-                try:
-                    call()
-                except IletiError as exc:
-                    if not isinstance(exc, expected):
-                        problems.append(
-                            f"code {code!r}: {operation} raised {type(exc).__name__} "
-                            f"({exc.message}); documented as {class_name}"
-                        )
-                    elif exc.provider != h.name:
-                        problems.append(f"code {code!r}: the error names provider {exc.provider!r}")
-                except Exception as exc:
-                    problems.append(
-                        f"code {code!r}: raised {type(exc).__name__}, not an IletiError"
-                    )
-                else:
-                    problems.append(f"code {code!r}: {operation} succeeded; expected {class_name}")
-                if h.emulator.pending_errors:
-                    problems.append(f"code {code!r}: the forced error never reached the emulator")
-            finally:
-                h.close()
+        for enc in profile.encodings:
+            rule = enc.rule
+            one = _one_unit_char(rule)
+            two = _two_unit_char(rule)
+            sizes = {rule.single - 1, rule.single, rule.single + 1}
+            for k in range(2, top + 1):
+                sizes |= {rule.multi * k, rule.multi * k + 1}
+            texts = [one * n for n in sorted(sizes)]
+            if two is not None:
+                texts += [one * (rule.single - 1) + two, one * (rule.multi - 1) + two + one * 10]
+                texts += [two * (rule.multi // 2) + one + two]
+            for text in texts:
+                outcome = self._deliver(h, client, text, encoding=enc.name, via=via)
+                if isinstance(outcome, _Delivery):
+                    problems += self._billing_problems(outcome, text, enc.name)
         assert not problems, "\n".join(problems)
