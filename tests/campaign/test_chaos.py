@@ -130,6 +130,29 @@ def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     )
 
 
+def kill_at_random(
+    env: dict[str, str], start: list[str], *, seed: int, kills: int
+) -> tuple[str | None, int]:
+    """Run ``start``, then ``campaign resume``, each killed with SIGKILL at a
+    random point, until ``kills`` kills or until a run finishes before it
+    could be killed; the campaign id and the kills made."""
+    rng = random.Random(seed)
+    made = 0
+    cid: str | None = None
+    while made < kills:
+        args = start if cid is None else ["campaign", "resume", cid, "--rate", "150"]
+        proc = spawn(env, *args)
+        time.sleep(rng.uniform(0.05, 1.6))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            made += 1
+        proc.communicate(timeout=30)
+        cid = cid or campaign_id(env)
+        if cid is not None and proc.returncode == 0:
+            break  # finished before it could be killed
+    return cid, made
+
+
 def resume_until_done(
     env: dict[str, str], cid: str, tries: int = 5
 ) -> subprocess.CompletedProcess[str]:
@@ -170,25 +193,12 @@ def assert_exactly_once(emulator: Any, env: dict[str, str], cid: str) -> None:
 def test_sigkill_at_random_points_then_resume_sends_each_recipient_once(
     emulator: Any, env: dict[str, str], rows_file: Path
 ) -> None:
-    rng = random.Random(20261203)
     start = [
         "campaign", "start", "-p", "testprov", str(rows_file), "--template",
         "Sayın {name}, kodunuz {code}.", "--rate", "150", "--batch-size", "25",
         "--workers", "4",
     ]  # fmt: skip
-    kills = 0
-    cid: str | None = None
-    while kills < 24:
-        args = start if cid is None else ["campaign", "resume", cid, "--rate", "150"]
-        proc = spawn(env, *args)
-        time.sleep(rng.uniform(0.05, 1.6))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.communicate(timeout=30)
-        cid = cid or campaign_id(env)
-        if cid is not None and proc.returncode == 0:
-            break  # finished before it could be killed
+    cid, kills = kill_at_random(env, start, seed=20261203, kills=24)
     assert kills >= 20
     assert cid is not None
     done = resume_until_done(env, cid)
@@ -261,9 +271,8 @@ def test_sigkill_with_failover_never_sends_a_recipient_twice(
     saw). Whatever happened, no recipient gets two SMS across the two
     gateways, and the store agrees with both, row by row."""
     emulator.credit = Decimal(ROWS // 2)
-    efecell = host.load_provider("efecell").plugin.provider_emulator(clock=VirtualClock())
+    efecell = host.load_provider("efecell").emulator(VirtualClock())
     efecell.credit = Decimal(10**6)
-    rng = random.Random(20261204)
     with serve(Slow(efecell)) as second:
         env = {**env, "ILETI_EFECELL_BASE_URL": second.base_url}
         env.update({f"ILETI_EFECELL_{k.upper()}": v for k, v in efecell.credentials().items()})
@@ -272,19 +281,7 @@ def test_sigkill_with_failover_never_sends_a_recipient_twice(
             "Sayın {name}, kodunuz {code}.", "--sender", efecell.default_sender,
             "--rate", "150", "--batch-size", "25", "--workers", "4",
         ]  # fmt: skip
-        kills = 0
-        cid: str | None = None
-        while kills < 20:
-            args = start if cid is None else ["campaign", "resume", cid, "--rate", "150"]
-            proc = spawn(env, *args)
-            time.sleep(rng.uniform(0.05, 1.6))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
-                kills += 1
-            proc.communicate(timeout=30)
-            cid = cid or campaign_id(env)
-            if cid is not None and proc.returncode == 0:
-                break
+        cid, _ = kill_at_random(env, start, seed=20261204, kills=20)
         assert cid is not None
         done = resume_until_done(env, cid, tries=3)
     assert json.loads(done.stdout)["status"] in ("done", "attention"), done.stderr

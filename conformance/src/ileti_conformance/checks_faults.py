@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -225,39 +225,13 @@ class FaultChecks(_Checks):
         sends = [c for c in ("send", "send_multi") if c in h.capabilities]
         if not sends:
             pytest.skip("the provider sends nothing")
-        number = h.numbers(1)[0]
-        app = GarbageApp()
-        served = h.serve(app)
-        once = RetryPolicy(attempts=1)
-
-        def check_capability(capability: str) -> None:
-            @check_settings()
-            @given(answer=readable_junk_answers())
-            def check(answer: Any) -> None:
-                app.answer = answer
-                client = h.client(base_url=served.base_url, retry=once)
-                try:
-                    call = _calls(h, client, number=number)[capability]
-                    try:
-                        value = call()
-                    except DeliveryUnknown:
-                        return
-                    except IletiError as exc:
-                        raise AssertionError(
-                            f"{capability} read a junk 200 answer ({answer!r}) as "
-                            f"{type(exc).__name__}: {exc}; it may have been sent: raise "
-                            "DeliveryUnknown (response.malformed(...) on a send does)"
-                        ) from exc
-                    raise AssertionError(
-                        f"{capability} read a junk 200 answer ({answer!r}) as a result: {value!r}"
-                    )
-                finally:
-                    client.close()
-
-            check()
-
-        for capability in sends:
-            check_capability(capability)
+        self._junk_ends_in(
+            h,
+            sends,
+            DeliveryUnknown,
+            "it may have been sent: raise DeliveryUnknown (response.malformed(...) on a send does)",
+            number=h.numbers(1)[0],
+        )
 
     @_exercises("query_report", "balance", "senders")
     def test_readable_junk_to_a_read_is_malformed(self, ileti_harness: Harness) -> None:
@@ -272,7 +246,26 @@ class FaultChecks(_Checks):
         if not reads:
             pytest.skip("the provider reads nothing")
         number = h.numbers(1)[0]
-        message_id = _sent_message_id(h, number)
+        self._junk_ends_in(
+            h,
+            reads,
+            MalformedResponse,
+            "raise MalformedResponse (response.malformed(...))",
+            number=number,
+            message_id=_sent_message_id(h, number),
+        )
+
+    @staticmethod
+    def _junk_ends_in(
+        h: Harness,
+        capabilities: Sequence[str],
+        expected: type[IletiError],
+        advice: str,
+        **call: str,
+    ) -> None:
+        """The readable-junk property for each of ``capabilities``: every junk
+        200 answer ends in ``expected``; another error is shown with
+        ``advice``, a value built from junk is shown as it is."""
         app = GarbageApp()
         served = h.serve(app)
         once = RetryPolicy(attempts=1)
@@ -284,16 +277,14 @@ class FaultChecks(_Checks):
                 app.answer = answer
                 client = h.client(base_url=served.base_url, retry=once)
                 try:
-                    call = _calls(h, client, number=number, message_id=message_id)
                     try:
-                        value = call[capability]()
-                    except MalformedResponse:
+                        value = _calls(h, client, **call)[capability]()
+                    except expected:
                         return
                     except IletiError as exc:
                         raise AssertionError(
                             f"{capability} read a junk 200 answer ({answer!r}) as "
-                            f"{type(exc).__name__}: {exc}; raise MalformedResponse "
-                            "(response.malformed(...))"
+                            f"{type(exc).__name__}: {exc}; {advice}"
                         ) from exc
                     raise AssertionError(
                         f"{capability} read a junk 200 answer ({answer!r}) as a result: {value!r}"
@@ -303,7 +294,7 @@ class FaultChecks(_Checks):
 
             check()
 
-        for capability in reads:
+        for capability in capabilities:
             check_capability(capability)
 
     @_exercises("send")
