@@ -317,8 +317,8 @@ class Campaign:
         # the options a provider refuses are refused now, with nothing stored
         # (a routed campaign's: when every provider refuses them)
         refused: list[IletiError] = []
+        need = "send_multi" if mode == "multi" else "send"
         for each in clients:
-            need = "send_multi" if mode == "multi" else "send"
             try:
                 if need not in each.capabilities:
                     raise ConfigurationError(
@@ -1126,8 +1126,7 @@ class Campaign:
     ) -> dict[str, int]:
         """Poll delivery reports of accepted rows until every state is final
         or ``deadline`` seconds pass; the delivery counts at the end."""
-        clients = [self.client] if self.router is None else self._clients()
-        if not any("query_report" in c.capabilities for c in clients):
+        if not any("query_report" in c.capabilities for c in self._clients()):
             return self.store.delivery_counts(self.id)
         end = time.monotonic() + deadline
         delay = 1.0
