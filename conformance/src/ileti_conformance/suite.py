@@ -30,16 +30,6 @@ from ileti_conformance.checks_text import TextChecks
 
 __all__ = ["FAULTS", "HOOK_CHECKS", "STANDARD_CHECKS", "ProviderConformance"]
 
-#: the areas of the suite, one module each (``checks_*.py``)
-_AREAS: tuple[type[_Checks], ...] = (
-    RoundTripChecks,
-    TextChecks,
-    FaultChecks,
-    SecretChecks,
-    SettingsChecks,
-    LiveChecks,
-)
-
 
 class ProviderConformance(
     RoundTripChecks, TextChecks, FaultChecks, SecretChecks, SettingsChecks, LiveChecks
@@ -91,6 +81,8 @@ class ProviderConformance(
         _validate_skips(cls)
 
 
+#: the areas of the suite, one module each (``checks_*.py``): its bases
+_AREAS: tuple[type, ...] = ProviderConformance.__bases__
 #: the names of the standard checks, in the order they are defined
 STANDARD_CHECKS: tuple[str, ...] = tuple(
     name for area in _AREAS for name in vars(area) if name.startswith("test_")
