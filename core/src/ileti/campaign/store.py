@@ -501,6 +501,19 @@ def _serialised(method: _F) -> _F:
     return locked  # type: ignore[return-value]
 
 
+def _each_in(
+    conn: Any, query: str, head: tuple[Any, ...], values: Sequence[str]
+) -> Iterator[Any]:
+    """The rows of ``query`` for every distinct one of ``values``: its
+    ``{marks}`` becomes an ``IN`` list of at most 500 values a statement
+    (SQLite bounds the variables of one statement), after the ``head``
+    parameters. Only ``?`` marks of our own are written into the query."""
+    unique = list(dict.fromkeys(values))
+    for i in range(0, len(unique), 500):
+        part = unique[i : i + 500]
+        yield from conn.execute(query.format(marks=",".join("?" * len(part))), (*head, *part))
+
+
 def _create_private(path: Path) -> None:
     """Create the database file 0600 from the start; tighten an existing one."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -776,18 +789,15 @@ class SQLiteStore(StoreBase):
             return {}
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        found: dict[str, int] = {}
-        unique = list(dict.fromkeys(numbers))
-        for i in range(0, len(unique), 500):
-            part = unique[i : i + 500]
-            marks = ",".join("?" * len(part))
-            for number, line in conn.execute(
-                "SELECT number, min(line) FROM rows WHERE cid = ? "  # noqa: S608
-                f"AND (state IS NULL OR state != ?) AND number IN ({marks}) GROUP BY number",
-                (cid, RowState.INVALID.value, *part),
-            ):
-                found[number] = line
-        return found
+        return dict(
+            _each_in(
+                conn,
+                "SELECT number, min(line) FROM rows WHERE cid = ? "
+                "AND (state IS NULL OR state != ?) AND number IN ({marks}) GROUP BY number",
+                (cid, RowState.INVALID.value),
+                numbers,
+            )
+        )
 
     def claim(
         self,
@@ -889,18 +899,14 @@ class SQLiteStore(StoreBase):
         campaign's; a batch claimed without one is left out)."""
         conn = self._conn
         cid = self._cid(conn, campaign_id)
-        found: dict[str, str] = {}
-        unique = list(dict.fromkeys(batches))
-        for i in range(0, len(unique), 500):
-            part = unique[i : i + 500]
-            marks = ",".join("?" * len(part))
-            found.update(
-                conn.execute(
-                    f"SELECT batch, provider FROM routes WHERE cid = ? AND batch IN ({marks})",  # noqa: S608
-                    (cid, *part),
-                ).fetchall()
+        return dict(
+            _each_in(
+                conn,
+                "SELECT batch, provider FROM routes WHERE cid = ? AND batch IN ({marks})",
+                (cid,),
+                batches,
             )
-        return found
+        )
 
     def apply_chunk(
         self, campaign_id: str, chunk: int, update: RowUpdate, *, rows: int, batch: BatchRecord
