@@ -501,9 +501,7 @@ def _serialised(method: _F) -> _F:
     return locked  # type: ignore[return-value]
 
 
-def _each_in(
-    conn: Any, query: str, head: tuple[Any, ...], values: Sequence[str]
-) -> Iterator[Any]:
+def _each_in(conn: Any, query: str, head: tuple[Any, ...], values: Sequence[str]) -> Iterator[Any]:
     """The rows of ``query`` for every distinct one of ``values``: its
     ``{marks}`` becomes an ``IN`` list of at most 500 values a statement
     (SQLite bounds the variables of one statement), after the ``head``
