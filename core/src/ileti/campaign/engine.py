@@ -602,6 +602,11 @@ class Campaign:
                 f"{status.count(RowState.UNKNOWN)} rows may have been sent: check them with "
                 "the provider, then resolve them",
             )
+            if self.store.shared and not self.status().count(RowState.UNKNOWN):
+                # another runner settled them after this one counted, and may
+                # have said how the campaign ended before this write: say it
+                # again from what is stored now (the last word is the latest)
+                self._finish()
         else:
             self.store.set_status(self.id, "done" if status.finished else "stopped")
 
