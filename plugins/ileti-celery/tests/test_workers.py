@@ -139,7 +139,10 @@ def _wait_finished(store_url: str, campaign_id: str, workers: Workers, timeout: 
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             status = read_status(store, campaign_id)
-            if status.finished and status.status != "running":
+            # "attention" with no unknown row left is the moment between a
+            # runner settling the last ones and its word on how it ended
+            settling = status.status == "attention" and not status.count(RowState.UNKNOWN)
+            if status.finished and status.status != "running" and not settling:
                 return status
             time.sleep(0.5)
         pytest.fail(f"the campaign did not finish: {status.to_dict()}\n{workers.logs()}")
