@@ -1,10 +1,20 @@
-"""Everything a provider plugin needs from the core, in one import.
+"""The plugin edge: everything a provider plugin may use from the core.
 
-A plugin module typically starts with::
+A plugin imports from this one module and nothing else of the core (its
+emulator adds the emulation kit, :mod:`ileti.emulation`)::
 
     from ileti.plugin import Context, HttpRequest, Outgoing, ProviderInfo, hookimpl
 
-and implements ``provider_info`` plus the capability hooks it supports.
+It holds what a plugin describes itself with (:class:`ProviderInfo`, the text
+profiles), what its hooks are given (:class:`Context`, :class:`Outgoing`,
+:class:`OutgoingBatch`), what they build (:class:`HttpRequest`) and read
+(:class:`HttpResponse`), what they return (the domain models), what they raise
+(the errors, :class:`Category`, :func:`error_for`), and the helpers for
+numbers, sender names, settings and secrets. Every name here is covered by
+the plugin API version (:data:`PLUGIN_API`): it changes only by adding until a
+change is announced. The modules these names are defined in are the user's
+API or the core's own; a plugin that imports them directly works today but is
+not covered by that promise.
 """
 
 from __future__ import annotations
@@ -13,47 +23,151 @@ import enum
 from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
 from ileti.errors import (
     AccountInactive,
     AuthenticationError,
+    ConfigurationError,
+    DeliveryUnknown,
     Forbidden,
     IletiError,
     InsufficientCredit,
+    InvalidContent,
     InvalidRecipient,
     InvalidSender,
+    MalformedResponse,
     MessageTooLong,
+    NotSupported,
+    ProviderError,
     ProviderUnavailable,
     RateLimited,
     Rejected,
+    TransportError,
     UnknownMessage,
+    ValidationError,
+    excerpt,
 )
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
+from ileti.models import (
+    Balance,
+    BalanceUnit,
+    DeliveryReport,
+    DeliveryState,
+    PanelLogin,
+    RecipientReport,
+    RecipientResult,
+    Sender,
+    SenderState,
+    SendResult,
+    SentPackage,
+)
+from ileti.numbers import (
+    international,
+    national,
+    normalise_number,
+    require_turkish,
+    validate_sender,
+)
 from ileti.push import PushRequest
-
-if TYPE_CHECKING:
-    from ileti.text import Segmentation, TextProfile
+from ileti.redact import redact, register_secrets
+from ileti.settings import (
+    InsecureTransportWarning,
+    ProviderSettings,
+    Secret,
+    is_loopback,
+    parse_code_table,
+    private_file,
+    validate_base_url,
+    warn_if_plain_http,
+)
+from ileti.text import (
+    EFECELL_TURKISH,
+    GSM7,
+    GSM7_TR,
+    UCS2,
+    ProfileEncoding,
+    Segmentation,
+    TextProfile,
+    count,
+    is_gsm7,
+)
 
 __all__ = [
     "CAPABILITIES",
+    "EFECELL_TURKISH",
+    "GSM7",
+    "GSM7_TR",
     "OLDEST_PLUGIN_API",
     "PLUGIN_API",
+    "UCS2",
+    "AccountInactive",
+    "AuthenticationError",
+    "Balance",
+    "BalanceUnit",
     "Category",
+    "ConfigurationError",
     "Context",
+    "DeliveryReport",
+    "DeliveryState",
+    "DeliveryUnknown",
+    "Forbidden",
     "HttpRequest",
     "HttpResponse",
+    "IletiError",
+    "InsecureTransportWarning",
+    "InsufficientCredit",
+    "InvalidContent",
+    "InvalidRecipient",
+    "InvalidSender",
+    "MalformedResponse",
+    "MessageTooLong",
+    "NotSupported",
     "Outgoing",
     "OutgoingBatch",
     "OutgoingItem",
+    "PanelLogin",
+    "ProfileEncoding",
+    "ProviderError",
     "ProviderInfo",
+    "ProviderSettings",
+    "ProviderUnavailable",
     "PushRequest",
+    "RateLimited",
+    "RecipientReport",
+    "RecipientResult",
+    "Rejected",
+    "Secret",
+    "Segmentation",
+    "SendResult",
+    "Sender",
+    "SenderState",
+    "SentPackage",
+    "TextProfile",
+    "TransportError",
+    "UnknownMessage",
+    "ValidationError",
     "classify_text",
+    "count",
     "error_for",
+    "excerpt",
     "hookimpl",
+    "international",
+    "is_gsm7",
+    "is_loopback",
+    "national",
+    "normalise_number",
+    "parse_code_table",
+    "private_file",
+    "redact",
+    "register_secrets",
+    "require_turkish",
+    "validate_base_url",
+    "validate_sender",
+    "warn_if_plain_http",
 ]
 
 

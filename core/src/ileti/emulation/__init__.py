@@ -8,6 +8,9 @@
 - :func:`delivery_progress`, :func:`changed_at`, :data:`SENT_AFTER` and
   :data:`FINAL_AFTER`: the delivery states every emulator follows
   (:mod:`ileti.emulation.progress` states the convention).
+- :func:`gateway_parts`, :class:`Alphabet`, :func:`is_default_alphabet`:
+  counting parts as a gateway's document says, apart from :mod:`ileti.text`
+  (:mod:`ileti.emulation.counting`).
 
 Standard library and ``attrs`` only; nothing here imports urllib3.
 """
@@ -15,6 +18,13 @@ Standard library and ``attrs`` only; nothing here imports urllib3.
 from __future__ import annotations
 
 from ileti.emulation.clock import VirtualClock
+from ileti.emulation.counting import (
+    DEFAULT_ALPHABET,
+    EXTENSION_TABLE,
+    Alphabet,
+    gateway_parts,
+    is_default_alphabet,
+)
 from ileti.emulation.faults import Fault, FaultLike, FaultProxy, FaultSpec
 from ileti.emulation.progress import FINAL_AFTER, SENT_AFTER, changed_at, delivery_progress
 from ileti.emulation.server import ServedApp, free_port, refused_url, serve
@@ -28,8 +38,11 @@ from ileti.emulation.wsgi import (
 )
 
 __all__ = [
+    "DEFAULT_ALPHABET",
+    "EXTENSION_TABLE",
     "FINAL_AFTER",
     "SENT_AFTER",
+    "Alphabet",
     "BadRequest",
     "EmulatedMessage",
     "EmulatorBase",
@@ -44,6 +57,8 @@ __all__ = [
     "changed_at",
     "delivery_progress",
     "free_port",
+    "gateway_parts",
+    "is_default_alphabet",
     "refused_url",
     "route",
     "serve",

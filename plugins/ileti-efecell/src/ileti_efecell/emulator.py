@@ -35,7 +35,10 @@ from typing import Any, ClassVar
 import attrs
 
 from ileti.emulation import (
+    DEFAULT_ALPHABET,
+    EXTENSION_TABLE,
     FINAL_AFTER,
+    Alphabet,
     BadRequest,
     EmulatedMessage,
     EmulatorBase,
@@ -44,16 +47,11 @@ from ileti.emulation import (
     VirtualClock,
     changed_at,
     delivery_progress,
-    route,
-)
-from ileti.emulation.counting import (
-    DEFAULT_ALPHABET,
-    EXTENSION_TABLE,
-    Alphabet,
     gateway_parts,
     is_default_alphabet,
+    route,
 )
-from ileti.models import DeliveryState
+from ileti.plugin import DeliveryState
 
 __all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
 

@@ -22,18 +22,27 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ileti.errors import InvalidRecipient, InvalidSender, ValidationError
-from ileti.models import Balance, DeliveryReport, Sender, SendResult
-from ileti.numbers import national
 from ileti.plugin import (
+    EFECELL_TURKISH,
+    GSM7,
+    UCS2,
+    Balance,
     Context,
+    DeliveryReport,
     HttpRequest,
+    InvalidRecipient,
+    InvalidSender,
     Outgoing,
     OutgoingBatch,
+    ProfileEncoding,
     ProviderInfo,
+    Sender,
+    SendResult,
+    TextProfile,
+    ValidationError,
     hookimpl,
+    national,
 )
-from ileti.text import EFECELL_TURKISH, GSM7, UCS2, ProfileEncoding, TextProfile
 from ileti_efecell import wire
 from ileti_efecell.settings import EfecellSettings
 

@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import attrs
 
-from ileti.errors import ConfigurationError, InvalidSender
-from ileti.numbers import validate_sender
-from ileti.settings import ProviderSettings, Secret, validate_base_url
+from ileti.plugin import (
+    ConfigurationError,
+    InvalidSender,
+    ProviderSettings,
+    Secret,
+    validate_base_url,
+    validate_sender,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "EfecellSettings"]
 

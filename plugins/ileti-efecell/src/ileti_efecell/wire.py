@@ -23,25 +23,28 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 import attrs
 
-from ileti.errors import IletiError, InvalidRecipient, excerpt
-from ileti.models import (
+from ileti.plugin import (
     Balance,
     BalanceUnit,
+    Category,
     DeliveryReport,
     DeliveryState,
+    IletiError,
+    InvalidRecipient,
     RecipientReport,
     RecipientResult,
     Sender,
     SenderState,
     SendResult,
+    classify_text,
+    excerpt,
+    normalise_number,
 )
-from ileti.plugin import Category, classify_text
 
 if TYPE_CHECKING:
     import cattrs
 
-    from ileti.http import HttpResponse
-    from ileti.plugin import Context
+    from ileti.plugin import Context, HttpResponse
     from ileti_efecell.settings import EfecellSettings
 
 __all__ = [
@@ -546,7 +549,6 @@ def number_from_wire(value: str) -> str:
     digits = value.strip()
     if len(digits) == 10 and digits.isdigit() and digits[0] != "0":
         return "+90" + digits
-    from ileti.numbers import normalise_number
 
     try:
         return normalise_number(digits)

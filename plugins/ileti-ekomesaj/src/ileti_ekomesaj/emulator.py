@@ -72,8 +72,7 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.models import DeliveryState
-from ileti.plugin import Category
+from ileti.plugin import Category, DeliveryState
 from ileti_ekomesaj import emulated_xml, wire
 
 __all__ = ["EkomesajEmulator"]
@@ -632,7 +631,7 @@ class EkomesajEmulator(EmulatorBase):
         """Bill ``DataCoding "Default"``: GSM 03.38 with the Turkish single-shift
         table (155/149, escape and shift characters count two); other
         characters are refused, and so is a text over ``MAX_PARTS`` parts."""
-        from ileti.emulation.counting import gateway_parts
+        from ileti.emulation import gateway_parts
 
         counted = [gateway_parts(text, "gsm7-tr") for text in texts]
         parts = [n for n in counted if n is not None]

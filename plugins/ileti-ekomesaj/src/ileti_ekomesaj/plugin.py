@@ -10,23 +10,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ileti.numbers import require_turkish
 from ileti.plugin import (
+    GSM7_TR,
+    Balance,
+    BalanceUnit,
+    ConfigurationError,
     Context,
+    DeliveryReport,
     HttpResponse,
+    InvalidContent,
     Outgoing,
     OutgoingBatch,
+    ProfileEncoding,
     ProviderInfo,
+    RecipientReport,
+    RecipientResult,
+    SendResult,
+    TextProfile,
+    ValidationError,
+    excerpt,
     hookimpl,
+    require_turkish,
 )
-from ileti.text import GSM7_TR, ProfileEncoding, TextProfile
 from ileti_ekomesaj import wire
 from ileti_ekomesaj.settings import EkomesajSettings
 
 if TYPE_CHECKING:
     from ileti.emulation import VirtualClock
-    from ileti.errors import IletiError
-    from ileti.models import Balance, DeliveryReport, SendResult
+    from ileti.plugin import IletiError
     from ileti_ekomesaj.emulator import EkomesajEmulator
 
 __all__ = ["PROVIDER", "TEXT_PROFILE"]
@@ -87,7 +98,6 @@ def _credential(settings: EkomesajSettings) -> wire.Credential:
 
 
 def _raiser(ctx: Context[EkomesajSettings]) -> wire.ErrorFactory:
-    from ileti.errors import excerpt
 
     def make(failure: wire.Failure) -> IletiError:
         return ctx.error(
@@ -122,7 +132,6 @@ def _post(
 
 def _unwritable(ctx: Context[EkomesajSettings], exc: wire.XmlCharacterError) -> IletiError:
     """A value XML 1.0 cannot carry, refused before any request (never showing it)."""
-    from ileti.errors import ConfigurationError, InvalidContent, ValidationError
 
     member = exc.member
     fix = "remove control characters, or use api_style='json'"
@@ -184,7 +193,6 @@ def _schedule(message: Outgoing | OutgoingBatch) -> str | None:
 
 @hookimpl
 def send(ctx: Context[EkomesajSettings], message: Outgoing) -> SendResult:
-    from ileti.models import RecipientResult, SendResult
 
     numbers = _turkish_numbers(message.recipients)
     sms = wire.Sms(
@@ -214,7 +222,6 @@ def send_multi(ctx: Context[EkomesajSettings], batch: OutgoingBatch) -> SendResu
     recipient's ``CustomField1`` carries ``"[Mesaj1]:" + its text``. The gateway cuts
     at the first ``:``, so any text (with colons, brackets or ``[Mesaj1]`` itself)
     arrives as it is."""
-    from ileti.models import RecipientResult, SendResult
 
     numbers = _turkish_numbers([item.recipient for item in batch.items])
     prefix = wire.TEMPLATE_PLACEHOLDER + wire.TEMPLATE_SEPARATOR
@@ -246,8 +253,6 @@ def send_multi(ctx: Context[EkomesajSettings], batch: OutgoingBatch) -> SendResu
 
 @hookimpl
 def query_report(ctx: Context[EkomesajSettings], message_id: str) -> DeliveryReport:
-    from ileti.errors import ValidationError
-    from ileti.models import DeliveryReport, RecipientReport
 
     settings = ctx.settings
     if not message_id.isdigit() or int(message_id) <= 0:
@@ -313,7 +318,6 @@ def query_report(ctx: Context[EkomesajSettings], message_id: str) -> DeliveryRep
 
 @hookimpl
 def balance(ctx: Context[EkomesajSettings]) -> Balance:
-    from ileti.models import Balance, BalanceUnit
 
     settings = ctx.settings
     request = wire.GetCreditRequest(credential=_credential(settings))

@@ -8,10 +8,16 @@ from typing import Any
 
 import attrs
 
-from ileti.errors import ConfigurationError, InvalidSender
-from ileti.numbers import validate_sender
-from ileti.plugin import Category
-from ileti.settings import ProviderSettings, Secret, parse_code_table, validate_base_url
+from ileti.plugin import (
+    Category,
+    ConfigurationError,
+    InvalidSender,
+    ProviderSettings,
+    Secret,
+    parse_code_table,
+    validate_base_url,
+    validate_sender,
+)
 from ileti_ekomesaj.wire import (
     API_STYLES,
     DEFAULT_API_STYLE,

@@ -39,16 +39,13 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from ileti.errors import MalformedResponse
-from ileti.http import HttpRequest
-from ileti.models import DeliveryState
-from ileti.plugin import Category
+from ileti.plugin import Category, DeliveryState, HttpRequest, MalformedResponse, classify_text
 
 if TYPE_CHECKING:
     import cattrs
 
-    from ileti.errors import IletiError
-    from ileti.http import HttpResponse
+    from ileti.plugin import HttpResponse, IletiError
+
 
 __all__ = [
     "API_STYLES",
@@ -1184,7 +1181,6 @@ def servicestack_failure(
 
 
 def _classify(text: str) -> Category | None:
-    from ileti.plugin import classify_text
 
     return classify_text(text) if text else None
 

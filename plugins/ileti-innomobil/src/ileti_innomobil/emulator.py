@@ -49,7 +49,7 @@ from ileti.emulation import (
     delivery_progress,
     route,
 )
-from ileti.models import DeliveryState, SenderState
+from ileti.plugin import DeliveryState, SenderState
 
 __all__ = ["ERRORS", "InnomobilEmulator"]
 
@@ -190,7 +190,7 @@ _MESSAGE_KEYS = frozenset({"sender", "text", "utf8", "gsm"})
 def _count(text: str, utf8: str) -> int:
     """Parts by the documented rule of ``utf8``, counted apart from ``ileti.text``
     (:mod:`ileti.emulation.counting`), so a client's prediction is checked."""
-    from ileti.emulation.counting import gateway_parts
+    from ileti.emulation import gateway_parts
 
     if utf8 == "0":
         parts = gateway_parts(text, "gsm7")

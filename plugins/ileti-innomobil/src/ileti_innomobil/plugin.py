@@ -12,19 +12,26 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ileti.errors import IletiError, InvalidSender, ValidationError, excerpt
-from ileti.numbers import international
 from ileti.plugin import (
+    GSM7,
+    UCS2,
     Category,
     Context,
     HttpRequest,
     HttpResponse,
+    IletiError,
+    InvalidSender,
     Outgoing,
     OutgoingBatch,
+    ProfileEncoding,
     ProviderInfo,
+    TextProfile,
+    ValidationError,
+    excerpt,
     hookimpl,
+    international,
+    redact,
 )
-from ileti.text import GSM7, UCS2, ProfileEncoding, TextProfile
 from ileti_innomobil import wire
 from ileti_innomobil.settings import InnomobilSettings
 
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ileti.emulation import VirtualClock
-    from ileti.models import Balance, DeliveryReport, Sender, SendResult, SentPackage
+    from ileti.plugin import Balance, DeliveryReport, Sender, SendResult, SentPackage
     from ileti_innomobil.emulator import InnomobilEmulator
 
 __all__ = [
@@ -144,7 +151,6 @@ def _wire_number(ctx: Context[InnomobilSettings], e164: str, position: int) -> s
 
 
 def _refusal(ctx: Context[InnomobilSettings], response: HttpResponse, reason: str) -> IletiError:
-    from ileti.redact import redact
 
     category: Category = wire.classify_error(reason)
     message = _ADVICE[category]

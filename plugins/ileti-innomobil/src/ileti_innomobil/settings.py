@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import attrs
 
-from ileti.errors import ConfigurationError
-from ileti.settings import (
+from ileti.plugin import (
+    ConfigurationError,
     InsecureTransportWarning,
+    InvalidSender,
     ProviderSettings,
     Secret,
     validate_base_url,
+    validate_sender,
     warn_if_plain_http,
 )
 
@@ -91,8 +93,6 @@ def _secret(value: Secret | str) -> Secret:
 def _optional_sender(value: str | None) -> str | None:
     if value is None or value == "":
         return None
-    from ileti.errors import InvalidSender
-    from ileti.numbers import validate_sender
 
     try:
         return validate_sender(value)

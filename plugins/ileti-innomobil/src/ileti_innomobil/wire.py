@@ -24,20 +24,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ileti.http import HttpResponse
-from ileti.models import (
+from ileti.plugin import (
     Balance,
     BalanceUnit,
+    Category,
     DeliveryReport,
     DeliveryState,
+    HttpResponse,
     RecipientReport,
     RecipientResult,
     Sender,
     SenderState,
     SendResult,
     SentPackage,
+    classify_text,
 )
-from ileti.plugin import Category, classify_text
 
 if TYPE_CHECKING:
     import cattrs

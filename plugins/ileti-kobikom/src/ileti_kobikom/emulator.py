@@ -49,10 +49,10 @@ from ileti.emulation import (
     VirtualClock,
     changed_at,
     delivery_progress,
+    gateway_parts,
     route,
 )
-from ileti.emulation.counting import gateway_parts
-from ileti.models import DeliveryState
+from ileti.plugin import DeliveryState
 from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, SEND_PATH
 
 __all__ = ["CHOICES", "EmulatedSms", "KobikomEmulator"]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import xmltodict
 
-from ileti.settings import is_loopback
+from ileti.plugin import is_loopback
 
 if TYPE_CHECKING:
     from ileti_kobikom.emulator import EmulatedSms, KobikomEmulator

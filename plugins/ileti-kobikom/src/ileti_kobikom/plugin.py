@@ -18,31 +18,41 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ileti.errors import (
+from ileti.plugin import (
+    GSM7,
+    UCS2,
+    DeliveryReport,
+    DeliveryState,
     DeliveryUnknown,
     IletiError,
     MalformedResponse,
+    ProfileEncoding,
     ProviderError,
+    ProviderInfo,
+    RecipientReport,
+    RecipientResult,
+    SendResult,
+    TextProfile,
     TransportError,
     UnknownMessage,
     ValidationError,
+    hookimpl,
+    international,
 )
-from ileti.plugin import ProviderInfo, hookimpl
 from ileti_kobikom.settings import KobikomSettings, warn_if_insecure
 
 if TYPE_CHECKING:
     from ileti.emulation import VirtualClock
-    from ileti.http import HttpResponse
-    from ileti.models import (
+    from ileti.plugin import (
         Balance,
-        DeliveryReport,
-        RecipientReport,
-        RecipientResult,
+        Context,
+        HttpResponse,
+        Outgoing,
+        OutgoingBatch,
+        PushRequest,
+        Segmentation,
         Sender,
-        SendResult,
     )
-    from ileti.plugin import Context, Outgoing, OutgoingBatch, PushRequest
-    from ileti.text import Segmentation
     from ileti_kobikom.emulator import KobikomEmulator
     from ileti_kobikom.store import ReportStore, StoredPackage, StoredRecipient, StoredReport
     from ileti_kobikom.wire import Credentials, SubmitResult
@@ -70,7 +80,6 @@ _STORE_KEY = "kobikom.store"
 
 @hookimpl
 def provider_info() -> ProviderInfo[KobikomSettings]:
-    from ileti.text import GSM7, UCS2, ProfileEncoding, TextProfile
     from ileti_kobikom.wire import MAX_PARTS, MAX_RECIPIENTS, MAX_VALIDITY, MIN_VALIDITY
 
     return ProviderInfo(
@@ -179,7 +188,6 @@ def _submit(
 
     A request-level refusal (a result naming no message) is raised.
     """
-    from ileti.numbers import international
     from ileti_kobikom import wire
 
     block = wire.MessageBlock(
@@ -208,7 +216,6 @@ def _align(
     results: Sequence[SubmitResult], recipients: Sequence[StoredRecipient], response: HttpResponse
 ) -> list[SubmitResult]:
     """Each recipient's result: by its messageId, else by position and number."""
-    from ileti.numbers import international
 
     by_id = {r.message_id: r for r in results if r.message_id}
     same_length = len(results) == len(recipients)
@@ -228,7 +235,6 @@ def _align(
 
 
 def _recipient_result(recipient: StoredRecipient, reason: str | None = None) -> RecipientResult:
-    from ileti.models import RecipientResult
     from ileti_kobikom.wire import ACCEPTED, describe_code
 
     code = recipient.submit_code
@@ -284,7 +290,6 @@ def _all_refused(
 def send(ctx: Context[KobikomSettings], message: Outgoing) -> SendResult:
     from attrs import evolve
 
-    from ileti.models import SendResult
     from ileti_kobikom.store import StoredPackage, StoredRecipient
 
     settings = _settings(ctx)
@@ -332,7 +337,6 @@ def send_multi(ctx: Context[KobikomSettings], batch: OutgoingBatch) -> SendResul
     ``<SMS>``); recipients with the same text share a request."""
     from attrs import evolve
 
-    from ileti.models import SendResult
     from ileti_kobikom.store import StoredPackage, StoredRecipient
     from ileti_kobikom.wire import ACCEPTED, NOT_SUBMITTED, is_refusal
 
@@ -422,7 +426,6 @@ def send_multi(ctx: Context[KobikomSettings], batch: OutgoingBatch) -> SendResul
 @hookimpl
 def query_report(ctx: Context[KobikomSettings], message_id: str) -> DeliveryReport:
     """Pull the reports not yet final, keep them, answer from what is kept."""
-    from ileti.models import DeliveryReport
     from ileti_kobikom import wire
 
     settings = _settings(ctx)
@@ -473,7 +476,6 @@ def _recipient_report(
     kept: Mapping[str, StoredReport],
     now: datetime,
 ) -> RecipientReport:
-    from ileti.models import DeliveryState, RecipientReport
     from ileti_kobikom import wire
 
     report = kept.get(recipient.message_id)

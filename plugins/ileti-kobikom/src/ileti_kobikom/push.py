@@ -17,11 +17,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from ileti.http import HttpResponse
+from ileti.plugin import DeliveryReport, HttpResponse
 
 if TYPE_CHECKING:
-    from ileti.models import DeliveryReport, RecipientReport
-    from ileti.plugin import Context, PushRequest
+    from ileti.plugin import Context, PushRequest, RecipientReport
     from ileti_kobikom.settings import KobikomSettings
     from ileti_kobikom.store import ReportStore
 
@@ -47,7 +46,6 @@ def read_push(
     ctx: Context[KobikomSettings], store: ReportStore, request: PushRequest
 ) -> list[DeliveryReport]:
     """The pushed reports, kept in the store, grouped by the package they belong to."""
-    from ileti.models import DeliveryReport
     from ileti_kobikom import wire
     from ileti_kobikom.plugin import _recipient_report
 

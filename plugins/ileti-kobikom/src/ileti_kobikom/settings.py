@@ -12,8 +12,8 @@ from pathlib import Path
 
 import attrs
 
-from ileti.errors import ConfigurationError
-from ileti.settings import (
+from ileti.plugin import (
+    ConfigurationError,
     InsecureTransportWarning,
     ProviderSettings,
     Secret,

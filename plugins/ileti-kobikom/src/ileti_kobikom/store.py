@@ -25,9 +25,7 @@ from pathlib import Path
 
 import attrs
 
-from ileti.errors import ConfigurationError, ValidationError
-from ileti.models import DeliveryState
-from ileti.settings import private_file
+from ileti.plugin import ConfigurationError, DeliveryState, ValidationError, private_file
 from ileti_kobikom.settings import MEMORY_STORE
 from ileti_kobikom.wire import DeliveryMessage, dlr_state
 

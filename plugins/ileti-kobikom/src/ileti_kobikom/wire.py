@@ -27,10 +27,20 @@ from xml.sax.saxutils import unescape
 import attrs
 import xmltodict
 
-from ileti.errors import IletiError, MalformedResponse, excerpt
-from ileti.http import HttpRequest, HttpResponse
-from ileti.models import Balance, BalanceUnit, DeliveryState, Sender, SenderState
-from ileti.plugin import Category, error_for
+from ileti.plugin import (
+    Balance,
+    BalanceUnit,
+    Category,
+    DeliveryState,
+    HttpRequest,
+    HttpResponse,
+    IletiError,
+    MalformedResponse,
+    Sender,
+    SenderState,
+    error_for,
+    excerpt,
+)
 
 if TYPE_CHECKING:
     import cattrs

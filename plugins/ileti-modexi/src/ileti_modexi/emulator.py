@@ -65,11 +65,11 @@ from ileti.emulation import (
     EmulatorResponse,
     VirtualClock,
     delivery_progress,
+    gateway_parts,
+    is_default_alphabet,
     route,
 )
-from ileti.emulation.counting import gateway_parts, is_default_alphabet
-from ileti.models import DeliveryState, SenderState
-from ileti.plugin import Category
+from ileti.plugin import Category, DeliveryState, SenderState
 from ileti_modexi import wire
 
 __all__ = ["CURRENCY", "DEFAULT_CREDIT", "ERROR_TEXTS", "PRICE_PER_PART", "ModexiEmulator"]

@@ -24,33 +24,36 @@ from collections.abc import Iterable, MutableMapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ileti.errors import (
+from ileti.plugin import (
+    GSM7,
+    UCS2,
+    Balance,
+    Context,
+    DeliveryReport,
+    HttpRequest,
+    HttpResponse,
     IletiError,
     InvalidSender,
     MalformedResponse,
     NotSupported,
-    ValidationError,
-    excerpt,
-)
-from ileti.models import (
-    Balance,
-    DeliveryReport,
-    PanelLogin,
-    RecipientReport,
-    RecipientResult,
-    Sender,
-    SendResult,
-)
-from ileti.plugin import (
-    Context,
-    HttpRequest,
-    HttpResponse,
     Outgoing,
     OutgoingBatch,
+    PanelLogin,
+    ProfileEncoding,
     ProviderInfo,
+    RecipientReport,
+    RecipientResult,
+    Secret,
+    Sender,
+    SendResult,
+    TextProfile,
+    ValidationError,
+    count,
+    excerpt,
     hookimpl,
+    is_gsm7,
+    register_secrets,
 )
-from ileti.text import GSM7, UCS2, ProfileEncoding, TextProfile
 from ileti_modexi import wire
 from ileti_modexi.settings import ModexiSettings, check_sender
 
@@ -284,8 +287,6 @@ def senders(ctx: Context[ModexiSettings]) -> list[Sender]:
 def panel_login(ctx: Context[ModexiSettings]) -> PanelLogin:
     """``GET /account/token``: a key that opens the web panel without the
     password for 3 minutes, from the address that asked (documented)."""
-    from ileti.redact import register_secrets
-    from ileti.settings import Secret
 
     # asked before the request leaves: the answer's key is a credential
     asked_at = datetime.now(UTC)
@@ -335,14 +336,12 @@ def _sender(ctx: Context[ModexiSettings], given: str | None) -> str:
 
 
 def _is_gsm7(text: str) -> bool:
-    from ileti.text import is_gsm7
 
     return is_gsm7(text)
 
 
 def _gateway_parts(text: str) -> int:
     """The parts Modexi bills for a text (it picks the encoding itself)."""
-    from ileti.text import count
 
     return count(text, "auto", TEXT_PROFILE)[1]
 

@@ -19,10 +19,17 @@ from types import MappingProxyType
 
 import attrs
 
-from ileti.errors import ConfigurationError, InvalidSender
-from ileti.models import DeliveryState
-from ileti.plugin import Category
-from ileti.settings import ProviderSettings, Secret, parse_code_table, validate_base_url
+from ileti.plugin import (
+    Category,
+    ConfigurationError,
+    DeliveryState,
+    InvalidSender,
+    ProviderSettings,
+    Secret,
+    parse_code_table,
+    validate_base_url,
+    validate_sender,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -70,7 +77,6 @@ def check_sender(name: str) -> str:
 def _sender(value: str | None) -> str | None:
     if value is None:
         return None
-    from ileti.numbers import validate_sender
 
     try:
         return check_sender(validate_sender(value))

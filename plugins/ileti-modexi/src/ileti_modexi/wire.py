@@ -25,15 +25,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from ileti.models import (
+from ileti.plugin import (
     Balance,
     BalanceUnit,
+    Category,
     DeliveryState,
+    InvalidRecipient,
     RecipientReport,
     Sender,
     SenderState,
+    classify_text,
+    international,
+    normalise_number,
 )
-from ileti.plugin import Category
 
 if TYPE_CHECKING:
     import cattrs
@@ -194,7 +198,6 @@ def error_kind(
     known = (extra or {}).get(code.strip())
     if known is not None:
         return ErrorKind(known, ADVICE[known])
-    from ileti.plugin import classify_text
 
     category = classify_text(description) if description else None
     if category is None and http_status is not None:
@@ -441,7 +444,6 @@ def send_request(
     schedule: datetime | None,
 ) -> dict[str, Any]:
     """The JSON body of ``POST /sms/1/advanced``; ``numbers`` are E.164."""
-    from ileti.numbers import international
 
     body = SendRequest(
         from_=sender,
@@ -528,8 +530,6 @@ def e164_of(to: str, known: Mapping[str, str]) -> str:
     found = known.get(last10(to))
     if found is not None:
         return found
-    from ileti.errors import InvalidRecipient
-    from ileti.numbers import normalise_number
 
     try:
         return normalise_number(to)
