@@ -335,7 +335,7 @@ class Client:
             from ileti.redact import install_log_filters, register_secrets
 
             # the standard transport does this; a foreign one must not weaken it
-            register_secrets(secret_values(self.settings))
+            register_secrets(secret_values(self.settings), owner=self)
             install_log_filters()
             self._transport = transport
             return

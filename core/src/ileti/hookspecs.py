@@ -113,5 +113,5 @@ def sent_packages(  # type: ignore[empty-body]
 def panel_login(ctx: Context[Any]) -> PanelLogin:  # type: ignore[empty-body]
     """A link that opens the account's web panel without the password, for a
     gateway that makes one (its ``url`` an ``ileti.Secret``; pass the part
-    that is a credential to ``ileti.redact.register_secrets`` so that no log
-    shows it)."""
+    that is a credential to ``ileti.plugin.register_secrets``, with the login
+    as its ``owner``, so that no log shows it while the login is held)."""

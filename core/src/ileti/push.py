@@ -114,7 +114,7 @@ class PushReceiver:
         self.on_reports = on_reports
         from ileti.redact import register_secrets
 
-        register_secrets([token])
+        register_secrets([token], owner=self)
 
     def __repr__(self) -> str:
         return f"PushReceiver({self.client.provider!r})"

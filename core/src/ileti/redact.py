@@ -5,7 +5,8 @@ wire: each encoding of :data:`WIRE_ENCODINGS` (URL and form encoding, XML
 and HTML escaping, JSON) and any two of them one inside the other (XML
 escaped then URL-encoded, JSON inside XML, ...), and base64 at any
 alignment (a password inside HTTP Basic's ``user:password``). Every live
-client registers its secrets with the process registry, and
+client registers its secrets with the process registry (for as long as it
+lives: :func:`register_secrets`), and
 :func:`install_log_filters` puts a filter on urllib3's loggers (which print
 URLs with their query strings at DEBUG) and on ileti's own, so that no log
 record carries a secret whoever configured logging.
@@ -20,6 +21,7 @@ import json
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -204,20 +206,58 @@ class Redactor:
         return f"Redactor({len(self._forms)} forms)"
 
 
-_lock = threading.Lock()
-_registered: set[str] = set()
+_lock = threading.RLock()  # reentrant: a release may run from the GC inside a registration
+#: secret -> how many live owners hold it
+_held: dict[str, int] = {}
+#: secrets registered without an owner: masked for the life of the process
+_permanent: set[str] = set()
+#: the secrets the current process-wide redactor was built from
+_built: frozenset[str] = frozenset()
 _global = Redactor()
 
 
-def register_secrets(secrets: Iterable[str]) -> None:
-    """Add secrets to the process-wide set masked in every log record."""
-    global _global
-    new = {s for s in secrets if s}
+def register_secrets(secrets: Iterable[str], *, owner: object | None = None) -> None:
+    """Add secrets to the process-wide set masked in every log record.
+
+    With ``owner`` (a client, a transport, a login: any object that can be
+    weakly referenced), the secrets are masked while ``owner`` is alive, and
+    leave the set when the last owner holding them is gone; a long-running
+    process that makes clients with per-tenant or rotating credentials then
+    does not keep, and match every log line against, every credential it
+    ever saw. Without ``owner`` they stay for the life of the process.
+    """
+    new = tuple(dict.fromkeys(s for s in secrets if s))
+    if not new:
+        return
     with _lock:
-        if new <= _registered:
-            return
-        _registered.update(new)
-        _global = Redactor(_registered)
+        if owner is None:
+            _permanent.update(new)
+        else:
+            for secret in new:
+                _held[secret] = _held.get(secret, 0) + 1
+            weakref.finalize(owner, _release, new)
+        _rebuild()
+
+
+def _release(secrets: tuple[str, ...]) -> None:
+    """An owner is gone: its secrets leave the set unless another holds them."""
+    with _lock:
+        for secret in secrets:
+            left = _held.get(secret, 0) - 1
+            if left > 0:
+                _held[secret] = left
+            else:
+                _held.pop(secret, None)
+        _rebuild()
+
+
+def _rebuild() -> None:
+    """Rebuild the process-wide redactor if the set of secrets changed (under _lock)."""
+    global _global, _built
+    known = frozenset(_permanent.union(_held))
+    if known != _built:
+        _global = Redactor(known)
+        _built = known
 
 
 def redact(value: str) -> str:

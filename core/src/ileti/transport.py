@@ -298,7 +298,7 @@ class Transport:
         values = secrets.values() if isinstance(secrets, Mapping) else secrets
         secret_list = [s for s in values if s]
         self.redactor = Redactor(secret_list)
-        register_secrets(secret_list)
+        register_secrets(secret_list, owner=self)
         install_log_filters()
         self._sleep = sleep
         self._rand = rand
@@ -675,9 +675,10 @@ def _pool_manager(
     else:
         parsed = urllib3.util.parse_url(proxy)
         if parsed.auth:
-            register_secrets([parsed.auth, parsed.auth.partition(":")[2]])
             kw["proxy_headers"] = urllib3.make_headers(proxy_basic_auth=parsed.auth)
         pool = urllib3.ProxyManager(parsed._replace(auth=None).url, **kw)
+        if parsed.auth:  # masked while the pool that sends them lives
+            register_secrets([parsed.auth, parsed.auth.partition(":")[2]], owner=pool)
     # connections the deadline watchdog can close (see _HTTPPool)
     pool.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
     return pool

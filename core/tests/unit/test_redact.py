@@ -159,3 +159,64 @@ def test_redact_does_not_import_xml() -> None:
     code = "import sys, ileti.redact; print('xml' in sys.modules, 'urllib.request' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+class _Owner:
+    """Something that holds secrets: a client, a transport, a login."""
+
+
+def _masked(secret: str) -> bool:
+    from ileti.redact import redact
+
+    return secret not in redact(f"[{secret}]")
+
+
+def test_an_owners_secrets_are_masked_while_it_lives_and_released_after() -> None:
+    import gc
+
+    one, two = _Owner(), _Owner()
+    shared, own = "Shared-canary-5120", "Only-one-canary-5121"
+    register_secrets([shared, own], owner=one)
+    register_secrets([shared], owner=two)
+    assert _masked(shared)
+    assert _masked(own)
+    del one
+    gc.collect()
+    assert not _masked(own), "the gone owner's secret is still kept"
+    assert _masked(shared), "a secret another live owner holds was released"
+    del two
+    gc.collect()
+    assert not _masked(shared)
+
+
+def test_a_secret_registered_without_an_owner_stays() -> None:
+    import gc
+
+    owner = _Owner()
+    secret = "Forever-canary-5122"
+    register_secrets([secret])
+    register_secrets([secret], owner=owner)
+    del owner
+    gc.collect()
+    assert _masked(secret)
+
+
+def test_clients_made_and_dropped_do_not_grow_the_registry() -> None:
+    """A server that makes a client per tenant keeps only the live ones' secrets."""
+    import gc
+
+    import ileti
+    from ileti import redact as module
+
+    gc.collect()
+    before = len(module._built)
+    keys = [f"Tenant-{n}-canary-5123" for n in range(30)]
+    for key in keys:
+        client = ileti.Client("testprov", api_key=key)
+        client.transport  # noqa: B018 (the transport registers the credentials)
+        assert _masked(key)
+        client.close()
+        del client
+    gc.collect()
+    assert len(module._built) == before
+    assert not any(_masked(key) for key in keys)

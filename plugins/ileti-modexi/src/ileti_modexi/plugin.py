@@ -299,13 +299,16 @@ def panel_login(ctx: Context[ModexiSettings]) -> PanelLogin:
     key = token.private_key.strip()
     if not key or not key.isalnum():
         raise response.malformed("the privateKey is empty or not a plain key")
-    register_secrets([key])
-    return PanelLogin(
+    login = PanelLogin(
         provider=ctx.provider,
         url=Secret(wire.PANEL_LOGIN_URL.format(key=key)),
         expires_at=asked_at + wire.PANEL_LOGIN_LIFETIME,
         note="valid for 3 minutes, from the IP address that asked for it",
     )
+    # masked in every log line while the login is held; a new login's key
+    # replaces it instead of adding to what the process keeps
+    register_secrets([key], owner=login)
+    return login
 
 
 # -- requests ----------------------------------------------------------------------------
