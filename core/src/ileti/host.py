@@ -277,7 +277,7 @@ def load_provider(name: str) -> LoadedProvider:
     return _load_cached(name)
 
 
-def provider_info(name: str) -> Any:
+def provider_info(name: str) -> ProviderInfo[Any]:
     """The :class:`ileti.plugin.ProviderInfo` of an installed provider."""
     return load_provider(name).info
 
