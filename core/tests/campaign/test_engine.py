@@ -17,6 +17,7 @@ from ileti.campaign import (
     InputError,
     RowState,
     SQLiteStore,
+    engine,
 )
 from ileti.client import Client
 from ileti.emulation import Fault, FaultProxy, FaultSpec, serve
@@ -76,6 +77,61 @@ def test_bad_rows_are_invalid_with_their_line_and_the_rest_go(
     assert "duplicate of line 2" in invalid[7]
     assert "3 values for 2 columns" in invalid[9]
     assert [m.text for m in emulator.messages] == ["Sayın Ayşe"]
+
+
+@pytest.mark.parametrize("bits", [None, 8], ids=["filter", "every-number-collides"])
+def test_a_number_stored_by_an_earlier_chunk_is_a_duplicate(
+    client: Client,
+    emulator: Any,
+    write: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    bits: int | None,
+) -> None:
+    # chunks of 10: lines 2-11 are stored before lines 12 on are read, so the
+    # repeats are found through the import's filter of stored numbers and the
+    # store (with a filter of 8 bits, every number's bit is set: the store
+    # alone decides, and no distinct number is taken for a repeat)
+    if bits is not None:
+        monkeypatch.setattr(engine, "_FILTER_BITS", bits)
+        monkeypatch.setattr(engine, "_FILTER_MASK", bits - 1)
+    first = numbers(40)
+    path = write("in.csv", csv_of([*first, first[0], first[25]]))
+    campaign = client.campaign(path, template="Merhaba {name}", store=":memory:", batch_size=10)
+    status = campaign.run(workers=2)
+    assert status.count("accepted") == 40
+    invalid = {r.line: r.error for r in campaign.rows(RowState.INVALID)}
+    assert sorted(invalid) == [42, 43]
+    assert "duplicate of line 2" in (invalid[42] or "")
+    assert "duplicate of line 27" in (invalid[43] or "")
+    assert set(received(emulator).values()) == {1}
+    assert len(received(emulator)) == 40
+
+
+def test_an_import_resumed_after_a_stop_finds_numbers_the_first_run_stored(
+    client: Client, emulator: Any, tmp_path: Path
+) -> None:
+    # the first run stops while importing (the importer looks every 256 rows);
+    # the second starts with rows stored, so its filter is off and the store is
+    # asked about every number
+    first = numbers(600)
+    campaign: Campaign | None = None
+
+    def rows() -> Iterator[dict[str, str]]:
+        for i, n in enumerate([*first, *first[:5]]):
+            if i == 300:
+                assert campaign is not None
+                campaign.stop()
+            yield {"to": n, "text": "x"}
+
+    campaign = client.campaign(rows(), store=tmp_path / "c.db", batch_size=50)
+    stopped = campaign.run(workers=2)
+    assert stopped.status == "stopped"
+    assert not stopped.imported
+    status = campaign.run(workers=2)
+    assert status.imported
+    assert status.count("accepted") == 600
+    assert sorted(r.line for r in campaign.rows(RowState.INVALID)) == [601, 602, 603, 604, 605]
+    assert set(received(emulator).values()) == {1}
 
 
 def test_keep_duplicates_sends_a_repeated_number_each_time(client: Client, emulator: Any) -> None:

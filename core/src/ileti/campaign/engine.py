@@ -1189,11 +1189,17 @@ def _deliveries(rows: list[Row], seen: Mapping[str, Any]) -> list[tuple[int, str
     return out
 
 
+_new_tuple = tuple.__new__
+
 #: a row ready to send: (line, E.164 number, text, group, parts)
 _Ready = tuple[int, str, str, str, int]
 
 #: rows read between two looks at whether the run was stopped
 _STOP_EVERY = 256
+#: bits of the importer's filter of stored numbers (2 MiB: a false positive
+#: only costs a look in the store; about 6% of numbers at a million rows)
+_FILTER_BITS = 1 << 24
+_FILTER_MASK = _FILTER_BITS - 1
 
 
 class _Importer:
@@ -1221,6 +1227,15 @@ class _Importer:
         self.line = record.import_line
         self.numbers: dict[str, int] = {}
         self.read = 0
+        # the numbers this import stored, as bits of a fixed-size filter, when
+        # the campaign held no row to send before it: a number whose bit is
+        # clear was not stored, so the store is asked only about the others
+        # (about 1.4 µs a row saved; 2 MiB whatever the size of the input)
+        self.stored: bytearray | None = None
+        if not spec["keep_duplicates"]:
+            counts = self.store.counts(campaign.id)
+            if not any(n for state, (n, _) in counts.items() if state is not RowState.INVALID):
+                self.stored = bytearray(_FILTER_BITS >> 3)
 
     def run(self, rows: Iterator[SourceRow]) -> None:
         """Import every row, or until the campaign is stopped or paused
@@ -1316,14 +1331,35 @@ class _Importer:
     def _commit(self, chunks: list[list[_Ready]], *, done: bool = False) -> None:
         rows: list[NewRow] = []
         moves = {RowState.PENDING: 0, RowState.INVALID: 0}
+        stored = self.stored
         if self.spec["keep_duplicates"]:
             earlier: dict[str, int] = {}
         else:
             numbers = [r[1] for chunk in chunks for r in chunk]
-            earlier = self.store.duplicates(self.campaign.id, numbers)
+            if stored is not None:
+                numbers = [
+                    n
+                    for n in numbers
+                    if stored[(h := hash(n) & _FILTER_MASK) >> 3] & (1 << (h & 7))
+                ]
+            earlier = self.store.duplicates(self.campaign.id, numbers) if numbers else {}
         pending = RowState.PENDING
         for chunk in chunks:
             self.chunk += 1
+            if not earlier:  # the common case: no repeat, every row pending
+                # tuple.__new__ straight from the values: NewRow(...) per row
+                # would go through the NamedTuple's Python-level __new__
+                at = self.chunk
+                rows.extend(
+                    [
+                        _new_tuple(
+                            NewRow, (line, number, text, pending, group, parts, None, None, at)
+                        )
+                        for line, number, text, group, parts in chunk
+                    ]
+                )
+                moves[pending] += len(chunk)
+                continue
             for ready in chunk:
                 line, number, text, group, parts = ready
                 first = earlier.get(number)
@@ -1343,9 +1379,13 @@ class _Importer:
         line = min(held) - 1 if held else self.line
         self.store.add_rows(self.campaign.id, rows, line=line, offset=0, done=done)
         if not self.spec["keep_duplicates"]:
+            forget = self.numbers.pop
             for chunk in chunks:
                 for ready in chunk:
-                    self.numbers.pop(ready[1], None)
+                    forget(ready[1], None)
+                    if stored is not None:
+                        h = hash(ready[1]) & _FILTER_MASK
+                        stored[h >> 3] |= 1 << (h & 7)
         self.campaign._committed(moves, self.read)
 
 
