@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,13 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="ileti-bench-"))
+    try:
+        return _measure(folder, sizes, args)
+    finally:  # the stores of a million rows take hundreds of MB
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _measure(folder: Path, sizes: list[int], args: argparse.Namespace) -> int:
     print(
         f"{'rows':>9} {'client':>6} {'rows/s':>9} {'ratio':>6} {'CPU µs/row':>11} {'peak RSS':>9}"
     )
