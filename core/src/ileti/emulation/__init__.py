@@ -5,6 +5,9 @@
 - :func:`serve`: run any WSGI app on a loopback port in a background thread.
 - :class:`FaultProxy`: put hangs, resets, 5xx, HTML, garbage, truncated and
   dripping answers between a client and an emulator.
+- :class:`Account` (:class:`Credentials`, :class:`Ledger`, :class:`SenderBook`),
+  :class:`IdCounter` and :class:`Refusal`: the account layer every emulator
+  shares (:mod:`ileti.emulation.accounts`).
 - :func:`delivery_progress`, :func:`changed_at`, :data:`SENT_AFTER` and
   :data:`FINAL_AFTER`: the delivery states every emulator follows
   (:mod:`ileti.emulation.progress` states the convention).
@@ -14,6 +17,7 @@ Standard library and ``attrs`` only; nothing here imports urllib3.
 
 from __future__ import annotations
 
+from ileti.emulation.accounts import Account, Credentials, IdCounter, Ledger, Refusal, SenderBook
 from ileti.emulation.clock import VirtualClock
 from ileti.emulation.faults import Fault, FaultLike, FaultProxy, FaultSpec
 from ileti.emulation.progress import FINAL_AFTER, SENT_AFTER, changed_at, delivery_progress
@@ -30,7 +34,9 @@ from ileti.emulation.wsgi import (
 __all__ = [
     "FINAL_AFTER",
     "SENT_AFTER",
+    "Account",
     "BadRequest",
+    "Credentials",
     "EmulatedMessage",
     "EmulatorBase",
     "EmulatorRequest",
@@ -39,6 +45,10 @@ __all__ = [
     "FaultLike",
     "FaultProxy",
     "FaultSpec",
+    "IdCounter",
+    "Ledger",
+    "Refusal",
+    "SenderBook",
     "ServedApp",
     "VirtualClock",
     "changed_at",
