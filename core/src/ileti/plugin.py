@@ -34,6 +34,7 @@ from ileti.errors import (
 from ileti.hookspecs import CAPABILITIES, hookimpl
 from ileti.http import HttpRequest, HttpResponse
 from ileti.push import PushRequest
+from ileti.wire import strict_converter, text_or_number, whole_number_or_text
 
 if TYPE_CHECKING:
     from ileti.text import Segmentation, TextProfile
@@ -54,6 +55,9 @@ __all__ = [
     "classify_text",
     "error_for",
     "hookimpl",
+    "strict_converter",
+    "text_or_number",
+    "whole_number_or_text",
 ]
 
 
