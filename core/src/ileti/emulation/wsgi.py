@@ -312,6 +312,12 @@ class EmulatorBase:
             at so far (each emulator counts where it looks). The work of one
             request must not grow with what was accepted before it; tests
             check that by this count, never by timing.
+        account: the emulated :class:`~ileti.emulation.Account`, when the
+            emulator sets one in ``__init__``: then :attr:`credit`,
+            :meth:`credentials` and :meth:`approve_sender` come from it.
+
+    A :class:`~ileti.emulation.Refusal` raised by a handler is answered by
+    :meth:`refusal_response`.
     """
 
     #: provider error code -> name of the ``ileti.errors`` class a client must raise
