@@ -95,6 +95,7 @@ from ileti.text import (
     count,
     is_gsm7,
 )
+from ileti.wire import strict_converter, text_or_number, whole_number_or_text
 
 __all__ = [
     "CAPABILITIES",
@@ -165,9 +166,12 @@ __all__ = [
     "redact",
     "register_secrets",
     "require_turkish",
+    "strict_converter",
+    "text_or_number",
     "validate_base_url",
     "validate_sender",
     "warn_if_plain_http",
+    "whole_number_or_text",
 ]
 
 

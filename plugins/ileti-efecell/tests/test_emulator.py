@@ -61,7 +61,7 @@ class Gateway:
 
 @pytest.fixture
 def gw(served: ServedApp, emulator: EfecellEmulator) -> Gateway:
-    return Gateway(served, emulator.api_key)
+    return Gateway(served, emulator.credentials()["api_key"])
 
 
 def status_of(answer: tuple[int, Any]) -> tuple[int, int, bool]:
@@ -88,7 +88,12 @@ def test_wrong_authorization_is_401(gw: Gateway, auth: str) -> None:
 
 
 def test_scheme_word_is_case_insensitive(gw: Gateway, emulator: EfecellEmulator) -> None:
-    assert status_of(gw.call("GET", "/v2/get/balance", auth=f"key {emulator.api_key}"))[0] == 200
+    assert (
+        status_of(
+            gw.call("GET", "/v2/get/balance", auth=f"key {emulator.credentials()['api_key']}")
+        )[0]
+        == 200
+    )
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -282,7 +287,7 @@ def test_too_little_credit_is_402_and_changes_nothing(
 def test_an_inactive_account_cannot_send_but_can_read(
     gw: Gateway, emulator: EfecellEmulator
 ) -> None:
-    emulator.active = False
+    emulator.account.active = False
     assert_error(gw.basic([GOOD]), 407)
     assert gw.call("GET", "/v2/get/balance")[0] == 200
 
@@ -517,7 +522,10 @@ def test_any_json_gets_an_envelope(path: str, body: object) -> None:
     request = EmulatorRequest(
         method="POST",
         path=path,
-        headers={"authorization": f"Key {emulator.api_key}", "content-type": "application/json"},
+        headers={
+            "authorization": f"Key {emulator.credentials()['api_key']}",
+            "content-type": "application/json",
+        },
         body=json.dumps(body).encode(),
     )
     response = emulator.handle(request)

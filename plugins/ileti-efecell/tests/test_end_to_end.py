@@ -121,7 +121,7 @@ def test_the_sender_setting(served: ServedApp, emulator: EfecellEmulator) -> Non
 
 def test_settings_from_the_environment(served: ServedApp, emulator: EfecellEmulator) -> None:
     env = {
-        "ILETI_EFECELL_API_KEY": emulator.api_key,
+        "ILETI_EFECELL_API_KEY": emulator.credentials()["api_key"],
         "ILETI_EFECELL_BASE_URL": served.base_url,
         "ILETI_EFECELL_SENDER": "ILETI",
     }
@@ -211,7 +211,7 @@ def test_insufficient_credit(client: ileti.Client, emulator: EfecellEmulator) ->
 
 
 def test_inactive_account(client: ileti.Client, emulator: EfecellEmulator) -> None:
-    emulator.active = False
+    emulator.account.active = False
     with pytest.raises(ileti.AccountInactive):
         client.send(A, "hi", sender="ILETI")
 

@@ -44,8 +44,8 @@ def post(
 
 def credential(emulator: EkomesajEmulator, **changes: Any) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "Username": emulator.username,
-        "Password": emulator.password,
+        "Username": emulator.account.credentials["username"],
+        "Password": emulator.account.credentials["password"],
         "ResellerID": 2050,
     }
     found.update(changes)
@@ -232,7 +232,9 @@ def test_json_reply_route(served: ServedApp, emulator: EkomesajEmulator) -> None
         (
             "Username",
             lambda e: {
-                "Credential": {"username": e.username, "Password": e.password, "ResellerID": 2050},
+                "Credential": {
+                    "username" if k == "Username" else k: v for k, v in credential(e).items()
+                },
                 "Sms": sms(905321112233),
             },
         ),
@@ -446,7 +448,7 @@ def test_too_many_parts_and_unsendable_characters(
 
 
 def test_inactive_account(served: ServedApp, emulator: EkomesajEmulator) -> None:
-    emulator.active = False
+    emulator.account.active = False
     _status, body = post(served, "/json/syncreply/GetCredit", {"Credential": credential(emulator)})
     assert body["Status"]["Code"] == 407
 

@@ -105,7 +105,7 @@ def test_base_url_loses_its_trailing_slash() -> None:
 @pytest.fixture
 def canary_gateway() -> Iterator[tuple[EkomesajEmulator, ServedApp]]:
     emulator = EkomesajEmulator(clock=VirtualClock())
-    emulator.password = CANARY
+    emulator.account.credentials["password"] = CANARY
     with serve(emulator) as served:
         yield emulator, served
 
@@ -119,7 +119,7 @@ def test_the_password_never_leaks(
         client = ileti.Client(
             "ekomesaj",
             base_url=served.base_url,
-            username=emulator.username,
+            username=emulator.account.credentials["username"],
             password=CANARY,
             retry=RetryPolicy(attempts=1),
         )

@@ -524,7 +524,11 @@ def post_xml(served: ServedApp, path: str, body: bytes) -> tuple[int, str, ET.El
 
 
 def credit_document(emulator: EkomesajEmulator, **credential: Any) -> bytes:
-    values = {"Username": emulator.username, "Password": emulator.password, "ResellerID": 2050}
+    values = {
+        "Username": emulator.account.credentials["username"],
+        "Password": emulator.account.credentials["password"],
+        "ResellerID": 2050,
+    }
     values.update(credential)
     return wire.xml_document("GetCredit", {"Credential": values}).encode()
 
@@ -551,7 +555,7 @@ def test_out_of_order_members_are_skipped_like_datacontractserializer(
     # alphabetical order), so the password is missing: a credentials error
     body = (
         f'<GetCredit xmlns="{OPS_NS}"><Credential xmlns:t="{TYPES_NS}">'
-        f"<t:Username>{emulator.username}</t:Username><t:Password>{emulator.password}"
+        f"<t:Username>{emulator.account.credentials['username']}</t:Username><t:Password>{emulator.account.credentials['password']}"
         f"</t:Password><t:ResellerID>2050</t:ResellerID></Credential></GetCredit>"
     ).encode()
     status, _, root = post_xml(served, "/xml/syncreply/GetCredit", body)
@@ -565,9 +569,10 @@ def test_members_in_the_wrong_namespace_are_skipped(
     served: ServedApp, emulator: EkomesajEmulator
 ) -> None:
     # Credential's members written in the operation's namespace: not Credential's
+    secrets = emulator.account.credentials
     body = (
-        f'<GetCredit xmlns="{OPS_NS}"><Credential><Password>{emulator.password}</Password>'
-        f"<ResellerID>2050</ResellerID><Username>{emulator.username}</Username>"
+        f'<GetCredit xmlns="{OPS_NS}"><Credential><Password>{secrets["password"]}</Password>'
+        f"<ResellerID>2050</ResellerID><Username>{secrets['username']}</Username>"
         f"</Credential></GetCredit>"
     ).encode()
     status, _, root = post_xml(served, "/xml/syncreply/GetCredit", body)
@@ -610,8 +615,8 @@ def test_page_size_zero_is_a_500_in_xml(
         wire.REPORT_OPERATION,
         {
             "Credential": {
-                "Username": emulator.username,
-                "Password": emulator.password,
+                "Username": emulator.account.credentials["username"],
+                "Password": emulator.account.credentials["password"],
                 "ResellerID": 2050,
             },
             "SmsHistoryID": int(result.message_id),

@@ -55,13 +55,13 @@ def em() -> InnomobilEmulator:
 
 def test_login(em: InnomobilEmulator) -> None:
     assert call(em, "login", auth(em)) == {"status": "ok", "error": "", "result": "1"}
-    wrong = call(em, "login", {"username": em.username, "password": "nope"})
+    wrong = call(em, "login", {"username": em.credentials()["username"], "password": "nope"})
     assert (wrong["status"], wrong["result"], wrong["error"]) == ("ok", "0", emu.ERR_AUTH)
 
 
 @pytest.mark.parametrize("op", ["alfanumerik", "kredi", "sendsms", "multisend", "report", "bilgi"])
 def test_wrong_credentials(em: InnomobilEmulator, op: str) -> None:
-    answer = call(em, op, {"username": em.username, "password": "wrong"})
+    answer = call(em, op, {"username": em.credentials()["username"], "password": "wrong"})
     assert answer["status"] == "error"
     assert answer["error"] == emu.ERR_AUTH
     expected_empty = [] if op in ("alfanumerik", "sendsms", "multisend", "report") else 0
@@ -185,14 +185,14 @@ def test_insufficient_credit(em: InnomobilEmulator) -> None:
 
 
 def test_postpaid_is_never_short_of_credit(em: InnomobilEmulator) -> None:
-    em.postpaid = True
+    em.account.ledger.postpaid = True
     em.credit = Decimal(0)
     assert sendsms(em)["result"]["kredi"] == "-1"
     assert call(em, "kredi", auth(em, gate=0))["result"] == "-1"
 
 
-def test_price_per_part(em: InnomobilEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(InnomobilEmulator, "price_per_part", Decimal("0.5"))
+def test_price_per_part(em: InnomobilEmulator) -> None:
+    em.account.ledger.price_per_part = Decimal("0.5")
     sendsms(em, message=message(em, text="x" * 161))
     assert em.credit == Decimal(999)
 
@@ -205,7 +205,7 @@ def test_kredi_and_alfanumerik(em: InnomobilEmulator) -> None:
 
 
 def test_inactive_account(em: InnomobilEmulator) -> None:
-    em.active = False
+    em.account.active = False
     for op in ("kredi", "alfanumerik", "sendsms"):
         assert call(em, op, auth(em))["error"] == emu.ERR_INACTIVE
 

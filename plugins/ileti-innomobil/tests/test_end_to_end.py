@@ -133,7 +133,7 @@ def test_balance_falls_by_billed_parts(client: ileti.Client, emulator: Innomobil
 
 
 def test_postpaid_balance(client: ileti.Client, emulator: InnomobilEmulator) -> None:
-    emulator.postpaid = True
+    emulator.account.ledger.postpaid = True
     balance = client.balance()
     assert (balance.amount, balance.postpaid) == (None, True)
     client.send(NUMBERS, "x", sender=emulator.default_sender)
@@ -142,7 +142,7 @@ def test_postpaid_balance(client: ileti.Client, emulator: InnomobilEmulator) -> 
 
 def test_senders_lists_only_usable_names(client: ileti.Client, emulator: InnomobilEmulator) -> None:
     assert [s.name for s in client.senders()] == [emulator.default_sender]
-    assert emulator.pending_sender in emulator.sender_states
+    assert emulator.pending_sender in emulator.account.senders
 
 
 def test_gate_and_default_sender_settings(emulator: InnomobilEmulator, served: ServedApp) -> None:
@@ -299,11 +299,14 @@ def test_natural_errors(
     with pytest.raises(errors.InsufficientCredit):
         client.send(NUMBERS, "x", sender=emulator.default_sender)
     assert emulator.credit == Decimal(1)
-    emulator.active = False
+    emulator.account.active = False
     with pytest.raises(errors.AccountInactive):
         client.balance()
     wrong = ileti.Client(
-        "innomobil", base_url=served.base_url, username=emulator.username, password="wrong"
+        "innomobil",
+        base_url=served.base_url,
+        username=emulator.credentials()["username"],
+        password="wrong",
     )
     with pytest.raises(errors.AuthenticationError):
         wrong.senders()

@@ -637,7 +637,7 @@ def test_balance_falls_by_billed_parts(client: ileti.Client, emulator: KobikomEm
 
 
 def test_senders(client: ileti.Client, emulator: KobikomEmulator) -> None:
-    emulator.senders["ACME"] = "approved"
+    emulator.account.senders.approve("ACME")
     listed = client.senders()
     assert [(s.name, s.state) for s in listed] == [
         ("ILETI", SenderState.APPROVED),

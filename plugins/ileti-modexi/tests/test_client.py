@@ -364,7 +364,7 @@ def test_a_send_without_any_sender_is_refused(emulator: ModexiEmulator, served: 
 def test_senders_not_approved_are_refused_by_the_gateway(
     client: ileti.Client, emulator: ModexiEmulator, sender: str
 ) -> None:
-    assert emulator.sender_names.get(sender) is not SenderState.APPROVED
+    assert emulator.account.senders.state(sender) is not SenderState.APPROVED
     with pytest.raises(errors.InvalidSender) as info:
         client.send(A, "x", sender=sender)
     assert info.value.code == "422"
@@ -385,7 +385,7 @@ def test_wrong_credentials(emulator: ModexiEmulator, served: ServedApp) -> None:
 
 
 def test_an_inactive_account(client: ileti.Client, emulator: ModexiEmulator) -> None:
-    emulator.active = False
+    emulator.account.active = False
     with pytest.raises(errors.AccountInactive):
         client.senders()
 

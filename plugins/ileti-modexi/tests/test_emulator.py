@@ -242,7 +242,7 @@ def test_bad_credentials_answer_401(emu: ModexiEmulator, auth: str | None) -> No
 
 
 def test_an_inactive_account_answers_407(emu: ModexiEmulator) -> None:
-    emu.active = False
+    emu.account.active = False
     status, body = send(emu)
     assert (status, body["errorCode"]) == (407, 407)
 
@@ -308,9 +308,7 @@ def test_senders_not_approved_answer_422(emu: ModexiEmulator, sender: object) ->
 
 
 def test_a_numeric_sender_can_be_approved(emu: ModexiEmulator) -> None:
-    from ileti.models import SenderState
-
-    emu.sender_names["08501234567"] = SenderState.APPROVED
+    emu.account.senders.approve("08501234567")
     status, _ = send(emu, **{"from": "08501234567"})
     assert status == 200
 
@@ -336,7 +334,7 @@ def balance_of(emu: ModexiEmulator) -> tuple[Decimal, str, Decimal]:
 
 def test_a_new_account_is_a_money_account(emu: ModexiEmulator) -> None:
     assert emu.price_per_part == PRICE_PER_PART == Decimal("0.25")
-    assert emu.package_credits is None
+    assert emu.sms_package is None
     assert emu.credit == DEFAULT_CREDIT
     assert balance_of(emu) == (DEFAULT_CREDIT, CURRENCY, Decimal(1000))
 
@@ -416,7 +414,8 @@ def test_a_package_account_bills_its_sms_not_its_money() -> None:
     assert balance_of(emu) == (Decimal(0), "TRY", Decimal(1))
     status, body = send(emu, text="x", destinations=numbers[:2])
     assert (status, body["errorCode"]) == (402, 402)
-    assert emu.package_credits == Decimal(1)
+    assert emu.sms_package is not None
+    assert emu.sms_package.balance == Decimal(1)
 
 
 def test_a_package_account_may_also_show_money() -> None:

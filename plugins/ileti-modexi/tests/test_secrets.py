@@ -11,7 +11,7 @@ from ileti_modexi.emulator import ModexiEmulator
 
 import ileti
 from ileti import errors
-from ileti.emulation import ServedApp
+from ileti.emulation import Credentials, ServedApp
 
 CANARY = "canary-XYZ-123"
 USER = "canary-user"
@@ -19,7 +19,7 @@ USER = "canary-user"
 
 @pytest.fixture
 def canary_emulator(emulator: ModexiEmulator) -> ModexiEmulator:
-    emulator.accounts = {USER: CANARY}
+    emulator.account.credentials = Credentials(username=USER, password=CANARY)
     return emulator
 
 

@@ -5,6 +5,9 @@
 - :func:`serve`: run any WSGI app on a loopback port in a background thread.
 - :class:`FaultProxy`: put hangs, resets, 5xx, HTML, garbage, truncated and
   dripping answers between a client and an emulator.
+- :class:`Account` (:class:`Credentials`, :class:`Ledger`, :class:`SenderBook`),
+  :class:`IdCounter` and :class:`Refusal`: the account layer every emulator
+  shares (:mod:`ileti.emulation.accounts`).
 - :func:`delivery_progress`, :func:`changed_at`, :data:`SENT_AFTER` and
   :data:`FINAL_AFTER`: the delivery states every emulator follows
   (:mod:`ileti.emulation.progress` states the convention).
@@ -17,6 +20,7 @@ Standard library and ``attrs`` only; nothing here imports urllib3.
 
 from __future__ import annotations
 
+from ileti.emulation.accounts import Account, Credentials, IdCounter, Ledger, Refusal, SenderBook
 from ileti.emulation.clock import VirtualClock
 from ileti.emulation.counting import (
     DEFAULT_ALPHABET,
@@ -42,8 +46,10 @@ __all__ = [
     "EXTENSION_TABLE",
     "FINAL_AFTER",
     "SENT_AFTER",
+    "Account",
     "Alphabet",
     "BadRequest",
+    "Credentials",
     "EmulatedMessage",
     "EmulatorBase",
     "EmulatorRequest",
@@ -52,6 +58,10 @@ __all__ = [
     "FaultLike",
     "FaultProxy",
     "FaultSpec",
+    "IdCounter",
+    "Ledger",
+    "Refusal",
+    "SenderBook",
     "ServedApp",
     "VirtualClock",
     "changed_at",

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 
 import attrs
 
+from ileti.emulation.accounts import Account, Refusal
 from ileti.emulation.clock import VirtualClock
 
 if TYPE_CHECKING:
@@ -311,15 +312,24 @@ class EmulatorBase:
             at so far (each emulator counts where it looks). The work of one
             request must not grow with what was accepted before it; tests
             check that by this count, never by timing.
+        account: the emulated :class:`~ileti.emulation.Account`, when the
+            emulator sets one in ``__init__``: then :attr:`credit`,
+            :meth:`credentials` and :meth:`approve_sender` come from it.
+
+    A :class:`~ileti.emulation.Refusal` raised by a handler is answered by
+    :meth:`refusal_response`.
     """
 
     #: provider error code -> name of the ``ileti.errors`` class a client must raise
     documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType({})
     _routes: ClassVar[tuple[_Route, ...]] = ()
-    #: the account's balance (see :meth:`set_credit`)
-    credit: Decimal
     #: a sender name the emulated account has approved from the start
     default_sender: ClassVar[str]
+    #: the emulated account (:mod:`ileti.emulation.accounts`); an emulator
+    #: that sets it in ``__init__`` gets ``credit``, ``credentials()`` and
+    #: ``approve_sender()`` from it
+    account: Account
+    _own_credit: Decimal
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -362,7 +372,10 @@ class EmulatorBase:
     # ----------------------------------------------------------------- for subclasses
 
     def credentials(self) -> dict[str, str]:
-        """Settings (field name -> value) that authenticate against this emulator."""
+        """Settings (field name -> value) that authenticate against this emulator
+        (by default the :attr:`account`'s credentials)."""
+        if (account := self._account()) is not None:
+            return account.credentials.settings()
         raise NotImplementedError(f"{type(self).__name__} must define credentials()")
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
@@ -370,6 +383,11 @@ class EmulatorBase:
         raise NotImplementedError(
             f"{type(self).__name__} must implement error_response() for {code!r}"
         )
+
+    def refusal_response(self, refusal: Refusal[Any], request: EmulatorRequest) -> EmulatorResponse:
+        """The answer when a handler raises :class:`~ileti.emulation.Refusal`:
+        by default ``error_response(str(refusal.code), request)``."""
+        return self.error_response(str(refusal.code), request)
 
     def bad_request(self, error: BadRequest, request: EmulatorRequest) -> EmulatorResponse:
         """The answer when a handler raises :class:`BadRequest` (plain 400 by default)."""
@@ -398,19 +416,49 @@ class EmulatorBase:
 
     # ----------------------------------------------------------------- the account
 
+    @property
+    def credit(self) -> Decimal:
+        """The account's balance, in the unit its balance answer shows (SMS
+        credits, or money): the :attr:`account`'s ledger balance. An emulator
+        without an account keeps it here (set it in ``__init__``)."""
+        if (account := self._account()) is not None:
+            return account.ledger.balance
+        try:
+            return self._own_credit
+        except AttributeError:
+            raise AttributeError(f"{type(self).__name__} has no credit set") from None
+
+    @credit.setter
+    def credit(self, amount: Decimal) -> None:
+        if (account := self._account()) is not None:
+            account.ledger.balance = amount
+        else:
+            self._own_credit = amount
+
+    @credit.deleter
+    def credit(self) -> None:
+        # an emulator without an account may drop its credit (the protocol check's case)
+        if self._account() is not None:
+            raise AttributeError("the credit is the account's ledger balance: it stays")
+        vars(self).pop("_own_credit", None)
+
     def approve_sender(self, name: str) -> None:
         """Register ``name`` on the emulated account as an approved sender name.
 
-        Each emulator implements this in its own terms (how its gateway stores
-        sender names); :meth:`configure` checks the name first.
+        By default it is approved in the :attr:`account`'s sender book; an
+        emulator without an account implements this in its own terms.
+        :meth:`configure` checks the name first.
         """
+        if (account := self._account()) is not None:
+            account.senders.approve(name)
+            return
         raise NotImplementedError(f"{type(self).__name__} must implement approve_sender()")
 
     def set_credit(self, amount: Decimal) -> None:
         """Set the account's balance, in the unit its balance answer shows
         (SMS credits, or money for a gateway whose balance is money).
 
-        The default sets the ``credit`` attribute every emulator keeps.
+        The default sets :attr:`credit`.
         """
         with self.lock:
             self.credit = amount
@@ -464,6 +512,11 @@ class EmulatorBase:
 
     # ----------------------------------------------------------------- machinery
 
+    def _account(self) -> Account | None:
+        """The :attr:`account`, if this emulator has one."""
+        account: Account | None = vars(self).get("account")
+        return account
+
     def _match(self, path: str) -> tuple[_Route, dict[str, str]] | None:
         for candidate in self._routes:
             if candidate.pattern is None and candidate.path == path:
@@ -505,6 +558,8 @@ class EmulatorBase:
                         " not an EmulatorResponse"
                     )
                 return response
+            except Refusal as refusal:
+                return self.refusal_response(refusal, request)
             except BadRequest as exc:
                 return self.bad_request(exc, request)
             except Exception:

@@ -38,12 +38,17 @@ from ileti.emulation import (
     DEFAULT_ALPHABET,
     EXTENSION_TABLE,
     FINAL_AFTER,
+    Account,
     Alphabet,
     BadRequest,
+    Credentials,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
+    IdCounter,
+    Ledger,
+    SenderBook,
     VirtualClock,
     changed_at,
     delivery_progress,
@@ -51,9 +56,9 @@ from ileti.emulation import (
     is_default_alphabet,
     route,
 )
-from ileti.plugin import DeliveryState
+from ileti.plugin import DeliveryState, SenderState
 
-__all__ = ["DESCRIPTIONS", "EfecellEmulator", "count_parts"]
+__all__ = ["DESCRIPTIONS", "ORIGINATOR_STATUS", "EfecellEmulator", "count_parts"]
 
 #: the document's status codes and their (Turkish) descriptions
 DESCRIPTIONS: Mapping[int, str] = MappingProxyType(
@@ -146,6 +151,10 @@ PACKAGE_STATUS: Mapping[DeliveryState, int] = MappingProxyType(
 RECIPIENT_FINAL: Mapping[DeliveryState, int] = MappingProxyType(
     {DeliveryState.DELIVERED: 1, DeliveryState.UNDELIVERED: 2}
 )
+#: an originator's ``status`` in ``get/originators/detailed`` (0 pending, 1 approved, 2 inactive)
+ORIGINATOR_STATUS: Mapping[SenderState, int] = MappingProxyType(
+    {SenderState.PENDING: 0, SenderState.APPROVED: 1, SenderState.INACTIVE: 2}
+)
 #: package statuses a test may force with :meth:`EfecellEmulator.set_package_status`
 FORCEABLE = frozenset({10, 91, 92, 93, 94, 95})
 
@@ -191,11 +200,11 @@ def _istanbul(when: datetime) -> str:
 class EfecellEmulator(EmulatorBase):
     """The Efecell gateway, in memory. One account; see the module docstring.
 
-    Attributes a test may change: :attr:`credit`, :attr:`active` (``False``:
-    407), :attr:`originators` (name -> 0 pending, 1 approved, 2 inactive),
-    :attr:`forbidden_paths` (403), :attr:`blocked_numbers` (406),
-    :attr:`no_information` (E.164 numbers that end with status 99),
-    :attr:`refund_undelivered`.
+    Attributes a test may change: :attr:`credit`, ``account.active``
+    (``False``: 407), ``account.senders`` (the originators; their status on
+    the wire is :data:`ORIGINATOR_STATUS`), :attr:`forbidden_paths` (403),
+    :attr:`blocked_numbers` (406), :attr:`no_information` (E.164 numbers that
+    end with status 99), :attr:`refund_undelivered`.
     """
 
     documented_errors: ClassVar[Mapping[str, str]] = MappingProxyType(
@@ -227,29 +236,22 @@ class EfecellEmulator(EmulatorBase):
         credit: Decimal | int = 1000,
     ) -> None:
         super().__init__(clock=clock)
-        self.api_key = api_key
-        self.credit = Decimal(credit)
-        self.active = True
-        self.originators: dict[str, int] = {
-            self.default_sender: 1,
-            "ILETIBEKLE": 0,
-            "ILETIPASIF": 2,
-        }
+        self.account = Account(
+            Credentials(api_key=api_key),
+            Ledger(credit, price_per_part=self.price_per_part),
+            SenderBook.starting(
+                self.default_sender, pending=["ILETIBEKLE"], inactive=["ILETIPASIF"]
+            ),
+        )
         self.forbidden_paths: set[str] = set()
         self.blocked_numbers: set[str] = set()
         self.no_information: set[str] = set()
         self.refund_undelivered = True
         self.packages: dict[int, Package] = {}
-        self._next_id = self.first_package_id
+        self._ids = IdCounter(self.first_package_id)
         #: (when it becomes final, package id) of every package not yet settled:
         #: settling looks only at the packages whose time has come
         self._unsettled: list[tuple[datetime, int]] = []
-
-    def credentials(self) -> dict[str, str]:
-        return {"api_key": self.api_key}
-
-    def approve_sender(self, name: str) -> None:
-        self.originators[name] = 1
 
     # -- answers ---------------------------------------------------------------------
 
@@ -292,9 +294,9 @@ class EfecellEmulator(EmulatorBase):
     def _guard(self, request: EmulatorRequest, *, sending: bool = False) -> EmulatorResponse | None:
         """The 401 / 407 / 403 answer for this request, if any."""
         scheme, _, key = (request.header("authorization") or "").strip().partition(" ")
-        if scheme.lower() != "key" or key.strip() != self.api_key:
+        if scheme.lower() != "key" or not self.account.credentials.matches(api_key=key.strip()):
             return self.fail(401)
-        if sending and not self.active:
+        if sending and not self.account.active:
             return self.fail(407)
         if request.path in self.forbidden_paths:
             return self.fail(403)
@@ -362,7 +364,7 @@ class EfecellEmulator(EmulatorBase):
             if status == 3:
                 for recipient, final in zip(package.recipients, finals, strict=True):
                     if final == 2:
-                        self.credit += recipient.price
+                        self.account.ledger.refund(recipient.price)
 
     # -- for tests -------------------------------------------------------------------
 
@@ -387,7 +389,7 @@ class EfecellEmulator(EmulatorBase):
         originator = payload.get("originator")
         if originator is None or originator == "":
             return None, self.fail(400, NO_ORIGINATOR)
-        if not isinstance(originator, str) or self.originators.get(originator) != 1:
+        if not self.account.senders.is_approved(originator):
             return None, self.fail(400, BAD_ORIGINATOR)
         return originator, None
 
@@ -432,21 +434,18 @@ class EfecellEmulator(EmulatorBase):
             if parts > MAX_PARTS:
                 return self.fail(413)
             measured.append((number, message, parts))
-        cost = sum(p for _, _, p in measured) * self.price_per_part
-        if cost > self.credit:
+        ledger = self.account.ledger
+        if ledger.charge(sum(p for _, _, p in measured)) is None:
             return self.fail(402)
-        self.credit -= cost
         package = Package(
-            package_id=self._next_id,
+            package_id=next(self._ids),
             originator=originator,
             text=text,
             sent_at=self.clock.now(),
             recipients=[
-                Recipient(number=n, text=m, parts=p, price=p * self.price_per_part)
-                for n, m, p in measured
+                Recipient(number=n, text=m, parts=p, price=ledger.cost(p)) for n, m, p in measured
             ],
         )
-        self._next_id += 1
         self.packages[package.package_id] = package
         heapq.heappush(self._unsettled, (package.sent_at + FINAL_AFTER, package.package_id))
         for recipient in package.recipients:
@@ -584,12 +583,14 @@ class EfecellEmulator(EmulatorBase):
 
     @route(("GET", "POST"), "/v2/get/originators")
     def get_originators(self, request: EmulatorRequest) -> EmulatorResponse:
-        approved = [name for name, status in self.originators.items() if status == 1]
+        approved = self.account.senders.approved()
         return self._guard(request) or self.ok({"originators": approved})
 
     @route(("GET", "POST"), "/v2/get/originators/detailed")
     def get_originators_detailed(self, request: EmulatorRequest) -> EmulatorResponse:
-        detailed = [{"name": n, "status": s} for n, s in self.originators.items()]
+        detailed = [
+            {"name": n, "status": ORIGINATOR_STATUS[s]} for n, s in self.account.senders.items()
+        ]
         return self._guard(request) or self.ok({"originators": detailed})
 
     def __repr__(self) -> str:

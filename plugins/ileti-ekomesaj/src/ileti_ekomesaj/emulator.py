@@ -50,7 +50,6 @@ and listed in ``docs/providers/ekomesaj.md``:
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -63,16 +62,22 @@ import attrs
 from ileti.emulation import (
     FINAL_AFTER,
     SENT_AFTER,
+    Account,
     BadRequest,
+    Credentials,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
+    IdCounter,
+    Ledger,
+    Refusal,
+    SenderBook,
     VirtualClock,
     delivery_progress,
     route,
 )
-from ileti.plugin import Category, DeliveryState
+from ileti.plugin import Category, DeliveryState, SenderState
 from ileti_ekomesaj import emulated_xml, wire
 
 __all__ = ["EkomesajEmulator"]
@@ -108,15 +113,6 @@ class _Crash(Exception):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
-        self.message = message
-
-
-class _Refused(Exception):
-    """A business error: HTTP 200, ``Status.Code`` and a Turkish message."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
         self.message = message
 
 
@@ -327,35 +323,31 @@ class EkomesajEmulator(EmulatorBase):
         credit: Decimal | int = 1000,
     ) -> None:
         super().__init__(clock=clock)
-        self.username = "ileti-demo"
-        self.password = "ekomesaj-demo-parola"  # noqa: S105 - the emulator's demo account
+        self.account = Account(
+            Credentials(
+                username="ileti-demo",
+                password="ekomesaj-demo-parola",  # noqa: S106 - the emulator's demo account
+            ),
+            Ledger(credit, price_per_part=self.price_per_part),
+            SenderBook.starting(
+                self.default_sender, pending=["ONAYBEKLE"], inactive=["ESKIBASLIK"]
+            ),
+        )
         self.reseller_id = reseller_id
         self.report_operation = report_operation
-        self.credit = Decimal(credit)
-        self.active = True
-        #: sender name -> "approved" | "pending" | "inactive"
-        self.senders: dict[str, str] = {
-            self.default_sender: "approved",
-            "ONAYBEKLE": "pending",
-            "ESKIBASLIK": "inactive",
-        }
         self.packages: dict[int, _Package] = {}
-        self._ids = itertools.count(100001)
+        self._ids = IdCounter(100001)
 
     # ----------------------------------------------------------------- EmulatorBase
 
     def credentials(self) -> dict[str, str]:
         found = {
-            "username": self.username,
-            "password": self.password,
+            **super().credentials(),
             "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
         }
         if self.reseller_id != wire.DEFAULT_RESELLER_ID:
             found["reseller_id"] = str(self.reseller_id)
         return found
-
-    def approve_sender(self, name: str) -> None:
-        self.senders[name] = "approved"
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         if code == "SerializationException":
@@ -400,8 +392,8 @@ class EkomesajEmulator(EmulatorBase):
             return self._servicestack(request, 400, "SerializationException", str(exc))
         except _Crash as exc:
             return self._servicestack(request, exc.status, exc.error_code, exc.message)
-        except _Refused as exc:
-            return self._refusal(request, exc.code, exc.message)
+        except Refusal as exc:
+            return self._refusal(request, exc.code, exc.text)
 
     def _operation(self, request: EmulatorRequest) -> str:
         """The operation's own name (the path is matched without regard to case)."""
@@ -496,7 +488,7 @@ class EkomesajEmulator(EmulatorBase):
     def _authenticate(self, payload: Mapping[str, Any]) -> None:
         credential = _field(payload, "Credential")
         if not isinstance(credential, dict):
-            raise _Refused(401, _MESSAGES[401])
+            raise Refusal(401, _MESSAGES[401])
         username = _field(credential, "Username")
         password = _field(credential, "Password")
         reseller = _field(credential, "ResellerID")
@@ -505,23 +497,24 @@ class EkomesajEmulator(EmulatorBase):
         except _Serialization:
             reseller_ok = False
         # documented: without the right ResellerID the answer is a username/password error
-        if username != self.username or password != self.password or not reseller_ok:
-            raise _Refused(401, _MESSAGES[401])
-        if not self.active:
-            raise _Refused(407, _MESSAGES[407])
+        known = self.account.credentials.matches(username=username, password=password)
+        if not known or not reseller_ok:
+            raise Refusal(401, _MESSAGES[401])
+        if not self.account.active:
+            raise Refusal(407, _MESSAGES[407])
 
     def _send(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         sms = _field(payload, "Sms")
         if not isinstance(sms, dict):
-            raise _Refused(400, "Sms alanı eksik")
+            raise Refusal(400, "Sms alanı eksik")
         numbers = self._numbers(sms)
         groups = _field(sms, "ToGroups") or []
         if not isinstance(groups, list):
             raise _Serialization("ToGroups: expected a list")
         if any(_int(g, "ToGroups") != 0 for g in groups):
-            raise _Refused(400, "Grup bulunamadı")
+            raise Refusal(400, "Grup bulunamadı")
         if not numbers:
-            raise _Refused(400, "Alıcı numara yok")
+            raise Refusal(400, "Alıcı numara yok")
         data_coding = _str(_field(sms, "DataCoding"), "DataCoding") or wire.DATA_CODING
         if data_coding.casefold() != wire.DATA_CODING.casefold():
             raise _Serialization(f"DataCoding: {data_coding!r} is not a known value")
@@ -534,7 +527,7 @@ class EkomesajEmulator(EmulatorBase):
         for _, custom in numbers:
             text = self._expand(content, custom) if templated else content
             if not text:
-                raise _Refused(400, "Mesaj içeriği boş")
+                raise Refusal(400, "Mesaj içeriği boş")
             texts.append(text)
         parts = self._parts(texts)
         recipients = [
@@ -551,10 +544,12 @@ class EkomesajEmulator(EmulatorBase):
             recipients = unique
         now = self.clock.now()
         start = self._schedule(_field(sms, "ScheduledDeliveryTime"), now)
-        cost = sum((r.parts for r in recipients), 0) * self.price_per_part
-        if cost > self.credit:
-            raise _Refused(402, f"{_MESSAGES[402]}: {cost} kredi gerekli, {self.credit} var")
-        self.credit -= cost
+        ledger = self.account.ledger
+        billed = sum(r.parts for r in recipients)
+        cost = ledger.charge(billed)
+        if cost is None:
+            needed = ledger.cost(billed)
+            raise Refusal(402, f"{_MESSAGES[402]}: {needed} kredi gerekli, {ledger.balance} var")
         package = _Package(
             id=next(self._ids),
             created=now,
@@ -602,28 +597,28 @@ class EkomesajEmulator(EmulatorBase):
             if not digits.isdigit() or not digits.isascii():
                 raise _Serialization("Msisdn: expected a number")
             if not _MSISDN.fullmatch(digits):
-                raise _Refused(406, f"{_MESSAGES[406]}: {digits[:20]}")
+                raise Refusal(406, f"{_MESSAGES[406]}: {digits[:20]}")
             out.append((int(digits), _str(_field(entry, "CustomField1"), "CustomField1")))
         return out
 
     def _sender(self, name: str) -> str:
         if not name:
             return self.default_sender
-        state = self.senders.get(name)
-        if state == "approved":
+        state = self.account.senders.state(name)
+        if state is SenderState.APPROVED:
             return name
-        if state == "pending":
-            raise _Refused(405, f"Gönderen başlığı onay bekliyor: {name}")
-        if state == "inactive":
-            raise _Refused(405, f"Gönderen başlığı pasif: {name}")
-        raise _Refused(405, f"Gönderen başlığı tanımlı değil: {name}")
+        if state is SenderState.PENDING:
+            raise Refusal(405, f"Gönderen başlığı onay bekliyor: {name}")
+        if state is SenderState.INACTIVE:
+            raise Refusal(405, f"Gönderen başlığı pasif: {name}")
+        raise Refusal(405, f"Gönderen başlığı tanımlı değil: {name}")
 
     @staticmethod
     def _expand(template: str, custom: str) -> str:
         """``CustomField1`` ``"KEY:VALUE"``: KEY in the template becomes VALUE, in one pass."""
         key, sep, value = custom.partition(wire.TEMPLATE_SEPARATOR)
         if not sep or not key:
-            raise _Refused(400, "CustomField1 şablon alanı '[Alan]:değer' biçiminde olmalı")
+            raise Refusal(400, "CustomField1 şablon alanı '[Alan]:değer' biçiminde olmalı")
         return template.replace(key, value)
 
     @staticmethod
@@ -636,10 +631,10 @@ class EkomesajEmulator(EmulatorBase):
         counted = [gateway_parts(text, "gsm7-tr") for text in texts]
         parts = [n for n in counted if n is not None]
         if len(parts) != len(counted):
-            raise _Refused(400, "Mesaj içeriğinde gönderilemeyen karakterler var")
+            raise Refusal(400, "Mesaj içeriğinde gönderilemeyen karakterler var")
         longest = max(parts)
         if longest > wire.MAX_PARTS:
-            raise _Refused(413, f"{_MESSAGES[413]}: {longest} parça, en çok {wire.MAX_PARTS}")
+            raise Refusal(413, f"{_MESSAGES[413]}: {longest} parça, en çok {wire.MAX_PARTS}")
         return parts
 
     @staticmethod
@@ -660,7 +655,7 @@ class EkomesajEmulator(EmulatorBase):
         history = _int(_field(payload, "SmsHistoryID"), "SmsHistoryID", default=0)
         package = self.packages.get(history)
         if package is None:
-            raise _Refused(404, f"{_MESSAGES[404]}: {history}")
+            raise Refusal(404, f"{_MESSAGES[404]}: {history}")
         self.examined += 1
         return package
 
@@ -687,12 +682,12 @@ class EkomesajEmulator(EmulatorBase):
         if action.casefold() == "stop":
             if package.stopped_at is None:
                 if now >= package.start + SENT_AFTER:
-                    raise _Refused(400, "Gönderimi başlamış paket durdurulamaz")
+                    raise Refusal(400, "Gönderimi başlamış paket durdurulamaz")
                 package.stopped_at = now
-                self.credit += package.cost
+                self.account.ledger.refund(package.cost)
         elif action.casefold() == "start":
             if package.stopped_at is not None:
-                raise _Refused(400, "İptal edilmiş paket yeniden başlatılamaz")
+                raise Refusal(400, "İptal edilmiş paket yeniden başlatılamaz")
         else:
             raise _Serialization(f"SmsAction: {action!r} is not a known value")
         return {"Status": self._status()}

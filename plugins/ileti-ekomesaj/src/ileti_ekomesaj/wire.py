@@ -33,7 +33,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -533,36 +533,6 @@ def canonical_keys(value: Any) -> Any:
 # --------------------------------------------------------------------------- converter
 
 
-def _strict_int(value: Any, _: type) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected a whole number, got {type(value).__name__}")
-    return value
-
-
-def _strict_str(value: Any, _: type) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {type(value).__name__}")
-    return value
-
-
-def _strict_bool(value: Any, _: type) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__}")
-    return value
-
-
-def _decimal(value: Any, _: type) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TypeError(f"expected a number, got {type(value).__name__}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"expected a number, got {str(value)[:20]!r}") from None
-    if not number.is_finite():
-        raise ValueError("expected a finite number")
-    return number
-
-
 _DIGITS = re.compile(r"[0-9]{1,15}")
 
 
@@ -579,40 +549,15 @@ def _msisdn(value: Any, _: type) -> str:
 
 @functools.cache
 def converter() -> cattrs.Converter:
-    """This plugin's own cattrs converter (built once, on first use)."""
-    import cattrs
-    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+    """This plugin's own converter (built once, on first use): the core's strict
+    one over :data:`WIRE_NAMES`, with ``Msisdn`` read as a number or a quoted one."""
+    from ileti.plugin import strict_converter
 
-    conv = cattrs.Converter()
-    conv.register_structure_hook(int, _strict_int)
-    conv.register_structure_hook(str, _strict_str)
-    conv.register_structure_hook(bool, _strict_bool)
-    conv.register_structure_hook(Decimal, _decimal)
-    for cls, names in WIRE_NAMES.items():
-        omit = _OMIT_IF_DEFAULT.get(cls, frozenset())
-        un_overrides: dict[str, Any] = {
-            attr: override(rename=name, omit_if_default=attr in omit)
-            for attr, name in names.items()
-        }
-        st_overrides: dict[str, Any] = {attr: override(rename=name) for attr, name in names.items()}
-        if cls is ReportDetail:
-            st_overrides["msisdn"] = override(rename=names["msisdn"], struct_hook=_msisdn)
-        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **un_overrides))
-        conv.register_structure_hook(
-            cls, _objects_only(make_dict_structure_fn(cls, conv, **st_overrides))
-        )
-    return conv
-
-
-def _objects_only(structure: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """A model is structured from a JSON object only (``"ok"`` is not a ``Status``)."""
-
-    def checked(value: Any, cls: Any) -> Any:
-        if not isinstance(value, dict):
-            raise TypeError(f"expected a JSON object, got {type(value).__name__}")
-        return structure(value, cls)
-
-    return checked
+    return strict_converter(
+        WIRE_NAMES,
+        omit_if_default=_OMIT_IF_DEFAULT,
+        field_hooks={ReportDetail: {"msisdn": _msisdn}},
+    )
 
 
 def to_wire(request: object) -> dict[str, Any]:

@@ -40,11 +40,17 @@ from typing import Any, ClassVar, Final
 import attrs
 
 from ileti.emulation import (
+    Account,
     BadRequest,
+    Credentials,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
+    IdCounter,
+    Ledger,
+    Refusal,
+    SenderBook,
     VirtualClock,
     delivery_progress,
     route,
@@ -128,14 +134,6 @@ RAW_STATUS: Mapping[DeliveryState, str] = MappingProxyType(
 )
 
 
-class _Refused(Exception):
-    """Answer ``{"status": "error", "error": text, "result": <empty>}``."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
 @attrs.define
 class _Entry:
     """One number of a submission."""
@@ -195,7 +193,7 @@ def _count(text: str, utf8: str) -> int:
     if utf8 == "0":
         parts = gateway_parts(text, "gsm7")
         if any(c in TURKISH_LETTERS for c in text) or parts is None:
-            raise _Refused(ERR_CHARSET)
+            raise Refusal(ERR_CHARSET)
         return parts
     parts = gateway_parts(text, "ucs2")
     assert parts is not None  # UCS-2 carries every character
@@ -213,12 +211,15 @@ def _envelope(result: object, error: str = "", status: str = "ok") -> EmulatorRe
 class InnomobilEmulator(EmulatorBase):
     """The Innomobil gateway, in memory. Serve it with :func:`ileti.emulation.serve`.
 
+    A refusal is a :class:`~ileti.emulation.Refusal` whose code is its error
+    text: answered ``{"status": "error", "error": text, "result": <empty>}``.
+
     Attributes:
+        account: the account: credentials, ledger (a postpaid, invoiced one:
+            ``kredi`` answers "-1" and sends are never refused for credit),
+            ``active`` (``False``: :data:`ERR_INACTIVE` to everything) and
+            sender names (``default_sender`` approved).
         credit: prepaid credit (SMS units); falls by parts x recipients x price_per_part.
-        postpaid: an invoiced account: ``kredi`` answers "-1" and sends are never
-            refused for credit.
-        active: an inactive account answers :data:`ERR_INACTIVE` to everything.
-        sender_states: sender name -> state; ``default_sender`` is approved.
         gms_typo: reproduce the ``gms`` key on the first ``reportbyid`` item.
         submissions: accepted submissions by message id.
     """
@@ -240,17 +241,14 @@ class InnomobilEmulator(EmulatorBase):
         gms_typo: bool = True,
     ) -> None:
         super().__init__(clock=clock)
-        self.username = username
-        self.password = password
-        self.credit = Decimal(credit)
-        self.postpaid = postpaid
-        self.active = True
+        self.account = Account(
+            Credentials(username=username, password=password),
+            Ledger(credit, price_per_part=self.price_per_part, postpaid=postpaid),
+            SenderBook.starting(
+                self.default_sender, pending=[self.pending_sender], inactive=[self.inactive_sender]
+            ),
+        )
         self.gms_typo = gms_typo
-        self.sender_states: dict[str, SenderState] = {
-            self.default_sender: SenderState.APPROVED,
-            self.pending_sender: SenderState.PENDING,
-            self.inactive_sender: SenderState.INACTIVE,
-        }
         self.profile = {
             "mail": "test@innomobil.com.tr",
             "telefon": "0 (532) 373 52 37",
@@ -258,8 +256,8 @@ class InnomobilEmulator(EmulatorBase):
             "ad": "inno",
         }
         self.submissions: dict[str, _Submission] = {}
-        self._next_message = 120
-        self._next_report = 0
+        self._message_ids = IdCounter(120)
+        self._report_numbers = IdCounter(1)
         #: report id -> its submission and number, kept as numbers are accepted
         self._by_report_id: dict[str, tuple[_Submission, _Entry]] = {}
         #: (send time, order, message id) of every submission, in time order: a
@@ -270,12 +268,6 @@ class InnomobilEmulator(EmulatorBase):
         return f"<InnomobilEmulator {len(self.submissions)} submissions, clock {self.clock!r}>"
 
     # -- EmulatorBase -----------------------------------------------------------
-
-    def credentials(self) -> dict[str, str]:
-        return {"username": self.username, "password": self.password}
-
-    def approve_sender(self, name: str) -> None:
-        self.sender_states[name] = SenderState.APPROVED
 
     def error_response(self, code: str, request: EmulatorRequest) -> EmulatorResponse:
         return _envelope(self._empty_result(request), code, "error")
@@ -310,13 +302,13 @@ class InnomobilEmulator(EmulatorBase):
         """The JSON body. Strict: labelled ``application/json``, else
         :data:`ERR_BAD_REQUEST` (as for keys, see :meth:`_check_keys`)."""
         if request.content_type != "application/json":
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         try:
             data = json.loads(request.body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise _Refused(ERR_BAD_REQUEST) from None
+            raise Refusal(ERR_BAD_REQUEST) from None
         if not isinstance(data, dict):
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         return data
 
     def _check_keys(self, request: EmulatorRequest, data: Mapping[str, Any]) -> None:
@@ -324,17 +316,20 @@ class InnomobilEmulator(EmulatorBase):
         required one present (checked once the credentials are)."""
         required, optional = _KEYS.get(self._operation(request), (frozenset(), frozenset()))
         if not required <= data.keys() or not data.keys() <= required | optional:
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         messages = data.get("message")
         for item in messages if isinstance(messages, list) else [messages]:
             if isinstance(item, dict) and item.keys() != _MESSAGE_KEYS:
-                raise _Refused(ERR_BAD_REQUEST)
+                raise Refusal(ERR_BAD_REQUEST)
 
     def _authenticate(self, payload: Mapping[str, Any]) -> None:
-        if payload.get("username") != self.username or payload.get("password") != self.password:
-            raise _Refused(ERR_AUTH)
-        if not self.active:
-            raise _Refused(ERR_INACTIVE)
+        account = self.account
+        if not account.credentials.matches(
+            username=payload.get("username"), password=payload.get("password")
+        ):
+            raise Refusal(ERR_AUTH)
+        if not account.active:
+            raise Refusal(ERR_INACTIVE)
 
     def _answer(
         self,
@@ -349,8 +344,8 @@ class InnomobilEmulator(EmulatorBase):
                 self._authenticate(payload)
             self._check_keys(request, payload)
             return _envelope(handler(payload))
-        except _Refused as refused:
-            return _envelope(self._empty_result(request), refused.text, "error")
+        except Refusal as refused:
+            return _envelope(self._empty_result(request), refused.code, "error")
 
     # -- field readers ----------------------------------------------------------------
 
@@ -363,17 +358,17 @@ class InnomobilEmulator(EmulatorBase):
             return value
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
-        raise _Refused(ERR_BAD_REQUEST)
+        raise Refusal(ERR_BAD_REQUEST)
 
     def _gate(self, payload: Mapping[str, Any], *, sending: bool) -> int:
         raw = self._text(payload, "gate").strip() or "0"
         if not raw.isdigit():
-            raise _Refused(ERR_GATE)
+            raise Refusal(ERR_GATE)
         gate = int(raw)
         if gate == GATE_NATIONAL_ID and sending:
-            raise _Refused(ERR_TCKN)
+            raise Refusal(ERR_TCKN)
         if gate not in (*GATES, GATE_NATIONAL_ID):
-            raise _Refused(ERR_GATE)
+            raise Refusal(ERR_GATE)
         return gate
 
     def _send_at(self, payload: Mapping[str, Any]) -> tuple[datetime, bool]:
@@ -386,7 +381,7 @@ class InnomobilEmulator(EmulatorBase):
         try:
             when = parse_send_date(raw)
         except ValueError:
-            raise _Refused(ERR_SDATE) from None
+            raise Refusal(ERR_SDATE) from None
         return (when, True) if when > now else (now, False)
 
     def _check_vperiod(self, payload: Mapping[str, Any]) -> timedelta:
@@ -394,42 +389,42 @@ class InnomobilEmulator(EmulatorBase):
         if not raw:
             return timedelta(hours=MAX_VALIDITY_HOURS)  # default: 48 hours
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_VALIDITY_HOURS:
-            raise _Refused(ERR_VPERIOD)
+            raise Refusal(ERR_VPERIOD)
         return timedelta(hours=int(raw))
 
     def _check_sender(self, sender: str) -> None:
-        state = self.sender_states.get(sender)
+        state = self.account.senders.state(sender)
         if state is None:
-            raise _Refused(ERR_SENDER_UNKNOWN)
+            raise Refusal(ERR_SENDER_UNKNOWN)
         if state is SenderState.PENDING:
-            raise _Refused(ERR_SENDER_PENDING)
+            raise Refusal(ERR_SENDER_PENDING)
         if state is SenderState.INACTIVE:
-            raise _Refused(ERR_SENDER_INACTIVE)
+            raise Refusal(ERR_SENDER_INACTIVE)
 
     def _draft(self, message: object) -> _Draft:
         if not isinstance(message, dict):
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         sender = self._text(message, "sender")
         self._check_sender(sender)
         utf8 = self._text(message, "utf8").strip()
         if utf8 not in ("0", "1"):
-            raise _Refused(ERR_UTF8)
+            raise Refusal(ERR_UTF8)
         numbers = message.get("gsm")
         if not isinstance(numbers, list):
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         if not numbers:
-            raise _Refused(ERR_NO_NUMBER)
+            raise Refusal(ERR_NO_NUMBER)
         for number in numbers:
             if not isinstance(number, str) or not _NUMBER.fullmatch(number):
-                raise _Refused(ERR_NUMBER)
+                raise Refusal(ERR_NUMBER)
         text = message.get("text")
         if not isinstance(text, str):
-            raise _Refused(ERR_BAD_REQUEST)
+            raise Refusal(ERR_BAD_REQUEST)
         if not text:
-            raise _Refused(ERR_EMPTY_TEXT)
+            raise Refusal(ERR_EMPTY_TEXT)
         parts = _count(text, utf8)
         if parts > MAX_PARTS:
-            raise _Refused(ERR_TOO_LONG)
+            raise Refusal(ERR_TOO_LONG)
         return _Draft(sender=sender, text=text, utf8=utf8, numbers=list(numbers), parts=parts)
 
     # -- sending ----------------------------------------------------------------------
@@ -437,21 +432,16 @@ class InnomobilEmulator(EmulatorBase):
     def _submit(self, payload: Mapping[str, Any], drafts: list[_Draft]) -> tuple[str, int]:
         """Bill and record the drafts as one submission; (message id, SMS units)."""
         units = sum(d.parts * len(d.numbers) for d in drafts)
-        cost = units * self.price_per_part
-        if not self.postpaid and cost > self.credit:
-            raise _Refused(ERR_CREDIT)
         send_at, scheduled = self._send_at(payload)
         validity = self._check_vperiod(payload)
-        if not self.postpaid:
-            self.credit -= cost
-        message_id = str(self._next_message)
-        self._next_message += 1
+        if self.account.ledger.charge(units) is None:
+            raise Refusal(ERR_CREDIT)
+        message_id = self._message_ids.new()
         entries: list[_Entry] = []
         for draft in drafts:
             for number in draft.numbers:
-                self._next_report += 1
                 entry = _Entry(
-                    report_id=f"m{self._next_report:x}k{len(entries):x}s",
+                    report_id=f"m{next(self._report_numbers):x}k{len(entries):x}s",
                     number=number,
                     text=draft.text,
                     utf8=draft.utf8,
@@ -491,7 +481,7 @@ class InnomobilEmulator(EmulatorBase):
         self._send_at(payload)  # refuse a malformed sdate before anything else
 
     def _remaining(self) -> Decimal:
-        return Decimal(-1) if self.postpaid else self.credit
+        return Decimal(-1) if self.account.ledger.postpaid else self.credit
 
     @route("POST", "/api/v1/sendsms")
     def sendsms(self, request: EmulatorRequest) -> EmulatorResponse:
@@ -513,7 +503,7 @@ class InnomobilEmulator(EmulatorBase):
             self._validate_send(payload)
             messages = payload.get("message")
             if not isinstance(messages, list) or not messages:
-                raise _Refused(ERR_BAD_REQUEST)
+                raise Refusal(ERR_BAD_REQUEST)
             drafts = [self._draft(m) for m in messages]
             message_id, units = self._submit(payload, drafts)
             # quirk: messageid is an array here, and kredi a number
@@ -543,7 +533,7 @@ class InnomobilEmulator(EmulatorBase):
             detailed = self._text(payload, "detailed").strip() == "1"  # empty counts as 0
             submission = self.submissions.get(message_id)
             if submission is None:
-                raise _Refused(ERR_NOT_FOUND)
+                raise Refusal(ERR_NOT_FOUND)
             self.examined += 1
             return [self._item(submission, e, detailed=detailed) for e in submission.entries]
 
@@ -556,7 +546,7 @@ class InnomobilEmulator(EmulatorBase):
             if isinstance(wanted, str):
                 wanted = [wanted]
             if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
-                raise _Refused(ERR_BAD_REQUEST)
+                raise Refusal(ERR_BAD_REQUEST)
             items: list[dict[str, str]] = []
             for report_id in wanted:
                 found = self._by_report_id.get(report_id)
@@ -567,7 +557,7 @@ class InnomobilEmulator(EmulatorBase):
                 key = "gms" if self.gms_typo and not items else "gsm"
                 items.append(self._item(*found, detailed=False, phone_key=key))
             if not items:
-                raise _Refused(ERR_NOT_FOUND)
+                raise Refusal(ERR_NOT_FOUND)
             return items
 
         return self._answer(request, handle)
@@ -581,11 +571,11 @@ class InnomobilEmulator(EmulatorBase):
             if not raw:
                 return default
             if not raw.isdigit():
-                raise _Refused(ERR_SDATE)
+                raise Refusal(ERR_SDATE)
             try:
                 return datetime.fromtimestamp(int(raw), tz=default.tzinfo)
             except (OverflowError, OSError, ValueError):
-                raise _Refused(ERR_SDATE) from None
+                raise Refusal(ERR_SDATE) from None
 
         def handle(payload: dict[str, Any]) -> object:
             zone = wire_time_zone()
@@ -640,15 +630,15 @@ class InnomobilEmulator(EmulatorBase):
     def login(self, request: EmulatorRequest) -> EmulatorResponse:
         try:
             self._authenticate(self._payload(request))
-        except _Refused as refused:
+        except Refusal as refused:
             # documented: login answers result 0 when the credentials are wrong
-            return _envelope("0", refused.text)
+            return _envelope("0", refused.code)
         return _envelope("1")
 
     @route("POST", "/api/v1/alfanumerik")
     def alfanumerik(self, request: EmulatorRequest) -> EmulatorResponse:
         def handle(payload: dict[str, Any]) -> object:
-            return [n for n, s in self.sender_states.items() if s is SenderState.APPROVED]
+            return self.account.senders.approved()
 
         return self._answer(request, handle)
 
@@ -665,8 +655,8 @@ class InnomobilEmulator(EmulatorBase):
         def handle(payload: dict[str, Any]) -> object:
             new = self._text(payload, "newpassword")
             if not new:
-                raise _Refused(ERR_BAD_REQUEST)
-            self.password = new
+                raise Refusal(ERR_BAD_REQUEST)
+            self.account.credentials["password"] = new
             return "1"
 
         return self._answer(request, handle)

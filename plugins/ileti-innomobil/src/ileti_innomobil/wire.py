@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -38,6 +38,7 @@ from ileti.plugin import (
     SendResult,
     SentPackage,
     classify_text,
+    text_or_number,
 )
 
 if TYPE_CHECKING:
@@ -377,15 +378,10 @@ class ReportsItem:
 # -- converter -------------------------------------------------------------------
 
 
-def _loose_str(value: Any, _: type) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"expected text, got {type(value).__name__}")
-
-
 def _loose_int(value: Any, _: type) -> int:
+    """A count or id: a JSON number, or unsigned digits in text (Innomobil
+    writes counts as strings; a signed one is no count, unlike the core's
+    ``whole_number_or_text``)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().isdigit():
@@ -393,82 +389,68 @@ def _loose_int(value: Any, _: type) -> int:
     raise ValueError(f"expected a whole number, got {value!r:.40}")
 
 
-def _loose_decimal(value: Any, _: type) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"expected a number, got {value!r:.40}") from None
-    if not number.is_finite():
-        raise ValueError(f"expected a finite number, got {value!r:.40}")
-    return number
-
-
 def _id_list(value: Any, _: type) -> list[str]:
     # documented as an array with one id; a bare id is read as a list of one
     items = value if isinstance(value, list) else [value]
-    return [_loose_str(item, str) for item in items]
+    return [text_or_number(item) for item in items]
 
 
 @functools.cache
 def _converter() -> cattrs.Converter:
-    """The plugin's own converter (built on first use: importing cattrs is not free)."""
-    import cattrs
-    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+    """The plugin's own converter (built on first use: importing cattrs is not
+    free): the core's strict one, with Innomobil's loose readings on top (the
+    gateway writes numbers and counts as strings, ids as numbers or strings):
+    a text may come as a JSON number, a whole number as digits in text."""
+    from ileti.plugin import strict_converter
 
-    conv = cattrs.Converter()
-    conv.register_structure_hook(str, _loose_str)
-    conv.register_structure_hook(int, _loose_int)
-    conv.register_structure_hook(Decimal, _loose_decimal)
-
-    def renamed(cls: type[Any], **names: str) -> None:
-        overrides: dict[str, Any] = {f: override(rename=wire) for f, wire in names.items()}
-        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **overrides))
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
-
-    renamed(WireMessage, numbers="gsm")
-    renamed(AuthRequest)
-    renamed(BalanceRequest)
-    renamed(SendSmsRequest, send_date="sdate", validity_hours="vperiod")
-    renamed(MultiSendRequest, send_date="sdate", validity_hours="vperiod", messages="message")
-    renamed(ReportRequest, message_id="messageid")
-    renamed(ReportByIdRequest, report_ids="reportid")
-    renamed(ReportsRequest, start="sdate", end="fdate", sender="alfanumerik", kind="tip")
-    renamed(
-        ReportsItem,
-        message_id="messageid",
-        sent_at="datetime",
-        parts="smscount",
-        recipients="gsmcount",
-        delivered="statusok",
-        waiting="statuswait",
-        failed="statusfail",
+    conv = strict_converter(
+        {
+            WireMessage: {"numbers": "gsm"},
+            AuthRequest: {},
+            BalanceRequest: {},
+            SendSmsRequest: {"send_date": "sdate", "validity_hours": "vperiod"},
+            MultiSendRequest: {
+                "send_date": "sdate",
+                "validity_hours": "vperiod",
+                "messages": "message",
+            },
+            ReportRequest: {"message_id": "messageid"},
+            ReportByIdRequest: {"report_ids": "reportid"},
+            ReportsRequest: {
+                "start": "sdate",
+                "end": "fdate",
+                "sender": "alfanumerik",
+                "kind": "tip",
+            },
+            ReportsItem: {
+                "message_id": "messageid",
+                "sent_at": "datetime",
+                "parts": "smscount",
+                "recipients": "gsmcount",
+                "delivered": "statusok",
+                "waiting": "statuswait",
+                "failed": "statusfail",
+            },
+            SendSmsResult: {"message_id": "messageid", "credit": "kredi"},
+            MultiSendResult: {"message_ids": "messageid", "credit": "kredi"},
+            ReportItem: {
+                "number": "gsm",
+                "report_id": "reportid",
+                "first_name": "adi",
+                "last_name": "soyadi",
+            },
+        },
+        scalars={str: text_or_number, int: _loose_int},
+        field_hooks={MultiSendResult: {"message_ids": _id_list}},
     )
-    renamed(SendSmsResult, message_id="messageid", credit="kredi")
-
-    multi = make_dict_structure_fn(
-        MultiSendResult,
-        conv,
-        message_ids=override(rename="messageid", struct_hook=_id_list),
-        credit=override(rename="kredi"),
-    )
-    conv.register_structure_hook(MultiSendResult, multi)
-
-    item = make_dict_structure_fn(
-        ReportItem,
-        conv,
-        number=override(rename="gsm"),
-        report_id=override(rename="reportid"),
-        first_name=override(rename="adi"),
-        last_name=override(rename="soyadi"),
-    )
+    item = conv.get_structure_hook(ReportItem)
 
     def report_item(value: Any, cls: type[ReportItem]) -> ReportItem:
         # quirk: the reportbyid sample spells the phone key "gms"; read gsm, then gms
         if isinstance(value, dict) and "gsm" not in value and "gms" in value:
             value = {**value, "gsm": value["gms"]}
-        return item(value, cls)
+        result: ReportItem = item(value, cls)
+        return result
 
     conv.register_structure_hook(ReportItem, report_item)
     return conv

@@ -27,7 +27,6 @@ nothing until its time.
 from __future__ import annotations
 
 import heapq
-import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -42,17 +41,23 @@ import xmltodict
 from ileti.emulation import (
     FINAL_AFTER,
     SENT_AFTER,
+    Account,
+    Credentials,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
+    IdCounter,
+    Ledger,
+    Refusal,
+    SenderBook,
     VirtualClock,
     changed_at,
     delivery_progress,
     gateway_parts,
     route,
 )
-from ileti.plugin import DeliveryState
+from ileti.plugin import DeliveryState, SenderState
 from ileti_kobikom.wire import MAX_PARTS, PULL_PATH, SEND_PATH
 
 __all__ = ["CHOICES", "EmulatedSms", "KobikomEmulator"]
@@ -223,23 +228,14 @@ def _xml(root: str, payload: Any) -> EmulatorResponse:
     return EmulatorResponse.xml(body, content_type=_XML_CONTENT_TYPE)
 
 
-class _Refused(Exception):
-    """A request-level refusal: answered as one ``<status>`` without a message."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 class KobikomEmulator(EmulatorBase):
     """Kobikom's gateway: one account, money credit, sender names, pull reports.
 
     Attributes:
-        username, password: the account's credentials (see :meth:`credentials`).
+        account: the account: its credentials (see :meth:`credentials`), its
+            sender names (``default_sender`` is used when a send names none).
         credit: the balance in TRY; each accepted SMS costs
             ``parts x price_per_part``.
-        senders: sender name -> ``"approved"`` / ``"pending"`` / ``"inactive"``.
-        default_sender: an approved sender, used when a send names none.
         pull_ignores_filter: when true, a pull drains every pending report of
             the account whatever ``MessageId`` says (what a pull without ids
             does); a test knob.
@@ -286,18 +282,21 @@ class KobikomEmulator(EmulatorBase):
             raise ValueError(f"body_style must be one of {BODY_STYLES}, got {body_style!r}")
         super().__init__(clock=clock)
         self.body_style = body_style
-        self.username = username
-        self.password = password
-        self.credit = credit
-        self.senders: dict[str, str] = {
-            "ILETI": "approved",
-            "908501112233": "approved",
-            "BEKLEYEN": "pending",
-            "PASIF": "inactive",
-        }
+        self.account = Account(
+            Credentials(username=username, password=password),
+            Ledger(credit, price_per_part=self.price_per_part),
+            SenderBook(
+                {
+                    self.default_sender: SenderState.APPROVED,
+                    "908501112233": SenderState.APPROVED,
+                    "BEKLEYEN": SenderState.PENDING,
+                    "PASIF": SenderState.INACTIVE,
+                }
+            ),
+        )
         self.pull_ignores_filter = False
         self.sms: dict[str, EmulatedSms] = {}
-        self._next_id = 1023012301
+        self._ids = IdCounter(1023012301)
         #: (when its report status next changes, sending order, message id) of
         #: every message with a report still to give: a pull without ids looks
         #: only at the messages whose time has come, not at every one sent
@@ -305,16 +304,14 @@ class KobikomEmulator(EmulatorBase):
         self._order: dict[str, int] = {}  # message id -> sending order
 
     def __repr__(self) -> str:
-        return f"KobikomEmulator(user={self.username!r}, credit={self.credit})"
+        user = self.account.credentials["username"]
+        return f"KobikomEmulator(user={user!r}, credit={self.credit})"
 
     def credentials(self) -> dict[str, str]:
-        found = {"username": self.username, "password": self.password}
+        found = super().credentials()
         if self.body_style != "form":
             found["body_style"] = self.body_style
         return found
-
-    def approve_sender(self, name: str) -> None:
-        self.senders[name] = "approved"
 
     def push_reports(self) -> int:
         """Push every report whose state changed to its send's ``pushurl``;
@@ -396,17 +393,15 @@ class KobikomEmulator(EmulatorBase):
     def _authenticate(self, root: Any) -> None:
         auth = root.get("dogrulama") if isinstance(root, dict) else None
         if not isinstance(auth, dict):
-            raise _Refused("-10")
+            raise Refusal("-10")
         user = _text(auth.get("kullanici")).strip()
         password = _text(auth.get("parola"))
         if not user:
-            raise _Refused("-10")
+            raise Refusal("-10")
         if not password:
-            raise _Refused("-11")
-        same_user = hmac.compare_digest(user.encode(), self.username.encode())
-        same_password = hmac.compare_digest(password.encode(), self.password.encode())
-        if not (same_user and same_password):
-            raise _Refused("-5")
+            raise Refusal("-11")
+        if not self.account.credentials.matches(username=user, password=password):
+            raise Refusal("-5")
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -424,13 +419,13 @@ class KobikomEmulator(EmulatorBase):
         try:
             self._authenticate(root)
             return handler(root)
-        except _Refused as refused:
+        except Refusal as refused:
             if name == "SMS":
                 return self._refusal(refused.code)
             return _xml(name, {"status": refused.code})
 
     def _senders(self, root: dict[str, Any]) -> EmulatorResponse:
-        approved = [n for n, state in self.senders.items() if state == "approved"]
+        approved = self.account.senders.approved()
         normal = [n for n in approved if not n.isdigit()]
         numeric = [n for n in approved if n.isdigit()]
         return _xml(
@@ -447,27 +442,27 @@ class KobikomEmulator(EmulatorBase):
     def _send(self, root: dict[str, Any]) -> EmulatorResponse:
         blocks = root.get("mesajiniz")
         if not isinstance(blocks, list) or len(blocks) != 1 or not isinstance(blocks[0], dict):
-            raise _Refused("-22")
+            raise Refusal("-22")
         block: dict[str, Any] = blocks[0]
         now = self.clock.now()
         sender = _text(block.get("baslik")).strip() or self.default_sender
-        if self.senders.get(sender) != "approved":
-            raise _Refused("-34")
+        if not self.account.senders.is_approved(sender):
+            raise Refusal("-34")
         text = _text(block.get("metin"))
         flash = _text(block.get("flash")).strip()
         coding = _text(block.get("datacoding")).strip()
         kind = _text(block.get("type")).strip()
         if flash not in ("", "0", "1") or coding not in ("", "0", "8"):
-            raise _Refused("-22")
+            raise Refusal("-22")
         if kind and kind.lower() != "longsms":
-            raise _Refused("-22")
+            raise Refusal("-22")
         starts_at = now + self._offset(_text(block.get("ileriTarih")).strip())
         validity = self._validity(_text(block.get("ValidityPeriod")).strip())
         push_url = _text(block.get("pushurl")).strip() or None
         parts = self._parts(text, coding, long_sms=bool(kind))
         recipients = self._recipients(block.get("alicilar"))
         if not recipients:
-            raise _Refused("-6")
+            raise Refusal("-6")
 
         results: list[dict[str, str]] = []
         accepted: list[tuple[str, str, str | None]] = []  # (number, message id, client id)
@@ -480,17 +475,15 @@ class KobikomEmulator(EmulatorBase):
                 seen.add(client_id)
             result = {"status": code}
             if code == "0":
-                message_id = client_id or self._new_id()
+                message_id = client_id or self._ids.new(taken=self.sms)
                 accepted.append((number, message_id, client_id))
                 result["messageid"] = message_id
             elif client_id is not None:
                 result["messageid"] = client_id
             result["destination"] = number
             results.append(result)
-        cost = self.price_per_part * parts * len(accepted)
-        if cost > self.credit:
-            raise _Refused("-2")
-        self.credit -= cost
+        if self.account.ledger.charge(parts * len(accepted)) is None:
+            raise Refusal("-2")
         for number, message_id, client_id in accepted:
             recipient = "+" + number
             self.sms[message_id] = EmulatedSms(
@@ -523,7 +516,7 @@ class KobikomEmulator(EmulatorBase):
             return timedelta(0)
         match = _OFFSET.fullmatch(value)
         if match is None or not any(match.groups()):
-            raise _Refused("-27")
+            raise Refusal("-27")
         days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
         offset = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         return timedelta(0) if offset <= timedelta(seconds=1) else offset  # "1s" means now
@@ -533,10 +526,10 @@ class KobikomEmulator(EmulatorBase):
             return None
         match = _VALIDITY.fullmatch(value)
         if match is None:
-            raise _Refused("-22")
+            raise Refusal("-22")
         validity = timedelta(hours=int(match[1]), minutes=int(match[2]))
         if validity <= timedelta(0):
-            raise _Refused("-22")
+            raise Refusal("-22")
         return min(validity, _MAX_VALIDITY)
 
     def _parts(self, text: str, coding: str, *, long_sms: bool) -> int:
@@ -544,12 +537,12 @@ class KobikomEmulator(EmulatorBase):
         from ``ileti.text`` (:mod:`ileti.emulation.counting`): GSM-7 160/153,
         UCS-2 70/67."""
         if not text:
-            raise _Refused("-22")
+            raise Refusal("-22")
         parts = gateway_parts(text, "ucs2" if coding == "8" else "gsm7")
         if parts is None:  # datacoding 0 cannot carry a character of the text
-            raise _Refused("-22")
+            raise Refusal("-22")
         if (parts > 1 and not long_sms) or parts > MAX_PARTS:
-            raise _Refused("-22")
+            raise Refusal("-22")
         return parts
 
     def _recipients(self, value: Any) -> list[tuple[str, str | None]]:
@@ -596,13 +589,6 @@ class KobikomEmulator(EmulatorBase):
                 heapq.heappush(self._changes, (following, order, message_id))
         return sorted(due.values(), key=lambda sms: self._order[sms.message_id])
 
-    def _new_id(self) -> str:
-        while str(self._next_id) in self.sms:
-            self._next_id += 1
-        ident = str(self._next_id)
-        self._next_id += 1
-        return ident
-
     @route("GET", PULL_PATH)
     def pull(self, request: EmulatorRequest) -> EmulatorResponse:
         params = {k.lower(): v[0] for k, v in request.query.items() if v}
@@ -612,9 +598,7 @@ class KobikomEmulator(EmulatorBase):
             return self._plain("10")
         if not password:
             return self._plain("11")
-        same_user = hmac.compare_digest(user.encode(), self.username.encode())
-        same_password = hmac.compare_digest(password.encode(), self.password.encode())
-        if not (same_user and same_password):
+        if not self.account.credentials.matches(username=user, password=password):
             return self._plain("5")
         wanted = [i.strip() for i in params.get("messageid", "").split(",") if i.strip()]
         now = self.clock.now()

@@ -438,19 +438,6 @@ class _Balance:
 
 _INT = re.compile(r"\s*-?\d+\s*")
 
-
-def _structure_str(value: Any, _: type) -> str:
-    if isinstance(value, str):
-        return value
-    raise ValueError(f"expected text, got {type(value).__name__}")
-
-
-def _structure_int(value: Any, _: type) -> int:
-    if isinstance(value, str) and _INT.fullmatch(value):
-        return int(value)
-    raise ValueError("expected a whole number")
-
-
 #: Python field -> Kobikom element (``@``: attribute, ``#text``: element text), per model
 _REQUEST_NAMES: Mapping[type[Any], Mapping[str, str]] = {
     Credentials: {"username": "kullanici", "password": "parola"},
@@ -507,18 +494,14 @@ def _ordered(
 
 
 def _make_converter() -> cattrs.Converter:
-    import cattrs
-    from cattrs.gen import make_dict_structure_fn, override
+    """The core's strict converter over the answers' names (every XML value is
+    text: a whole number is read from digits), with Kobikom's requests written
+    on top in the documented element order (:func:`_ordered`)."""
+    from ileti.plugin import strict_converter, whole_number_or_text
 
-    conv = cattrs.Converter()
-    conv.register_structure_hook(str, _structure_str)
-    conv.register_structure_hook(int, _structure_int)
-
+    conv = strict_converter(_ANSWER_NAMES, scalars={int: whole_number_or_text})
     for cls, renames in _REQUEST_NAMES.items():
         conv.register_unstructure_hook(cls, _ordered(cls, renames, conv))
-    for cls, renames in _ANSWER_NAMES.items():
-        overrides: dict[str, Any] = {n: override(rename=w) for n, w in renames.items()}
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **overrides))
     return conv
 
 

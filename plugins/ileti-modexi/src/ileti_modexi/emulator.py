@@ -58,11 +58,16 @@ import attrs
 from ileti.emulation import (
     FINAL_AFTER,
     SENT_AFTER,
+    Account,
     BadRequest,
+    Credentials,
     EmulatedMessage,
     EmulatorBase,
     EmulatorRequest,
     EmulatorResponse,
+    IdCounter,
+    Ledger,
+    SenderBook,
     VirtualClock,
     delivery_progress,
     gateway_parts,
@@ -214,17 +219,17 @@ class ModexiEmulator(EmulatorBase):
     """The Modexi gateway, in memory, on virtual time.
 
     Attributes:
-        accounts: user name -> password of the accounts that authenticate.
+        account: the account: its credentials (``username``, ``password``:
+            the class defaults), ``active`` (``False``: 407 to every call) and
+            sender names (only approved names may send, and only they are
+            listed by ``/sms/1/senders``).
         credit: the money balance in TRY, shown as ``balance``. On a money
             account (the default) a send costs parts x destinations x
             ``price_per_part`` of it; a package account never bills it.
-        package_credits: ``None`` on a money account; on a package account, the
-            SMS left in the package (``smsDetail.total``), falling by parts x
-            destinations.
+        sms_package: ``None`` on a money account; on a package account, the
+            ledger of the SMS left in the package (``smsDetail.total``),
+            falling by parts x destinations.
         currency: shown as ``currency``.
-        active: an inactive account answers 407 to every call.
-        sender_names: sender name -> state; only approved names may send, and
-            only they are listed by ``/sms/1/senders``.
         packages: message code -> the accepted request.
     """
 
@@ -260,43 +265,42 @@ class ModexiEmulator(EmulatorBase):
         or 0 on a package account). ``package_credits``: make it a package-based
         account holding that many SMS (not the default)."""
         super().__init__(clock=clock)
-        self.accounts: dict[str, str] = {self.username: self.password}
-        self.package_credits = None if package_credits is None else Decimal(package_credits)
+        self.sms_package = None if package_credits is None else Ledger(package_credits)
         if credit is None:
-            credit = DEFAULT_CREDIT if self.package_credits is None else Decimal(0)
-        self.credit = Decimal(credit)
+            credit = DEFAULT_CREDIT if self.sms_package is None else Decimal(0)
+        self.account = Account(
+            Credentials(username=self.username, password=self.password),
+            Ledger(credit, price_per_part=self.price_per_part),
+            SenderBook(
+                {
+                    self.default_sender: SenderState.APPROVED,
+                    "MODEXI VERI": SenderState.APPROVED,
+                    "BEKLEYEN": SenderState.PENDING,
+                    "ESKIBASLIK": SenderState.INACTIVE,
+                }
+            ),
+        )
         self.currency = CURRENCY
-        self.active = True
         #: every panel key ``/account/token`` handed out, in order
         self.panel_keys: list[str] = []
-        self.sender_names: dict[str, SenderState] = {
-            self.default_sender: SenderState.APPROVED,
-            "MODEXI VERI": SenderState.APPROVED,
-            "BEKLEYEN": SenderState.PENDING,
-            "ESKIBASLIK": SenderState.INACTIVE,
-        }
         self.packages: dict[str, Package] = {}
-        self._next_code = 397467
-        self._next_message_id = 60757031
+        self._codes = IdCounter(397467)
+        self._message_ids = IdCounter(60757031)
 
     def credentials(self) -> dict[str, str]:
         """The account, and the meaning of the codes this emulator invents (the
         plugin reads only what Modexi documents: 200, status 10 and 300)."""
         return {
-            "username": self.username,
-            "password": self.password,
+            **super().credentials(),
             "state_codes": ",".join(f"{c}={s.value}" for c, s in INVENTED_STATES.items()),
             "error_codes": ",".join(f"{c}={k.value}" for c, k in ERROR_CATEGORIES.items()),
         }
 
-    def approve_sender(self, name: str) -> None:
-        self.sender_names[name] = SenderState.APPROVED
-
     def set_credit(self, amount: Decimal) -> None:
         """A package account's SMS left, else the money balance in TRY."""
         with self.lock:
-            if self.package_credits is not None:
-                self.package_credits = amount
+            if self.sms_package is not None:
+                self.sms_package.balance = amount
             else:
                 self.credit = amount
 
@@ -343,10 +347,9 @@ class ModexiEmulator(EmulatorBase):
         except (binascii.Error, UnicodeDecodeError):
             return self.error_response("401", request)
         user, sep, password = decoded.partition(":")
-        expected = self.accounts.get(user)
-        if not sep or expected is None or not secrets.compare_digest(password, expected):
+        if not sep or not self.account.credentials.matches(username=user, password=password):
             return self.error_response("401", request)
-        if not self.active:
+        if not self.account.active:
             return self.error_response("407", request)
         return None
 
@@ -413,8 +416,7 @@ class ModexiEmulator(EmulatorBase):
         if not self._bill(parts * len(numbers)):
             return self.error_response("402", request)
 
-        code = str(self._next_code)
-        self._next_code += 1
+        code = self._codes.new()
         package = Package(
             code=code,
             sender=sender,
@@ -427,8 +429,7 @@ class ModexiEmulator(EmulatorBase):
             recipients=[],
         )
         for to, number in numbers:
-            package.recipients.append(Recipient(self._next_message_id, number, to))
-            self._next_message_id += 1
+            package.recipients.append(Recipient(next(self._message_ids), number, to))
             self.record_message(
                 EmulatedMessage(
                     package_id=code,
@@ -472,8 +473,7 @@ class ModexiEmulator(EmulatorBase):
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        names = [n for n, state in self.sender_names.items() if state is SenderState.APPROVED]
-        return self.envelope([{"value": n} for n in names])
+        return self.envelope([{"value": n} for n in self.account.senders.approved()])
 
     @route("GET", "/account/balance")
     def balance(self, request: EmulatorRequest) -> EmulatorResponse:
@@ -503,32 +503,22 @@ class ModexiEmulator(EmulatorBase):
     @property
     def sms_total(self) -> Decimal:
         """``smsDetail.total``: the package's SMS, or the parts the money still buys."""
-        if self.package_credits is not None:
-            return self.package_credits
-        if self.credit <= 0:
-            return Decimal(0)
-        return self.credit // self.price_per_part  # whole parts (exact; rounds down)
+        if self.sms_package is not None:
+            return self.sms_package.balance
+        return Decimal(self.account.ledger.parts_left())
 
     def _bill(self, units: int) -> bool:
-        """Charge ``units`` (parts x destinations); ``False`` (nothing charged)
-        when the account cannot pay for all of them."""
-        if self.package_credits is not None:
-            if units > self.package_credits:
-                return False
-            self.package_credits -= units
-            return True
-        cost = units * self.price_per_part
-        if cost > self.credit:
-            return False
-        self.credit -= cost
-        return True
+        """Charge ``units`` (parts x destinations) to the package, else the
+        money; ``False`` (nothing charged) when it cannot pay for all of them."""
+        ledger = self.account.ledger if self.sms_package is None else self.sms_package
+        return ledger.charge(units) is not None
 
     # -- helpers ---------------------------------------------------------------------------
 
     def _sender_ok(self, name: str) -> bool:
         if not (_NUMERIC_SENDER.fullmatch(name) or _ALNUM_SENDER.fullmatch(name)):
             return False
-        return self.sender_names.get(name) is SenderState.APPROVED
+        return self.account.senders.is_approved(name)
 
     @staticmethod
     def _scheduled(value: Any) -> datetime | None:

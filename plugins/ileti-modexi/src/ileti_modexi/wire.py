@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -330,56 +329,21 @@ def wire_name(name: str) -> str:
 # -- converter -------------------------------------------------------------------------
 
 
-def _to_str(value: Any, _: type) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise ValueError(f"expected text, got {type(value).__name__}")
-
-
-def _to_int(value: Any, _: type) -> int:
-    if isinstance(value, bool):
-        raise ValueError("expected a whole number, got a boolean")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]+\s*", value):
-        return int(value)
-    raise ValueError(f"expected a whole number, got {type(value).__name__}")
-
-
-def _to_decimal(value: Any, _: type) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"expected a number, got {str(value)[:20]!r}") from None
-    if not number.is_finite():
-        raise ValueError("expected a finite number")
-    return number
-
-
 @functools.cache
 def converter() -> cattrs.Converter:
-    """The plugin's own converter: camelCase on the wire, strict scalar types.
+    """The plugin's own converter: the core's strict one, camelCase on the wire
+    (:func:`wire_name`), a text or a whole number read from a JSON number or
+    text, and money written as text (``Decimal`` -> ``"12.50"``, never a float).
 
     Built on first use: importing this module does not import cattrs.
     """
-    import cattrs
-    from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+    from ileti.plugin import strict_converter, text_or_number, whole_number_or_text
 
-    conv = cattrs.Converter()
-    conv.register_structure_hook(str, _to_str)
-    conv.register_structure_hook(int, _to_int)
-    conv.register_structure_hook(Decimal, _to_decimal)
+    conv = strict_converter(
+        {cls: {f.name: wire_name(f.name) for f in attrs.fields(cls)} for cls in _WIRE_CLASSES},
+        scalars={str: text_or_number, int: whole_number_or_text},
+    )
     conv.register_unstructure_hook(Decimal, str)
-    for cls in _WIRE_CLASSES:
-        renames: dict[str, Any] = {
-            f.name: override(rename=wire_name(f.name)) for f in attrs.fields(cls)
-        }
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **renames))
-        conv.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, conv, **renames))
     return conv
 
 
