@@ -617,6 +617,30 @@ class CredulousPlugin(FakeSmsPlugin):
     emulator_type = CredulousEmulator
 
 
+class ScheduleNaiveEmulator(FakeSmsEmulator):
+    """BROKEN: its table of raw states has no word for a message waiting for
+    its scheduled time, so a report on one fails inside the emulator."""
+
+    _RAW: ClassVar[dict[DeliveryState, str]] = {
+        state: state.name
+        for state in (
+            DeliveryState.QUEUED,
+            DeliveryState.SENT,
+            DeliveryState.DELIVERED,
+            DeliveryState.UNDELIVERED,
+        )
+    }
+
+    def state(self, sms: _Sms) -> str:
+        return self._RAW[delivery_progress(sms.at or sms.sent_at, self.clock.now(), sms.to)]
+
+
+class ScheduleNaivePlugin(FakeSmsPlugin):
+    """BROKEN: its emulator cannot report on a scheduled message before its time."""
+
+    emulator_type = ScheduleNaiveEmulator
+
+
 class RefusalReadingPlugin(FakeSmsPlugin):
     """BROKEN: reads an answer to a send it cannot parse (a portal page, a
     bare "OK") as the gateway's refusal, nothing sent: an invitation to resend."""
@@ -667,5 +691,6 @@ VARIANTS: dict[str, Any] = {
     "scheduledropping": ScheduleDroppingPlugin(),
     "wrongzone": WrongZonePlugin(),
     "credulous": CredulousPlugin(),
+    "schedulenaive": ScheduleNaivePlugin(),
     "refusalreading": RefusalReadingPlugin(),
 }

@@ -146,6 +146,14 @@ def test_a_schedule_in_the_wrong_time_zone_is_caught(pytester: pytest.Pytester) 
     assert "late or in the wrong time zone" in text
 
 
+def test_an_emulator_that_cannot_report_a_scheduled_message_is_caught(
+    pytester: pytest.Pytester,
+) -> None:
+    failed, text = run(pytester, "schedulenaive", "scheduled_send or query_report_round_trip")
+    assert failed == {"TestBroken::test_a_scheduled_send_can_be_reported_on"}
+    assert "internal emulator error" in text or "ProviderUnavailable" in text
+
+
 def test_an_emulator_that_takes_any_credentials_is_caught(pytester: pytest.Pytester) -> None:
     failed, text = run(pytester, "credulous", "refuses_wrong_credentials or send_round_trip")
     assert failed == {"TestBroken::test_emulator_refuses_wrong_credentials"}

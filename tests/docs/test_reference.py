@@ -64,8 +64,7 @@ def test_every_name_a_plugin_imports_is_in_the_generated_reference() -> None:
     elsewhere = {"hookimpl", "CAPABILITIES"}
     missing = set(ileti.plugin.__all__) - rendered - elsewhere
     assert not missing, f"not in docs/reference/plugin-api.md: {sorted(missing)}"
-    kit = {"EmulatorBase", "EmulatorRequest", "EmulatorResponse", "EmulatedMessage", "VirtualClock"}
-    assert kit <= set(ileti.emulation.__all__)
-    assert kit <= rendered
+    missing_kit = set(ileti.emulation.__all__) - rendered
+    assert not missing_kit, f"not in docs/reference/plugin-api.md: {sorted(missing_kit)}"
     hooks = (DOCS / "reference" / "hooks.md").read_text(encoding="utf-8")
     assert "hookimpl" in hooks

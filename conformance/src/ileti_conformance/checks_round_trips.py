@@ -409,6 +409,46 @@ class RoundTripChecks(_Checks):
         finally:
             client.close()
 
+    @_exercises("query_report")
+    def test_a_scheduled_send_can_be_reported_on(self, ileti_harness: Harness) -> None:
+        """For a provider that declares scheduling: a message scheduled two
+        hours ahead can be reported on at once (not final: it has not left),
+        and an hour after its time it is final. An emulator that knows no
+        state for a message waiting for its time (``delivery_progress`` says
+        ``SCHEDULED`` before it), or a plugin that cannot read the gateway's
+        word for one, fails here."""
+        h = ileti_harness
+        if not h.info.scheduling or "query_report" not in h.capabilities:
+            pytest.skip("the provider declares no scheduling, or does not implement query_report")
+        capability = self._sends(h)
+        number = h.numbers(1)[0]
+        client = h.client()
+        try:
+            asked = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+            if capability == "send":
+                sent = client.send(number, _TEXT, sender=h.sender, schedule=asked)
+            else:
+                sent = client.send_multi([(number, _TEXT)], sender=h.sender, schedule=asked)
+            message_id = sent.message_id or sent.recipients[0].message_id
+            assert message_id, f"{capability} returned no message id to report on"
+            waiting = client.report(message_id)
+            self._check_model("query_report", waiting)
+            early = [f"{r.number}: {r.state}" for r in waiting.recipients if r.state.is_final]
+            assert not early, (
+                f"a message scheduled for {asked.isoformat()} was reported final before its "
+                f"time: {early}"
+            )
+            h.clock.advance(2 * 3600 + 3600)
+            after = client.report(message_id)
+            self._check_model("query_report", after)
+            assert after.recipients, "an hour after its time the report lists no recipient"
+            assert after.is_final, (
+                f"an hour after its time the scheduled message is not final: "
+                f"{[f'{r.number}: {r.state}' for r in after.recipients]}"
+            )
+        finally:
+            client.close()
+
     @_exercises("send", "send_multi")
     def test_validity_arrives_as_asked(self, ileti_harness: Harness) -> None:
         """Property: for a provider that declares a validity, the validity a

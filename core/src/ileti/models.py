@@ -30,7 +30,8 @@ __all__ = [
 
 
 class DeliveryState(enum.StrEnum):
-    """The normalised delivery states (see the provider reference, §1)."""
+    """The normalised delivery states: what each means and which are final is
+    the table under "Reports" in the client guide (``docs/guide/client.md``)."""
 
     QUEUED = "queued"
     SCHEDULED = "scheduled"

@@ -89,6 +89,8 @@ from ileti.text import (
     GSM7,
     GSM7_TR,
     UCS2,
+    CountingRule,
+    Encoding,
     ProfileEncoding,
     Segmentation,
     TextProfile,
@@ -112,9 +114,11 @@ __all__ = [
     "Category",
     "ConfigurationError",
     "Context",
+    "CountingRule",
     "DeliveryReport",
     "DeliveryState",
     "DeliveryUnknown",
+    "Encoding",
     "Forbidden",
     "HttpRequest",
     "HttpResponse",
@@ -381,7 +385,8 @@ class Context(Generic[S]):
 
 
 class Category(enum.StrEnum):
-    """Request-level error categories (provider reference §2)."""
+    """Request-level error categories: which error each one raises is the table
+    in "Errors" of the plugin walk-through (``docs/writing-a-plugin.md``)."""
 
     AUTH = "auth"
     INSUFFICIENT_CREDIT = "insufficient_credit"

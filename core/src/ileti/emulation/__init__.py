@@ -23,6 +23,7 @@ from __future__ import annotations
 from ileti.emulation.accounts import Account, Credentials, IdCounter, Ledger, Refusal, SenderBook
 from ileti.emulation.clock import VirtualClock
 from ileti.emulation.counting import (
+    ALPHABETS,
     DEFAULT_ALPHABET,
     EXTENSION_TABLE,
     Alphabet,
@@ -42,6 +43,7 @@ from ileti.emulation.wsgi import (
 )
 
 __all__ = [
+    "ALPHABETS",
     "DEFAULT_ALPHABET",
     "EXTENSION_TABLE",
     "FINAL_AFTER",
