@@ -6,8 +6,7 @@ import enum
 import re
 from collections.abc import Iterable
 
-import attrs
-
+from ileti.text._frozen import Frozen
 from ileti.text._tables import GSM_BASIC, GSM_EXTENSION, TURKISH_LETTERS, TURKISH_SHIFT
 
 __all__ = [
@@ -92,8 +91,7 @@ class _Compiled:
         self.two: re.Pattern[str] | None = re.compile(f"[{parts}]") if parts else None
 
 
-@attrs.frozen
-class CountingRule:
+class CountingRule(Frozen):
     """How an encoding counts units and how big parts are.
 
     A character costs two units when it is in ``twos`` (or, with
@@ -112,16 +110,45 @@ class CountingRule:
         astral_twos: characters outside the BMP cost two units (UTF-16).
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_compiled",
+        "astral_twos",
+        "base",
+        "multi",
+        "name",
+        "ones",
+        "single",
+        "twos",
+    )
+
     name: str
     base: Encoding
     single: int
     multi: int
-    ones: frozenset[str] | None = attrs.field(default=None, converter=_optional_charset)
-    twos: frozenset[str] = attrs.field(default=frozenset(), converter=_charset)
-    astral_twos: bool = False
-    _compiled: _Compiled = attrs.field(init=False, repr=False, eq=False)
+    ones: frozenset[str] | None
+    twos: frozenset[str]
+    astral_twos: bool
+    _compiled: _Compiled
 
-    def __attrs_post_init__(self) -> None:
+    def __init__(
+        self,
+        name: str,
+        base: Encoding,
+        single: int,
+        multi: int,
+        ones: Iterable[str] | None = None,
+        twos: Iterable[str] = frozenset(),
+        astral_twos: bool = False,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "base", base)
+        init(self, "single", single)
+        init(self, "multi", multi)
+        init(self, "ones", _optional_charset(ones))
+        init(self, "twos", _charset(twos))
+        init(self, "astral_twos", astral_twos)
         if self.multi < 2 or self.single < 2:
             raise ValueError(
                 f"counting rule {self.name!r}: single and multi must be at least 2 units "
@@ -130,7 +157,7 @@ class CountingRule:
         if self.ones is not None and self.ones & self.twos:
             both = "".join(sorted(self.ones & self.twos))
             raise ValueError(f"counting rule {self.name!r}: {both!r} cost both one and two units")
-        object.__setattr__(self, "_compiled", _Compiled(self.ones, self.twos, self.astral_twos))
+        init(self, "_compiled", _Compiled(self.ones, self.twos, self.astral_twos))
 
     def cost(self, char: str) -> int | None:
         """Units one character costs under this rule; ``None`` if it cannot be encoded."""
