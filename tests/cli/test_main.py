@@ -45,6 +45,30 @@ print(json.dumps({{"codes": codes, "loaded": loaded}}))
     assert doc["codes"] == [0] * len(argvs)
 
 
+def test_segments_imports_only_the_text_engine() -> None:
+    # `ileti segments TEXT` runs the text engine and prints: no attrs (the text
+    # models are written out), no logging or redaction without -v, no plugin
+    code = """
+import contextlib, io, json, sys
+from ileti.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    codes = [main(["segments", "Merhaba dünya"]), main(["segments", "--json", "çok ₺"])]
+print(json.dumps({"codes": codes, "out": out.getvalue(), "loaded": sorted(sys.modules)}))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    doc = json.loads(proc.stdout)
+    assert doc["codes"] == [0, 0]
+    assert "encoding:  gsm7" in doc["out"]
+    assert '"encoding": "ucs2"' in doc["out"]
+    loaded = {m.split(".")[0] for m in doc["loaded"]}
+    unwanted = {*HEAVY, *SLOW, "pluggy", "base64", "html"} - {"json"}
+    assert not loaded & unwanted, loaded & unwanted
+    assert not [m for m in doc["loaded"] if m.startswith("ileti_") or m == "ileti.redact"]
+
+
 def test_import_ileti_loads_next_to_nothing() -> None:
     code = "import sys; import ileti; print(' '.join(sys.modules))"
     proc = subprocess.run(

@@ -28,6 +28,7 @@ import email.utils
 import heapq
 import itertools
 import logging
+import math
 import random
 import socket
 import threading
@@ -129,17 +130,27 @@ class _Watchdog:
         self._heap: list[_Deadline] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
+        #: when the thread wakes next on its own (inf: only when notified)
+        self._wake_at = math.inf
 
     def arm(self, seconds: float) -> _Deadline:
         with self._cond:
+            heap = self._heap
+            while heap and heap[0].done:  # requests that ended: dropped here, not by a wake-up
+                heapq.heappop(heap)
             deadline = _Deadline(seconds, next(self._seq))
-            heapq.heappush(self._heap, deadline)
+            heapq.heappush(heap, deadline)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="ileti-deadline-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # the thread is woken only when it would wake too late for this
+            # deadline: one request after another all have the same length,
+            # so it sleeps through them instead of waking once a request
+            if deadline.at < self._wake_at:
+                self._wake_at = deadline.at
+                self._cond.notify()
             return deadline
 
     def disarm(self, deadline: _Deadline) -> None:
@@ -162,11 +173,13 @@ class _Watchdog:
                 while self._heap and self._heap[0].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
+                    self._wake_at = math.inf
                     self._cond.wait()
                     continue
                 first = self._heap[0]
                 wait = first.at - time.monotonic()
                 if wait > 0:
+                    self._wake_at = first.at
                     self._cond.wait(wait)
                     continue
                 heapq.heappop(self._heap)

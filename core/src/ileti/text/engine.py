@@ -15,9 +15,8 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
 
-import attrs
-
 from ileti.errors import InvalidContent, MessageTooLong
+from ileti.text._frozen import Frozen
 from ileti.text._tables import FOLD_TABLE
 from ileti.text.profile import AUTO, DEFAULT_PROFILE, ProfileEncoding, TextProfile
 from ileti.text.rules import GSM7, UCS2, CountingRule, Encoding, _Compiled
@@ -48,8 +47,7 @@ _HIGH_SURROGATE = bytes(int(0xD8 <= code <= 0xDB) for code in range(256))
 _SHOW_MAX = 10
 
 
-@attrs.frozen
-class Segmentation:
+class Segmentation(Frozen):
     """How a text travels: encoding, parts and units.
 
     Attributes:
@@ -70,6 +68,23 @@ class Segmentation:
         folded: whether Turkish folding was in effect for the chosen encoding.
     """
 
+    __slots__ = (
+        "__weakref__",
+        "base",
+        "encoding",
+        "folded",
+        "forced_ucs2",
+        "multi_limit",
+        "part_texts",
+        "part_units",
+        "parts",
+        "remaining",
+        "single_limit",
+        "text",
+        "units",
+        "wire",
+    )
+
     text: str
     encoding: str
     base: Encoding
@@ -83,6 +98,37 @@ class Segmentation:
     remaining: int
     forced_ucs2: tuple[str, ...]
     folded: bool
+
+    def __init__(
+        self,
+        text: str,
+        encoding: str,
+        base: Encoding,
+        wire: str,
+        parts: int,
+        part_units: tuple[int, ...],
+        part_texts: tuple[str, ...],
+        units: int,
+        single_limit: int,
+        multi_limit: int,
+        remaining: int,
+        forced_ucs2: tuple[str, ...],
+        folded: bool,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "text", text)
+        init(self, "encoding", encoding)
+        init(self, "base", base)
+        init(self, "wire", wire)
+        init(self, "parts", parts)
+        init(self, "part_units", part_units)
+        init(self, "part_texts", part_texts)
+        init(self, "units", units)
+        init(self, "single_limit", single_limit)
+        init(self, "multi_limit", multi_limit)
+        init(self, "remaining", remaining)
+        init(self, "forced_ucs2", forced_ucs2)
+        init(self, "folded", folded)
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary (the text itself is ``"".join(part_texts)``)."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-import attrs
-
 from ileti.errors import NotSupported
+from ileti.text._frozen import Frozen
 from ileti.text.rules import GSM7, GSM7_TR, UCS2, CountingRule
 
 __all__ = ["DEFAULT_PROFILE", "ProfileEncoding", "TextProfile"]
@@ -15,8 +14,7 @@ __all__ = ["DEFAULT_PROFILE", "ProfileEncoding", "TextProfile"]
 AUTO = "auto"
 
 
-@attrs.frozen
-class ProfileEncoding:
+class ProfileEncoding(Frozen):
     """One encoding a provider offers.
 
     Attributes:
@@ -28,22 +26,28 @@ class ProfileEncoding:
             this encoding (Innomobil's ``utf8=0``).
     """
 
+    __slots__ = ("__weakref__", "fold_turkish", "name", "rule", "wire")
+
     name: str
     wire: str
     rule: CountingRule
-    fold_turkish: bool = False
+    fold_turkish: bool
+
+    def __init__(
+        self, name: str, wire: str, rule: CountingRule, fold_turkish: bool = False
+    ) -> None:
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "wire", wire)
+        init(self, "rule", rule)
+        init(self, "fold_turkish", fold_turkish)
 
 
-def _encodings(value: Iterable[ProfileEncoding]) -> tuple[ProfileEncoding, ...]:
-    return tuple(value)
+#: the default of ``aliases``: none (each profile holds a copy of its own)
+_NO_ALIASES: Mapping[str, str] = MappingProxyType({})
 
 
-def _aliases(value: Mapping[str, str]) -> Mapping[str, str]:
-    return MappingProxyType(dict(value))
-
-
-@attrs.frozen
-class TextProfile:
+class TextProfile(Frozen):
     """What a provider offers; declared by each plugin in its ``ProviderInfo``.
 
     Attributes:
@@ -54,13 +58,25 @@ class TextProfile:
             accepted as names too. Names are matched without regard to case.
     """
 
-    encodings: tuple[ProfileEncoding, ...] = attrs.field(converter=_encodings)
-    max_parts: int | None = None
-    # read-only view; left out of the hash (equal profiles still hash equal)
-    aliases: Mapping[str, str] = attrs.field(factory=dict, converter=_aliases, hash=False)
-    _index: Mapping[str, ProfileEncoding] = attrs.field(init=False, repr=False, eq=False)
+    __slots__ = ("__weakref__", "_index", "aliases", "encodings", "max_parts")
+    # a read-only view; left out of the hash (equal profiles still hash equal)
+    _unhashed_ = frozenset({"aliases"})
 
-    def __attrs_post_init__(self) -> None:
+    encodings: tuple[ProfileEncoding, ...]
+    max_parts: int | None
+    aliases: Mapping[str, str]
+    _index: Mapping[str, ProfileEncoding]
+
+    def __init__(
+        self,
+        encodings: Iterable[ProfileEncoding],
+        max_parts: int | None = None,
+        aliases: Mapping[str, str] = _NO_ALIASES,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "encodings", tuple(encodings))
+        init(self, "max_parts", max_parts)
+        init(self, "aliases", MappingProxyType(dict(aliases)))
         if not self.encodings:
             raise ValueError("a text profile offers at least one encoding")
         if self.max_parts is not None and self.max_parts < 1:
@@ -83,7 +99,7 @@ class TextProfile:
         index.update(by_name)
         if AUTO in index:
             raise ValueError(f"{AUTO!r} is reserved: the engine picks the encoding")
-        object.__setattr__(self, "_index", MappingProxyType(index))
+        init(self, "_index", MappingProxyType(index))
 
     def get(self, name: str) -> ProfileEncoding:
         """The encoding a user asked for, by name, alias or wire value.

@@ -163,9 +163,15 @@ class ReportStore:
         )
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection | None]:
+    def _db(self, *, sync: bool = True) -> Iterator[sqlite3.Connection | None]:
         """The store's connection for one transaction (``None`` for a
         memory-only store), used by one thread at a time.
+
+        With ``sync=False`` the commit is not fsynced (``synchronous=NORMAL``
+        for this transaction only): it survives the process being killed (the
+        log is written before the commit returns) and is made durable by the
+        next synced commit or checkpoint, but an OS crash or power cut before
+        then loses it. Only :meth:`record_submit` commits so; see there.
 
         One connection for the store's life, in WAL mode with
         ``synchronous=FULL``: each commit is one append and one fsync of the
@@ -191,8 +197,14 @@ class ReportStore:
                         conn.close()
                         raise
                     self._conn = conn
-                with self._conn:  # one transaction: commit, or roll back on error
-                    yield self._conn
+                if not sync:
+                    self._conn.execute("PRAGMA synchronous=NORMAL")
+                try:
+                    with self._conn:  # one transaction: commit, or roll back on error
+                        yield self._conn
+                finally:
+                    if not sync:
+                        self._conn.execute("PRAGMA synchronous=FULL")
             except (sqlite3.Error, OSError) as exc:
                 raise self._problem(exc) from None
 
@@ -283,9 +295,17 @@ class ReportStore:
                     )
 
     def record_submit(self, package: StoredPackage) -> None:
-        """Store the send answer: each recipient's submit code and final message id."""
+        """Store the send answer: each recipient's submit code and final message id.
+
+        Not fsynced (one fsync a send instead of two): the package was claimed
+        durably before the request left, so losing this commit to an OS crash
+        or power cut leaves the package as claimed and unanswered, the state a
+        crash between the request and its answer leaves, which reports settle.
+        A killed process loses nothing; the next synced commit (the next
+        send's claim, pulled reports) makes it durable.
+        """
         with self._lock:
-            with self._db() as db:
+            with self._db(sync=False) as db:
                 if db is not None:
                     db.executemany(
                         "UPDATE recipients SET message_id = ?, submit_code = ? "
