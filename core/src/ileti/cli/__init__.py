@@ -35,23 +35,27 @@ if TYPE_CHECKING:
 
 __all__ = ["COMMANDS", "EXIT_CODES", "CliError", "add_global_options", "exit_code_for", "main"]
 
-#: subcommand modules, in the order --help lists them
-COMMANDS = (
-    "providers",
-    "send",
-    "send-multi",
-    "campaign",
-    "report",
-    "balance",
-    "senders",
-    "panel",
-    "segments",
-    "emulate",
-    "receive",
-    "config",
-    "demo",
-    "new-plugin",
-)
+#: the commands, in the order --help lists them, with the one line --help gives
+#: each (its module, ``ileti.cli.<name>``, registers it with that line, and is
+#: imported only when the command runs or its own help is asked for)
+COMMANDS: dict[str, str] = {
+    "providers": "list installed providers, their capabilities and limits",
+    "send": "send one text to one or more numbers",
+    "send-multi": "send each row of a CSV or JSONL file its own text (a campaign)",
+    "campaign": "durable bulk sends: start, resume, status, export, list, cancel, resolve",
+    "report": "delivery state of each recipient of a sent message",
+    "balance": "the account's balance",
+    "senders": "the account's sender names and their states",
+    "panel": "a link to the provider's web panel that needs no password",
+    "segments": "show how a text splits into SMS parts (encoding, units, what forced UCS-2)",
+    "emulate": "serve a provider's emulator on loopback and print the settings to use it",
+    "receive": "receive delivery reports a provider pushes, on loopback",
+    "config": "show a provider's resolved settings",
+    "demo": (
+        "run the whole flow through every installed provider's emulator (no account, no network)"
+    ),
+    "new-plugin": "generate a working skeleton of a provider plugin, ileti-NAME",
+}
 
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
@@ -201,28 +205,6 @@ def _merge_globals(args: argparse.Namespace) -> None:
             setattr(args, name, top[name])
 
 
-class _Sketch:
-    """Stands in for the subcommands action while a command that will not
-    run registers: the command is listed (name and help line, for ``--help``
-    and for "invalid choice"), and none of its options is built, which is
-    most of the cost of ``ileti --help``."""
-
-    def __init__(self, sub: Any) -> None:
-        self._sub = sub
-
-    def add_parser(self, name: str, **kw: Any) -> _Null:
-        # no -h of its own: the parser is never asked for its help
-        self._sub.add_parser(name, help=kw.get("help"), add_help=False)
-        return _Null()
-
-
-class _Null:
-    """A parser (or group) whose options are not wanted: takes every call."""
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kw: _Null()
-
-
 #: global options that take a value: the word after them is not a command
 _VALUED = frozenset({"--config", "--set", "--timeout", "--total-timeout"})
 
@@ -284,9 +266,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ileti {__version__}")
     add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        module = importlib.import_module(f"ileti.cli.{name.replace('-', '_')}")
-        module.register(sub if command is None or name == command else _Sketch(sub))
+    for name, line in COMMANDS.items():
+        if command is None or name == command:
+            module = importlib.import_module(f"ileti.cli.{name.replace('-', '_')}")
+            module.register(sub)
+        else:  # listed by name and help line only, its module not imported
+            sub.add_parser(name, help=line, add_help=False)
     for subparser in _leaf_parsers(sub):
         add_global_options(subparser)
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "balance", help="the account's balance", description="Show the account's balance."
+        "balance", help=COMMANDS["balance"], description="Show the account's balance."
     )
     common.add_provider_option(p)
     common.add_json_option(p)

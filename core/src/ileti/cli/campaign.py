@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from ileti.cli import (
+    COMMANDS,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_REFUSED,
@@ -144,7 +145,7 @@ def add_store_option(p: argparse.ArgumentParser) -> None:
 def register(sub: Any) -> None:
     top: argparse.ArgumentParser = sub.add_parser(
         "campaign",
-        help="durable bulk sends: start, resume, status, export, list, cancel, resolve",
+        help=COMMANDS["campaign"],
         description="A campaign sends each row of a file its own text and remembers every "
         "row's state, so that a crash or Ctrl-C loses nothing and a resume never sends a row "
         "twice. See docs/guide/campaigns.md.",

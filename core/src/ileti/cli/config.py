@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ileti.cli import EXIT_USAGE
+from ileti.cli import COMMANDS, EXIT_USAGE
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "config",
-        help="show a provider's resolved settings",
+        help=COMMANDS["config"],
         description="Inspect settings. Settings come from --set FIELD=VALUE, then the "
         "environment (ILETI_<PROVIDER>_<FIELD>), then the TOML file (--config, else "
         "$ILETI_CONFIG or ~/.config/ileti/config.toml, table [providers.<provider>]), then "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -22,8 +23,7 @@ TEST_PREFIX = "testprov"
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "demo",
-        help="run the whole flow through every installed provider's emulator (no account, "
-        "no network)",
+        help=COMMANDS["demo"],
         description="Start each installed provider's emulator on loopback and run the whole "
         "flow through it with the real client over HTTP: cost preview, balance, senders, a "
         "send to three numbers (one ending in 9, which the emulators leave undelivered), a "

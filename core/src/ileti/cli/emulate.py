@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
+from ileti.cli import COMMANDS, EXIT_INVALID, EXIT_OK, CliError
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -50,7 +50,7 @@ def _credit(text: str) -> Decimal:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "emulate",
-        help="serve a provider's emulator on loopback and print the settings to use it",
+        help=COMMANDS["emulate"],
         description="Serve PROVIDER's emulator on a loopback port and print the environment "
         "variables (ILETI_<PROVIDER>_BASE_URL and the emulator's test credentials) that point "
         "a client at it; then serve until Ctrl-C. The emulator's clock follows real time "

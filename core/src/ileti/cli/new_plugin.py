@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 
-from ileti.cli import EXIT_INVALID, CliError
+from ileti.cli import COMMANDS, EXIT_INVALID, CliError
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def create(name: str, parent: Path, title: str | None = None) -> Path:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "new-plugin",
-        help="generate a working skeleton of a provider plugin, ileti-NAME",
+        help=COMMANDS["new-plugin"],
         description="Generate ileti-NAME, a provider plugin that works as generated: "
         "package, entry point, settings, wire models, hooks, an emulator, tests that run "
         "the conformance suite, and a CI workflow. It talks to a tiny JSON API of the "

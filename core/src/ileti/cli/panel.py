@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "panel",
-        help="a link to the provider's web panel that needs no password",
+        help=COMMANDS["panel"],
         description="Ask the provider for a link that opens the account's web panel without "
         "the password (Modexi: valid for 3 minutes, from this machine's IP address) and print "
         "it. The link is a credential while it lasts: it is printed because you asked, and "

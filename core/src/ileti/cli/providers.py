@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ileti.cli import COMMANDS
+
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
     from typing import Any
@@ -12,9 +14,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "providers", help="list installed providers, their capabilities and limits"
-    )
+    p: argparse.ArgumentParser = sub.add_parser("providers", help=COMMANDS["providers"])
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
     p.set_defaults(func=run)
 

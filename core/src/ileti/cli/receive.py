@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ileti.cli import EXIT_INVALID, EXIT_OK, CliError
+from ileti.cli import COMMANDS, EXIT_INVALID, EXIT_OK, CliError
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "receive",
-        help="receive delivery reports a provider pushes, on loopback",
+        help=COMMANDS["receive"],
         description="Serve a receiver for PROVIDER's pushed delivery reports on a loopback "
         "port, print the push URL (with its secret token) and the setting that makes sends "
         "ask for pushes, then print every report pushed to it until Ctrl-C (or until "

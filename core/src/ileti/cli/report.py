@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from ileti._schedule import DEFAULT_DEADLINE, FIRST_PAUSE, MAX_PAUSE  # the library's schedule
-from ileti.cli import EXIT_OK, EXIT_PENDING, EXIT_USAGE, CliError
+from ileti.cli import COMMANDS, EXIT_OK, EXIT_PENDING, EXIT_USAGE, CliError
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -31,7 +31,7 @@ def _seconds(text: str) -> float:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "report",
-        help="delivery state of each recipient of a sent message",
+        help=COMMANDS["report"],
         description="Show the delivery state of each recipient of a message. With --wait, "
         f"poll (pausing {FIRST_PAUSE:g} s, growing by half each time up to {MAX_PAUSE:g} s) "
         "until every state is final "

@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ileti.cli import COMMANDS
+
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
 if TYPE_CHECKING:
     from typing import IO
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``segments`` subcommand (its ``func`` default is :func:`run`)."""
     p = subparsers.add_parser(
         "segments",
-        help="show how a text splits into SMS parts (encoding, units, what forced UCS-2)",
+        help=COMMANDS["segments"],
         description=(
             "Show the encoding, parts, units per part and what forced UCS-2 for a text. "
             "The text is NFC-normalised first."

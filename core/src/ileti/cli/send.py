@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -63,7 +64,7 @@ def add_message_options(
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "send",
-        help="send one text to one or more numbers",
+        help=COMMANDS["send"],
         description="Send one text to one or more numbers. Prints the cost preview, then the "
         "result for each recipient. The text comes from --text, --text-file or standard input.",
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 from ileti.cli import campaign as cmd
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "send-multi",
-        help="send each row of a CSV or JSONL file its own text (a campaign)",
+        help=COMMANDS["send-multi"],
         description="Send each row of a CSV file (with a header row) or a JSON Lines file its "
         "own text: the row's text column, or --template filled from the row's columns. It runs "
         "as a campaign (its id is printed): the file is checked first, rows that cannot be sent "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ileti.cli import COMMANDS
 from ileti.cli import _common as common
 
 TYPE_CHECKING = False  # not typing's: importing typing costs ``ileti --help`` 4 ms
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "senders",
-        help="the account's sender names and their states",
+        help=COMMANDS["senders"],
         description="List the sender names (originators) registered with the provider and "
         "whether each is approved, pending or inactive.",
     )
