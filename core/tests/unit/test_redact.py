@@ -218,5 +218,5 @@ def test_clients_made_and_dropped_do_not_grow_the_registry() -> None:
         client.close()
         del client
     gc.collect()
-    assert len(module._built) == before
+    assert len(module._built) <= before  # (fewer if an earlier test's owner went meanwhile)
     assert not any(_masked(key) for key in keys)
