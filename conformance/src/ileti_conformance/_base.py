@@ -289,6 +289,16 @@ class _Checks:
         )
 
     @staticmethod
+    def _requires(h: Harness, hook: str, *, checked_by: str) -> None:
+        """Skip unless the provider implements ``hook``; ``checked_by`` is the
+        round-trip check that runs instead (its NotSupported)."""
+        if hook not in h.capabilities:
+            pytest.skip(
+                f"provider {h.name!r} does not implement {hook} "
+                f"(NotSupported is checked by {checked_by})"
+            )
+
+    @staticmethod
     def _sends(h: Harness) -> str:
         for capability in _SENDS:
             if capability in h.capabilities:
@@ -312,12 +322,13 @@ class _Checks:
         assert h.received_count() == before
         return True
 
-    def _send_text(self, h: Harness, client: Any, numbers: list[str]) -> SendResult:
-        """Send the standard text to ``numbers`` by send, else send_multi."""
+    def _send_text(self, h: Harness, client: Any, numbers: list[str], **options: Any) -> SendResult:
+        """Send the standard text to ``numbers`` by send, else send_multi,
+        with ``options`` (``schedule=``, ...)."""
         if self._sends(h) == "send":
-            result: SendResult = client.send(numbers, _TEXT, sender=h.sender)
+            result: SendResult = client.send(numbers, _TEXT, sender=h.sender, **options)
         else:
-            result = client.send_multi([(n, _TEXT) for n in numbers], sender=h.sender)
+            result = client.send_multi([(n, _TEXT) for n in numbers], sender=h.sender, **options)
         return result
 
     def _deliver(

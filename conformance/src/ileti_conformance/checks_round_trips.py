@@ -186,11 +186,7 @@ class RoundTripChecks(_Checks):
     def test_every_message_id_can_be_reported(self, ileti_harness: Harness) -> None:
         """Every id a send returns (package and per recipient) can be reported on."""
         h = ileti_harness
-        if "query_report" not in h.capabilities:
-            pytest.skip(
-                f"provider {h.name!r} does not implement query_report "
-                "(NotSupported is checked by test_query_report_round_trip)"
-            )
+        self._requires(h, "query_report", checked_by="test_query_report_round_trip")
         client = h.client()
         results = []
         if "send" in h.capabilities:
@@ -420,17 +416,12 @@ class RoundTripChecks(_Checks):
         h = ileti_harness
         if not h.info.scheduling or "query_report" not in h.capabilities:
             pytest.skip("the provider declares no scheduling, or does not implement query_report")
-        capability = self._sends(h)
-        number = h.numbers(1)[0]
         client = h.client()
         try:
             asked = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-            if capability == "send":
-                sent = client.send(number, _TEXT, sender=h.sender, schedule=asked)
-            else:
-                sent = client.send_multi([(number, _TEXT)], sender=h.sender, schedule=asked)
+            sent = self._send_text(h, client, h.numbers(1), schedule=asked)
             message_id = sent.message_id or sent.recipients[0].message_id
-            assert message_id, f"{capability} returned no message id to report on"
+            assert message_id, f"{self._sends(h)} returned no message id to report on"
             waiting = client.report(message_id)
             self._check_model("query_report", waiting)
             early = [f"{r.number}: {r.state}" for r in waiting.recipients if r.state.is_final]

@@ -75,11 +75,7 @@ class TextChecks(_Checks):
     def test_batch_parts_match_billing(self, ileti_harness: Harness) -> None:
         """Property: a personalised batch bills each recipient what was predicted."""
         h = ileti_harness
-        if "send_multi" not in h.capabilities:
-            pytest.skip(
-                f"provider {h.name!r} does not implement send_multi "
-                "(NotSupported is checked by test_send_multi_round_trip)"
-            )
+        self._requires(h, "send_multi", checked_by="test_send_multi_round_trip")
         h.top_up()
         client = h.client()
         profile = h.info.text
