@@ -5,8 +5,9 @@ attrs models shaped like the XML, the cattrs converter whose rename overrides
 keep Python names in snake_case, the raw-status and raw-error tables, and the
 mapping from wire models to ileti's domain models.
 
-Requests are built with ``xmltodict.unparse`` from these models (constant
-element names; the text is escaped by the XML writer). Answers are parsed
+Requests are written from these models by a small writer that gives what
+``xmltodict.unparse`` gives (constant element names; text and attributes
+escaped as the standard library's XML writer does). Answers are parsed
 with ``xmltodict.parse(..., disable_entities=True)`` whatever their
 ``Content-Type`` says (Kobikom labels XML ``text/csv``).
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -475,34 +476,13 @@ _ANSWER_NAMES: Mapping[type[Any], Mapping[str, str]] = {
 }
 
 
-def _ordered(
-    cls: type[Any], renames: Mapping[str, str], conv: cattrs.Converter
-) -> Callable[[Any], dict[str, Any]]:
-    """An unstructure hook: wire names, empty options left out, elements in the
-    attrs field order (the documented order) whatever order cattrs writes them in."""
-    from cattrs.gen import make_dict_unstructure_fn, override
-
-    overrides: dict[str, Any] = {n: override(rename=w) for n, w in renames.items()}
-    fn = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **overrides)
-    order = [renames.get(f.name, f.name) for f in attrs.fields(cls)]
-
-    def ordered(obj: Any) -> dict[str, Any]:
-        raw = fn(obj)
-        return {key: raw[key] for key in order if key in raw}
-
-    return ordered
-
-
 def _make_converter() -> cattrs.Converter:
     """The core's strict converter over the answers' names (every XML value is
-    text: a whole number is read from digits), with Kobikom's requests written
-    on top in the documented element order (:func:`_ordered`)."""
+    text: a whole number is read from digits). Requests are written by
+    :func:`_document`, not through it."""
     from ileti.plugin import strict_converter, whole_number_or_text
 
-    conv = strict_converter(_ANSWER_NAMES, scalars={int: whole_number_or_text})
-    for cls, renames in _REQUEST_NAMES.items():
-        conv.register_unstructure_hook(cls, _ordered(cls, renames, conv))
-    return conv
+    return strict_converter(_ANSWER_NAMES, scalars={int: whole_number_or_text})
 
 
 @functools.cache
@@ -513,28 +493,110 @@ def converter() -> cattrs.Converter:
 
 # -- building requests ---------------------------------------------------------------------
 
+#: (field, attribute name, default) of one request model's XML attributes, its
+#: child elements (field, element name, default), and the field written as its text
+_Plan = tuple[
+    tuple[tuple[str, str, Any], ...], tuple[tuple[str, str, Any], ...], tuple[str, Any] | None
+]
 
-def _document(root: str, payload: dict[str, Any]) -> str:
-    text: str = xmltodict.unparse({root: payload}, full_document=True)
-    # A bare CR in character data would reach the gateway as LF (XML end-of-line
-    # handling); written as a character reference it arrives unchanged. Every CR
-    # in this document is character data: attribute values are already escaped.
-    return text.replace("\r", "&#13;")
+
+_PLANS: dict[type[Any], _Plan] = {}
+
+
+def _plan(cls: type[Any]) -> _Plan:
+    """How a request model is written (worked out once per model)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _make_plan(cls)
+    return plan
+
+
+def _make_plan(cls: type[Any]) -> _Plan:
+    renames = _REQUEST_NAMES[cls]
+    attributes, children, text = [], [], None
+    for f in attrs.fields(cls):
+        wire = renames.get(f.name, f.name)
+        default = f.default.factory() if isinstance(f.default, attrs.Factory) else f.default  # type: ignore[arg-type]
+        if wire == "#text":
+            text = (f.name, default)
+        elif wire.startswith("@"):
+            attributes.append((f.name, wire[1:], default))
+        else:
+            children.append((f.name, wire, default))
+    return tuple(attributes), tuple(children), text
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def _quote(value: str) -> str:
+    """An attribute value quoted as the standard library's XML writer does."""
+    value = _escape(value).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in value:
+        return f'"{value}"'
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace('"', "&quot;") + '"'
+
+
+def _element(out: list[str], name: str, value: Any) -> None:
+    """Write ``value`` as element(s) ``name``: a text, a list (one element per
+    item) or a request model (its fields in the documented order, a field
+    equal to its default left out, children before the text)."""
+    if isinstance(value, str):
+        out.append(f"<{name}>{_escape(value)}</{name}>")
+        return
+    if isinstance(value, list):
+        for item in value:
+            _element(out, name, item)
+        return
+    attributes, children, text = _plan(type(value))
+    head = name
+    for field, wire, default in attributes:
+        item = getattr(value, field)
+        if item != default:
+            head += f" {wire}={_quote(item)}"
+    out.append(f"<{head}>")
+    for field, wire, default in children:
+        item = getattr(value, field)
+        if item != default:
+            _element(out, wire, item)
+    if text is not None:
+        item = getattr(value, text[0])
+        if item != text[1]:
+            out.append(_escape(item))
+    out.append(f"</{name}>")
+
+
+def _document(root: str, request: Any) -> str:
+    """The XML document of a request model under ``root``: what
+    ``xmltodict.unparse`` writes for the model's wire names (the tests hold
+    the two to the same output), in a tenth of the time.
+
+    A bare CR in character data would reach the gateway as LF (XML
+    end-of-line handling); written as a character reference it arrives
+    unchanged. Every CR in the document is character data: attribute values
+    are already escaped.
+    """
+    out = ['<?xml version="1.0" encoding="utf-8"?>\n']
+    _element(out, root, request)
+    return "".join(out).replace("\r", "&#13;")
 
 
 def sms_document(request: SmsRequest) -> str:
     """The ``<SMS>`` XML document for a send."""
-    return _document("SMS", converter().unstructure(request))
+    return _document("SMS", request)
 
 
 def senders_request(credentials: Credentials) -> str:
     """The ``<basliklar>`` XML document."""
-    return _document("basliklar", converter().unstructure(SendersRequest(credentials)))
+    return _document("basliklar", SendersRequest(credentials))
 
 
 def balance_request(credentials: Credentials) -> str:
     """The ``<bakiye>`` XML document."""
-    return _document("bakiye", converter().unstructure(BalanceRequest(credentials)))
+    return _document("bakiye", BalanceRequest(credentials))
 
 
 #: what the document's literal request body starts with (``body_style="literal"``)
