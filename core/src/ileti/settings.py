@@ -16,6 +16,7 @@ They are structured by cattrs; a missing or malformed setting raises
 from __future__ import annotations
 
 import enum
+import functools
 import hmac
 import ipaddress
 import os
@@ -151,6 +152,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=64)
+def _plain_http_host(base_url: str) -> str | None:
+    """The host of a plain ``http://`` URL that is not loopback, else ``None``
+    (kept: a plugin may ask on every send)."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return None
+    return parts.hostname
+
+
 def warn_if_plain_http(provider: str, base_url: str, *, advice: str = "") -> bool:
     """Warn once per process and provider when credentials would cross the
     network unencrypted (``http://`` to a host that is not loopback).
@@ -158,17 +169,14 @@ def warn_if_plain_http(provider: str, base_url: str, *, advice: str = "") -> boo
     Returns whether this call warned. ``advice`` ends the message (how to
     switch, what the provider documents).
     """
-    parts = urlsplit(base_url)
-    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+    host = _plain_http_host(base_url)
+    if host is None:
         return False
     with _plain_http_lock:
         if provider in _plain_http_warned:
             return False
         _plain_http_warned.add(provider)
-    message = (
-        f"{provider} base_url {parts.scheme}://{parts.hostname} is plain HTTP: the credentials "
-        "travel unencrypted"
-    )
+    message = f"{provider} base_url http://{host} is plain HTTP: the credentials travel unencrypted"
     if advice:
         message += f"; {advice}"
     warnings.warn(message, InsecureTransportWarning, stacklevel=3)
