@@ -23,6 +23,7 @@ def test_defaults(tmp_path: Path) -> None:
     settings = resolve(username="u", password="p")
     assert settings.base_url == "http://www.kobikom.com"
     assert settings.body_style == "form"
+    assert settings.report_store_sync == "normal"
     assert isinstance(settings.password, Secret)
     assert settings.report_store == str(tmp_path / "state" / "ileti" / "kobikom-reports.sqlite3")
 
@@ -34,6 +35,7 @@ def test_environment_variables() -> None:
         "ILETI_KOBIKOM_BASE_URL": "https://sms.example.com/",
         "ILETI_KOBIKOM_BODY_STYLE": "RAW",
         "ILETI_KOBIKOM_REPORT_STORE": ":memory:",
+        "ILETI_KOBIKOM_REPORT_STORE_SYNC": " Full ",
     }
     settings = resolve(env)
     assert settings.username == "env-user"
@@ -41,6 +43,7 @@ def test_environment_variables() -> None:
     assert settings.base_url == "https://sms.example.com"
     assert settings.body_style == "raw"
     assert settings.report_store == ":memory:"
+    assert settings.report_store_sync == "full"
 
 
 def test_default_store_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -65,7 +68,10 @@ def test_missing_password_names_the_variable() -> None:
     assert "ILETI_KOBIKOM_PASSWORD" in str(caught.value)
 
 
-@pytest.mark.parametrize(("field", "value"), [("body_style", "json"), ("report_store", "  ")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("body_style", "json"), ("report_store", "  "), ("report_store_sync", "off")],
+)
 def test_bad_values_are_configuration_errors(field: str, value: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         resolve(username="u", password="p", **{field: value})

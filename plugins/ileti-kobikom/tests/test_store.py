@@ -179,3 +179,73 @@ def test_better_rules() -> None:
     assert better(stored("SENT"), stored("NOT_SENT"))
     assert not better(stored("NOT_SENT"), stored("SENT"))
     assert not better(stored("DELIVERED"), stored("REJECTED"))
+
+
+def _synchronous_levels(store: ReportStore, action: object) -> list[str]:
+    """The ``synchronous`` level of each statement the store runs during ``action``
+    (SQLite's trace callback sees the pragmas the store switches with)."""
+    assert store._conn is not None
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    try:
+        action()  # type: ignore[operator]
+    finally:
+        store._conn.set_trace_callback(None)
+    levels, level = [], None
+    for statement in seen:
+        if statement.upper().startswith("PRAGMA SYNCHRONOUS="):
+            level = statement.split("=", 1)[1].strip().upper()
+        elif statement.upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            levels.append(level or "STORE")
+    return levels
+
+
+@pytest.mark.parametrize("sync", ["normal", "full"])
+def test_a_sends_commits_follow_the_sync_setting_and_reports_are_always_synced(
+    tmp_path: Path, sync: str
+) -> None:
+    store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct", sync=sync)
+    store.claim(package("first"))  # opens the connection
+    assert store._conn is not None
+    level = store._conn.execute("PRAGMA synchronous").fetchone()[0]
+    assert level == {"normal": 1, "full": 2}[sync]  # SQLite's numbers for the two
+    # a send's commits run at the store's own level: no switching
+    assert set(_synchronous_levels(store, lambda: store.claim(package("second")))) == {"STORE"}
+    assert set(_synchronous_levels(store, lambda: store.record_submit(package("second")))) == {
+        "STORE"
+    }
+    # pulled reports are written with synchronous=FULL whatever the store's level
+    levels = _synchronous_levels(store, lambda: store.save_reports([report("first-1", "2")], NOW))
+    assert set(levels) == ({"FULL"} if sync == "normal" else {"STORE"})
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == level  # switched back
+
+
+def test_an_unknown_sync_level_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sync"):
+        ReportStore(str(tmp_path / "r.sqlite3"), account="acct", sync="off")
+
+
+def test_a_killed_process_loses_no_claim(tmp_path: Path) -> None:
+    """With ``sync="normal"`` a claim is in the write-ahead log when it returns:
+    SIGKILL right after it loses nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    where = tmp_path / "r.sqlite3"
+    script = (
+        "import os, signal, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from ileti_kobikom.store import ReportStore, StoredPackage, StoredRecipient\n"
+        f"store = ReportStore({str(where)!r}, account='acct')\n"
+        "for i in range(50):\n"
+        "    store.claim(StoredPackage(f'p{i}', datetime.now(UTC), None,"
+        " (StoredRecipient(f'p{i}', '+905321112233'),)))\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    assert os.path.exists(f"{where}-wal")  # never checkpointed: the claims are only in the log
+    again = ReportStore(str(where), account="acct")
+    assert all(again.find(f"p{i}") is not None for i in range(50))

@@ -134,9 +134,14 @@ def _credentials(settings: KobikomSettings) -> Credentials:
 def _store(ctx: Context[KobikomSettings], settings: KobikomSettings) -> ReportStore:
     from ileti_kobikom.store import ReportStore
 
-    store: ReportStore = ctx.state.setdefault(
-        _STORE_KEY, ReportStore(settings.report_store, account=settings.username)
-    )
+    store: ReportStore | None = ctx.state.get(_STORE_KEY)
+    if store is None:
+        store = ctx.state.setdefault(
+            _STORE_KEY,
+            ReportStore(
+                settings.report_store, account=settings.username, sync=settings.report_store_sync
+            ),
+        )
     return store
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import attrs
 
 from ileti.plugin import ConfigurationError, DeliveryState, ValidationError, private_file
-from ileti_kobikom.settings import MEMORY_STORE
+from ileti_kobikom.settings import MEMORY_STORE, SYNC_LEVELS
 from ileti_kobikom.wire import DeliveryMessage, dlr_state
 
 __all__ = ["ReportStore", "StoredPackage", "StoredRecipient", "StoredReport"]
@@ -135,12 +135,17 @@ def _from_iso(text: str | None) -> datetime | None:
 class ReportStore:
     """Packages and pulled reports of one account, in memory and (optionally) SQLite.
 
-    Thread-safe. ``location`` is a file path or ``":memory:"``.
+    Thread-safe. ``location`` is a file path or ``":memory:"``; ``sync`` is
+    whether the commits of a send are fsynced (``"full"``) or not
+    (``"normal"``, the default); pulled reports are always fsynced.
     """
 
-    def __init__(self, location: str, account: str) -> None:
+    def __init__(self, location: str, account: str, *, sync: str = "normal") -> None:
+        if sync not in SYNC_LEVELS:
+            raise ValueError(f"sync must be one of {SYNC_LEVELS}, not {sync!r}")
         self.location = location
         self.account = account
+        self.sync = sync
         self._path = None if location == MEMORY_STORE else Path(location).expanduser()
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
@@ -163,22 +168,16 @@ class ReportStore:
         )
 
     @contextmanager
-    def _db(self, *, sync: bool = True) -> Iterator[sqlite3.Connection | None]:
+    def _db(self, *, full: bool = False) -> Iterator[sqlite3.Connection | None]:
         """The store's connection for one transaction (``None`` for a
         memory-only store), used by one thread at a time.
 
-        With ``sync=False`` the commit is not fsynced (``synchronous=NORMAL``
-        for this transaction only): it survives the process being killed (the
-        log is written before the commit returns) and is made durable by the
-        next synced commit or checkpoint, but an OS crash or power cut before
-        then loses it. Only :meth:`record_submit` commits so; see there.
-
-        One connection for the store's life, in WAL mode with
-        ``synchronous=FULL``: each commit is one append and one fsync of the
-        log, and is on disk when it returns, as with the rollback journal it
-        replaces (which created, synced and deleted a journal file for each of
-        the two transactions of a send, on a new connection each time: 80 % of
-        a send's time).
+        One connection for the store's life, in WAL mode. A commit is in the
+        log when it returns, so a killed process loses nothing. Whether it is
+        also fsynced is the store's ``sync`` (``"normal"``: no; ``"full"``:
+        yes); ``full=True`` fsyncs this one commit whatever ``sync`` says (the
+        pulled reports, which Kobikom never gives again). See the Kobikom
+        provider page, "What a crash can lose", for what each choice can lose.
         """
         if self._path is None:
             yield None
@@ -190,21 +189,22 @@ class ReportStore:
                     conn = sqlite3.connect(self._path, timeout=30.0, check_same_thread=False)
                     try:
                         conn.execute("PRAGMA journal_mode=WAL")
-                        conn.execute("PRAGMA synchronous=FULL")
+                        conn.execute(f"PRAGMA synchronous={self.sync.upper()}")
                         conn.executescript(_SCHEMA)
                         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     except BaseException:
                         conn.close()
                         raise
                     self._conn = conn
-                if not sync:
-                    self._conn.execute("PRAGMA synchronous=NORMAL")
+                switch = full and self.sync != "full"
+                if switch:
+                    self._conn.execute("PRAGMA synchronous=FULL")
                 try:
                     with self._conn:  # one transaction: commit, or roll back on error
                         yield self._conn
                 finally:
-                    if not sync:
-                        self._conn.execute("PRAGMA synchronous=FULL")
+                    if switch:
+                        self._conn.execute(f"PRAGMA synchronous={self.sync.upper()}")
             except (sqlite3.Error, OSError) as exc:
                 raise self._problem(exc) from None
 
@@ -297,15 +297,13 @@ class ReportStore:
     def record_submit(self, package: StoredPackage) -> None:
         """Store the send answer: each recipient's submit code and final message id.
 
-        Not fsynced (one fsync a send instead of two): the package was claimed
-        durably before the request left, so losing this commit to an OS crash
-        or power cut leaves the package as claimed and unanswered, the state a
-        crash between the request and its answer leaves, which reports settle.
-        A killed process loses nothing; the next synced commit (the next
-        send's claim, pulled reports) makes it durable.
+        Losing this commit alone (to an OS crash or power cut, with
+        ``sync="normal"``) leaves the package as claimed and unanswered, the
+        state a crash between the request and its answer leaves, which
+        reports settle.
         """
         with self._lock:
-            with self._db(sync=False) as db:
+            with self._db() as db:
                 if db is not None:
                     db.executemany(
                         "UPDATE recipients SET message_id = ?, submit_code = ? "
@@ -373,7 +371,7 @@ class ReportStore:
         if not new:
             return
         with self._lock:
-            with self._db() as db:
+            with self._db(full=True) as db:  # Kobikom gives a report once: never lose it
                 stored = self._stored_reports(db, [r.message_id for r in new])
                 changed: dict[str, StoredReport] = {}
                 for report in new:
