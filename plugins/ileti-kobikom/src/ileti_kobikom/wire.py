@@ -737,6 +737,42 @@ def _lenient_results(text: str) -> tuple[SubmitResult, ...] | None:
     )
 
 
+# The usual send answer read without an XML parser: a <results> of <result>s, each
+# <status>, then optionally <messageid> and <destination>, in that order, with
+# plain text (no markup, entity, ']' or character XML refuses) and XML
+# whitespace between the tags. Anything else goes to the XML parser; both give
+# the same results (a hypothesis test holds them to it).
+_VALUE = "([^<&\\]\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]*)"
+_WS = "[ \t\r\n]*"
+_PLAIN_RESULT = re.compile(
+    f"<result>{_WS}<status>{_VALUE}</status>{_WS}"
+    f"(?:<messageid>{_VALUE}</messageid>{_WS})?"
+    f"(?:<destination>{_VALUE}</destination>{_WS})?</result>{_WS}"
+)
+_PLAIN_RESULTS = re.compile(
+    f'(?:<\\?xml version="1\\.0"(?: encoding="[Uu][Tt][Ff]-8")?\\?>)?{_WS}<results>{_WS}'
+    f"((?:{_PLAIN_RESULT.pattern})+)</results>{_WS}"
+)
+
+
+def _plain_value(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _plain_results(text: str) -> tuple[SubmitResult, ...] | None:
+    """The results of a usual send answer, or ``None`` for the XML parser."""
+    whole = _PLAIN_RESULTS.fullmatch(text)
+    if whole is None:
+        return None
+    results = []
+    for m in _PLAIN_RESULT.finditer(whole[1]):
+        status = _plain_value(m[1])
+        if status is None:
+            return None  # <status/> left empty: the parser's reading decides
+        results.append(SubmitResult(status, _plain_value(m[2]), _plain_value(m[3])))
+    return tuple(results)
+
+
 def parse_submit(response: HttpResponse) -> SubmitAnswer:
     """The ``<results>`` of a send (or a bare status code as one request-level result)."""
     text = _text(response)
@@ -749,6 +785,9 @@ def parse_submit(response: HttpResponse) -> SubmitAnswer:
                 f"the answer is a bare number ({code.strip()}) that no send answer documents"
             )
         return SubmitAnswer((SubmitResult(status=code.strip()),))
+    plain = _plain_results(text)
+    if plain is not None:
+        return SubmitAnswer(plain)
     try:
         parsed = _parse(response, text, ("result",))
     except MalformedResponse:
