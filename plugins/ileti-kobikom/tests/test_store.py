@@ -249,3 +249,41 @@ def test_a_killed_process_loses_no_claim(tmp_path: Path) -> None:
     assert os.path.exists(f"{where}-wal")  # never checkpointed: the claims are only in the log
     again = ReportStore(str(where), account="acct")
     assert all(again.find(f"p{i}") is not None for i in range(50))
+
+
+def test_two_stores_on_one_file_cannot_both_claim_one_reference(tmp_path: Path) -> None:
+    """The check for a used id and the insert are one locked transaction: a
+    second store on the same file that claims the same reference between them
+    waits, then is refused as a reuse (not an SQLite constraint error)."""
+    import threading
+    import time
+
+    where = str(tmp_path / "r.sqlite3")
+    first, second = ReportStore(where, account="acct"), ReportStore(where, account="acct")
+    second.claim(package("alpha"))  # both open their connections first
+    first.claim(package("beta"))
+    outcome: list[BaseException | None] = []
+
+    def claim_in_second() -> None:
+        try:
+            second.claim(package("ref"))
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    other = threading.Thread(target=claim_in_second)
+    checked = first._used_in_db
+
+    def check_then_let_the_other_in(db: object, ids: object) -> list[str]:
+        used = checked(db, ids)  # type: ignore[arg-type]
+        other.start()
+        time.sleep(0.3)
+        assert other.is_alive()  # it waits for this transaction
+        return used
+
+    first._used_in_db = check_then_let_the_other_in  # type: ignore[method-assign]
+    first.claim(package("ref"))
+    other.join(timeout=30)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ValidationError)
+    assert "already used" in str(outcome[0])

@@ -168,7 +168,7 @@ class ReportStore:
         )
 
     @contextmanager
-    def _db(self, *, full: bool = False) -> Iterator[sqlite3.Connection | None]:
+    def _db(self, *, full: bool = False, read: bool = False) -> Iterator[sqlite3.Connection | None]:
         """The store's connection for one transaction (``None`` for a
         memory-only store), used by one thread at a time.
 
@@ -178,6 +178,11 @@ class ReportStore:
         yes); ``full=True`` fsyncs this one commit whatever ``sync`` says (the
         pulled reports, which Kobikom never gives again). See the Kobikom
         provider page, "What a crash can lose", for what each choice can lose.
+
+        A transaction that writes (not ``read``) takes the file's write lock
+        when it begins, so that what it reads first (the ids already used, the
+        reports already kept) cannot change under it from another process
+        before it writes.
         """
         if self._path is None:
             yield None
@@ -200,6 +205,8 @@ class ReportStore:
                 if switch:
                     self._conn.execute("PRAGMA synchronous=FULL")
                 try:
+                    if not read:
+                        self._conn.execute("BEGIN IMMEDIATE")
                     with self._conn:  # one transaction: commit, or roll back on error
                         yield self._conn
                 finally:
@@ -323,7 +330,7 @@ class ReportStore:
             if package is None and ident in self._by_message:
                 package = self._packages[self._by_message[ident]]
             if package is None:
-                with self._db() as db:
+                with self._db(read=True) as db:
                     if db is not None:
                         package = self._load(db, ident)
                 if package is not None:
@@ -399,7 +406,7 @@ class ReportStore:
 
     def reports(self, message_ids: Sequence[str]) -> dict[str, StoredReport]:
         """The best stored report of each message id that has one."""
-        with self._lock, self._db() as db:
+        with self._lock, self._db(read=True) as db:
             return self._stored_reports(db, message_ids)
 
     def _stored_reports(
