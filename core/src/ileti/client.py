@@ -353,7 +353,15 @@ class Client:
         pool_size: int,
     ) -> None:
         from ileti.http import Timeout
+        from ileti.plugin import Context, Outgoing
+        from ileti.text import ensure_fits, segment
 
+        # what every send uses, bound once (an import statement in a method
+        # costs a lookup of the module and its names on every call)
+        self._Context = Context
+        self._Outgoing = Outgoing
+        self._segment = segment
+        self._ensure_fits = ensure_fits
         self._pool_size = check_pool_size(pool_size)
         self._loaded = loaded
         self._resolved = resolved
@@ -531,6 +539,8 @@ class Client:
         if client_ref is not None and (not client_ref or len(client_ref) > 64):
             raise ValidationError("client_ref must be 1 to 64 characters")
         checked_sender = validate_sender(sender) if sender is not None else None
+        if schedule is None:  # the clock is read only for a schedule to compare with it
+            return checked_sender, None
         return checked_sender, _aware_utc(schedule, datetime.now(UTC))
 
     def _not_supported(self, what: str) -> NotSupported:
@@ -553,17 +563,14 @@ class Client:
         return self._encoding(encoding)
 
     def _measure(self, text: str, encoding: str | None, fold: bool) -> Segmentation:
-        from ileti.text import ensure_fits, segment
-
         check_text(text)
-        seg = segment(text, self._encoding(encoding), self.info.text, fold=fold)
-        ensure_fits(seg, self.info.text, provider=self.provider)
+        profile = self._loaded.info.text
+        seg = self._segment(text, self._encoding(encoding), profile, fold=fold)
+        self._ensure_fits(seg, profile, provider=self._loaded.name)
         return seg
 
     def prepare(self, message: Message) -> Outgoing:
         """Validate and measure a message without sending it (``--dry-run``)."""
-        from ileti.plugin import Outgoing
-
         sender, schedule = self._check_options(
             sender=message.sender,
             schedule=message.schedule,
@@ -579,7 +586,7 @@ class Client:
                 f"{limit}: split the list"
             )
         seg = self._measure(message.text, message.encoding, message.fold_turkish)
-        return Outgoing(
+        return self._Outgoing(
             recipients=recipients,
             text=seg.text,
             segmentation=seg,
@@ -967,10 +974,8 @@ class Client:
         return list(self._invoke("parse_push", None, request=request))
 
     def _context(self, client_ref: str | None) -> Context[Any]:
-        from ileti.plugin import Context
-
         transport = self.transport
-        return Context(
+        return self._Context(
             provider=self.provider,
             settings=self.settings,
             info=self.info,

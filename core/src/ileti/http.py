@@ -30,6 +30,11 @@ __all__ = [
 DEFAULT_POOL_SIZE = 8
 
 
+#: what ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes,
+#: with its encoder built once instead of on every call (encoding holds no state)
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
 
@@ -59,7 +64,7 @@ class HttpRequest:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
     ) -> HttpRequest:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = _JSON_ENCODER.encode(payload).encode("utf-8")
         merged = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
         merged.update(headers or {})
         return cls(method, path, query=query or {}, headers=merged, body=body)

@@ -193,7 +193,8 @@ def validate_sender(name: str) -> str:
     """
     if not isinstance(name, str) or not name:
         raise InvalidSender("the sender name is empty: give the name registered with the provider")
-    bad = sorted({c for c in name if c in _TURKISH})
+    # every Turkish letter is outside ASCII: an ASCII name (the usual one) has none
+    bad = () if name.isascii() else sorted({c for c in name if c in _TURKISH})
     if bad:
         raise InvalidSender(
             f"sender name {name!r} has Turkish letters ({''.join(bad)}); sender names use "

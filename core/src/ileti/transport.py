@@ -50,6 +50,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.util.retry import Retry
 
 from ileti.errors import (
     ConfigurationError,
@@ -89,6 +90,10 @@ REFUSED_UNPROCESSED = frozenset({429, 503})
 
 Kind = Literal["send", "read"]
 
+# no retries and no redirects followed (what ``retries=False`` means to urllib3,
+# made once: urllib3 builds this object anew on every request it is not given)
+_NO_RETRIES = Retry.from_int(False, redirect=False)
+
 # errors raised before a byte of the request left this machine
 _NOT_SENT = (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)
 
@@ -126,7 +131,10 @@ class _Watchdog:
     """One daemon thread for the process that ends requests past their deadline."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        # the condition's own lock, taken directly where no wait or notify is
+        # needed: a C-level ``with`` instead of the Condition's Python methods
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[_Deadline] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
@@ -134,7 +142,7 @@ class _Watchdog:
         self._wake_at = math.inf
 
     def arm(self, seconds: float) -> _Deadline:
-        with self._cond:
+        with self._lock:
             heap = self._heap
             while heap and heap[0].done:  # requests that ended: dropped here, not by a wake-up
                 heapq.heappop(heap)
@@ -154,13 +162,13 @@ class _Watchdog:
             return deadline
 
     def disarm(self, deadline: _Deadline) -> None:
-        with self._cond:
+        with self._lock:
             deadline.done = True
             deadline.sock = None
 
     def attach(self, deadline: _Deadline, sock: socket.socket) -> bool:
         """Tie a connection's socket to a deadline; False when it has already passed."""
-        with self._cond:
+        with self._lock:
             if deadline.fired:
                 _shut(sock)
                 return False
@@ -187,8 +195,16 @@ class _Watchdog:
                 _shut(first.sock)
 
 
+class _ThreadState(threading.local):
+    """This thread's request deadline and :func:`within` cap (class-level
+    defaults: reading them raises and catches no AttributeError)."""
+
+    deadline: _Deadline | None = None
+    cap: float | None = None
+
+
 _WATCHDOG = _Watchdog()
-_current = threading.local()
+_current = _ThreadState()
 
 
 class _DeadlinePassed(Exception):
@@ -207,7 +223,7 @@ def within(seconds: float) -> Iterator[None]:
     if not seconds > 0:
         raise ConfigurationError("a deadline must be a positive number of seconds")
     end = time.monotonic() + seconds
-    outer: float | None = getattr(_current, "cap", None)
+    outer = _current.cap
     _current.cap = end if outer is None else min(outer, end)
     try:
         yield
@@ -217,12 +233,12 @@ def within(seconds: float) -> Iterator[None]:
 
 def _cap_left() -> float | None:
     """Seconds left under the innermost :func:`within` block (``None``: none)."""
-    cap: float | None = getattr(_current, "cap", None)
+    cap = _current.cap
     return None if cap is None else cap - time.monotonic()
 
 
 def _attach(conn: HTTPConnection) -> None:
-    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    deadline = _current.deadline
     if deadline is not None and conn.sock is not None and not _WATCHDOG.attach(deadline, conn.sock):
         conn.close()
         raise _DeadlinePassed(deadline.seconds)
@@ -320,6 +336,8 @@ class Transport:
         self._user_agent = user_agent or f"ileti/{__version__}"
         self.pool_size = check_pool_size(pool_size)
         self._pool = _pool_manager(self.timeout, proxy, ca_bundle, self.pool_size)
+        #: each request's timeouts when no deadline of the caller's cuts them shorter
+        self._request_timeout = _request_timeout(self.timeout)
         self._started = 0
         self._started_lock = threading.Lock()
 
@@ -499,14 +517,15 @@ class Transport:
     ) -> HttpResponse:
         """One request under its total deadline (:class:`_DeadlinePassed` past it)."""
         budget = self.timeout.deadline
+        timeout = self._request_timeout
         left = _cap_left()
         if left is not None:
             budget = max(min(budget, left), 0.001)
+            timeout = urllib3.Timeout(
+                connect=min(self.timeout.connect, budget), read=min(self.timeout.read, budget)
+            )
         deadline = _WATCHDOG.arm(budget)
         _current.deadline = deadline
-        timeout = urllib3.Timeout(
-            connect=min(self.timeout.connect, budget), read=min(self.timeout.read, budget)
-        )
         try:
             response = self._exchange(method, url, headers, body, timeout)
         except _NOT_SENT:
@@ -530,29 +549,38 @@ class Transport:
         body: bytes | None,
         timeout: urllib3.Timeout,
     ) -> HttpResponse:
-        resp = self._pool.request(
-            method,
+        # urlopen itself: request() would copy the headers into an HTTPHeaderDict
+        # (and urllib3 copy that again) only to send them as they are
+        resp = self._pool.urlopen(
+            method.upper(),
             url,
             body=body,
             headers=headers,
             redirect=False,
-            retries=False,
+            retries=_NO_RETRIES,
             preload_content=False,
             timeout=timeout,
         )
         with self._started_lock:
             self._started += 1
+        limit = self.max_response_bytes
         try:
-            data = resp.read(self.max_response_bytes + 1, decode_content=True)
-            if len(data) > self.max_response_bytes:
-                raise _ResponseTooLarge(self.max_response_bytes, resp.status)
-            # drain anything left so that a short read of a truncated body is
-            # detected (nothing to drain when the whole declared length was read)
-            rest = b"" if resp.length_remaining == 0 else resp.read(decode_content=True)
-            if rest:
-                data += rest
-                if len(data) > self.max_response_bytes:
-                    raise _ResponseTooLarge(self.max_response_bytes, resp.status)
+            length = resp.length_remaining
+            if length is not None and length <= limit and "content-encoding" not in resp.headers:
+                # a declared length within the cap and nothing to decompress:
+                # read exactly that length at once (a short body still raises)
+                data = resp.read(decode_content=True)
+            else:
+                data = resp.read(limit + 1, decode_content=True)
+                if len(data) > limit:
+                    raise _ResponseTooLarge(limit, resp.status)
+                # drain anything left so that a short read of a truncated body is
+                # detected (nothing to drain when the whole declared length was read)
+                rest = b"" if resp.length_remaining == 0 else resp.read(decode_content=True)
+                if rest:
+                    data += rest
+                    if len(data) > limit:
+                        raise _ResponseTooLarge(limit, resp.status)
         finally:
             resp.release_conn()
         return HttpResponse(
@@ -665,21 +693,25 @@ class Transport:
         return self.redactor.text(what)
 
 
+def _request_timeout(timeout: Timeout) -> urllib3.Timeout:
+    """urllib3's timeouts for one request: no single wait outlasts its total deadline.
+    (urllib3 copies the object for each request, so one serves them all.)"""
+    deadline = timeout.deadline
+    return urllib3.Timeout(connect=min(timeout.connect, deadline), read=min(timeout.read, deadline))
+
+
 def _pool_manager(
     timeout: Timeout, proxy: str | None, ca_bundle: str | None, pool_size: int
 ) -> Any:
     """urllib3's pool: direct, or through ``proxy`` (whose password, if any, is
     registered for redaction); ``ca_bundle`` replaces the system's CAs. No
     single wait may outlast the request's total deadline."""
-    deadline = timeout.deadline
     kw: dict[str, Any] = {
         "num_pools": 4,
         "maxsize": pool_size,
         "block": False,
         "retries": False,
-        "timeout": urllib3.Timeout(
-            connect=min(timeout.connect, deadline), read=min(timeout.read, deadline)
-        ),
+        "timeout": _request_timeout(timeout),
     }
     if ca_bundle is not None:
         kw["ca_certs"] = ca_bundle

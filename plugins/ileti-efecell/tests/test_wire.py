@@ -444,3 +444,41 @@ def test_bad_detail_time_is_reported() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="soon"):
         wire.delivery_report("efecell", "1", body)
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.sampled_from(["12", " 7 ", "1.5", "x"]),
+)
+
+
+@given(
+    package=st.dictionaries(
+        st.sampled_from(["id", "originator", "message", "count", "price", "total_price", "x"]),
+        _SCALARS,
+    ),
+    status=st.dictionaries(st.sampled_from(["code", "successful", "description"]), _SCALARS),
+)
+def test_the_plain_readings_give_what_the_converter_gives(
+    package: dict[str, Any], status: dict[str, Any]
+) -> None:
+    # the send's answer read without the converter: the same model, or None
+    # (then the converter reads it, or words the error)
+    body = {"message": package}
+    plain = wire._plain_send_body(body)
+    if plain is not None:
+        assert plain == wire.structure(body, wire.SendBody)
+    data = {"status": status, "response": body}
+    envelope = wire._plain_envelope(data)
+    if envelope is not None:
+        assert envelope == wire.structure(data, wire.Envelope)
+
+
+def test_the_usual_send_answer_takes_the_plain_way() -> None:
+    answer = {"message": {"id": 13544, "originator": "ILETI", "count": 1, "total_price": 1}}
+    assert wire._plain_send_body(answer) == wire.structure(answer, wire.SendBody)
+    assert wire._plain_send_body({"message": {"id": "13544"}}) is None  # the converter's way

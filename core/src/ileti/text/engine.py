@@ -368,6 +368,8 @@ def _auto(
             parts = _parts(candidate, units, enc.rule)
             if best is None or parts < best[4]:
                 best = (enc, candidate, folded, units, parts)
+                if parts == 1:  # no later encoding can take fewer (ties: the earlier)
+                    break
         if best is not None:
             break
     if best is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -79,8 +80,11 @@ def _check_api_style(instance: object, attribute: attrs.Attribute[str], value: s
         )
 
 
+@functools.lru_cache(maxsize=64)
 def parse_error_codes(text: str) -> Mapping[str, Category]:
-    """``"402=insufficient_credit,405=invalid_sender"`` -> ``Status.Code`` -> category."""
+    """``"402=insufficient_credit,405=invalid_sender"`` -> ``Status.Code`` -> category.
+
+    Read-only, and remembered per text: every send reads the setting's table."""
     return parse_code_table(
         text, Category, setting="error_codes", example="402=insufficient_credit"
     )

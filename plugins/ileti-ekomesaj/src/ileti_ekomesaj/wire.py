@@ -573,12 +573,17 @@ def from_wire(data: Any, cls: type[T]) -> T:
         ValueError: the answer does not have the model's shape (never a raw
             ``KeyError``; the caller turns it into ``MalformedResponse``).
     """
-    import cattrs
-
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return _structure(canonical_keys(data), cls)
+
+
+def _structure(data: dict[Any, Any], cls: type[T]) -> T:
+    """:func:`from_wire` of an object whose keys :func:`canonical_keys` spelt already."""
+    import cattrs
+
     try:
-        return converter().structure(canonical_keys(data), cls)
+        return converter().structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValueError(_describe(exc)) from None
 
@@ -1196,7 +1201,7 @@ def read_answer(
     if (error is not None and error.is_error) or not 200 <= status < 300:
         raise fail(servicestack_failure(error, http_status=status, reseller_id=reseller_id))
     try:
-        answer = from_wire(data, cls)
+        answer = _structure(data, cls)  # its keys spelt above
     except ValueError as exc:
         reason = f"the answer to {operation} is not in the known shape ({exc})"
         if operation not in DOCUMENTED_OPERATIONS:
@@ -1222,10 +1227,11 @@ def read_answer(
 
 
 def _response_status(value: Any) -> ResponseStatus | None:
+    """The answer's ``ResponseStatus`` (its keys spelt by :func:`canonical_keys` already)."""
     if not isinstance(value, dict):
         return None
     try:
-        return from_wire(value, ResponseStatus)
+        return _structure(value, ResponseStatus)
     except ValueError:
         return ResponseStatus(error_code=None, message=None)
 
