@@ -836,7 +836,7 @@ class Campaign:
     ) -> SendResult:
         """One request for a claimed chunk, built from rows checked on import."""
         from ileti.plugin import Outgoing, OutgoingBatch, OutgoingItem
-        from ileti.text import ensure_fits, segment, segmenter
+        from ileti.text import ensure_fits, measured, segment, segmenter
 
         if provider is not None and provider != self.client.provider:
             return self._request_elsewhere(batch, rows, spec, provider)
@@ -846,12 +846,18 @@ class Campaign:
         encoding = rows[0].group.split(":", 1)[0] if rows[0].group else spec["encoding"]
         fold = spec["fold_turkish"]
         if spec["mode"] == "multi":
-            split = segmenter(encoding or "auto", profile, fold=fold)
+            # each row was checked and measured on import with these options
+            # (its encoding is the chunk's group, its parts stored): its
+            # segmentation is made from that, not measured again
+            split = measured(encoding, profile, fold=fold) if encoding else None
             name = client.provider
             items = []
             for r in rows:
-                seg = split(r.text or "")
-                ensure_fits(seg, profile, provider=name)
+                if split is not None and r.parts > 0:
+                    seg = split(r.text or "", r.parts)
+                else:  # a row stored without its parts: measured now
+                    seg = segmenter(encoding or "auto", profile, fold=fold)(r.text or "")
+                    ensure_fits(seg, profile, provider=name)
                 items.append(OutgoingItem(r.number, seg.text, seg, r.client_ref or batch))
             prepared: Outgoing | OutgoingBatch = OutgoingBatch(
                 items=tuple(items),

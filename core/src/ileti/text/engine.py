@@ -14,6 +14,7 @@ import functools
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ileti.errors import InvalidContent, MessageTooLong
 from ileti.text._frozen import Frozen
@@ -28,6 +29,7 @@ __all__ = [
     "ensure_fits",
     "fold_turkish",
     "is_gsm7",
+    "measured",
     "segment",
     "segmenter",
     "unencodable",
@@ -66,10 +68,16 @@ class Segmentation(Frozen):
         forced_ucs2: the distinct characters outside GSM-7 (basic and
             extension tables), in order of first appearance.
         folded: whether Turkish folding was in effect for the chosen encoding.
+
+    One made by :func:`measured` (from a count already made) holds the text,
+    encoding, wire value, parts and folding at once and works the other
+    figures out on first use: the same values, compared, hashed and pickled
+    alike.
     """
 
     __slots__ = (
         "__weakref__",
+        "_enc",  # the encoding of one made by measured(): the rest on first use
         "base",
         "encoding",
         "folded",
@@ -130,6 +138,31 @@ class Segmentation(Frozen):
         init(self, "forced_ucs2", forced_ucs2)
         init(self, "folded", folded)
 
+    if not TYPE_CHECKING:  # not for the type checker: every field is declared above
+
+        def __getattr__(self, name: str) -> object:
+            # reached only for a slot left unset: a segmentation made by
+            # measured(), whose figures beyond the parts are made now
+            if name not in _DEFERRED:
+                raise AttributeError(
+                    f"{self.__class__.__name__!r} object has no attribute {name!r}"
+                )
+            enc: ProfileEncoding = object.__getattribute__(self, "_enc")
+            text = self.text
+            units = _units(text, enc.rule._compiled)
+            if units < 0:
+                raise _cannot_carry(text, enc, None)
+            full = _build(enc, text, self.folded, units)
+            if full.parts != self.parts:
+                raise ValueError(
+                    f"a text measured at {self.parts} parts takes {full.parts} in "
+                    f"{enc.name}: it was measured with other options"
+                )
+            init = object.__setattr__
+            for field in _DEFERRED:
+                init(self, field, getattr(full, field))
+            return getattr(full, name)
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary (the text itself is ``"".join(part_texts)``)."""
         return {
@@ -146,6 +179,22 @@ class Segmentation(Frozen):
             "forced_ucs2": list(self.forced_ucs2),
             "folded": self.folded,
         }
+
+
+# the private slot is not a field: not compared, copied or pickled (a copy
+# carries every figure, worked out)
+Segmentation._state_ = tuple(n for n in Segmentation._state_ if n != "_enc")
+#: the fields a segmentation made by measured() works out on first use
+_DEFERRED = (
+    "base",
+    "units",
+    "part_units",
+    "part_texts",
+    "single_limit",
+    "multi_limit",
+    "remaining",
+    "forced_ucs2",
+)
 
 
 # -- characters ----------------------------------------------------------------
@@ -593,6 +642,42 @@ def segmenter(
 
     def one(text: str) -> Segmentation:
         return _build(*choose(text))
+
+    return one
+
+
+def measured(
+    encoding: str, profile: TextProfile | None = None, *, fold: bool = False
+) -> Callable[[str, int], Segmentation]:
+    """The segmentation of texts already measured, without measuring them again:
+    call it with ``(text, parts)``, the text as given to :func:`count` (or
+    :func:`counter`) with these options and the parts it gave; ``encoding``
+    is the encoding that count chose (its name, not ``auto``).
+
+    The text is normalised (NFC, folded) as :func:`segment` does; encoding,
+    wire value and parts are set at once, the other figures (units, parts'
+    texts, ...) are worked out on first use: a campaign measures each row on
+    import and keeps its parts, and its request needs no more than these.
+    """
+    enc = (profile or DEFAULT_PROFILE).get(encoding)
+    folded = fold or enc.fold_turkish
+    name = enc.name
+    wire = enc.wire
+    new = object.__new__
+    init = object.__setattr__
+
+    def one(text: str, parts: int) -> Segmentation:
+        text = _nfc(text)
+        if folded:
+            text = fold_turkish(text)
+        seg: Segmentation = new(Segmentation)
+        init(seg, "text", text)
+        init(seg, "encoding", name)
+        init(seg, "wire", wire)
+        init(seg, "parts", parts)
+        init(seg, "folded", folded)
+        init(seg, "_enc", enc)
+        return seg
 
     return one
 
