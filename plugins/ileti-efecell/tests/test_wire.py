@@ -444,3 +444,14 @@ def test_bad_detail_time_is_reported() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError, match="soon"):
         wire.delivery_report("efecell", "1", body)
+
+
+def test_multi_body_is_the_multi_request() -> None:
+    pairs = [("535535XX01", "Test SMS 1."), ("535535XX02", "Test SMS 2.")]
+    request = wire.MultiRequest(
+        originator="EFECELL",
+        messages=[wire.MultiItem(n, t) for n, t in pairs],
+        encoding="auto",
+    )
+    assert wire.multi_body("EFECELL", pairs, "auto") == wire.unstructure(request)
+    assert wire.multi_body("EFECELL", pairs, "auto") == json.loads(MULTI_REQUEST)
