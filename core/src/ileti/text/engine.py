@@ -69,10 +69,9 @@ class Segmentation(Frozen):
             extension tables), in order of first appearance.
         folded: whether Turkish folding was in effect for the chosen encoding.
 
-    One made by :func:`measured` (from a count already made) holds the text,
-    encoding, wire value, parts and folding at once and works the other
-    figures out on first use: the same values, compared, hashed and pickled
-    alike.
+    One made by :func:`measured` (from a count already made) holds the text
+    and parts at once and works the other figures out on first use: the same
+    values, compared, hashed and pickled alike.
     """
 
     __slots__ = (
@@ -142,24 +141,36 @@ class Segmentation(Frozen):
 
         def __getattr__(self, name: str) -> object:
             # reached only for a slot left unset: a segmentation made by
-            # measured(), whose figures beyond the parts are made now
-            if name not in _DEFERRED:
+            # measured(), which set its text and parts; what its encoding
+            # says is set on first use, what needs the text measured too
+            if name not in _NAMED and name not in _MEASURED:
                 raise AttributeError(
                     f"{self.__class__.__name__!r} object has no attribute {name!r}"
                 )
-            enc: ProfileEncoding = object.__getattribute__(self, "_enc")
+            enc: ProfileEncoding
+            folded: bool
+            enc, folded = object.__getattribute__(self, "_enc")
+            init = object.__setattr__
+            rule = enc.rule
+            for field, value in zip(
+                _NAMED,
+                (enc.name, enc.wire, folded, rule.base, rule.single, rule.multi),
+                strict=True,
+            ):
+                init(self, field, value)
+            if name in _NAMED:
+                return object.__getattribute__(self, name)
             text = self.text
-            units = _units(text, enc.rule._compiled)
+            units = _units(text, rule._compiled)
             if units < 0:
                 raise _cannot_carry(text, enc, None)
-            full = _build(enc, text, self.folded, units)
+            full = _build(enc, text, folded, units)
             if full.parts != self.parts:
                 raise ValueError(
                     f"a text measured at {self.parts} parts takes {full.parts} in "
                     f"{enc.name}: it was measured with other options"
                 )
-            init = object.__setattr__
-            for field in _DEFERRED:
+            for field in _MEASURED:
                 init(self, field, getattr(full, field))
             return getattr(full, name)
 
@@ -184,17 +195,10 @@ class Segmentation(Frozen):
 # the private slot is not a field: not compared, copied or pickled (a copy
 # carries every figure, worked out)
 Segmentation._state_ = tuple(n for n in Segmentation._state_ if n != "_enc")
-#: the fields a segmentation made by measured() works out on first use
-_DEFERRED = (
-    "base",
-    "units",
-    "part_units",
-    "part_texts",
-    "single_limit",
-    "multi_limit",
-    "remaining",
-    "forced_ucs2",
-)
+#: what a segmentation made by measured() sets on first use from its encoding
+_NAMED = ("encoding", "wire", "folded", "base", "single_limit", "multi_limit")
+#: and what it sets on first use by measuring its text
+_MEASURED = ("units", "part_units", "part_texts", "remaining", "forced_ucs2")
 
 
 # -- characters ----------------------------------------------------------------
@@ -654,29 +658,28 @@ def measured(
     :func:`counter`) with these options and the parts it gave; ``encoding``
     is the encoding that count chose (its name, not ``auto``).
 
-    The text is normalised (NFC, folded) as :func:`segment` does; encoding,
-    wire value and parts are set at once, the other figures (units, parts'
-    texts, ...) are worked out on first use: a campaign measures each row on
+    The text is normalised (NFC, folded) as :func:`segment` does; text and
+    parts are set at once, the other figures on first use (the encoding's
+    name, wire value and limits from the encoding; units, parts' texts and
+    the rest by measuring the text then): a campaign measures each row on
     import and keeps its parts, and its request needs no more than these.
     """
     enc = (profile or DEFAULT_PROFILE).get(encoding)
     folded = fold or enc.fold_turkish
-    name = enc.name
-    wire = enc.wire
+    known = (enc, folded)
     new = object.__new__
     init = object.__setattr__
+    normalize = unicodedata.normalize
 
     def one(text: str, parts: int) -> Segmentation:
-        text = _nfc(text)
+        if not text.isascii():
+            text = normalize("NFC", text)
         if folded:
             text = fold_turkish(text)
         seg: Segmentation = new(Segmentation)
         init(seg, "text", text)
-        init(seg, "encoding", name)
-        init(seg, "wire", wire)
         init(seg, "parts", parts)
-        init(seg, "folded", folded)
-        init(seg, "_enc", enc)
+        init(seg, "_enc", known)
         return seg
 
     return one
