@@ -14,7 +14,6 @@ import functools
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from ileti.errors import InvalidContent, MessageTooLong
 from ileti.text._frozen import Frozen
@@ -43,6 +42,9 @@ assert _GSM7_C.bad is not None  # GSM-7 cannot encode everything
 _GSM7_BAD_SEARCH = _GSM7_C.bad.search
 # up to this many non-ASCII two-unit characters, str.count per character beats a regex
 _COUNT_MAX = 4
+# typing.TYPE_CHECKING without importing typing (``ileti segments`` does not):
+# mypy takes a name TYPE_CHECKING as true
+TYPE_CHECKING = False
 # bytes.translate table: the high byte of a UTF-16 high surrogate (D800-DBFF) -> 1
 _HIGH_SURROGATE = bytes(int(0xD8 <= code <= 0xDB) for code in range(256))
 # how many offending characters an error message names
