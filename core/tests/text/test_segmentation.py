@@ -27,6 +27,7 @@ from ileti.text import (
     counter,
     fold_turkish,
     is_gsm7,
+    measured,
     segment,
     segmenter,
 )
@@ -502,3 +503,48 @@ def test_bound_counter_and_segmenter_give_what_count_and_segment_give(
     assert _same(lambda: split_one(text)) == _same(
         lambda: segment(text, encoding, profile, fold=fold)
     )
+
+
+@FAST
+@given(
+    any_text,
+    st.sampled_from(["auto", "gsm7", "gsm7-tr", "ucs2", "turkish"]),
+    st.sampled_from([None, ALL_PROFILE, DEFAULT_PROFILE]),
+    st.booleans(),
+)
+def test_a_measured_segmentation_is_the_segmentation(
+    text: str, encoding: str, profile: TextProfile | None, fold: bool
+) -> None:
+    """A campaign's request makes each row's segmentation from the import's
+    count (encoding and parts) without measuring again: every figure, the
+    equality, the hash, the repr and a copy are segment()'s."""
+    import copy
+
+    try:
+        name, parts, _ = count(text, encoding, profile, fold=fold)
+    except (InvalidContent, NotSupported):
+        return
+    whole = segment(text, name, profile, fold=fold)
+    made = measured(name, profile, fold=fold)
+    first = made(text, parts)
+    assert (first.text, first.encoding, first.wire, first.parts, first.folded) == (
+        whole.text,
+        whole.encoding,
+        whole.wire,
+        whole.parts,
+        whole.folded,
+    )
+    assert first.to_dict() == whole.to_dict()
+    assert made(text, parts) == whole
+    assert hash(made(text, parts)) == hash(whole)
+    assert repr(made(text, parts)) == repr(whole)
+    assert copy.deepcopy(made(text, parts)) == whole  # through __getstate__, as pickling
+
+
+def test_a_segmentation_measured_with_other_options_says_so() -> None:
+    made = measured("gsm7")("x" * 200, 1)  # two parts, said to be one
+    assert made.parts == 1
+    with pytest.raises(ValueError, match="measured with other options"):
+        _ = made.part_texts
+    with pytest.raises(AttributeError):
+        _ = made.no_such_field  # type: ignore[attr-defined]

@@ -482,3 +482,14 @@ def test_the_usual_send_answer_takes_the_plain_way() -> None:
     answer = {"message": {"id": 13544, "originator": "ILETI", "count": 1, "total_price": 1}}
     assert wire._plain_send_body(answer) == wire.structure(answer, wire.SendBody)
     assert wire._plain_send_body({"message": {"id": "13544"}}) is None  # the converter's way
+
+
+def test_multi_body_is_the_multi_request() -> None:
+    pairs = [("535535XX01", "Test SMS 1."), ("535535XX02", "Test SMS 2.")]
+    request = wire.MultiRequest(
+        originator="EFECELL",
+        messages=[wire.MultiItem(n, t) for n, t in pairs],
+        encoding="auto",
+    )
+    assert wire.multi_body("EFECELL", pairs, "auto") == wire.unstructure(request)
+    assert wire.multi_body("EFECELL", pairs, "auto") == json.loads(MULTI_REQUEST)

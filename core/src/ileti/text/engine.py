@@ -28,6 +28,7 @@ __all__ = [
     "ensure_fits",
     "fold_turkish",
     "is_gsm7",
+    "measured",
     "segment",
     "segmenter",
     "unencodable",
@@ -41,6 +42,9 @@ assert _GSM7_C.bad is not None  # GSM-7 cannot encode everything
 _GSM7_BAD_SEARCH = _GSM7_C.bad.search
 # up to this many non-ASCII two-unit characters, str.count per character beats a regex
 _COUNT_MAX = 4
+# typing.TYPE_CHECKING without importing typing (``ileti segments`` does not):
+# mypy takes a name TYPE_CHECKING as true
+TYPE_CHECKING = False
 # bytes.translate table: the high byte of a UTF-16 high surrogate (D800-DBFF) -> 1
 _HIGH_SURROGATE = bytes(int(0xD8 <= code <= 0xDB) for code in range(256))
 # how many offending characters an error message names
@@ -66,10 +70,15 @@ class Segmentation(Frozen):
         forced_ucs2: the distinct characters outside GSM-7 (basic and
             extension tables), in order of first appearance.
         folded: whether Turkish folding was in effect for the chosen encoding.
+
+    One made by :func:`measured` (from a count already made) holds the text
+    and parts at once and works the other figures out on first use: the same
+    values, compared, hashed and pickled alike.
     """
 
     __slots__ = (
         "__weakref__",
+        "_enc",  # the encoding of one made by measured(): the rest on first use
         "base",
         "encoding",
         "folded",
@@ -130,6 +139,43 @@ class Segmentation(Frozen):
         init(self, "forced_ucs2", forced_ucs2)
         init(self, "folded", folded)
 
+    if not TYPE_CHECKING:  # not for the type checker: every field is declared above
+
+        def __getattr__(self, name: str) -> object:
+            # reached only for a slot left unset: a segmentation made by
+            # measured(), which set its text and parts; what its encoding
+            # says is set on first use, what needs the text measured too
+            if name not in _NAMED and name not in _MEASURED:
+                raise AttributeError(
+                    f"{self.__class__.__name__!r} object has no attribute {name!r}"
+                )
+            enc: ProfileEncoding
+            folded: bool
+            enc, folded = object.__getattribute__(self, "_enc")
+            init = object.__setattr__
+            rule = enc.rule
+            for field, value in zip(
+                _NAMED,
+                (enc.name, enc.wire, folded, rule.base, rule.single, rule.multi),
+                strict=True,
+            ):
+                init(self, field, value)
+            if name in _NAMED:
+                return object.__getattribute__(self, name)
+            text = self.text
+            units = _units(text, rule._compiled)
+            if units < 0:
+                raise _cannot_carry(text, enc, None)
+            full = _build(enc, text, folded, units)
+            if full.parts != self.parts:
+                raise ValueError(
+                    f"a text measured at {self.parts} parts takes {full.parts} in "
+                    f"{enc.name}: it was measured with other options"
+                )
+            for field in _MEASURED:
+                init(self, field, getattr(full, field))
+            return getattr(full, name)
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready summary (the text itself is ``"".join(part_texts)``)."""
         return {
@@ -146,6 +192,15 @@ class Segmentation(Frozen):
             "forced_ucs2": list(self.forced_ucs2),
             "folded": self.folded,
         }
+
+
+# the private slot is not a field: not compared, copied or pickled (a copy
+# carries every figure, worked out)
+Segmentation._state_ = tuple(n for n in Segmentation._state_ if n != "_enc")
+#: what a segmentation made by measured() sets on first use from its encoding
+_NAMED = ("encoding", "wire", "folded", "base", "single_limit", "multi_limit")
+#: and what it sets on first use by measuring its text
+_MEASURED = ("units", "part_units", "part_texts", "remaining", "forced_ucs2")
 
 
 # -- characters ----------------------------------------------------------------
@@ -595,6 +650,41 @@ def segmenter(
 
     def one(text: str) -> Segmentation:
         return _build(*choose(text))
+
+    return one
+
+
+def measured(
+    encoding: str, profile: TextProfile | None = None, *, fold: bool = False
+) -> Callable[[str, int], Segmentation]:
+    """The segmentation of texts already measured, without measuring them again:
+    call it with ``(text, parts)``, the text as given to :func:`count` (or
+    :func:`counter`) with these options and the parts it gave; ``encoding``
+    is the encoding that count chose (its name, not ``auto``).
+
+    The text is normalised (NFC, folded) as :func:`segment` does; text and
+    parts are set at once, the other figures on first use (the encoding's
+    name, wire value and limits from the encoding; units, parts' texts and
+    the rest by measuring the text then): a campaign measures each row on
+    import and keeps its parts, and its request needs no more than these.
+    """
+    enc = (profile or DEFAULT_PROFILE).get(encoding)
+    folded = fold or enc.fold_turkish
+    known = (enc, folded)
+    new = object.__new__
+    init = object.__setattr__
+    normalize = unicodedata.normalize
+
+    def one(text: str, parts: int) -> Segmentation:
+        if not text.isascii():
+            text = normalize("NFC", text)
+        if folded:
+            text = fold_turkish(text)
+        seg: Segmentation = new(Segmentation)
+        init(seg, "text", text)
+        init(seg, "parts", parts)
+        init(seg, "_enc", known)
+        return seg
 
     return one
 

@@ -18,6 +18,7 @@ Scheduling, validity, flash messages and client references are not offered
 from __future__ import annotations
 
 import functools
+import operator
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -160,6 +161,9 @@ def _wire_number(ctx: Context[EfecellSettings], e164: str, position: int) -> str
         ) from None
 
 
+_text = operator.attrgetter("text")
+
+
 def _remember(ctx: Context[EfecellSettings], package_id: int, recipients: Sequence[str]) -> None:
     # threads share a client (campaign workers): one of them trims at a time
     lock: threading.Lock = ctx.state.setdefault(_STATE_KEY + ".lock", threading.Lock())
@@ -203,16 +207,18 @@ def send(ctx: Context[EfecellSettings], message: Outgoing) -> SendResult:
 
 @hookimpl
 def send_multi(ctx: Context[EfecellSettings], batch: OutgoingBatch) -> SendResult:
-    request = wire.MultiRequest(
-        originator=_originator(ctx, batch.sender),
-        messages=[
-            wire.MultiItem(_wire_number(ctx, item.recipient, i), item.text)
-            for i, item in enumerate(batch.items)
-        ],
-        encoding=batch.wire_encoding,
+    items = batch.items
+    recipients = [item.recipient for item in items]
+    try:
+        numbers = [national(n) for n in recipients]
+    except InvalidRecipient:  # said again with its position and the provider
+        numbers = [_wire_number(ctx, n, i) for i, n in enumerate(recipients)]
+    payload = wire.multi_body(
+        _originator(ctx, batch.sender),
+        zip(numbers, map(_text, items), strict=True),
+        batch.wire_encoding,
     )
-    body = _post_send(ctx, wire.MULTI_PATH, wire.unstructure(request))
-    recipients = [item.recipient for item in batch.items]
+    body = _post_send(ctx, wire.MULTI_PATH, payload)
     _remember(ctx, body.message.package_id, recipients)
     # parts per recipient differ in a batch: the largest is reported
     parts = max(item.segmentation.parts for item in batch.items)

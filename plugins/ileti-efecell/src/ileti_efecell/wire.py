@@ -15,7 +15,7 @@ Everything that knows an Efecell JSON name, code or quirk is in this module:
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from types import MappingProxyType
@@ -73,6 +73,7 @@ __all__ = [
     "SentPackage",
     "Status",
     "converter",
+    "multi_body",
     "read",
 ]
 
@@ -429,6 +430,17 @@ def unstructure(obj: Any) -> Any:
     return converter().unstructure(obj)
 
 
+def multi_body(originator: str, messages: Iterable[tuple[str, str]], encoding: str) -> Any:
+    """``unstructure(MultiRequest(...))`` straight from ``(number, text)``
+    pairs (national numbers), without a :class:`MultiItem` per recipient: a
+    campaign's request carries 500 of them."""
+    body = unstructure(MultiRequest(originator=originator, messages=[], encoding=encoding))
+    to, message = _RENAMES[MultiItem]["recipient"], _RENAMES[MultiItem]["text"]
+    key = _RENAMES.get(MultiRequest, {}).get("messages", "messages")
+    body[key] = [{to: number, message: text} for number, text in messages]
+    return body
+
+
 def structure(data: Any, cls: type[T]) -> T:
     """Data as a wire model; any mismatch raises ``ValueError``."""
     from cattrs.errors import BaseValidationError
@@ -629,7 +641,8 @@ def send_result(
     return SendResult(
         provider=provider,
         message_id=str(package.package_id),
-        recipients=tuple(RecipientResult(number=n, accepted=True) for n in recipients),
+        # positional, in a list: about 0.15 µs a recipient less than keywords in a generator
+        recipients=tuple([RecipientResult(n, True) for n in recipients]),
         client_ref=client_ref,
         parts=parts,
         credits=package.total_price,
