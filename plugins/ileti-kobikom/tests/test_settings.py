@@ -23,7 +23,7 @@ def test_defaults(tmp_path: Path) -> None:
     settings = resolve(username="u", password="p")
     assert settings.base_url == "http://www.kobikom.com"
     assert settings.body_style == "form"
-    assert settings.report_store_sync == "normal"
+    assert settings.report_store_sync == "full"
     assert isinstance(settings.password, Secret)
     assert settings.report_store == str(tmp_path / "state" / "ileti" / "kobikom-reports.sqlite3")
 
@@ -35,7 +35,7 @@ def test_environment_variables() -> None:
         "ILETI_KOBIKOM_BASE_URL": "https://sms.example.com/",
         "ILETI_KOBIKOM_BODY_STYLE": "RAW",
         "ILETI_KOBIKOM_REPORT_STORE": ":memory:",
-        "ILETI_KOBIKOM_REPORT_STORE_SYNC": " Full ",
+        "ILETI_KOBIKOM_REPORT_STORE_SYNC": " Normal ",
     }
     settings = resolve(env)
     assert settings.username == "env-user"
@@ -43,7 +43,7 @@ def test_environment_variables() -> None:
     assert settings.base_url == "https://sms.example.com"
     assert settings.body_style == "raw"
     assert settings.report_store == ":memory:"
-    assert settings.report_store_sync == "full"
+    assert settings.report_store_sync == "normal"
 
 
 def test_default_store_without_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

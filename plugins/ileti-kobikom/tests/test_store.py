@@ -201,23 +201,23 @@ def _synchronous_levels(store: ReportStore, action: object) -> list[str]:
 
 
 @pytest.mark.parametrize("sync", ["normal", "full"])
-def test_a_sends_commits_follow_the_sync_setting_and_reports_are_always_synced(
-    tmp_path: Path, sync: str
-) -> None:
+def test_which_commits_are_fsynced(tmp_path: Path, sync: str) -> None:
     store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct", sync=sync)
     store.claim(package("first"))  # opens the connection
     assert store._conn is not None
-    level = store._conn.execute("PRAGMA synchronous").fetchone()[0]
-    assert level == {"normal": 1, "full": 2}[sync]  # SQLite's numbers for the two
-    # a send's commits run at the store's own level: no switching
-    assert set(_synchronous_levels(store, lambda: store.claim(package("second")))) == {"STORE"}
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL between
+    # the package before the request: fsynced with "full" only
+    claimed = "FULL" if sync == "full" else "STORE"
+    assert set(_synchronous_levels(store, lambda: store.claim(package("second")))) == {claimed}
+    # the answer: never (losing it leaves the package unanswered, which reports settle)
     assert set(_synchronous_levels(store, lambda: store.record_submit(package("second")))) == {
         "STORE"
     }
-    # pulled reports are written with synchronous=FULL whatever the store's level
+    # pulled reports: always (Kobikom gives each one once)
     levels = _synchronous_levels(store, lambda: store.save_reports([report("first-1", "2")], NOW))
-    assert set(levels) == ({"FULL"} if sync == "normal" else {"STORE"})
-    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == level  # switched back
+    assert set(levels) == {"FULL"}
+    assert set(_synchronous_levels(store, lambda: store.release("second"))) == {claimed}
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # switched back
 
 
 def test_an_unknown_sync_level_is_refused(tmp_path: Path) -> None:
@@ -226,8 +226,8 @@ def test_an_unknown_sync_level_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_killed_process_loses_no_claim(tmp_path: Path) -> None:
-    """With ``sync="normal"`` a claim is in the write-ahead log when it returns:
-    SIGKILL right after it loses nothing."""
+    """Even with ``sync="normal"`` a claim is in the write-ahead log when it
+    returns: SIGKILL right after it loses nothing."""
     import os
     import signal
     import subprocess
@@ -238,7 +238,7 @@ def test_a_killed_process_loses_no_claim(tmp_path: Path) -> None:
         "import os, signal, sys\n"
         "from datetime import UTC, datetime\n"
         "from ileti_kobikom.store import ReportStore, StoredPackage, StoredRecipient\n"
-        f"store = ReportStore({str(where)!r}, account='acct')\n"
+        f"store = ReportStore({str(where)!r}, account='acct', sync='normal')\n"
         "for i in range(50):\n"
         "    store.claim(StoredPackage(f'p{i}', datetime.now(UTC), None,"
         " (StoredRecipient(f'p{i}', '+905321112233'),)))\n"

@@ -52,14 +52,14 @@ BODY_STYLES = ("form", "literal", "raw")
 #: the ``report_store`` value that keeps pulled reports in memory only
 MEMORY_STORE = ":memory:"
 
-#: ``report_store_sync``: whether the report store's commits of a send are
-#: fsynced. SQLite's names for its ``synchronous`` levels (the file is in WAL
-#: mode). ``"normal"`` (the default, **chosen**): each commit is in the log
-#: when it returns, so a killed process loses nothing, but an OS crash or a
-#: power cut can lose the last ones. ``"full"``: each is also on disk, one
-#: fsync (about 0.2 ms) before every send request. Pulled reports are fsynced
-#: either way. What each can lose: docs/providers/kobikom.md, "What a crash
-#: can lose".
+#: ``report_store_sync``: whether the package the report store writes before a
+#: send request leaves is fsynced. SQLite's names for its ``synchronous``
+#: levels (the file is in WAL mode). ``"full"`` (the default): on disk before
+#: the request leaves, one fsync (about 0.2 ms) per send. ``"normal"``: in the
+#: log, so a killed process loses nothing, but an OS crash or a power cut can
+#: lose the last ones, and with them the guard against reusing their
+#: ``client_ref``. The send's answer is never fsynced, pulled reports always
+#: are. What each can lose: docs/providers/kobikom.md, "What a crash can lose".
 SYNC_LEVELS = ("normal", "full")
 
 
@@ -100,8 +100,9 @@ def _report_store_sync(value: str) -> str:
         "report_store_sync",
         value,
         SYNC_LEVELS,
-        "'normal' (the default: a killed process loses nothing, a power cut may lose the last "
-        "sends' records) or 'full' (every send's record is on disk before its request leaves)",
+        "'full' (the default: every send's package is on disk before its request leaves) or "
+        "'normal' (faster: a killed process loses nothing, a power cut may lose the last sends' "
+        "packages)",
     )
 
 
@@ -139,9 +140,9 @@ class KobikomSettings(ProviderSettings):
             (the document's ``XML=`` + bare XML, ``application/xml``) or ``"raw"``.
         report_store: the SQLite file that keeps pulled delivery reports
             (Kobikom returns each report only once), or ``":memory:"``.
-        report_store_sync: ``"normal"`` (the default) or ``"full"``: whether
-            what the store records of a send is fsynced before the request
-            leaves (see ``SYNC_LEVELS``).
+        report_store_sync: ``"full"`` (the default) or ``"normal"``: whether
+            the package the store writes before a send request is fsynced
+            (see ``SYNC_LEVELS``).
         push_url: where Kobikom should push delivery reports (``pushurl``),
             ending with the receiver's secret token; ``None``: no pushes.
     """
@@ -151,7 +152,7 @@ class KobikomSettings(ProviderSettings):
     password: Secret
     body_style: str = attrs.field(default="form", converter=_body_style)
     report_store: str = attrs.field(factory=default_report_store, converter=_report_store)
-    report_store_sync: str = attrs.field(default="normal", converter=_report_store_sync)
+    report_store_sync: str = attrs.field(default="full", converter=_report_store_sync)
     push_url: Secret | None = attrs.field(default=None, converter=_push_url)
 
 

@@ -136,11 +136,12 @@ class ReportStore:
     """Packages and pulled reports of one account, in memory and (optionally) SQLite.
 
     Thread-safe. ``location`` is a file path or ``":memory:"``; ``sync`` is
-    whether the commits of a send are fsynced (``"full"``) or not
-    (``"normal"``, the default); pulled reports are always fsynced.
+    whether a package written before its send request (and a release) is
+    fsynced (``"full"``, the default) or not (``"normal"``). A send's answer
+    is never fsynced, pulled reports always are.
     """
 
-    def __init__(self, location: str, account: str, *, sync: str = "normal") -> None:
+    def __init__(self, location: str, account: str, *, sync: str = "full") -> None:
         if sync not in SYNC_LEVELS:
             raise ValueError(f"sync must be one of {SYNC_LEVELS}, not {sync!r}")
         self.location = location
@@ -173,11 +174,10 @@ class ReportStore:
         memory-only store), used by one thread at a time.
 
         One connection for the store's life, in WAL mode. A commit is in the
-        log when it returns, so a killed process loses nothing. Whether it is
-        also fsynced is the store's ``sync`` (``"normal"``: no; ``"full"``:
-        yes); ``full=True`` fsyncs this one commit whatever ``sync`` says (the
-        pulled reports, which Kobikom never gives again). See the Kobikom
-        provider page, "What a crash can lose", for what each choice can lose.
+        log when it returns, so a killed process loses nothing; with ``full``
+        it is also fsynced (``synchronous=FULL`` for this transaction, else
+        ``NORMAL``). The Kobikom provider page, "What a crash can lose", says
+        which writes are fsynced and what each choice can lose.
 
         A transaction that writes (not ``read``) takes the file's write lock
         when it begins, so that what it reads first (the ids already used, the
@@ -194,15 +194,14 @@ class ReportStore:
                     conn = sqlite3.connect(self._path, timeout=30.0, check_same_thread=False)
                     try:
                         conn.execute("PRAGMA journal_mode=WAL")
-                        conn.execute(f"PRAGMA synchronous={self.sync.upper()}")
+                        conn.execute("PRAGMA synchronous=NORMAL")
                         conn.executescript(_SCHEMA)
                         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     except BaseException:
                         conn.close()
                         raise
                     self._conn = conn
-                switch = full and self.sync != "full"
-                if switch:
+                if full:
                     self._conn.execute("PRAGMA synchronous=FULL")
                 try:
                     if not read:
@@ -210,8 +209,8 @@ class ReportStore:
                     with self._conn:  # one transaction: commit, or roll back on error
                         yield self._conn
                 finally:
-                    if switch:
-                        self._conn.execute(f"PRAGMA synchronous={self.sync.upper()}")
+                    if full:
+                        self._conn.execute("PRAGMA synchronous=NORMAL")
             except (sqlite3.Error, OSError) as exc:
                 raise self._problem(exc) from None
 
@@ -234,7 +233,7 @@ class ReportStore:
         ids = [package.package_id, *(r.message_id for r in package.recipients)]
         with self._lock:
             used = [i for i in ids if i in self._packages or i in self._by_message]
-            with self._db() as db:
+            with self._db(full=self.sync == "full") as db:
                 if db is not None and not used:
                     used = self._used_in_db(db, ids)
                 if used:
@@ -290,7 +289,7 @@ class ReportStore:
             if package is not None:
                 for r in package.recipients:
                     self._by_message.pop(r.message_id, None)
-            with self._db() as db:
+            with self._db(full=self.sync == "full") as db:
                 if db is not None:
                     db.execute(
                         "DELETE FROM recipients WHERE account = ? AND package_id = ?",
@@ -304,10 +303,10 @@ class ReportStore:
     def record_submit(self, package: StoredPackage) -> None:
         """Store the send answer: each recipient's submit code and final message id.
 
-        Losing this commit alone (to an OS crash or power cut, with
-        ``sync="normal"``) leaves the package as claimed and unanswered, the
-        state a crash between the request and its answer leaves, which
-        reports settle.
+        Never fsynced, whatever ``sync`` says: losing this commit alone (to
+        an OS crash or power cut) leaves the package as claimed and
+        unanswered, the state a crash between the request and its answer
+        leaves, which reports settle. A killed process loses nothing.
         """
         with self._lock:
             with self._db() as db:
