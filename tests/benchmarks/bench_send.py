@@ -4,6 +4,8 @@ Not a pytest test. Run from the repository root::
 
     .venv/bin/python tests/benchmarks/bench_send.py [--sends 300] [--rounds 7]
     .venv/bin/python tests/benchmarks/bench_send.py --startup-only
+    .venv/bin/python tests/benchmarks/bench_send.py --providers kobikom \
+        --setting kobikom.report_store_sync=normal
 
 **Sends.** For each provider, one message is first sent through its emulator
 to record the request the plugin makes and the answer the gateway gives.
@@ -124,7 +126,9 @@ def record(provider: str) -> tuple[dict[str, object], dict[str, str]]:
     return canned, settings
 
 
-def bench_sends(provider: str, sends: int, rounds: int) -> tuple[float, float]:
+def bench_sends(
+    provider: str, sends: int, rounds: int, extra: dict[str, str] | None = None
+) -> tuple[float, float]:
     import urllib3
 
     from ileti import Client
@@ -151,7 +155,7 @@ def bench_sends(provider: str, sends: int, rounds: int) -> tuple[float, float]:
                 assert r.status == canned["status"]
                 r.data  # noqa: B018 - read the answer, as the client does
 
-        with Client(provider, base_url=base, **settings) as client:
+        with Client(provider, base_url=base, **settings, **(extra or {})) as client:
 
             def ileti() -> None:
                 for _ in range(sends):
@@ -201,12 +205,26 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15, help="runs of each start-up command")
     parser.add_argument("--providers", default=",".join(PROVIDERS))
     parser.add_argument("--startup-only", action="store_true")
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="PROVIDER.NAME=VALUE",
+        help="a setting for one provider's client (kobikom.report_store_sync=normal); repeatable",
+    )
     args = parser.parse_args()
+    extra: dict[str, dict[str, str]] = {}
+    for item in args.setting:
+        key, sep, value = item.partition("=")
+        provider, dot, name = key.partition(".")
+        if not (sep and dot and provider and name):
+            parser.error(f"--setting {item!r}: write PROVIDER.NAME=VALUE")
+        extra.setdefault(provider, {})[name] = value
     print(f"load average: {os.getloadavg()[0]:.2f}")
     if not args.startup_only:
         print(f"{'provider':>10} {'raw µs':>8} {'ileti µs':>9} {'ratio':>6}")
         for provider in args.providers.split(","):
-            raw, ileti = bench_sends(provider, args.sends, args.rounds)
+            raw, ileti = bench_sends(provider, args.sends, args.rounds, extra.get(provider))
             print(f"{provider:>10} {raw:>8.0f} {ileti:>9.0f} {ileti / raw:>5.2f}x", flush=True)
     startup = bench_startup(args.runs)
     base = startup[0][2]
