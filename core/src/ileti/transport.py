@@ -521,9 +521,7 @@ class Transport:
         left = _cap_left()
         if left is not None:
             budget = max(min(budget, left), 0.001)
-            timeout = urllib3.Timeout(
-                connect=min(self.timeout.connect, budget), read=min(self.timeout.read, budget)
-            )
+            timeout = _request_timeout(self.timeout, budget)
         deadline = _WATCHDOG.arm(budget)
         _current.deadline = deadline
         try:
@@ -693,11 +691,13 @@ class Transport:
         return self.redactor.text(what)
 
 
-def _request_timeout(timeout: Timeout) -> urllib3.Timeout:
-    """urllib3's timeouts for one request: no single wait outlasts its total deadline.
-    (urllib3 copies the object for each request, so one serves them all.)"""
-    deadline = timeout.deadline
-    return urllib3.Timeout(connect=min(timeout.connect, deadline), read=min(timeout.read, deadline))
+def _request_timeout(timeout: Timeout, budget: float | None = None) -> urllib3.Timeout:
+    """urllib3's timeouts for one request: no single wait outlasts its total
+    deadline, or ``budget`` when a caller's deadline leaves less. (urllib3
+    copies the object for each request, so one serves every request that
+    has no such budget.)"""
+    limit = timeout.deadline if budget is None else budget
+    return urllib3.Timeout(connect=min(timeout.connect, limit), read=min(timeout.read, limit))
 
 
 def _pool_manager(
