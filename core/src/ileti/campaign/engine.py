@@ -851,13 +851,16 @@ class Campaign:
             # (its encoding is the chunk's group, its parts stored): its
             # segmentation is made from that, not measured again
             split = measured(encoding, profile, fold=fold) if encoding else None
+            measure = None  # for rows stored without their parts, made once if any
             name = client.provider
             items = []
             for r in rows:
                 if split is not None and r.parts > 0:
                     seg = split(r.text or "", r.parts)
                 else:  # a row stored without its parts: measured now
-                    seg = segmenter(encoding or "auto", profile, fold=fold)(r.text or "")
+                    if measure is None:
+                        measure = segmenter(encoding or "auto", profile, fold=fold)
+                    seg = measure(r.text or "")
                     ensure_fits(seg, profile, provider=name)
                 items.append(OutgoingItem(r.number, seg.text, seg, r.client_ref or batch))
             prepared: Outgoing | OutgoingBatch = OutgoingBatch(
