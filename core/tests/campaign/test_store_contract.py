@@ -11,17 +11,28 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ileti.campaign.states import TRANSITIONS, Event, IllegalTransition, RowState
-from ileti.campaign.store import BatchRecord, CampaignBusy, CampaignStore, NewRow, Row, RowUpdate
+from ileti.campaign.store import (
+    BatchRecord,
+    CampaignBusy,
+    CampaignRecord,
+    CampaignStore,
+    Decide,
+    NewRow,
+    Row,
+    RowUpdate,
+)
 
 from .conftest import Make
 from .conftest import new_rows as rows
+
+Ending = tuple[str, str | None] | None
 
 
 def test_adding_a_line_twice_stores_it_once(make: Make) -> None:
@@ -304,3 +315,54 @@ def test_a_claim_records_the_provider_it_was_made_for(make: Make) -> None:
     assert {r.line for r in retried} == {r.line for r in again if r.batch == "b1"}
     assert store.providers("c1", ["b1", "b4"]) == {"b1": "efecell", "b4": "modexi"}
     assert store.providers("c1", []) == {}
+
+
+def test_runners_ending_together_conclude_one_after_the_other(make: Make) -> None:
+    """Runner A reads the counts (a row still unknown) and, before it writes
+    its status, runner B settles the row and concludes: B waits until A has
+    written, then counts again, so the last status is made from the last
+    rows ("done"), never A's older "attention" written over B's "done"."""
+    a, b = make(), make.again()
+    a.create("c1", "testprov", {})
+    a.add_rows("c1", rows(1), line=2, offset=0, done=True)
+    (row,) = a.claim("c1", batch="b1")
+    a.apply([RowUpdate(row.rid, Event.MAY_HAVE_LEFT)])
+    inside, release = threading.Event(), threading.Event()
+
+    def status_of(record: CampaignRecord, counts: Mapping[RowState, tuple[int, int]]) -> Ending:
+        unknown = counts.get(RowState.UNKNOWN, (0, 0))[0]
+        return ("attention", f"{unknown} unknown") if unknown else ("done", None)
+
+    def held(record: CampaignRecord, counts: Mapping[RowState, tuple[int, int]]) -> Ending:
+        inside.set()
+        assert release.wait(30)
+        return status_of(record, counts)
+
+    endings: dict[str, Ending] = {}
+    errors: list[BaseException] = []
+
+    def conclude(name: str, store: CampaignStore, decide: Decide) -> None:
+        try:
+            if name == "b":
+                store.apply([RowUpdate(row.rid, Event.SETTLED_PRESENT, "m1")])
+            endings[name] = store.conclude("c1", decide)
+        except BaseException as exc:  # pragma: no cover - reported by the test
+            errors.append(exc)
+
+    first = threading.Thread(target=conclude, args=("a", a, held))
+    first.start()
+    assert inside.wait(30)
+    second = threading.Thread(target=conclude, args=("b", b, status_of))
+    second.start()
+    try:
+        second.join(0.5)
+        assert second.is_alive(), "B concluded while A held the campaign between counts and status"
+    finally:
+        release.set()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    assert endings == {"a": ("attention", "1 unknown"), "b": ("done", None)}
+    got = a.get("c1")
+    assert (got.status, got.note) == ("done", None)
+    assert a.counts("c1") == {RowState.ACCEPTED: (1, 1)}

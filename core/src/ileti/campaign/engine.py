@@ -23,6 +23,7 @@ How a run goes:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import logging
@@ -86,6 +87,8 @@ OPTIONS_PROBE = "+905321112233"
 MAX_OPEN_GROUPS = 64
 #: a campaign with rows in these states is not over
 _BUSY = (RowState.PENDING, RowState.CLAIMED)
+#: what is left to send or settle while any row is in one of these states
+_UNFINISHED = (*_BUSY, RowState.UNKNOWN)
 _FINAL_DELIVERY = ("delivered", "undelivered", "expired", "rejected", "failed", "cancelled")
 
 
@@ -120,9 +123,7 @@ class CampaignStatus:
     @property
     def finished(self) -> bool:
         """Nothing left to send or settle."""
-        return self.imported and not any(
-            self.count(s) for s in (RowState.PENDING, RowState.CLAIMED, RowState.UNKNOWN)
-        )
+        return self.imported and not any(self.count(s) for s in _UNFINISHED)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -589,27 +590,12 @@ class Campaign:
         if self._pause is not None:
             self.store.set_status(self.id, "paused", str(self._pause))
             return
-        status = self.status()
-        busy = status.count(RowState.PENDING) or status.count(RowState.CLAIMED)
-        if self.store.shared and not self._stop.is_set() and busy:
-            return  # other runners are still at it: the last one to end says
-
-        if self._stop.is_set() and not status.finished:
-            self.store.set_status(self.id, "stopped", "stopped before every row was sent")
-        elif status.count(RowState.UNKNOWN):
-            self.store.set_status(
-                self.id,
-                "attention",
-                f"{status.count(RowState.UNKNOWN)} rows may have been sent: check them with "
-                "the provider, then resolve them",
-            )
-            if self.store.shared and not self.status().count(RowState.UNKNOWN):
-                # another runner settled them after this one counted, and may
-                # have said how the campaign ended before this write: say it
-                # again from what is stored now (the last word is the latest)
-                self._finish()
-        else:
-            self.store.set_status(self.id, "done" if status.finished else "stopped")
+        # the counts and the status in one store transaction: runners of a
+        # shared store that end together conclude one after the other
+        self.store.conclude(
+            self.id,
+            functools.partial(_ending, stopped=self._stop.is_set(), shared=self.store.shared),
+        )
 
     def _count(self, moves: Mapping[RowState, int]) -> None:
         progress = self._progress
@@ -1182,6 +1168,30 @@ class _NoProvider:
             "open it with Campaign.open(...) to send, settle or poll reports",
             setting="provider",
         )
+
+
+def _ending(
+    record: CampaignRecord,
+    counts: Mapping[RowState, tuple[int, int]],
+    *,
+    stopped: bool,
+    shared: bool,
+) -> tuple[str, str | None] | None:
+    """How a run ends, from the campaign's record and counts: ``(status,
+    note)``, or ``None`` while other runners of a shared store are still at it
+    (the last one to end says)."""
+    pending, claimed, unknown = (counts.get(s, (0, 0))[0] for s in _UNFINISHED)
+    if shared and not stopped and (pending or claimed):
+        return None
+    finished = record.imported and not (pending or claimed or unknown)
+    if stopped and not finished:
+        return ("stopped", "stopped before every row was sent")
+    if unknown:
+        return (
+            "attention",
+            f"{unknown} rows may have been sent: check them with the provider, then resolve them",
+        )
+    return ("done" if finished else "stopped", None)
 
 
 def _spec_options(spec: Mapping[str, Any]) -> tuple[datetime | None, timedelta | None]:

@@ -181,6 +181,13 @@ _PENDING_ONLY = {RowState.PENDING}
 _new_tuple = tuple.__new__
 
 
+#: what a campaign's status becomes, made from its record and its counts (rows
+#: and parts per state): ``(status, note)``, or ``None`` to leave it as it is
+Decide = Callable[
+    ["CampaignRecord", Mapping[RowState, tuple[int, int]]], "tuple[str, str | None] | None"
+]
+
+
 def _row(values: Sequence[Any]) -> Row:
     return Row(
         values[0],
@@ -212,6 +219,15 @@ class CampaignStore(Protocol):
     def get(self, campaign_id: str) -> CampaignRecord: ...
     def campaigns(self) -> list[CampaignRecord]: ...
     def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None: ...
+    def conclude(self, campaign_id: str, decide: Decide) -> tuple[str, str | None] | None:
+        """Read the campaign's record and counts and write the status
+        ``decide`` makes of them (``(status, note)``, or ``None`` to leave
+        it), in one transaction under the campaign's lock; returns what it
+        wrote. Runners that end together then conclude one after the other,
+        and the last sees every row another committed before it: a status
+        read from older counts never overwrites a newer one."""
+        ...
+
     def add_rows(
         self, campaign_id: str, rows: Sequence[NewRow], *, line: int, offset: int, done: bool
     ) -> None: ...
@@ -314,6 +330,21 @@ def open_store(location: str | Path | None = None) -> CampaignStore:
 
 class StoreBase:
     """What every store computes the same way from its own queries."""
+
+    def get(self, campaign_id: str) -> CampaignRecord:
+        raise NotImplementedError
+
+    def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None:
+        raise NotImplementedError
+
+    def conclude(self, campaign_id: str, decide: Decide) -> tuple[str, str | None] | None:
+        """Without a transaction of the store's own: the counts, then the
+        status, as two steps (a store that several runners share overrides
+        this with one transaction under the campaign's lock)."""
+        ending = decide(self.get(campaign_id), self.counts(campaign_id))
+        if ending is not None:
+            self.set_status(campaign_id, *ending)
+        return ending
 
     def rows(
         self,
@@ -692,10 +723,22 @@ class SQLiteStore(StoreBase):
 
     def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None:
         with self._tx() as conn:
-            cid = self._cid(conn, campaign_id)
-            conn.execute(
-                "UPDATE campaigns SET status = ?, note = ? WHERE cid = ?", (status, note, cid)
-            )
+            self._write_status(conn, campaign_id, (status, note))
+
+    def conclude(self, campaign_id: str, decide: Decide) -> tuple[str, str | None] | None:
+        # BEGIN IMMEDIATE holds every other writer, thread or process, from
+        # the counts to the status
+        with self._tx() as conn:
+            ending = decide(self.get(campaign_id), self.counts(campaign_id))
+            if ending is not None:
+                self._write_status(conn, campaign_id, ending)
+        return ending
+
+    def _write_status(self, conn: Any, campaign_id: str, ending: tuple[str, str | None]) -> None:
+        conn.execute(
+            "UPDATE campaigns SET status = ?, note = ? WHERE cid = ?",
+            (*ending, self._cid(conn, campaign_id)),
+        )
 
     # -- rows ---------------------------------------------------------------------
 

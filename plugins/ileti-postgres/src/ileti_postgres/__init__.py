@@ -46,6 +46,7 @@ from ileti.campaign.store import (
     CampaignBusy,
     CampaignNotFound,
     CampaignRecord,
+    Decide,
     NewRow,
     Row,
     RowUpdate,
@@ -356,11 +357,31 @@ class PostgresStore(StoreBase):
 
     def set_status(self, campaign_id: str, status: str, note: str | None = None) -> None:
         with self._tx() as conn:
+            self._write_status(conn, self._cid(conn, campaign_id), (status, note))
+
+    def conclude(self, campaign_id: str, decide: Decide) -> tuple[str, str | None] | None:
+        """The counts and the status in one transaction that holds the
+        campaign's row: a runner concluding meanwhile waits, then counts
+        (each statement sees what was committed before it began)."""
+        with self._tx() as conn:
+            found = conn.execute(
+                f"{self._RECORD} WHERE id = %s FOR UPDATE", (campaign_id,)
+            ).fetchone()
+            if found is None:
+                raise self._missing(campaign_id)
             cid = self._cid(conn, campaign_id)
-            conn.execute(
-                "UPDATE ileti_campaigns SET status = %s, note = %s WHERE cid = %s",
-                (status, note, cid),
-            )
+            ending = decide(CampaignRecord.from_row(found), self._counts(conn, cid))
+            if ending is not None:
+                self._write_status(conn, cid, ending)
+        return ending
+
+    @staticmethod
+    def _write_status(
+        conn: psycopg.Connection[Any], cid: int, ending: tuple[str, str | None]
+    ) -> None:
+        conn.execute(
+            "UPDATE ileti_campaigns SET status = %s, note = %s WHERE cid = %s", (*ending, cid)
+        )
 
     # -- rows ---------------------------------------------------------------------
 
@@ -623,12 +644,15 @@ class PostgresStore(StoreBase):
     def counts(self, campaign_id: str) -> dict[RowState, tuple[int, int]]:
         """Rows and parts per state."""
         with self._lock:
-            cid = self._cid(self._conn, campaign_id)
-            found = self._conn.execute(
-                "SELECT state, count(*), coalesce(sum(parts), 0) FROM ileti_rows "
-                "WHERE cid = %s GROUP BY state",
-                (cid,),
-            ).fetchall()
+            return self._counts(self._conn, self._cid(self._conn, campaign_id))
+
+    @staticmethod
+    def _counts(conn: psycopg.Connection[Any], cid: int) -> dict[RowState, tuple[int, int]]:
+        found = conn.execute(
+            "SELECT state, count(*), coalesce(sum(parts), 0) FROM ileti_rows "
+            "WHERE cid = %s GROUP BY state",
+            (cid,),
+        ).fetchall()
         return {_STATES[s]: (int(n), int(parts)) for s, n, parts in found}
 
     def _deliveries(self, campaign_id: str) -> dict[str, int]:
