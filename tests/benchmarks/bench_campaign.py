@@ -17,7 +17,11 @@ every row), then runs, each in a fresh process:
   default SQLite store in a temporary folder: every row checked, stored,
   claimed before its request and recorded after it.
 
-Each process imports what it needs before its clock starts.
+Each process imports what it needs and warms up before its clock starts: the
+raw loop posts one request of one row, ileti runs a campaign of one row
+through the same store (so one-off start-up, such as imports, compiled
+patterns, the store's schema and the first connection, is not counted;
+``bench_send.py`` measures start-up).
 
 It prints rows/s and the ratio ileti/raw, client CPU per row (user + system
 time of the client process while it sends, start-up excluded), and the
@@ -32,6 +36,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,10 +65,6 @@ size = int(size)
 pool = urllib3.PoolManager(maxsize=1)
 headers = {"Authorization": f"Key {key}", "Accept": "application/json",
            "Content-Type": "application/json"}
-before = resource.getrusage(resource.RUSAGE_SELF)
-start = time.perf_counter()
-sent = 0
-batch = []
 
 def post(batch):
     body = {"originator": sender, "messages": batch, "encoding": "default"}
@@ -71,6 +72,12 @@ def post(batch):
                      headers=headers)
     answer = json.loads(r.data)
     assert r.status == 200 and answer["response"]["message"]["id"], r.data[:200]
+
+post([{"to": "5329999999", "message": template.format(name="Warm", code="K0")}])  # warm-up
+before = resource.getrusage(resource.RUSAGE_SELF)
+start = time.perf_counter()
+sent = 0
+batch = []
 
 with open(path, newline="", encoding="utf-8") as f:
     for row in csv.DictReader(f):
@@ -93,6 +100,9 @@ from ileti import Client
 path, base_url, key, template, sender, size, store = sys.argv[1:8]
 client = Client("efecell", base_url=base_url, api_key=key, sender=sender, pool_size=4)
 client.transport  # urllib3 imported before the clock starts, as the raw loop's is
+client.campaign(  # warm-up: one row through the same store, as the raw loop's one request
+    path + ".warm", template=template, store=store, encoding="gsm7", batch_size=int(size)
+).run(workers=4)
 before = resource.getrusage(resource.RUSAGE_SELF)
 start = time.perf_counter()
 campaign = client.campaign(
@@ -114,7 +124,9 @@ import ileti.campaign
 from ileti import Client
 path, base_url, key, template, sender, size, store = sys.argv[1:8]
 client = Client("efecell", base_url=base_url, api_key=key, sender=sender, pool_size=4)
-client.transport
+client.campaign(
+    path + ".warm", template=template, store=store, encoding="gsm7", batch_size=int(size)
+).run(workers=4)
 def cpu():
     use = resource.getrusage(resource.RUSAGE_SELF)
     return use.ru_utime + use.ru_stime
@@ -138,6 +150,8 @@ def write_rows(path: Path, n: int) -> None:
         out.write("to,name,code\n")
         for i in range(n):
             out.write(f"0532{i:07d},Musteri {i},K{i:07d}\n")
+    # the warm-up's one row (a number none of the rows has)
+    Path(f"{path}.warm").write_text("to,name,code\n05339999999,Warm,K0\n", encoding="utf-8")
 
 
 def run(code: str, *args: str) -> dict[str, float]:
@@ -155,6 +169,13 @@ def main() -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--batch-size", type=int, default=500, help="rows per request")
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="raw and ileti this many times each, alternately, per size; then the median "
+        "ratio (one run's ratio moves by a third on a shared machine)",
+    )
+    parser.add_argument(
         "--phases",
         action="store_true",
         help="also run ileti importing first, then sending, and print each phase's client "
@@ -169,6 +190,53 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _one_run(folder: Path, csv_path: Path, n: int, run_no: int, args: argparse.Namespace) -> float:
+    """One run of raw, ileti (and the phases) at ``n`` rows: prints them, returns the ratio."""
+    results = {}
+    names = ("raw", "ileti", "phases") if args.phases else ("raw", "ileti")
+    for name in names:  # a fresh emulator for each, so none pays for another
+        emulator = subprocess.Popen(
+            [sys.executable, "-c", EMULATOR],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert emulator.stdout is not None
+        assert emulator.stdin is not None
+        base_url, key = emulator.stdout.readline().split()
+        try:
+            common = (str(csv_path), base_url, key, TEMPLATE, SENDER, str(args.batch_size))
+            if name == "raw":
+                results[name] = run(RAW, *common)
+            else:
+                store = str(folder / f"store-{n}-{name}-{run_no}.sqlite3")
+                results[name] = run(ILETI if name == "ileti" else PHASES, *common, store)
+                for leftover in folder.glob(f"store-{n}-{name}-{run_no}.sqlite3*"):
+                    leftover.unlink()  # a million rows' store takes hundreds of MB
+        finally:
+            emulator.stdin.close()
+            emulator.wait(timeout=60)
+    raw_rate = results["raw"]["rows"] / results["raw"]["wall"]
+    for name in ("raw", "ileti"):
+        r = results[name]
+        rate = r["rows"] / r["wall"]
+        print(
+            f"{n:>9} {name:>6} {rate:>9.0f} {rate / raw_rate:>5.2f}x "
+            f"{r['cpu'] / r['rows'] * 1e6:>11.1f} {r['rss_mb']:>7.1f}MB",
+            flush=True,
+        )
+    if args.phases:
+        p = results["phases"]
+        print(
+            f"{n:>9} phases: import {p['import_cpu'] * 1e6:.1f} µs CPU/row "
+            f"({p['import_wall'] * 1e6:.1f} wall), then send {p['send_cpu'] * 1e6:.1f} "
+            f"µs CPU/row ({p['send_wall'] * 1e6:.1f} wall)",
+            flush=True,
+        )
+    ileti = results["ileti"]
+    return float(ileti["rows"] / ileti["wall"] / raw_rate)
+
+
 def _measure(folder: Path, sizes: list[int], args: argparse.Namespace) -> int:
     print(
         f"{'rows':>9} {'client':>6} {'rows/s':>9} {'ratio':>6} {'CPU µs/row':>11} {'peak RSS':>9}"
@@ -176,46 +244,19 @@ def _measure(folder: Path, sizes: list[int], args: argparse.Namespace) -> int:
     for n in sizes:
         csv_path = folder / f"rows-{n}.csv"
         write_rows(csv_path, n)
-        results = {}
-        names = ("raw", "ileti", "phases") if args.phases else ("raw", "ileti")
-        for name in names:  # a fresh emulator for each, so none pays for another
-            emulator = subprocess.Popen(
-                [sys.executable, "-c", EMULATOR],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert emulator.stdout is not None
-            assert emulator.stdin is not None
-            base_url, key = emulator.stdout.readline().split()
-            try:
-                common = (str(csv_path), base_url, key, TEMPLATE, SENDER, str(args.batch_size))
-                if name == "raw":
-                    results[name] = run(RAW, *common)
-                else:
-                    store = str(folder / f"store-{n}-{name}.sqlite3")
-                    results[name] = run(ILETI if name == "ileti" else PHASES, *common, store)
-            finally:
-                emulator.stdin.close()
-                emulator.wait(timeout=60)
-        raw_rate = results["raw"]["rows"] / results["raw"]["wall"]
-        for name in ("raw", "ileti"):
-            r = results[name]
-            rate = r["rows"] / r["wall"]
+        ratios = []
+        for run_no in range(args.runs):
+            ratios.append(_one_run(folder, csv_path, n, run_no, args))
+        if args.runs > 1:
+            ratios.sort()
+            middle = statistics.median(ratios)
             print(
-                f"{n:>9} {name:>6} {rate:>9.0f} {rate / raw_rate:>5.2f}x "
-                f"{r['cpu'] / r['rows'] * 1e6:>11.1f} {r['rss_mb']:>7.1f}MB",
-                flush=True,
-            )
-        if args.phases:
-            p = results["phases"]
-            print(
-                f"{n:>9} phases: import {p['import_cpu'] * 1e6:.1f} µs CPU/row "
-                f"({p['import_wall'] * 1e6:.1f} wall), then send {p['send_cpu'] * 1e6:.1f} "
-                f"µs CPU/row ({p['send_wall'] * 1e6:.1f} wall)",
+                f"{n:>9} median ratio of {args.runs} runs: {middle:.2f}x "
+                f"({ratios[0]:.2f}x to {ratios[-1]:.2f}x)",
                 flush=True,
             )
         os.unlink(csv_path)
+        os.unlink(f"{csv_path}.warm")
     return 0
 
 
