@@ -79,6 +79,8 @@ class Example:
 def pages() -> list[Path]:
     """The README, each distribution's README (its page on a package index) and docs/."""
     readmes = [*ROOT.glob("*/README.md"), *ROOT.glob("plugins/*/README.md")]
+    # not the READMEs of tools' folders (.pytest_cache, a .venv's packages)
+    readmes = [r for r in readmes if not r.relative_to(ROOT).parts[0].startswith(".")]
     return [ROOT / "README.md", *sorted(readmes), *sorted((ROOT / "docs").rglob("*.md"))]
 
 
