@@ -214,9 +214,7 @@ def send(ctx: Context[InnomobilSettings], message: Outgoing) -> SendResult:
     response, result = _call(ctx, "sendsms", payload, sends=True)
     if wire.is_empty_result(result):
         raise _empty(response, "message id")
-    accepted: wire.SendSmsResult = wire.structure(
-        response, result, wire.SendSmsResult, "a sendsms result (messageid, count, kredi)"
-    )
+    accepted = wire.read_send_result(response, result)
     if not accepted.message_id.strip():
         raise response.malformed("the sendsms answer holds an empty message id")
     result_model: SendResult = wire.send_result(
