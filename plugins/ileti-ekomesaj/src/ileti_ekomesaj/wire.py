@@ -1196,12 +1196,17 @@ def read_answer(
         raise
     if not isinstance(data, dict):
         raise response.malformed(f"the answer to {operation} is not a JSON object")
-    data = canonical_keys(data)
-    error = _response_status(data.get("ResponseStatus"))
+    # Any: a SendInstantSmsResponse, which cls is when it is not None
+    plain: Any = _plain_send_answer(data) if cls is SendInstantSmsResponse else None
+    error = None
+    if plain is None:
+        data = canonical_keys(data)
+        error = _response_status(data.get("ResponseStatus"))
     if (error is not None and error.is_error) or not 200 <= status < 300:
         raise fail(servicestack_failure(error, http_status=status, reseller_id=reseller_id))
     try:
-        answer = _structure(data, cls)  # its keys spelt above
+        # the usual answer to a send as read without the converter, else its keys spelt above
+        answer: T = plain if plain is not None else _structure(data, cls)
     except ValueError as exc:
         reason = f"the answer to {operation} is not in the known shape ({exc})"
         if operation not in DOCUMENTED_OPERATIONS:
@@ -1224,6 +1229,36 @@ def read_answer(
             )
         )
     return answer
+
+
+#: the members of a ``Status`` as the gateway spells them
+_STATUS_KEYS = frozenset(WIRE_NAMES[Status].values())
+
+
+def _plain_send_answer(data: dict[Any, Any]) -> SendInstantSmsResponse | None:
+    """The usual answer to ``SendInstantSms`` read without the converter:
+    ``{MessageID, Status{Code, Description, Message}}`` spelt as documented,
+    with a JSON integer for each number and text or null for each text. It
+    gives exactly what the converter would, at a fraction of the cost;
+    anything else (other spellings or members, ``ResponseStatus``, a number as
+    text) is None and takes the converter's way, which reads it or words the
+    error as before."""
+    message_id, status = data.get("MessageID"), data.get("Status")
+    if type(message_id) is not int or type(status) is not dict or len(data) != 2:
+        return None
+    get = status.get
+    code, description, message = get("Code"), get("Description"), get("Message")
+    if (
+        type(code) is not int
+        or not (description is None or type(description) is str)
+        or not (message is None or type(message) is str)
+        or not status.keys() <= _STATUS_KEYS
+    ):
+        return None
+    return SendInstantSmsResponse(
+        message_id=message_id,
+        status=Status(code=code, description=description, message=message),
+    )
 
 
 def _response_status(value: Any) -> ResponseStatus | None:
