@@ -533,3 +533,19 @@ def test_the_usual_send_answer_takes_the_plain_way() -> None:
     respelt = {"messageId": 100001, "status": usual["Status"]}
     assert wire._plain_send_answer(respelt) is None
     assert read(answer(respelt), wire.SendInstantSmsResponse) == expected
+
+
+@pytest.mark.parametrize("container", [list, dict])
+def test_an_answer_nested_past_the_limit_is_malformed(container: type) -> None:
+    def nest(levels: int) -> object:
+        value: object = 1
+        for _ in range(levels):
+            value = [value] if container is list else {"Status": value}
+        return value
+
+    assert wire._shallow(nest(wire.MAX_NESTING))
+    assert not wire._shallow(nest(wire.MAX_NESTING + 1))
+    assert wire._shallow({"a": [1, "x", None], "b": 2}, limit=2)
+    assert not wire._shallow({"a": [1, {"b": 2}]}, limit=2)
+    with pytest.raises(MalformedResponse, match="nested too deeply"):
+        read(answer(nest(wire.MAX_NESTING + 1)), wire.SendInstantSmsResponse)

@@ -654,16 +654,20 @@ def decode_answer(response: HttpResponse, cls: type[Any], style: str) -> Any:
     return data
 
 
+_CONTAINERS = (dict, list)
+
+
 def _shallow(value: Any, limit: int = MAX_NESTING) -> bool:
-    """Whether a JSON value nests at most ``limit`` levels (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    """Whether a JSON value nests at most ``limit`` levels (checked without
+    recursion; only containers are stacked, a scalar needs no visit)."""
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, _CONTAINERS) else []
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth >= limit:
-                return False
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+        if depth >= limit:
+            return False
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, _CONTAINERS):
+                stack.append((child, depth + 1))
     return True
 
 
