@@ -577,3 +577,31 @@ def test_the_usual_send_answer_takes_the_plain_way() -> None:
     assert wire._plain_envelope({"status": 1}) is None
     response = HttpResponse(200, {}, b"", "innomobil")
     assert wire.read_send_result(response, written_otherwise) == plain
+
+
+_TEXTS = st.text(max_size=8)
+
+
+@given(
+    texts=st.lists(_TEXTS, min_size=6, max_size=6),
+    gate=st.integers(0, 1),
+    numbers=st.lists(st.from_regex(r"\A90[0-9]{10}\Z"), max_size=3),
+)
+def test_the_sendsms_body_is_the_request_model_unstructured(
+    texts: list[str], gate: int, numbers: list[str]
+) -> None:
+    username, password, send_date, validity, sender, text = texts
+    common: dict[str, Any] = {
+        "username": username,
+        "password": password,
+        "send_date": send_date,
+        "validity_hours": validity,
+        "gate": gate,
+    }
+    message: dict[str, Any] = {"sender": sender, "text": text, "utf8": "1", "numbers": numbers}
+    request = wire.SendSmsRequest(**common, message=wire.WireMessage(**message))
+    body = wire.sendsms_body(**common, **message)
+    expected = wire.unstructure(request)
+    # the same object, keys in the same order: the same bytes on the wire
+    assert json.dumps(body) == json.dumps(expected)
+    assert body == expected
