@@ -549,3 +549,34 @@ def test_an_answer_nested_past_the_limit_is_malformed(container: type) -> None:
     assert not wire._shallow({"a": [1, {"b": 2}]}, limit=2)
     with pytest.raises(MalformedResponse, match="nested too deeply"):
         read(answer(nest(wire.MAX_NESTING + 1)), wire.SendInstantSmsResponse)
+
+
+@given(
+    texts=st.lists(st.text(max_size=6), min_size=6, max_size=6),
+    numbers=st.lists(st.integers(900000000000, 909999999999), max_size=3),
+    duplicates=st.booleans(),
+    schedule=st.one_of(st.none(), st.text(max_size=6)),
+)
+def test_the_send_body_is_the_request_model_written(
+    texts: list[str], numbers: list[int], duplicates: bool, schedule: str | None
+) -> None:
+    username, password, title, content, sender, coding = texts
+    credential = wire.Credential(username=username, password=password, reseller_id=2050)
+    sms: dict[str, Any] = {
+        "sms_title": title,
+        "sms_content": content,
+        "request_guid": "",
+        "can_send_sms_to_duplicate_msisdn": duplicates,
+        "sender_name": sender,
+        "data_coding": coding,
+        "scheduled_delivery_time": schedule,
+    }
+    model = wire.SendInstantSmsRequest(
+        credential=credential,
+        sms=wire.Sms(to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers], **sms),
+    )
+    body = wire.send_body(credential, numbers, **sms)
+    # the same object, keys in the same order: the same bytes on the wire
+    assert json.dumps(body) == json.dumps(wire.to_wire(model))
+    again = wire.send_body(credential, numbers, **sms)
+    assert body["Sms"]["ToGroups"] is not again["Sms"]["ToGroups"]  # a list of its own
