@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -771,11 +772,15 @@ class Client:
     def send_message(self, message: Message) -> SendResult:
         """Send a :class:`ileti.Message`."""
         self._loaded.require("send")
-        return self.send_prepared(self.prepare(message))
+        return self._send(self.prepare(message))
 
     def send_prepared(self, outgoing: Outgoing) -> SendResult:
         """Send a message as :meth:`prepare` made it (validated and measured)."""
         self._loaded.require("send")
+        return self._send(outgoing)
+
+    def _send(self, outgoing: Outgoing) -> SendResult:
+        """:meth:`send_prepared` once the provider is known to send."""
         result: SendResult = self._invoke("send", outgoing.client_ref, message=outgoing)
         return result
 
@@ -876,8 +881,6 @@ class Client:
         ``on_poll(report, polls, next_pause)`` is called after every poll.
         Errors of :meth:`report` are raised as they come.
         """
-        import time
-
         from ileti.errors import TransportError
         from ileti.waiting import wait_report
 
@@ -995,7 +998,7 @@ class Client:
         ctx = self._context(client_ref)
         is_send = hook in ("send", "send_multi")
         started = self.transport.requests_started
-        started_at = datetime.now(UTC)
+        started_at = time.time()  # as a datetime only for a DeliveryUnknown
         error: IletiError | None = None
         try:
             result = getattr(self._pm.hook, hook)(ctx=ctx, **kw)
@@ -1038,6 +1041,6 @@ class Client:
             error = error.with_send(
                 reference_sent=bool(self.info.client_reference),
                 recipients=_recipients_of(kw),
-                started_at=started_at,
+                started_at=datetime.fromtimestamp(started_at, UTC),
             )
         raise error

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from ileti_ekomesaj import wire
 from ileti_ekomesaj.emulator import EkomesajEmulator
@@ -471,3 +471,112 @@ def test_message_id_zero_without_a_code_is_read_by_its_words() -> None:
     failure = wire.message_id_failure(parsed, http_status=200, reseller_id=2050)
     assert isinstance(fail(failure), InsufficientCredit)
     assert "MessageID 0" in failure.message
+
+
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["200", " 7", "", "1.5"]),
+    st.text(max_size=6),
+    st.just({"ErrorCode": "x"}),
+)
+
+
+@st.composite
+def _near_usual(draw: st.DrawFn, usual: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
+    """The usual answer's members with one of them (or none) replaced by
+    anything, left out, or spelt in other letters, and perhaps one more."""
+    data = {key: draw(values) for key, values in usual.items()}
+    key = draw(st.sampled_from([None, *usual]))
+    if key is not None:
+        change = draw(st.sampled_from(["value", "drop", "case"]))
+        value = data.pop(key)
+        if change == "value":
+            data[key] = draw(_ANY)
+        elif change == "case":
+            data[draw(st.sampled_from([key.lower(), key.upper()]))] = value
+    if draw(st.booleans()):
+        data[draw(st.sampled_from(["ResponseStatus", "Other", "Code", "status"]))] = draw(_ANY)
+    return data
+
+
+_STATUS = _near_usual(
+    {
+        "Code": st.sampled_from([200, 401, 0]),
+        "Description": st.one_of(st.none(), st.text(max_size=4)),
+        "Message": st.one_of(st.none(), st.text(max_size=4)),
+    }
+)
+
+
+@settings(max_examples=400)
+@given(_near_usual({"MessageID": st.integers(0, 10**9), "Status": _STATUS}))
+def test_the_plain_send_answer_gives_what_the_converter_gives(data: dict[str, Any]) -> None:
+    # the send's answer read without the converter: the same model, or None
+    # (then the converter reads it, or words the error)
+    plain = wire._plain_send_answer(data)
+    if plain is not None:
+        assert plain == wire.from_wire(data, wire.SendInstantSmsResponse)
+
+
+def test_the_usual_send_answer_takes_the_plain_way() -> None:
+    usual = {"MessageID": 100001, "Status": {"Code": 200, "Description": "", "Message": ""}}
+    expected = wire.SendInstantSmsResponse(
+        message_id=100001, status=wire.Status(code=200, description="", message="")
+    )
+    assert wire._plain_send_answer(usual) == expected
+    assert read(answer(usual), wire.SendInstantSmsResponse) == expected
+    # what the gateway may also write goes the converter's way, and reads the same
+    assert wire._plain_send_answer({**usual, "ResponseStatus": None}) is None
+    respelt = {"messageId": 100001, "status": usual["Status"]}
+    assert wire._plain_send_answer(respelt) is None
+    assert read(answer(respelt), wire.SendInstantSmsResponse) == expected
+
+
+@pytest.mark.parametrize("container", [list, dict])
+def test_an_answer_nested_past_the_limit_is_malformed(container: type) -> None:
+    def nest(levels: int) -> object:
+        value: object = 1
+        for _ in range(levels):
+            value = [value] if container is list else {"Status": value}
+        return value
+
+    assert wire._shallow(nest(wire.MAX_NESTING))
+    assert not wire._shallow(nest(wire.MAX_NESTING + 1))
+    assert wire._shallow({"a": [1, "x", None], "b": 2}, limit=2)
+    assert not wire._shallow({"a": [1, {"b": 2}]}, limit=2)
+    with pytest.raises(MalformedResponse, match="nested too deeply"):
+        read(answer(nest(wire.MAX_NESTING + 1)), wire.SendInstantSmsResponse)
+
+
+@given(
+    texts=st.lists(st.text(max_size=6), min_size=6, max_size=6),
+    numbers=st.lists(st.integers(900000000000, 909999999999), max_size=3),
+    duplicates=st.booleans(),
+    schedule=st.one_of(st.none(), st.text(max_size=6)),
+)
+def test_the_send_body_is_the_request_model_written(
+    texts: list[str], numbers: list[int], duplicates: bool, schedule: str | None
+) -> None:
+    username, password, title, content, sender, coding = texts
+    credential = wire.Credential(username=username, password=password, reseller_id=2050)
+    sms: dict[str, Any] = {
+        "sms_title": title,
+        "sms_content": content,
+        "request_guid": "",
+        "can_send_sms_to_duplicate_msisdn": duplicates,
+        "sender_name": sender,
+        "data_coding": coding,
+        "scheduled_delivery_time": schedule,
+    }
+    model = wire.SendInstantSmsRequest(
+        credential=credential,
+        sms=wire.Sms(to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers], **sms),
+    )
+    body = wire.send_body(credential, numbers, **sms)
+    # the same object, keys in the same order: the same bytes on the wire
+    assert json.dumps(body) == json.dumps(wire.to_wire(model))
+    again = wire.send_body(credential, numbers, **sms)
+    assert body["Sms"]["ToGroups"] is not again["Sms"]["ToGroups"]  # a list of its own

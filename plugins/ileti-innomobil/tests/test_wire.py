@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from ileti_innomobil import plugin, wire
 from ileti_innomobil.settings import InnomobilSettings
@@ -509,3 +509,99 @@ def test_loose_counts_and_credits(value: int | str) -> None:
     assert parsed.message_id == str(value)
     assert parsed.count == int(value)
     assert parsed.credit == Decimal(str(value))
+
+
+# values near the usual answer's: digits as text or JSON integers; and anything
+# else a JSON answer may hold, text of digits with blanks, signs, points and
+# other scripts' digits among it
+_DIGITS = st.one_of(st.from_regex(r"\A[0-9]{1,6}\Z"), st.integers(0, 10**9))
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.sampled_from("0179 \t\n-+._eNa١²"), min_size=1, max_size=6),
+    st.text(max_size=6),
+)
+
+
+@st.composite
+def _near_usual(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
+    """The usual answer's fields with one of them (or none) replaced by
+    anything or left out."""
+    data = {key: draw(values) for key, values in fields.items()}
+    key = draw(st.sampled_from([None, *fields]))
+    if key is not None:
+        if draw(st.booleans()):
+            data[key] = draw(_ANY)
+        else:
+            del data[key]
+    if draw(st.booleans()):
+        data["x"] = draw(_ANY)  # a field ileti does not read
+    return data
+
+
+@settings(max_examples=300)
+@example(result={"messageid": "1", "count": "²", "kredi": "1"}, envelope={"status": "ok"})
+@example(result={"messageid": "1", "count": "1", "kredi": "9" * 5000}, envelope={"status": "ok"})
+@given(
+    result=_near_usual({"messageid": st.text(max_size=6), "count": _DIGITS, "kredi": _DIGITS}),
+    envelope=_near_usual({"status": st.sampled_from(["ok", "error", " OK "]), "error": _ANY}),
+)
+def test_the_plain_readings_give_what_the_converter_gives(
+    result: dict[str, Any], envelope: dict[str, Any]
+) -> None:
+    # the send's answer read without the converter: the same model, or None
+    # (then the converter reads it, or words the error)
+    response = HttpResponse(200, {}, b"", "innomobil")
+    plain = wire._plain_send_result(result)
+    if plain is not None:
+        assert plain == wire.structure(response, result, wire.SendSmsResult, "a result")
+    envelope["result"] = result
+    if "status" in envelope:  # else read_envelope refuses it before either reading
+        plain_envelope = wire._plain_envelope(envelope)
+        if plain_envelope is not None:
+            assert plain_envelope == wire.structure(response, envelope, wire.Envelope, "envelope")
+
+
+def test_the_usual_send_answer_takes_the_plain_way() -> None:
+    result = {"messageid": "120", "count": "12", "kredi": 7}
+    answer = {"status": "ok", "error": "", "result": result}
+    envelope = wire._plain_envelope(answer)
+    assert envelope == wire.Envelope("ok", "", result)
+    plain = wire._plain_send_result(result)
+    assert plain == wire.SendSmsResult("120", 12, Decimal(7))
+    # what the gateway may also write goes the converter's way, and reads the same
+    written_otherwise = {"messageid": 120, "count": " 12 ", "kredi": "7"}
+    assert wire._plain_send_result(written_otherwise) is None
+    assert wire._plain_envelope({"status": 1}) is None
+    response = HttpResponse(200, {}, b"", "innomobil")
+    assert wire.read_send_result(response, written_otherwise) == plain
+
+
+_TEXTS = st.text(max_size=8)
+
+
+@given(
+    texts=st.lists(_TEXTS, min_size=6, max_size=6),
+    gate=st.integers(0, 1),
+    numbers=st.lists(st.from_regex(r"\A90[0-9]{10}\Z"), max_size=3),
+)
+def test_the_sendsms_body_is_the_request_model_unstructured(
+    texts: list[str], gate: int, numbers: list[str]
+) -> None:
+    username, password, send_date, validity, sender, text = texts
+    common: dict[str, Any] = {
+        "username": username,
+        "password": password,
+        "send_date": send_date,
+        "validity_hours": validity,
+        "gate": gate,
+    }
+    message: dict[str, Any] = {"sender": sender, "text": text, "utf8": "1", "numbers": numbers}
+    request = wire.SendSmsRequest(**common, message=wire.WireMessage(**message))
+    body = wire.sendsms_body(**common, **message)
+    expected = wire.unstructure(request)
+    # the same object, keys in the same order: the same bytes on the wire
+    assert json.dumps(body) == json.dumps(expected)
+    assert body == expected

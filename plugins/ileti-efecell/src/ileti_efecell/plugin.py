@@ -89,6 +89,8 @@ _REMEMBERED_PACKAGES = 1000
 #: campaign of a million rows in packages of 1,000) keeps flat memory
 _REMEMBERED_RECIPIENTS = 20_000
 _STATE_KEY = "efecell.package_recipients"
+_LOCK_KEY = _STATE_KEY + ".lock"
+_COUNT_KEY = _STATE_KEY + ".count"
 
 
 @functools.cache
@@ -165,17 +167,23 @@ _text = operator.attrgetter("text")
 
 
 def _remember(ctx: Context[EfecellSettings], package_id: int, recipients: Sequence[str]) -> None:
-    # threads share a client (campaign workers): one of them trims at a time
-    lock: threading.Lock = ctx.state.setdefault(_STATE_KEY + ".lock", threading.Lock())
+    # threads share a client (campaign workers): one of them trims at a time.
+    # The lock and the table are made on the client's first send, not on every one
+    state = ctx.state
+    lock: threading.Lock | None = state.get(_LOCK_KEY)
+    if lock is None:
+        lock = state.setdefault(_LOCK_KEY, threading.Lock())
     with lock:
-        known: dict[str, tuple[str, ...]] = ctx.state.setdefault(_STATE_KEY, {})
+        known: dict[str, tuple[str, ...]] | None = state.get(_STATE_KEY)
+        if known is None:
+            known = state[_STATE_KEY] = {}
         known[str(package_id)] = tuple(recipients)
-        total = ctx.state.get(_STATE_KEY + ".count", 0) + len(recipients)
+        total = state.get(_COUNT_KEY, 0) + len(recipients)
         while len(known) > 1 and (
             len(known) > _REMEMBERED_PACKAGES or total > _REMEMBERED_RECIPIENTS
         ):
             total -= len(known.pop(next(iter(known))))
-        ctx.state[_STATE_KEY + ".count"] = total
+        state[_COUNT_KEY] = total
 
 
 def _post_send(ctx: Context[EfecellSettings], path: str, payload: Any) -> wire.SendBody:

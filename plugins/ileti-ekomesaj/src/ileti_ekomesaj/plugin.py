@@ -8,7 +8,7 @@ so the client raises ``NotSupported``. Wire names and inferred choices are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ileti.plugin import (
     GSM7_TR,
@@ -122,9 +122,11 @@ def _turkish_numbers(recipients: Sequence[str]) -> list[int]:
 def _post(
     ctx: Context[EkomesajSettings], operation: str, request: object, *, sends: bool
 ) -> HttpResponse:
-    """POST ``operation`` in the configured ``api_style`` (JSON or DataContract XML)."""
+    """POST ``operation`` in the configured ``api_style`` (JSON or DataContract XML):
+    ``request`` is a request model, or the JSON-shaped object written already."""
+    payload = request if isinstance(request, dict) else wire.to_wire(request)
     try:
-        http = wire.http_request(operation, request, ctx.settings.api_style)
+        http = wire.payload_request(operation, payload, ctx.settings.api_style)
     except wire.XmlCharacterError as exc:
         raise _unwritable(ctx, exc) from None
     return ctx.send(http) if sends else ctx.read(http)
@@ -156,10 +158,13 @@ def _unwritable(ctx: Context[EkomesajSettings], exc: wire.XmlCharacterError) -> 
     )
 
 
-def _submit(ctx: Context[EkomesajSettings], sms: wire.Sms) -> str:
-    """Post ``SendInstantSms`` and return the package id (``MessageID``)."""
+def _submit(ctx: Context[EkomesajSettings], sms: wire.Sms | dict[str, Any]) -> str:
+    """Post ``SendInstantSms`` and return the package id (``MessageID``): ``sms``
+    is the model, or the request written already (:func:`wire.send_body`)."""
     settings = ctx.settings
-    request = wire.SendInstantSmsRequest(credential=_credential(settings), sms=sms)
+    request: object = sms
+    if isinstance(sms, wire.Sms):
+        request = wire.SendInstantSmsRequest(credential=_credential(settings), sms=sms)
     response = _post(ctx, wire.SEND_OPERATION, request, sends=True)
     answer = wire.read_answer(
         response,
@@ -195,8 +200,9 @@ def _schedule(message: Outgoing | OutgoingBatch) -> str | None:
 def send(ctx: Context[EkomesajSettings], message: Outgoing) -> SendResult:
 
     numbers = _turkish_numbers(message.recipients)
-    sms = wire.Sms(
-        to_msisdns=[wire.ToMsisdn(msisdn=n) for n in numbers],
+    body = wire.send_body(
+        _credential(ctx.settings),
+        numbers,
         sms_title=message.client_ref,
         sms_content=message.text,
         request_guid=wire.request_guid(message.client_ref),
@@ -206,11 +212,12 @@ def send(ctx: Context[EkomesajSettings], message: Outgoing) -> SendResult:
         data_coding=message.segmentation.wire,
         scheduled_delivery_time=_schedule(message),
     )
-    package = _submit(ctx, sms)
+    package = _submit(ctx, body)
     return SendResult(
         provider=ctx.provider,
         message_id=package,
-        recipients=tuple(RecipientResult(number=n, accepted=True) for n in message.recipients),
+        # positional, in a list: cheaper than keywords in a generator
+        recipients=tuple([RecipientResult(n, True) for n in message.recipients]),
         client_ref=message.client_ref,
         parts=message.segmentation.parts,
     )

@@ -179,7 +179,14 @@ def _call(
     and a reason in ``error``. An empty result without a reason is returned for
     the operation to judge.
     """
-    request = HttpRequest.json_body("POST", _path(operation), wire.unstructure(payload))
+    return _post(ctx, operation, wire.unstructure(payload), sends=sends)
+
+
+def _post(
+    ctx: Context[InnomobilSettings], operation: str, body: dict[str, Any], *, sends: bool
+) -> tuple[HttpResponse, Any]:
+    """:func:`_call` of a body already written as the gateway's JSON object."""
+    request = HttpRequest.json_body("POST", _path(operation), body)
     response = ctx.send(request) if sends else ctx.read(request)
     envelope: wire.Envelope = wire.read_envelope(response)
     if not envelope.ok or (wire.is_empty_result(envelope.result) and envelope.reason):
@@ -198,25 +205,21 @@ def _empty(response: HttpResponse, what: str) -> IletiError:
 def send(ctx: Context[InnomobilSettings], message: Outgoing) -> SendResult:
     settings = ctx.settings
     numbers = [_wire_number(ctx, n, i) for i, n in enumerate(message.recipients)]
-    payload = wire.SendSmsRequest(
+    body = wire.sendsms_body(
         username=settings.username,
         password=settings.password.reveal(),
         send_date=wire.format_send_date(message.schedule),
         validity_hours=wire.validity_hours(message.validity),
         gate=settings.gate,
-        message=wire.WireMessage(
-            sender=_sender(ctx, message.sender),
-            text=message.text,
-            utf8=message.segmentation.wire,
-            numbers=numbers,
-        ),
+        sender=_sender(ctx, message.sender),
+        text=message.text,
+        utf8=message.segmentation.wire,
+        numbers=numbers,
     )
-    response, result = _call(ctx, "sendsms", payload, sends=True)
+    response, result = _post(ctx, "sendsms", body, sends=True)
     if wire.is_empty_result(result):
         raise _empty(response, "message id")
-    accepted: wire.SendSmsResult = wire.structure(
-        response, result, wire.SendSmsResult, "a sendsms result (messageid, count, kredi)"
-    )
+    accepted = wire.read_send_result(response, result)
     if not accepted.message_id.strip():
         raise response.malformed("the sendsms answer holds an empty message id")
     result_model: SendResult = wire.send_result(
