@@ -158,13 +158,10 @@ def _unwritable(ctx: Context[EkomesajSettings], exc: wire.XmlCharacterError) -> 
     )
 
 
-def _submit(ctx: Context[EkomesajSettings], sms: wire.Sms | dict[str, Any]) -> str:
-    """Post ``SendInstantSms`` and return the package id (``MessageID``): ``sms``
-    is the model, or the request written already (:func:`wire.send_body`)."""
+def _submit(ctx: Context[EkomesajSettings], request: dict[str, Any]) -> str:
+    """Post ``SendInstantSms`` (the request as its JSON-shaped object) and
+    return the package id (``MessageID``)."""
     settings = ctx.settings
-    request: object = sms
-    if isinstance(sms, wire.Sms):
-        request = wire.SendInstantSmsRequest(credential=_credential(settings), sms=sms)
     response = _post(ctx, wire.SEND_OPERATION, request, sends=True)
     answer = wire.read_answer(
         response,
@@ -246,7 +243,8 @@ def send_multi(ctx: Context[EkomesajSettings], batch: OutgoingBatch) -> SendResu
         data_coding=batch.wire_encoding,
         scheduled_delivery_time=_schedule(batch),
     )
-    package = _submit(ctx, sms)
+    request = wire.SendInstantSmsRequest(credential=_credential(ctx.settings), sms=sms)
+    package = _submit(ctx, wire.to_wire(request))
     parts = {item.segmentation.parts for item in batch.items}
     return SendResult(
         provider=ctx.provider,
