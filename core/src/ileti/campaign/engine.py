@@ -123,7 +123,7 @@ class CampaignStatus:
     @property
     def finished(self) -> bool:
         """Nothing left to send or settle."""
-        return self.imported and not any(self.count(s) for s in _UNFINISHED)
+        return _finished(self.imported, self.count)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -1170,6 +1170,11 @@ class _NoProvider:
         )
 
 
+def _finished(imported: bool, count: Callable[[RowState], int]) -> bool:
+    """Nothing left to send or settle: every row read in, none of them unfinished."""
+    return imported and not any(count(s) for s in _UNFINISHED)
+
+
 def _ending(
     record: CampaignRecord,
     counts: Mapping[RowState, tuple[int, int]],
@@ -1180,10 +1185,14 @@ def _ending(
     """How a run ends, from the campaign's record and counts: ``(status,
     note)``, or ``None`` while other runners of a shared store are still at it
     (the last one to end says)."""
-    pending, claimed, unknown = (counts.get(s, (0, 0))[0] for s in _UNFINISHED)
-    if shared and not stopped and (pending or claimed):
+
+    def count(state: RowState) -> int:
+        return counts.get(state, (0, 0))[0]
+
+    if shared and not stopped and any(count(s) for s in _BUSY):
         return None
-    finished = record.imported and not (pending or claimed or unknown)
+    finished = _finished(record.imported, count)
+    unknown = count(RowState.UNKNOWN)
     if stopped and not finished:
         return ("stopped", "stopped before every row was sent")
     if unknown:
