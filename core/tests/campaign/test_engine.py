@@ -107,6 +107,29 @@ def test_a_number_stored_by_an_earlier_chunk_is_a_duplicate(
     assert len(received(emulator)) == 40
 
 
+def test_a_repeat_between_new_numbers_of_a_chunk_is_invalid_and_the_rest_go(
+    client: Client, emulator: Any, write: Callable[..., Path]
+) -> None:
+    # chunks of 3: lines 2-4 are stored first; the second chunk holds a new
+    # number, a repeat of line 4 and another new number. The chunk's rows are
+    # stored together and the repeat after them (the import used to fail on
+    # the chunk stored twice)
+    rows = ["05310111220", "05321112233", "05300111220", "05301111220", "05300111220"]
+    path = write("in.csv", csv_of([*rows, "05321112234"]))
+    campaign = client.campaign(path, template="Merhaba {name}", store=":memory:", batch_size=3)
+    status = campaign.run(workers=1)
+    assert status.count("accepted") == 5
+    assert [(r.line, r.error) for r in campaign.rows(RowState.INVALID)] == [
+        (
+            6,
+            "duplicate of line 4: the number is already in this campaign "
+            "(keep_duplicates sends it again)",
+        )
+    ]
+    assert set(received(emulator).values()) == {1}
+    assert len(received(emulator)) == 5
+
+
 def test_an_import_resumed_after_a_stop_finds_numbers_the_first_run_stored(
     client: Client, emulator: Any, tmp_path: Path
 ) -> None:

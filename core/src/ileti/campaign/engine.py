@@ -1395,17 +1395,20 @@ class _Importer:
                 )
                 moves[pending] += len(chunk)
                 continue
+            # a chunk's rows are stored together (consecutive ids): its repeats after them
+            repeats: list[NewRow] = []
             for ready in chunk:
                 line, number, text, group, parts = ready
                 first = earlier.get(number)
                 if first is not None and first != line:
-                    rows.append(_duplicate(ready, first))
+                    repeats.append(_duplicate(ready, first))
                     moves[RowState.INVALID] += 1
                 else:
                     rows.append(
                         NewRow(line, number, text, pending, group, parts, None, None, self.chunk)
                     )
                     moves[pending] += 1
+            rows.extend(repeats)
         rows.extend(self.invalid)
         moves[RowState.INVALID] += len(self.invalid)
         self.invalid.clear()
