@@ -125,3 +125,59 @@ def test_the_fast_path_agrees_with_phonenumbers(raw: str) -> None:
     fast = _turkish_mobile(raw)
     if fast is not None:
         assert fast == _slow_path_says(raw)
+
+
+# -- many numbers at once (a campaign's import checks a block of rows) ------------
+
+from ileti.numbers import turkish_mobiles  # noqa: E402
+
+_plain = _st.builds(
+    lambda prefix, body: prefix + body,
+    _st.sampled_from(["", "0", "90", "+90", "00", "9", "+9", "+900"]),
+    _st.one_of(_st.from_regex(r"5[0-9]{9}", fullmatch=True), _st.from_regex(r"[0-9]{8,12}")),
+)
+
+
+def _each(raws: list[str]) -> list[str | None]:
+    found: list[str | None] = []
+    for raw in raws:
+        try:
+            found.append(normalise_number(raw))
+        except InvalidRecipient:
+            found.append(None)
+    return found
+
+
+@_given(
+    _st.lists(
+        _st.one_of(_plain, _spellings, _st.text(alphabet="0123456789+ \n-", max_size=14)),
+        max_size=6,
+    )
+)
+def test_many_numbers_at_once_give_what_each_gives(raws: list[str]) -> None:
+    many = turkish_mobiles(raws)
+    if many is not None:
+        assert many == _each(raws)
+
+
+@_given(
+    _st.lists(
+        _st.builds(
+            lambda prefix, body: prefix + body,
+            _st.sampled_from(["", "0", "90", "+90"]),
+            _st.sampled_from(["532", "505", "542", "555", "530", "533", "544"]).flatmap(
+                lambda operator: _st.from_regex(rf"{operator}[0-9]{{7}}", fullmatch=True)
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_many_usual_numbers_take_the_block_path(raws: list[str]) -> None:
+    assert turkish_mobiles(raws) == _each(raws)
+
+
+def test_a_number_holding_a_newline_is_not_read_as_two() -> None:
+    assert turkish_mobiles(["05321112233\n05321112234"]) is None
+    assert turkish_mobiles(["05321112233", "05321112234"]) == ["+905321112233", "+905321112234"]
+    assert turkish_mobiles([]) is None
