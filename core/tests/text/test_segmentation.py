@@ -25,6 +25,7 @@ from ileti.text import (
     TextProfile,
     count,
     counter,
+    counter_many,
     fold_turkish,
     is_gsm7,
     measured,
@@ -171,6 +172,18 @@ runs = st.lists(st.tuples(st.sampled_from(INTERESTING), st.integers(1, 200)), ma
     lambda pairs: "".join(ch * k for ch, k in pairs)
 )
 any_text = st.one_of(texts, runs)
+
+#: a profile whose first encoding folds Turkish letters (as Innomobil's utf8=0)
+FOLDING_FIRST = TextProfile(
+    encodings=(
+        ProfileEncoding("gsm7-folded", "0", GSM7, fold_turkish=True),
+        *DEFAULT_PROFILE.encodings,
+    )
+)
+#: and one whose first encoding is not the densest
+UCS2_FIRST = TextProfile(
+    encodings=(ProfileEncoding("ucs2", "8", UCS2), ProfileEncoding("gsm7", "0", GSM7))
+)
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -503,6 +516,50 @@ def test_bound_counter_and_segmenter_give_what_count_and_segment_give(
     assert _same(lambda: split_one(text)) == _same(
         lambda: segment(text, encoding, profile, fold=fold)
     )
+
+
+_ascii_texts = st.text(alphabet=st.characters(max_codepoint=127), min_size=1, max_size=400)
+
+
+@FAST
+@given(
+    st.lists(st.one_of(any_text, _ascii_texts), max_size=5),
+    st.sampled_from(["auto", "gsm7", "GSM7", "gsm7-tr", "ucs2", "turkish"]),
+    st.sampled_from([None, ALL_PROFILE, DEFAULT_PROFILE, FOLDING_FIRST, UCS2_FIRST]),
+    st.booleans(),
+)
+def test_a_block_of_texts_counts_as_each_text_counts(
+    texts: list[str], encoding: str, profile: TextProfile | None, fold: bool
+) -> None:
+    """A campaign's import counts a block of texts at once when it can: the
+    encoding and parts are what the counter gives each text."""
+    try:
+        count_one = counter(encoding, profile, fold=fold)
+    except NotSupported:
+        return
+    many = counter_many(encoding, profile, fold=fold)(texts)
+    if many is not None:
+        each = [count_one(text) for text in texts]
+        assert many == (each[0][0], [parts for _, parts, _ in each])
+        assert {name for name, _, _ in each} == {many[0]}
+
+
+@given(
+    st.lists(
+        st.text(alphabet="abcXYZ019 ,.!?:;'()-+*/=<>", min_size=1, max_size=160),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["auto", "gsm7"]),
+)
+def test_a_block_of_plain_texts_is_counted_at_once(texts: list[str], encoding: str) -> None:
+    many = counter_many(encoding, DEFAULT_PROFILE)(texts)
+    assert many == ("gsm7", [1] * len(texts))
+    assert counter_many("gsm7", DEFAULT_PROFILE)(["[" + texts[0]]) is None  # two units
+    assert counter_many("auto", None)(texts) is None  # auto without a profile: text by text
+    # auto, two parts in the first encoding: a later one may take fewer
+    assert counter_many("auto", UCS2_FIRST)([texts[0] * 71]) is None
+    assert counter("auto", UCS2_FIRST)(texts[0] * 71)[0] == "gsm7"
 
 
 @FAST

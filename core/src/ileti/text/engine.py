@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ileti.errors import InvalidContent, MessageTooLong
 from ileti.text._frozen import Frozen
@@ -637,6 +637,61 @@ def counter(
         return enc.name, _parts(text, units, enc.rule), units
 
     return one
+
+
+def counter_many(
+    encoding: str, profile: TextProfile | None = None, *, fold: bool = False
+) -> Callable[[Sequence[str]], tuple[str, list[int]] | None]:
+    """:func:`counter` for a block of texts at once, in the common case only:
+    call it with the texts; it gives ``(encoding name, parts of each text)``,
+    what :func:`counter` gives each of them, or ``None`` when the block is not
+    the common case (count each text with :func:`counter` then).
+
+    The common case: every text is ASCII, and the encoding (for ``auto``, the
+    profile's first) carries every character at one unit; for ``auto``, each
+    text also fits in one part (else a later encoding could take fewer). Then
+    folding and NFC change nothing, a text's units are its length, and the
+    check is a few C-level passes over the block's texts joined.
+    """
+    auto = encoding == AUTO or encoding.casefold() == AUTO
+    if auto and profile is None:
+        return _never
+    enc = (
+        profile.encodings[0]
+        if auto and profile is not None
+        else (profile or DEFAULT_PROFILE).get(encoding)
+    )
+    rule = enc.rule
+    compiled = rule._compiled
+    single = rule.single
+    name = enc.name
+
+    def many(texts: Sequence[str]) -> tuple[str, list[int]] | None:
+        if not texts:
+            return None
+        joined = "".join(texts)
+        if not joined.isascii():
+            return None
+        if not compiled.ascii_all_ok or compiled.ascii_two:
+            data = joined.encode("ascii")
+            if not compiled.ascii_all_ok and data.translate(None, compiled.ascii_ok):
+                return None  # a character the encoding cannot carry
+            if compiled.ascii_two and len(data.translate(None, compiled.ascii_two)) != len(data):
+                return None  # a character that costs two units
+        sizes = list(map(len, texts))
+        if max(sizes) <= single:
+            return name, [1] * len(texts)
+        if auto:
+            return None
+        return name, [
+            1 if n <= single else _parts(t, n, rule) for t, n in zip(texts, sizes, strict=True)
+        ]
+
+    return many
+
+
+def _never(texts: Sequence[str]) -> None:
+    return None
 
 
 def segmenter(
