@@ -8,7 +8,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -685,6 +685,49 @@ class Client:
             if limit is not None and parts > limit:
                 self._measure(text, encoding, fold_turkish)  # raises MessageTooLong, worded once
             return number, name, parts
+
+        return check
+
+    def block_checker(
+        self, *, encoding: str | None = None, fold_turkish: bool = False
+    ) -> Callable[[Sequence[str], Sequence[str]], tuple[list[str], str, list[int]] | None]:
+        """:meth:`item_checker` for a block of items at once, in the common
+        case only: call it with the numbers (stripped) and their texts; it
+        gives ``(E.164 numbers, encoding, parts of each)``, what
+        :meth:`item_checker` gives each item, or ``None`` when any item is
+        not the common case (check each with :meth:`item_checker` then, which
+        gives its figures or its typed error). A campaign's import checks
+        each block of rows with it first.
+
+        The common case: every number is a Turkish mobile number written in
+        plain digits (see :func:`ileti.numbers.turkish_mobiles`), and every
+        text is printable ASCII that the encoding carries at one unit a
+        character (see :func:`ileti.text.counter_many`), in no more parts
+        than the provider allows.
+        """
+        from ileti.numbers import turkish_mobiles
+        from ileti.text import counter_many
+
+        profile = self.info.text
+        limit = profile.max_parts
+        many = counter_many(self._encoding(encoding), profile, fold=fold_turkish)
+
+        def check(
+            numbers: Sequence[str], texts: Sequence[str]
+        ) -> tuple[list[str], str, list[int]] | None:
+            # check_text's rule: no text empty, every one printable (decided in C)
+            if not all(texts) or not "".join(texts).isprintable():
+                return None
+            e164 = turkish_mobiles(numbers)
+            if e164 is None:
+                return None
+            measured = many(texts)
+            if measured is None:
+                return None
+            name, parts = measured
+            if limit is not None and max(parts) > limit:
+                return None
+            return e164, name, parts
 
         return check
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ileti.campaign import (
     Campaign,
@@ -414,3 +416,146 @@ def test_stop_lets_requests_in_flight_finish_and_records_them(
     assert status.count("accepted") + status.count("pending") == status.rows
     assert campaign.run().count("accepted") == 500
     assert set(received(emulator).values()) == {1}
+
+
+# -- the import checks a whole CSV block at once when it can ------------------------
+
+_cells = st.one_of(
+    st.sampled_from(["Ali", "Ayşe", "Veli Can", " ", "", "x" * 170, "a{b}", '"q"', "a,b"]),
+    st.text(alphabet='abc XYZ019,.!\n"[€ş', max_size=12),
+)
+_numbers = st.one_of(
+    st.sampled_from(["05321112233", "5321112234", "905321112235", "+905321112236"]),
+    st.from_regex(r"0?5[34][0-9]{8}", fullmatch=True),
+    st.sampled_from(["0532 111 22 37", "0532111", "", " 05321112238 ", "0561000000"]),
+)
+
+
+#: a row of the usual kind: a mobile number (from a few, so repeats occur) and plain values
+_usual = st.tuples(
+    st.sampled_from(["0", "", "+90"]).flatmap(
+        lambda prefix: st.from_regex(r"53[0-9]{2}11122[0-9]", fullmatch=True).map(
+            lambda national: prefix + national
+        )
+    ),
+    st.from_regex(r"[A-Z][a-z]{1,8}( [0-9]{1,4})?", fullmatch=True),
+    st.from_regex(r"K[0-9]{1,7}", fullmatch=True),
+).map(",".join)
+
+
+def _csv_cell(value: str) -> str:
+    return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(c in value for c in ',"\n') else value
+
+
+def _rows_of(
+    path: Path,
+    client: Client,
+    store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stop_after: int,
+    template: str | None = "Sayin {name}, kod {code}",
+) -> list[tuple[Any, ...]]:
+    """Import ``path``; with ``stop_after``, stop after that many commits and
+    continue in a campaign opened anew (as a new process would). Without a
+    template, the text is the column ``name``."""
+    campaign = client.campaign(
+        path, template=template, text_column="name", store=store, batch_size=3
+    )
+    if stop_after:
+        commit = engine._Importer._commit
+        commits = []
+
+        def stopping(self: Any, chunks: Any, *, done: bool = False) -> None:
+            commit(self, chunks, done=done)
+            commits.append(1)
+            if len(commits) == stop_after:
+                self.campaign.stop()
+
+        with monkeypatch.context() as m:
+            m.setattr(engine._Importer, "_commit", stopping)
+            campaign.import_rows()
+        campaign = Campaign.open(campaign.id, client=client, store=store)
+    campaign.import_rows()
+    return [
+        (r.line, r.number, r.text, r.state, r.group, r.parts, r.error, r.chunk)
+        for r in campaign.rows()
+    ]
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.one_of(
+            _usual,
+            _usual,
+            _usual,
+            _usual,
+            st.tuples(_numbers, _cells, _cells).map(lambda r: ",".join(map(_csv_cell, r))),
+            st.tuples(_numbers, _cells).map(lambda r: ",".join(map(_csv_cell, r))),
+            st.just(""),
+            st.just("05321119999,a,b,c"),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([2, 4, 256]),
+    st.integers(0, 3),
+    st.sampled_from(["Sayin {name}, kod {code}", "{code}{name}{{x}}", None]),
+)
+def test_a_block_imported_at_once_is_stored_as_row_by_row(
+    client: Client,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: list[str],
+    block: int,
+    stop_after: int,
+    template: str | None,
+) -> None:
+    """Every row's line, number, text, state, encoding, parts, error and chunk
+    are the same whether the import checks a block at once or row by row,
+    also when it stops and continues."""
+    tmp = tmp_path_factory.mktemp("block")
+    path = tmp / "in.csv"
+    path.write_text("to,name,code\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+    monkeypatch.setattr(engine, "_STOP_EVERY", block)
+    at_once = _rows_of(path, client, tmp / "a.db", monkeypatch, stop_after, template)
+    with monkeypatch.context() as m:
+        m.setattr(engine._WholeBlock, "check", lambda self, block: None)
+        one_by_one = _rows_of(path, client, tmp / "b.db", monkeypatch, stop_after, template)
+    assert at_once == one_by_one
+
+
+def test_the_usual_rows_take_the_block_path(
+    client: Client, write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[int] = []
+    check = engine._WholeBlock.check
+
+    def counting(self: Any, block: Any) -> Any:
+        ready = check(self, block)
+        taken.append(0 if ready is None else len(ready))
+        return ready
+
+    monkeypatch.setattr(engine._WholeBlock, "check", counting)
+    campaign = client.campaign(
+        write("in.csv", csv_of(numbers(600))), template="Merhaba {name}", store=":memory:"
+    )
+    assert campaign.import_rows().count("pending") == 600
+    assert taken == [256, 256, 88]
+
+
+@pytest.mark.parametrize("stop_after", [1, 3])
+def test_an_import_continued_after_a_stop_reads_its_blocks_as_row_by_row(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_after: int
+) -> None:
+    path = tmp_path / "in.csv"
+    rows = [f"{n},Ali {i},K{i}" for i, n in enumerate(numbers(40))]
+    rows[30] = rows[3].replace("Ali 3", "Ali again")  # a repeat of a stored number
+    path.write_text("to,name,code\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(engine, "_STOP_EVERY", 4)
+    at_once = _rows_of(path, client, tmp_path / "a.db", monkeypatch, stop_after)
+    monkeypatch.setattr(engine._WholeBlock, "check", lambda self, block: None)
+    one_by_one = _rows_of(path, client, tmp_path / "b.db", monkeypatch, stop_after)
+    assert at_once == one_by_one
+    assert [r[0] for r in at_once if r[3] is RowState.INVALID] == [32]

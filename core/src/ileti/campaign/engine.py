@@ -39,10 +39,12 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from ileti.campaign.source import (
+    CsvBlock,
     InputError,
     SourceRow,
     Template,
     check_columns,
+    csv_blocks,
     detect_format,
     iter_mappings,
     open_text,
@@ -611,7 +613,10 @@ class Campaign:
 
     # -- importing -----------------------------------------------------------------------
 
-    def _open_input(self, record: CampaignRecord) -> tuple[Iterator[SourceRow], IO[str] | None]:
+    def _open_input(self, record: CampaignRecord) -> tuple[Iterator[_Block], IO[str] | None]:
+        """The rows still to import, a block of them at a time (each CSV
+        block as read, for the importer's check of a whole block), and the
+        stream to close after."""
         spec = record.spec
         if spec["format"] == "python":
             if self._iterable is None:
@@ -625,7 +630,7 @@ class Campaign:
             rows = self._python_rows
             if record.import_line:
                 rows = (r for r in rows if r.line > record.import_line)
-            return rows, None
+            return _blocks(rows), None
         path = Path(spec["source"])
         try:
             stat = path.stat()
@@ -643,10 +648,13 @@ class Campaign:
         stream = open_text(path)
         if spec["format"] == "csv" and not record.import_line:
             check_columns(spec["header"], self._needed(spec))
-        rows = read_rows(
-            stream, spec["format"], delimiter=spec["delimiter"], after=record.import_line
-        )
-        return rows, stream
+        if spec["format"] == "csv":
+            blocks: Iterator[_Block] = csv_blocks(
+                stream, spec["delimiter"], record.import_line, _STOP_EVERY
+            )
+        else:
+            blocks = _blocks(read_rows(stream, spec["format"], after=record.import_line))
+        return blocks, stream
 
     @staticmethod
     def _needed(spec: Mapping[str, Any]) -> list[str]:
@@ -656,9 +664,9 @@ class Campaign:
 
     def _import(self) -> None:
         record = self.record
-        rows, stream = self._open_input(record)
+        blocks, stream = self._open_input(record)
         try:
-            _Importer(self, record).run(rows)
+            _Importer(self, record).run(blocks)
         finally:
             if stream is not None:
                 stream.close()
@@ -1231,6 +1239,14 @@ _Ready = tuple[int, str, str, str, int]
 
 #: rows read between two looks at whether the run was stopped
 _STOP_EVERY = 256
+#: what the importer reads at a time: a CSV block as read, or rows
+_Block = CsvBlock | list[SourceRow]
+
+
+def _blocks(rows: Iterator[SourceRow]) -> Iterator[list[SourceRow]]:
+    return iter(lambda: list(itertools.islice(rows, _STOP_EVERY)), [])
+
+
 #: bits of the importer's filter of stored numbers (2 MiB: a false positive
 #: only costs a look in the store; about 6% of numbers at a million rows)
 _FILTER_BITS = 1 << 24
@@ -1272,7 +1288,7 @@ class _Importer:
             if not any(n for state, (n, _) in counts.items() if state is not RowState.INVALID):
                 self.stored = bytearray(_FILTER_BITS >> 3)
 
-    def run(self, rows: Iterator[SourceRow]) -> None:
+    def run(self, blocks: Iterator[_Block]) -> None:
         """Import every row, or until the campaign is stopped or paused
         (what was read is stored, not lost)."""
         campaign = self.campaign
@@ -1289,17 +1305,27 @@ class _Importer:
         size = self.size
         stopped = campaign._stop.is_set
         read = self.read
+        whole = None if single else _WholeBlock(self)
         while True:
             if stopped() or campaign._pause is not None:
                 self.read = read
                 self.finish(done=False)  # what was read is stored
                 return
-            block = list(itertools.islice(rows, _STOP_EVERY))
-            if not block:
+            block = next(blocks, None)
+            if block is None:
                 break
             if len(invalid) >= size:
                 self.read = read
                 self._commit([])
+            if isinstance(block, CsvBlock):
+                ready = whole.check(block) if whole is not None else None
+                if ready is not None:
+                    read += len(ready)
+                    self.read = read
+                    self.line = ready[-1][0]
+                    self._add_whole(ready)
+                    continue
+                block = block.rows()
             for line, data, error in block:
                 read += 1
                 self.line = line
@@ -1351,6 +1377,27 @@ class _Importer:
                     self._flush([next(iter(buffers))])
         self.read = read
         self.finish()
+
+    def _add_whole(self, ready: list[_Ready]) -> None:
+        """A block's rows, every one checked and of one group, into its
+        buffer; each full chunk stored as the row-by-row import would."""
+        group = ready[0][3]
+        buffer = self.buffers.get(group)
+        if buffer is None:
+            buffer = self.buffers[group] = []
+        buffer.extend(ready)
+        size = self.size
+        while len(buffer) >= size:
+            chunk = buffer[:size]
+            del buffer[:size]
+            # as row by row: a full chunk's group is closed, and its next rows
+            # open it again after the other groups (the order the last chunks
+            # are stored in); the rows left are held, so the import position
+            # stays before them
+            del self.buffers[group]
+            if buffer:
+                self.buffers[group] = buffer
+            self._commit([chunk])
 
     def finish(self, *, done: bool = True) -> None:
         self._flush(list(self.buffers), done=done)
@@ -1425,6 +1472,66 @@ class _Importer:
                         h = hash(ready[1]) & _FILTER_MASK
                         stored[h >> 3] |= 1 << (h & 7)
         self.campaign._committed(moves, self.read)
+
+
+class _WholeBlock:
+    """The check of a whole CSV block at once, for the common case: every row
+    as wide as the header, every value the row needs not blank, every number
+    and text what :meth:`~ileti.Client.block_checker` takes, no number seen
+    before. It gives the rows the row-by-row import would make of the block
+    (a property test compares the two), or ``None``: then the block is
+    imported row by row, which gives each row its figures or its error."""
+
+    def __init__(self, importer: _Importer) -> None:
+        spec = importer.spec
+        self.numbers = None if spec["keep_duplicates"] else importer.numbers
+        self.checker = importer.client.block_checker(
+            encoding=importer.encoding, fold_turkish=spec["fold_turkish"]
+        )
+        template = importer.template
+        self.template = template
+        self.to_column: str = spec["to_column"]
+        self.columns: tuple[str, ...] = (
+            template.fields if template is not None else (spec["text_column"],)
+        )
+        self.format = template.positional if template is not None else None
+        self.header: list[str] | None = None
+        self.get: tuple[Callable[[list[str]], str], ...] = ()
+
+    def _columns(self, header: list[str]) -> bool:
+        if header is not self.header:
+            self.header = header
+            names = [self.to_column, *self.columns]
+            if not all(name in header for name in names):
+                self.get = ()
+            else:
+                self.get = tuple(operator.itemgetter(header.index(n)) for n in names)
+        return bool(self.get)
+
+    def check(self, block: CsvBlock) -> list[_Ready] | None:
+        values = block.values
+        if block.starts[0] <= block.after or not self._columns(block.header):
+            return None
+        if set(map(len, values)) != {len(block.header)}:
+            return None
+        raw = list(map(str.strip, map(self.get[0], values)))
+        if not all(raw):
+            return None
+        columns = [list(map(get, values)) for get in self.get[1:]]
+        for column in columns:
+            if not all(map(str.strip, column)):
+                return None
+        texts = list(map(self.format.format, *columns)) if self.format is not None else columns[0]
+        checked = self.checker(raw, texts)
+        if checked is None:
+            return None
+        e164, group, parts = checked
+        numbers = self.numbers
+        if numbers is not None:
+            if len(set(e164)) != len(e164) or not numbers.keys().isdisjoint(e164):
+                return None
+            numbers.update(zip(e164, block.starts))  # noqa: B905 - as long
+        return list(zip(block.starts, e164, texts, itertools.repeat(group), parts))
 
 
 def _invalid(line: int, raw: str, reason: str, category: str) -> NewRow:

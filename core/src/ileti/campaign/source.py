@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -27,9 +28,11 @@ import attrs
 from ileti.errors import ValidationError
 
 __all__ = [
+    "CsvBlock",
     "InputError",
     "SourceRow",
     "Template",
+    "csv_blocks",
     "detect_format",
     "iter_mappings",
     "read_rows",
@@ -38,6 +41,8 @@ __all__ = [
 
 #: the longest CSV field accepted (csv's own default is 128 KiB)
 MAX_FIELD = 64 * 1024
+#: rows read at a time by read_rows
+_BLOCK = 256
 
 
 class InputError(ValidationError):
@@ -153,39 +158,90 @@ def check_columns(header: list[str], needed: Iterable[str]) -> None:
         )
 
 
+class CsvBlock(NamedTuple):
+    """Consecutive rows of a CSV file as the reader gave them: the line each
+    starts on and its values (a campaign's import checks a block at once
+    when it can, and row by row, with :meth:`rows`, when it cannot)."""
+
+    header: list[str]
+    #: rows that start on a line up to this one are skipped (imported before)
+    after: int
+    starts: Sequence[int]
+    values: list[list[str]]
+
+    def rows(self) -> list[SourceRow]:
+        """The block's rows as :func:`read_rows` gives them: blank rows and
+        rows up to ``after`` left out, a row with more values than the header
+        has columns given as unreadable."""
+        header = self.header
+        width = len(header)
+        after = self.after
+        row = SourceRow
+        found: list[SourceRow] = []
+        for start, values in zip(self.starts, self.values):  # noqa: B905 - as long
+            if start <= after or not _nonblank(values):
+                continue
+            if len(values) > width:
+                found.append(
+                    row(
+                        start,
+                        None,
+                        f"{len(values)} values for {width} columns "
+                        "(quote values that hold the delimiter)",
+                    )
+                )
+                continue
+            # a short row leaves its last columns out; strict= would cost 0.17 µs a row
+            found.append(row(start, dict(zip(header, values))))  # noqa: B905
+        return found
+
+
+def csv_blocks(stream: IO[str], delimiter: str, after: int, size: int) -> Iterator[CsvBlock]:
+    """The rows of a CSV text stream read from its start, ``size`` at a time.
+
+    A row that cannot be read raises :class:`InputError` naming its line,
+    after the block of the rows before it.
+    """
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    header = _header(reader)
+    previous = reader.line_num
+    while True:
+        values: list[list[str]] = []
+        ends: list[int] = []
+        add, end = values.append, ends.append
+        failure: InputError | None = None
+        try:
+            for found in itertools.islice(reader, size):
+                add(found)
+                end(reader.line_num)
+        except csv.Error as exc:
+            failure = _unreadable(exc, (ends[-1] if ends else previous) + 1)
+        except UnicodeDecodeError:
+            failure = InputError(
+                "the file is no longer UTF-8 text: was it changed while the campaign ran?",
+                line=(ends[-1] if ends else previous) + 1,
+            )
+        if values:
+            last = ends[-1]
+            # one line a row, the common case; else each row starts after the last one's end
+            starts: Sequence[int] = (
+                range(previous + 1, last + 1)
+                if last - previous == len(ends)
+                else [previous + 1, *(e + 1 for e in ends[:-1])]
+            )
+            yield CsvBlock(header, after, starts, values)
+            previous = last
+        if failure is not None:
+            raise failure
+        if len(values) < size:
+            return
+
+
 def _csv_rows(stream: IO[str], delimiter: str, after: int) -> Iterator[SourceRow]:
     """Rows of a CSV text stream read from its start; rows that start on a
     line up to ``after`` are skipped (they were imported before)."""
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    header = _header(reader)
-    width = len(header)
-    previous = reader.line_num
-    row = SourceRow
-    while True:
-        start = previous + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise _unreadable(exc, start) from None
-        except UnicodeDecodeError:
-            raise InputError(
-                "the file is no longer UTF-8 text: was it changed while the campaign ran?",
-                line=start,
-            ) from None
-        previous = reader.line_num
-        if start <= after or not _nonblank(values):
-            continue
-        if len(values) > width:
-            yield row(
-                start,
-                None,
-                f"{len(values)} values for {width} columns (quote values that hold the delimiter)",
-            )
-            continue
-        # a short row leaves its last columns out; strict= would cost 0.17 µs a row
-        yield row(start, dict(zip(header, values)))  # noqa: B905
+    for block in csv_blocks(stream, delimiter, after, _BLOCK):
+        yield from block.rows()
 
 
 def _jsonl_rows(stream: IO[str], after: int) -> Iterator[SourceRow]:
@@ -298,6 +354,18 @@ class Template:
             pieces.append((literal, field))
         fields = tuple(dict.fromkeys(f for _, f in pieces if f is not None))
         return cls(text, fields, tuple(pieces))
+
+    @property
+    def positional(self) -> str:
+        """The template for ``str.format`` with its placeholders numbered in
+        the order of :attr:`fields`: ``positional.format(*values)`` is what
+        :meth:`fill` gives for those values (none of them blank)."""
+        index = {field: i for i, field in enumerate(self.fields)}
+        return "".join(
+            literal.replace("{", "{{").replace("}", "}}")
+            + ("" if field is None else f"{{{index[field]}}}")
+            for literal, field in self.pieces
+        )
 
     def fill(self, data: Mapping[str, str]) -> str:
         """The text for one row; ``ValueError`` names a missing or empty value."""
