@@ -208,8 +208,8 @@ def _submit(
             [wire.Recipient(international(r.number), r.message_id) for r in recipients]
         ),
     )
-    document = wire.sms_document(wire.SmsRequest(_credentials(settings), block))
-    response = ctx.send(wire.post(document, settings.body_style))
+    request = wire.SmsRequest(_credentials(settings), block)
+    response = ctx.send(wire.send_post(request, settings.body_style))
     answer = wire.parse_submit(response)
     refused = [r for r in answer.results if r.request_level]
     if refused:
