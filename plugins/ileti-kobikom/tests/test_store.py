@@ -395,3 +395,27 @@ def test_used_ids_are_what_a_union_of_both_lookups_gives(
         ]
         assert store._used_in_db(db, [*probe, "o"]) == union
     store.close()
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_an_answer_of_one_row_is_one_statement(tmp_path: Path, count: int) -> None:
+    """A usual send's answer (one recipient) is a single UPDATE, its own
+    transaction; more rows are one transaction begun with the write lock."""
+    store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct")
+    claimed = package("ref", count=count)
+    store.claim(claimed)
+    assert store._conn is not None
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    store.record_submit(
+        attrs.evolve(
+            claimed, recipients=tuple(attrs.evolve(r, submit_code="0") for r in claimed.recipients)
+        )
+    )
+    store._conn.set_trace_callback(None)
+    kinds = [s.split()[0].upper() for s in seen]
+    assert kinds == (["UPDATE"] if count == 1 else ["BEGIN", "UPDATE", "UPDATE", "COMMIT"])
+    store.close()
+    found = ReportStore(str(tmp_path / "r.sqlite3"), account="acct").find("ref")
+    assert found is not None
+    assert [r.submit_code for r in found.recipients] == ["0"] * count

@@ -169,7 +169,9 @@ class ReportStore:
         )
 
     @contextmanager
-    def _db(self, *, full: bool = False, read: bool = False) -> Iterator[sqlite3.Connection | None]:
+    def _db(
+        self, *, full: bool = False, read: bool = False, one_statement: bool = False
+    ) -> Iterator[sqlite3.Connection | None]:
         """The store's connection for one transaction (``None`` for a
         memory-only store), used by one thread at a time.
 
@@ -182,7 +184,10 @@ class ReportStore:
         A transaction that writes (not ``read``) takes the file's write lock
         when it begins, so that what it reads first (the ids already used, the
         reports already kept) cannot change under it from another process
-        before it writes.
+        before it writes. With ``one_statement`` the caller runs a single
+        statement that reads nothing first: it is its own transaction (the
+        connection is in autocommit mode outside ``BEGIN``), which spares a
+        ``BEGIN`` and a ``COMMIT``.
         """
         if self._path is None:
             yield None
@@ -191,7 +196,9 @@ class ReportStore:
             try:
                 if self._conn is None:
                     private_file(self._path)  # numbers and ids are personal data: 0600
-                    conn = sqlite3.connect(self._path, timeout=30.0, check_same_thread=False)
+                    conn = sqlite3.connect(
+                        self._path, timeout=30.0, check_same_thread=False, isolation_level=None
+                    )
                     try:
                         conn.execute("PRAGMA journal_mode=WAL")
                         conn.execute("PRAGMA synchronous=NORMAL")
@@ -204,7 +211,7 @@ class ReportStore:
                 if full:
                     self._conn.execute("PRAGMA synchronous=FULL")
                 try:
-                    if not read:
+                    if not read and not one_statement:
                         self._conn.execute("BEGIN IMMEDIATE")
                     with self._conn:  # one transaction: commit, or roll back on error
                         yield self._conn
@@ -330,7 +337,8 @@ class ReportStore:
                     (r.submit_code, self.account, package.package_id, i)
                     for i, r in enumerate(package.recipients)
                 ]
-            with self._db() as db:
+            # one row (a usual send): one UPDATE, a transaction by itself
+            with self._db(one_statement=len(codes) + len(moved) == 1) as db:
                 if db is not None:
                     # only what changed, and the message id (indexed) only when it
                     # changed: each page a commit touches is written to the log again
