@@ -6,6 +6,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -287,3 +288,134 @@ def test_two_stores_on_one_file_cannot_both_claim_one_reference(tmp_path: Path) 
     assert len(outcome) == 1
     assert isinstance(outcome[0], ValidationError)
     assert "already used" in str(outcome[0])
+
+
+def test_submit_answers_read_back_from_the_file(tmp_path: Path) -> None:
+    """What ``record_submit`` writes is what a new store on the file reads:
+    codes for every recipient, a changed message id, and an answer recorded
+    by a store that never saw the claim (it writes every row)."""
+    where = str(tmp_path / "r.sqlite3")
+    store = ReportStore(where, account="acct")
+    store.claim(package("ref", count=3))
+    store.claim(package("other", count=2))
+
+    def answered(ref: str, *answers: tuple[str, str | None]) -> StoredPackage:
+        claimed = package(ref, count=len(answers))
+        return attrs.evolve(
+            claimed,
+            recipients=tuple(
+                StoredRecipient(message_id, r.number, code)
+                for r, (message_id, code) in zip(claimed.recipients, answers, strict=True)
+            ),
+        )
+
+    store.record_submit(answered("ref", ("ref-1", "0"), ("KOBI-77", "-13"), ("ref-3", None)))
+    elsewhere = ReportStore(where, account="acct")  # knows nothing in memory
+    elsewhere.record_submit(answered("other", ("other-1", "0"), ("KOBI-78", "0")))
+    store.close()
+    elsewhere.close()
+    fresh = ReportStore(where, account="acct")
+
+    def answers(ref: str) -> list[tuple[str, str | None]]:
+        found = fresh.find(ref)
+        assert found is not None
+        return [(r.message_id, r.submit_code) for r in found.recipients]
+
+    assert answers("ref") == [("ref-1", "0"), ("KOBI-77", "-13"), ("ref-3", None)]
+    assert answers("other") == [("other-1", "0"), ("KOBI-78", "0")]
+    assert fresh.find("KOBI-77") is not None
+    assert fresh.find("ref-2") is None  # its id moved to KOBI-77
+
+
+def test_an_answer_rewrites_a_message_id_only_when_it_changed(tmp_path: Path) -> None:
+    """The message id is indexed: an answer that keeps it sets only the code
+    (one page fewer written per send)."""
+    store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct")
+    store.claim(package("ref", count=2))
+    assert store._conn is not None
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    store.record_submit(
+        attrs.evolve(
+            package("ref", count=2),
+            recipients=(
+                StoredRecipient("ref-1", "+905321112231", "0"),
+                StoredRecipient("KOBI-77", "+905321112232", "0"),
+            ),
+        )
+    )
+    store._conn.set_trace_callback(None)
+    updates = [s for s in seen if s.upper().startswith("UPDATE")]
+    assert len(updates) == 2
+    assert sum("message_id =" in s for s in updates) == 1
+    assert "'KOBI-77'" in next(s for s in updates if "message_id =" in s)
+
+
+_IDS = st.sampled_from(["a", "b", "a-1", "a-2", "b-1", "c", "c-1", "Z", "z", "0"])
+
+
+@given(
+    stored=st.lists(st.tuples(_IDS, st.lists(_IDS, max_size=3)), max_size=4),
+    probe=st.lists(_IDS, max_size=6),
+)
+def test_used_ids_are_what_a_union_of_both_lookups_gives(
+    tmp_path_factory: pytest.TempPathFactory,
+    stored: list[tuple[str, list[str]]],
+    probe: list[str],
+) -> None:
+    """``_used_in_db`` (``UNION ALL``, deduplicated and sorted in Python) gives
+    exactly what the ``UNION`` query it replaced gives, so the id a refusal
+    names is the same."""
+    where = str(tmp_path_factory.mktemp("used") / "r.sqlite3")
+    store = ReportStore(where, account="acct")
+    with store._db() as db:
+        assert db is not None
+        for n, (package_id, message_ids) in enumerate(stored):
+            db.execute(
+                "INSERT OR IGNORE INTO packages VALUES ('acct', ?, '2025-01-01', NULL)",
+                (package_id,),
+            )
+            db.executemany(
+                "INSERT INTO recipients VALUES ('acct', ?, ?, ?, '+905321112233', NULL)",
+                [(package_id, n * 10 + i, m) for i, m in enumerate(message_ids)],
+            )
+        db.execute("INSERT INTO packages VALUES ('other', 'o', '2025-01-01', NULL)")
+        db.execute("INSERT INTO recipients VALUES ('other', 'o', 0, 'o', '+905321112233', NULL)")
+    marks = ",".join("?" * len(probe))
+    with store._db(read=True) as db:
+        assert db is not None
+        union = [
+            str(r[0])
+            for r in db.execute(
+                f"SELECT package_id FROM packages WHERE account = ? AND package_id IN ({marks}) "  # noqa: S608
+                "UNION SELECT message_id FROM recipients WHERE account = ? "
+                f"AND message_id IN ({marks})",
+                ["acct", *probe, "acct", *probe],
+            ).fetchall()
+        ]
+        assert store._used_in_db(db, [*probe, "o"]) == union
+    store.close()
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_an_answer_of_one_row_is_one_statement(tmp_path: Path, count: int) -> None:
+    """A usual send's answer (one recipient) is a single UPDATE, its own
+    transaction; more rows are one transaction begun with the write lock."""
+    store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct")
+    claimed = package("ref", count=count)
+    store.claim(claimed)
+    assert store._conn is not None
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    store.record_submit(
+        attrs.evolve(
+            claimed, recipients=tuple(attrs.evolve(r, submit_code="0") for r in claimed.recipients)
+        )
+    )
+    store._conn.set_trace_callback(None)
+    kinds = [s.split()[0].upper() for s in seen]
+    assert kinds == (["UPDATE"] if count == 1 else ["BEGIN", "UPDATE", "UPDATE", "COMMIT"])
+    store.close()
+    found = ReportStore(str(tmp_path / "r.sqlite3"), account="acct").find("ref")
+    assert found is not None
+    assert [r.submit_code for r in found.recipients] == ["0"] * count

@@ -480,12 +480,53 @@ def test_requests_are_written_as_xmltodict_writes_them(
     )
     request = wire.SmsRequest(credentials, block)
     assert wire.sms_document(request) == _unparsed("SMS", request)
+    for style in ("form", "literal", "raw"):  # the directly written form body included
+        assert wire.send_post(request, style) == wire.post(wire.sms_document(request), style)
     assert wire.senders_request(credentials) == _unparsed(
         "basliklar", wire.SendersRequest(credentials)
     )
     assert wire.balance_request(credentials) == _unparsed(
         "bakiye", wire.BalanceRequest(credentials)
     )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"text": "lone \ud800 surrogate"},
+        {"user": "\udfff"},
+        {"number": "90532\ud83d"},
+        {"message_id": "id-\udc80"},
+        {"text": None},
+        {"user": None},
+        {"sender": 5},
+        {"number": 905321112233},
+        {"message_id": 7},
+        {"recipient": "905321112233"},
+        {"gsm": ("905321112233",)},
+    ],
+)
+def test_unusual_send_requests_fail_as_the_strict_writer_fails(odd: dict[str, Any]) -> None:
+    """What the direct form writer does not take goes through ``sms_document``
+    and ``post``: the same request, or the same error."""
+    recipient: Any = odd.get(
+        "recipient", wire.Recipient(odd.get("number", "905321112233"), odd.get("message_id"))
+    )
+    block = wire.MessageBlock(
+        sender=odd.get("sender", "ILETI"),
+        text=odd.get("text", "Merhaba"),
+        recipients=wire.Recipients(odd.get("gsm", [recipient])),
+    )
+    request = wire.SmsRequest(wire.Credentials(odd.get("user", "u"), "p"), block)
+
+    def outcome(build: Any) -> Any:
+        try:
+            return build()
+        except Exception as exc:  # the error itself is compared
+            return (type(exc), str(exc))
+
+    strict = outcome(lambda: wire.post(wire.sms_document(request), "form"))
+    assert outcome(lambda: wire.send_post(request, "form")) == strict
 
 
 def test_credentials_repr_hides_the_password() -> None:
