@@ -237,7 +237,8 @@ def test_delivery_unknown_on_a_batch_exits_5(
     with FaultProxy(served.base_url) as proxy:
         monkeypatch.setenv("ILETI_TESTPROV_BASE_URL", proxy.base_url)
         proxy.set_faults(Fault.PASS, Fault.RESET)
-        run = cli("send-multi", "-p", "testprov", path, "--batch-size", "1")
+        # one request at a time, so the proxy's faults meet the lines in order
+        run = cli("send-multi", "-p", "testprov", path, "--batch-size", "1", "--workers", "1")
     assert run.code == 5, run.err
     assert "line 3 may have been sent" in run.err
     assert "1 may have been sent (delivery unknown" in run.out
