@@ -10,7 +10,9 @@ Not a pytest test. Run from the repository root::
 **Sends.** For each provider, one message is first sent through its emulator
 to record the request the plugin makes and the answer the gateway gives.
 Then a canned server on loopback (a process of its own, HTTP/1.1 keep-alive)
-answers every request with that answer at once, and two loops run against it,
+answers every request with that answer at once (where the answer echoes the
+client reference the request carried, Kobikom's ``messageId``, it echoes each
+request's own, as the gateway does), and two loops run against it,
 interleaved round by round in one process:
 
 * **raw**: a urllib3 pool POSTing the recorded request (same path, headers
@@ -44,12 +46,17 @@ NUMBER = "05321112233"
 TEXT = "Merhaba, siparisiniz yola cikti."
 SENDER = "ILETI"
 
-# a canned server: every request gets the recorded answer (status, headers, body)
+# a canned server: every request gets the recorded answer (status, headers, body);
+# where the recorded request carried the send's client reference and the answer
+# echoes it (Kobikom's messageId), the answer echoes each request's own, as the
+# gateway does (client refs are all of one length: each at the same place in the body)
 SERVER = r"""
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 canned = json.loads(sys.stdin.readline())
 body = canned["body"].encode("latin-1")
+ref = canned["client_ref"].encode("latin-1")
+at = canned["request_body"].encode("latin-1").find(ref) if ref in body else -1
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -58,13 +65,13 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        sent = self.rfile.read(length) if length else b""
+        answer = body if at < 0 else body.replace(ref, sent[at : at + len(ref)])
         self.send_response(canned["status"])
         self.send_header("Content-Type", canned["content_type"])
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(answer)
     do_GET = do_POST = _answer
     def log_message(self, *args):
         pass
@@ -107,7 +114,7 @@ def record(provider: str) -> tuple[dict[str, object], dict[str, str]]:
         settings = {k: v for k, v in running.settings().items() if k != "base_url"}
         keeping = Keeping(Transport(provider, running.base_url))
         with Client(provider, base_url=running.base_url, transport=keeping, **settings) as client:
-            client.send(NUMBER, TEXT, sender=SENDER)
+            ref = client.send(NUMBER, TEXT, sender=SENDER).client_ref or ""
         sent = running.emulator.received[-1]
         answer = keeping.answer
         canned = {
@@ -120,6 +127,7 @@ def record(provider: str) -> tuple[dict[str, object], dict[str, str]]:
             "status": answer.status,
             "content_type": answer.headers.get("content-type", "application/json"),
             "body": answer.body.decode("latin-1"),
+            "client_ref": ref,
         }
     finally:
         running.close()
