@@ -419,3 +419,29 @@ def test_an_answer_of_one_row_is_one_statement(tmp_path: Path, count: int) -> No
     found = ReportStore(str(tmp_path / "r.sqlite3"), account="acct").find("ref")
     assert found is not None
     assert [r.submit_code for r in found.recipients] == ["0"] * count
+
+
+def test_a_file_store_keeps_only_the_latest_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long-lived client does not grow with its sends: past MEMORY_KEEP
+    packages and reports, the oldest are read from the file again."""
+    from ileti_kobikom import store as module
+
+    monkeypatch.setattr(module, "MEMORY_KEEP", 3)
+    store = ReportStore(str(tmp_path / "r.sqlite3"), account="acct")
+    memory = ReportStore(":memory:", account="acct")
+    for kept in (store, memory):
+        for i in range(5):
+            kept.claim(package(f"p{i}"))
+        kept.save_reports([report(f"p{i}-1", "DELIVRD") for i in range(5)], pulled_at=NOW)
+    assert list(store._packages) == ["p2", "p3", "p4"]
+    assert sorted(store._by_message) == ["p2-1", "p2-2", "p3-1", "p3-2", "p4-1", "p4-2"]
+    assert len(store._reports) == 3
+    assert len(memory._packages) == len(memory._reports) == 5  # memory is all it has
+    first = store.find("p0-2")  # from the file
+    assert first is not None
+    assert [r.number for r in first.recipients] == ["+905321112232"]
+    assert store.reports(["p0-1"])["p0-1"].status == "DELIVRD"
+    with pytest.raises(ValidationError, match="'p1' was already used"):
+        store.claim(package("p1"))

@@ -8,10 +8,11 @@ its reports carry no phone number. So the plugin keeps, per account:
   that a send whose answer was lost can still be settled with a report;
 * every report it pulls, written before the pull is considered done.
 
-Everything is kept in memory (in the client's ``ctx.state``) and, unless the
-``report_store`` setting is ``":memory:"``, in a SQLite file that outlives
-the process and can be shared by several clients. The file's folder is
-created on first use, never earlier.
+Everything is kept in a SQLite file that outlives the process and can be
+shared by several clients, and the most recent of it in memory (in the
+client's ``ctx.state``: :data:`MEMORY_KEEP` packages and reports); with the
+``report_store`` setting ``":memory:"``, everything in memory only, for the
+client's life. The file's folder is created on first use, never earlier.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from ileti_kobikom.wire import DeliveryMessage, dlr_state
 __all__ = ["ReportStore", "StoredPackage", "StoredRecipient", "StoredReport"]
 
 SCHEMA_VERSION = 1
+
+#: how many packages, and how many reports, a store backed by a file also
+#: keeps in memory (the most recently claimed or pulled); the file holds every
+#: one, and is read for the others. A ":memory:" store keeps every one.
+MEMORY_KEEP = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS packages (
@@ -294,6 +300,12 @@ class ReportStore:
         self._packages[package.package_id] = package
         for r in package.recipients:
             self._by_message[r.message_id] = package.package_id
+        if self._path is not None:  # a long-lived client must not grow with its sends
+            while len(self._packages) > MEMORY_KEEP:
+                oldest = next(iter(self._packages))
+                for r in self._packages.pop(oldest).recipients:
+                    if self._by_message.get(r.message_id) == oldest:
+                        del self._by_message[r.message_id]
 
     def release(self, package_id: str) -> None:
         """Forget a package that was certainly not sent (its ids may be used again)."""
@@ -437,6 +449,9 @@ class ReportStore:
                         ],
                     )
             self._reports.update(changed)
+            if self._path is not None:
+                while len(self._reports) > MEMORY_KEEP:
+                    del self._reports[next(iter(self._reports))]
 
     def reports(self, message_ids: Sequence[str]) -> dict[str, StoredReport]:
         """The best stored report of each message id that has one."""
