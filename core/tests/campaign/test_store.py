@@ -133,3 +133,29 @@ def test_a_version_1_store_is_migrated_with_every_row_as_it_was(tmp_path: Path) 
     assert [r.rid for r in store.claim("c1", batch="b3")] == [4]
     assert [r.rid for r in store.claim("c1", batch="b4")] == [6]
     assert store.last_chunk("c1") == 3
+
+
+@pytest.mark.parametrize(("size", "group", "params"), [(23, 7, 32766), (23, 50, 10), (50, 50, 999)])
+def test_a_chunk_is_inserted_a_group_of_rows_a_statement_with_every_row_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, group: int, params: int
+) -> None:
+    """Whole groups through one statement each, then the rest; never more
+    parameters to a statement than SQLite allows (10: two rows of five)."""
+    from ileti.campaign import store as module
+
+    monkeypatch.setattr(module, "_GROUP", group)
+    store = SQLiteStore(tmp_path / "c.db")
+    monkeypatch.setattr(store, "_params", params)
+    store.create("c1", "testprov", {})
+    added = rows(size, chunk_size=size)
+    store.add_rows("c1", added, line=size + 1, offset=0, done=True)
+    stored = store.rows("c1", limit=100)
+    assert [(r.line, r.number, r.text, r.chunk) for r in stored] == [
+        (r.line, r.number, r.text, r.chunk) for r in added
+    ]
+    assert [r.rid for r in stored] == list(range(stored[0].rid, stored[0].rid + size))
+    assert store.counts("c1")[RowState.PENDING] == (size, size)
+    # a line stored before is skipped, and the chunk's other rows still go in
+    store.add_rows("c1", rows(3, chunk_size=3, start=size - 1), line=size + 3, offset=0, done=True)
+    assert [r.line for r in store.rows("c1", limit=100)][-3:] == [size + 1, size + 2, size + 3]
+    assert len(list(store.rows("c1", limit=100))) == size + 2

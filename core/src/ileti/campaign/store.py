@@ -25,6 +25,7 @@ when the store is opened.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import operator
 import os
@@ -176,6 +177,9 @@ _STATES = {state.value: state for state in RowState}
 
 #: what a chunk's row stores of its NewRow: line, number, text, group, parts
 _CHUNK_ROW = operator.itemgetter(0, 1, 2, 4, 5)
+_CHUNK_WIDTH = 5  # the values _CHUNK_ROW takes
+#: rows a statement of the import inserts (SQLite parses each statement anew)
+_GROUP = 50
 _NEW_STATE = operator.itemgetter(3)
 _PENDING_ONLY = {RowState.PENDING}
 _new_tuple = tuple.__new__
@@ -621,6 +625,8 @@ class SQLiteStore(StoreBase):
         # Other processes coordinate through SQLite's file locks.
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = self._connect()
+        #: the most parameters one statement may have (32,766 from SQLite 3.32; 999 before)
+        self._params = self._connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._migrate()
 
     def __repr__(self) -> str:
@@ -654,7 +660,7 @@ class SQLiteStore(StoreBase):
         return self._connection
 
     def _tx(self) -> _Tx:
-        return _Tx(self._conn, self._lock)
+        return _Tx(self._conn, self._lock, self._params)
 
     def runner(self, campaign_id: str, *, exclusive: bool = False) -> AbstractContextManager[str]:
         return _FileLock(self.location, campaign_id)
@@ -796,13 +802,28 @@ class SQLiteStore(StoreBase):
             raise ValueError(f"chunk {chunk} holds rows that are not pending")
         # a new row's id is one more than the largest (we hold the write lock)
         lo = (conn.execute("SELECT max(rid) FROM rows").fetchone()[0] or 0) + 1
-        conn.executemany(
-            # numbers of ours, not input, are written into the statement, so
-            # that each row binds a slice of its NewRow as it is
-            "INSERT OR IGNORE INTO rows (cid, line, number, text, grp, parts, chunk, "  # noqa: S608
-            f"updated) VALUES ({int(cid)}, ?, ?, ?, ?, ?, {int(chunk)}, {float(now)!r})",
-            map(_CHUNK_ROW, rows),
-        )
+        # numbers of ours, not input, are written into the statement, so that
+        # each row binds a slice of its NewRow as it is. The rows go in _GROUP
+        # to a statement: one step of SQLite's for each group, where a row a
+        # statement made one a row and let go of the GIL for each while this
+        # thread held the store (other threads then wait less for it)
+        one = f"({int(cid)},?,?,?,?,?,{int(chunk)},{float(now)!r})"
+        insert = "INSERT OR IGNORE INTO rows (cid, line, number, text, grp, parts, chunk, updated) "
+        group = max(1, min(_GROUP, conn.limit // _CHUNK_WIDTH))
+        whole = len(rows) - len(rows) % group
+        if whole:
+            values = itertools.chain.from_iterable(map(_CHUNK_ROW, rows[:whole]))
+            conn.executemany(
+                insert + "VALUES " + ",".join([one] * group),
+                # each group's values, as one tuple (zip of one iterator, group * width times)
+                zip(*[values] * (group * _CHUNK_WIDTH)),  # noqa: B905 - exact multiples
+            )
+        if whole < len(rows):
+            rest = rows[whole:]
+            conn.execute(
+                insert + "VALUES " + ",".join([one] * len(rest)),
+                list(itertools.chain.from_iterable(map(_CHUNK_ROW, rest))),
+            )
         size, parts, hi = conn.execute(
             "SELECT count(*), coalesce(sum(parts), 0), max(rid) FROM rows "
             "WHERE rid >= ? AND +cid = ? AND +chunk = ?",
@@ -1240,10 +1261,12 @@ class SQLiteStore(StoreBase):
 class _TxConn:
     """A connection inside a transaction (executescript would commit it)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, limit: int) -> None:
         self._conn = conn
         self.execute = conn.execute
         self.executemany = conn.executemany
+        #: the most parameters one statement may have
+        self.limit = limit
 
     def executescript_in_tx(self, script: str) -> None:
         for statement in script.split(";"):
@@ -1254,9 +1277,10 @@ class _TxConn:
 class _Tx:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, params: int) -> None:
         self._conn = conn
         self._lock = lock
+        self._params = params
 
     def __enter__(self) -> _TxConn:
         self._lock.acquire()
@@ -1265,7 +1289,7 @@ class _Tx:
         except BaseException:
             self._lock.release()
             raise
-        return _TxConn(self._conn)
+        return _TxConn(self._conn, self._params)
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
