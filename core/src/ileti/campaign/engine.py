@@ -253,6 +253,9 @@ class Campaign:
         self._record = record
         self._stop = threading.Event()
         self._wake = threading.Condition()
+        #: the importer's commits so far (under _wake): a worker that found
+        #: nothing to claim waits only if none came since it looked
+        self._commits = 0
         self._importing = False
         self._pause: IletiError | None = None
         self._progress: Progress | None = None
@@ -671,12 +674,13 @@ class Campaign:
             if stream is not None:
                 stream.close()
 
-    def _committed(self, moves: Mapping[RowState, int], rows_read: int) -> None:
+    def _committed(self, moves: Mapping[RowState, int], rows_read: int, chunks: int) -> None:
         if self._progress is not None:
             self._progress.rows_read = rows_read
         self._count(moves)
         with self._wake:
-            self._wake.notify_all()
+            self._commits += 1
+            self._wake.notify(chunks)  # a worker for each new chunk, not every one
 
     # -- sending ---------------------------------------------------------------------
 
@@ -699,12 +703,17 @@ class Campaign:
                     self._pause = exc
                     self.stop()
                     return
+                with self._wake:
+                    seen = self._commits
                 rows = self._claim(batch, None, provider)
                 if not rows:
                     if not self._importing:
                         return
                     with self._wake:
-                        self._wake.wait(0.05)
+                        # no wait if the importer committed since the claim looked
+                        # (its notify came before this wait) or all was stopped
+                        if self._commits == seen and self._importing and not self._stop.is_set():
+                            self._wake.wait(0.05)
                     continue
                 waited = False
                 self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
@@ -1471,7 +1480,7 @@ class _Importer:
                     if stored is not None:
                         h = hash(ready[1]) & _FILTER_MASK
                         stored[h >> 3] |= 1 << (h & 7)
-        self.campaign._committed(moves, self.read)
+        self.campaign._committed(moves, self.read, len(chunks))
 
 
 class _WholeBlock:
