@@ -51,6 +51,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 from urllib3.util.retry import Retry
+from urllib3.util.url import parse_url
 
 from ileti.errors import (
     ConfigurationError,
@@ -96,6 +97,9 @@ _NO_RETRIES = Retry.from_int(False, redirect=False)
 
 # errors raised before a byte of the request left this machine
 _NOT_SENT = (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError)
+
+# URLs whose pool and request target a transport remembers (then starts again)
+_TARGETS = 64
 
 
 # -- the total deadline ------------------------------------------------------------
@@ -250,17 +254,63 @@ else:
     _Connection = object
 
 
+# a request body up to this size goes out in one write with its header block
+_MERGE_LIMIT = 1 << 16
+
+
 class _DeadlineConnection(_Connection):
-    """A connection the deadline watchdog can shut, new or reused."""
+    """A connection the deadline watchdog can shut, new or reused, that writes
+    a small request's header block and body in one ``send``.
+
+    urllib3 writes the header block, then the body: two writes, two TCP
+    segments (no Nagle) and, on the server, two wake-ups to read one
+    request. While a request with a small ``bytes`` body is written, the
+    header block is held back and goes out with the body when urllib3 sends
+    that very object; anything else (a chunked or converted body) is written
+    after the held block, in order, as before.
+    """
+
+    #: the body to merge with the header block, while its request is written
+    _merge: bytes | None = None
+    #: the header block held back for it
+    _held: bytes | None = None
 
     def connect(self) -> None:
         super().connect()
         _attach(self)
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
+    def request(
+        self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any
+    ) -> None:
         if self.sock is not None:
             _attach(self)
-        super().request(*args, **kwargs)
+        if type(body) is bytes and 0 < len(body) <= _MERGE_LIMIT:
+            self._merge = body
+        try:
+            super().request(method, url, body, headers, **kwargs)
+            held = self._held
+        finally:
+            self._merge = self._held = None
+        if held is not None:  # no body was written after it
+            super().send(held)
+
+    def send(self, data: Any) -> None:
+        merge = self._merge
+        if merge is None:
+            super().send(data)
+            return
+        held = self._held
+        if held is None and type(data) is bytes:
+            self._held = data  # the header block: written with the body
+            return
+        self._merge = self._held = None
+        if held is None:
+            super().send(data)
+        elif data is merge:
+            super().send(held + data)
+        else:
+            super().send(held)
+            super().send(data)
 
 
 class _DeadlineHTTPConnection(_DeadlineConnection, HTTPConnection):
@@ -336,6 +386,10 @@ class Transport:
         self._user_agent = user_agent or f"ileti/{__version__}"
         self.pool_size = check_pool_size(pool_size)
         self._pool = _pool_manager(self.timeout, proxy, ca_bundle, self.pool_size)
+        #: without a proxy, a URL's pool and request target, worked out once
+        #: (URLs without a query only: endpoints, not per-request values)
+        self._direct = proxy is None
+        self._targets: dict[str, tuple[HTTPConnectionPool, str]] = {}
         #: each request's timeouts when no deadline of the caller's cuts them shorter
         self._request_timeout = _request_timeout(self.timeout)
         self._started = 0
@@ -351,6 +405,7 @@ class Transport:
         return f"Transport({self.provider!r}, {self.base_url!r})"
 
     def close(self) -> None:
+        self._targets.clear()  # pools made after this are the manager's new ones
         self._pool.clear()
 
     # -- public entry points -------------------------------------------------
@@ -549,12 +604,25 @@ class Transport:
     ) -> HttpResponse:
         # urlopen itself: request() would copy the headers into an HTTPHeaderDict
         # (and urllib3 copy that again) only to send them as they are
-        resp = self._pool.urlopen(
+        found = self._targets.get(url)
+        # a pool closed under the transport (urllib3 versions whose manager
+        # closes the pools it drops) is looked up again, as the manager would
+        if (found is None or found[0].pool is None) and self._direct and "?" not in url:
+            found = self._target(url)
+        if found is None:
+            urlopen, target = self._pool.urlopen, url
+        else:
+            # the pool and request target the manager's urlopen would pick,
+            # without parsing the URL and looking its pool up again
+            pool, target = found
+            urlopen = pool.urlopen
+        resp = urlopen(
             method.upper(),
-            url,
+            target,
             body=body,
             headers=headers,
             redirect=False,
+            assert_same_host=False,  # what the manager passes to its pool
             retries=_NO_RETRIES,
             preload_content=False,
             timeout=timeout,
@@ -587,6 +655,20 @@ class Transport:
             body=data,
             provider=self.provider,
         )
+
+    def _target(self, url: str) -> tuple[HTTPConnectionPool, str] | None:
+        """The connection pool and request target (path and query) of a URL,
+        as the pool manager's urlopen picks them, remembered for the next
+        request to it (``None``: left to the manager)."""
+        parsed = parse_url(url)
+        if parsed.scheme is None:
+            return None  # the manager warns about it
+        pool = self._pool.connection_from_host(parsed.host, port=parsed.port, scheme=parsed.scheme)
+        targets = self._targets
+        if len(targets) >= _TARGETS:
+            targets.clear()
+        found = targets[url] = (pool, parsed.request_uri)
+        return found
 
     def _judge(
         self, response: HttpResponse, kind: Kind, client_ref: str | None
