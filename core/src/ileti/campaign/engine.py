@@ -1498,7 +1498,6 @@ class _WholeBlock:
             encoding=importer.encoding, fold_turkish=spec["fold_turkish"]
         )
         template = importer.template
-        self.template = template
         self.to_column: str = spec["to_column"]
         self.columns: tuple[str, ...] = (
             template.fields if template is not None else (spec["text_column"],)
