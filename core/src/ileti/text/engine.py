@@ -670,14 +670,10 @@ def counter_many(
         if not texts:
             return None
         joined = "".join(texts)
-        if not joined.isascii():
+        # the counting rule's own count of the block: as long as the block
+        # when every character is carried at one unit (-1 when one is not)
+        if not joined.isascii() or _units(joined, compiled) != len(joined):
             return None
-        if not compiled.ascii_all_ok or compiled.ascii_two:
-            data = joined.encode("ascii")
-            if not compiled.ascii_all_ok and data.translate(None, compiled.ascii_ok):
-                return None  # a character the encoding cannot carry
-            if compiled.ascii_two and len(data.translate(None, compiled.ascii_two)) != len(data):
-                return None  # a character that costs two units
         sizes = list(map(len, texts))
         if max(sizes) <= single:
             return name, [1] * len(texts)
