@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -9,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ileti.campaign.source import InputError, Template, open_text, read_rows, scan
+from ileti.campaign.source import (
+    InputError,
+    Template,
+    _nonblank,
+    open_text,
+    plain_rows,
+    read_rows,
+    scan,
+)
 from ileti.errors import ValidationError
 
 
@@ -19,6 +28,45 @@ def test_an_unterminated_quote_refuses_the_file_at_its_line(tmp_path: Path) -> N
     with pytest.raises(InputError, match="line 3: the CSV row cannot be read") as caught:
         scan(path, "csv", needed=["to", "text"])
     assert caught.value.line == 3
+
+
+def _reader_rows(text: str, delimiter: str) -> int:
+    """What the CSV reader counts: the rows with a non-blank value."""
+    return sum(map(_nonblank, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)))
+
+
+# every kind of line end and whitespace the two ways of counting must agree on
+_PLAIN = st.text(alphabet=st.sampled_from("ab,;\t \r\n\xa0\u2028\x0bçé🙂"), max_size=80)
+
+
+@given(text=_PLAIN, delimiter=st.sampled_from([",", ";", "\t"]), read=st.integers(1, 12))
+def test_a_file_without_quotes_is_counted_as_the_csv_reader_counts_it(
+    text: str, delimiter: str, read: int
+) -> None:
+    assert plain_rows(io.StringIO(text, newline=""), delimiter, read=read) == _reader_rows(
+        text, delimiter
+    )
+
+
+@pytest.mark.parametrize("odd", ['a,"b"\n', "a,b\0\n", "a," + "x" * 200_000 + "\n"])
+def test_a_file_that_is_not_plain_is_left_to_the_csv_reader(tmp_path: Path, odd: str) -> None:
+    """A quote, a NUL or an over-long line: plain_rows gives up, and scan
+    counts with the CSV reader, as before (here: every row)."""
+    text = "1,x\n" * 3 + odd + "2,y\n"
+    assert plain_rows(io.StringIO(text, newline=""), ",", read=5) is None
+    path = tmp_path / "m.csv"
+    path.write_text("to,text\n" + text, newline="")
+    if "x" * 200_000 in odd:
+        with pytest.raises(InputError, match="line 5: the CSV row cannot be read"):
+            scan(path, "csv")
+    else:
+        assert scan(path, "csv") == 5
+
+
+def test_scan_counts_a_plain_file_after_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("to,text\r\n1,a\r\n\r\n , \r\n2,b\r3,c", newline="")
+    assert scan(path, "csv", needed=["to"]) == 3
 
 
 def test_a_duplicate_header_is_refused(tmp_path: Path) -> None:
