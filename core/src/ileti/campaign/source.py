@@ -40,8 +40,6 @@ __all__ = [
     "scan",
 ]
 
-#: the longest CSV field accepted (csv's own default is 128 KiB)
-MAX_FIELD = 64 * 1024
 #: rows read at a time by read_rows
 _BLOCK = 256
 
