@@ -159,6 +159,51 @@ def test_an_import_resumed_after_a_stop_finds_numbers_the_first_run_stored(
     assert set(received(emulator).values()) == {1}
 
 
+def _watch_claims(campaign: Campaign) -> list[tuple[int, int]]:
+    """(importer commits before the claim, rows it got) for each claim a worker makes."""
+    seen: list[tuple[int, int]] = []
+    real = campaign._claim
+
+    def claim(*args: Any, **kwargs: Any) -> Any:
+        commits = campaign._commits
+        rows = real(*args, **kwargs)
+        seen.append((commits, len(rows)))
+        return rows
+
+    campaign._claim = claim  # type: ignore[method-assign]
+    return seen
+
+
+def test_workers_wait_for_the_first_chunk_of_a_new_import(
+    client: Client, emulator: Any, tmp_path: Path
+) -> None:
+    """Before the importer's first commit there is nothing to claim: the
+    workers wait for it instead of asking the store (which would only hold
+    up the import). Rows stored by a stopped run are claimed at once."""
+    first = numbers(600)
+    campaign: Campaign | None = None
+
+    def rows() -> Iterator[dict[str, str]]:
+        for i, n in enumerate(first):
+            if i == 300:
+                assert campaign is not None
+                campaign.stop()
+            yield {"to": n, "text": "x"}
+
+    campaign = client.campaign(rows(), store=tmp_path / "c.db", batch_size=50)
+    claims = _watch_claims(campaign)
+    assert campaign.run(workers=4).status == "stopped"
+    assert claims
+    assert all(commits > 0 for commits, _ in claims)
+    pending = campaign.status().count("pending")
+    assert pending > 0
+    claims.clear()
+    status = campaign.run(workers=4)
+    assert status.count("accepted") == 600
+    assert any(commits == 0 and got > 0 for commits, got in claims)  # stored rows at once
+    assert set(received(emulator).values()) == {1}
+
+
 def test_keep_duplicates_sends_a_repeated_number_each_time(client: Client, emulator: Any) -> None:
     rows = [{"to": "05321112233", "text": "bir"}, {"to": "+905321112233", "text": "iki"}]
     campaign = client.campaign(rows, store=":memory:", keep_duplicates=True)

@@ -556,6 +556,8 @@ class Campaign:
             if not self._ready():
                 return self.status()
             self._importing = not record.imported
+            self._commits = 0
+            self._pending_at_start = counts.get(RowState.PENDING, (0, 0))[0]
             threads = [
                 threading.Thread(target=self._worker, name=f"ileti-campaign-{i}", daemon=True)
                 for i in range(workers)
@@ -705,6 +707,11 @@ class Campaign:
                     return
                 with self._wake:
                     seen = self._commits
+                    if self._importing and not seen and not self._pending_at_start:
+                        # nothing to claim before the importer's first commit:
+                        # claiming now would only slow the import down
+                        self._wake.wait(0.05)
+                        continue
                 rows = self._claim(batch, None, provider)
                 if not rows:
                     if not self._importing:
@@ -725,6 +732,8 @@ class Campaign:
 
     #: the id of the runner this process holds the campaign as (claims carry it)
     _runner = ""
+    #: the rows pending when run() began (a resumed import's), sendable at once
+    _pending_at_start = 0
 
     def send_chunk(self, chunk: int, *, throttle: Throttling | None = None) -> int:
         """Send one chunk of an imported campaign; the rows it sent.
