@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -202,6 +203,30 @@ def test_workers_wait_for_the_first_chunk_of_a_new_import(
     assert status.count("accepted") == 600
     assert any(commits == 0 and got > 0 for commits, got in claims)  # stored rows at once
     assert set(received(emulator).values()) == {1}
+
+
+def test_the_first_chunk_is_claimed_before_the_import_goes_on(
+    client: Client, emulator: Any, write: Callable[..., Path], tmp_path: Path
+) -> None:
+    """After its first commit the importer lets a worker claim those rows
+    (and start the first request) before it goes on."""
+    path = write("in.csv", csv_of(numbers(230)))
+    campaign = client.campaign(
+        path, template="Merhaba {name}", store=tmp_path / "c.db", batch_size=50
+    )
+    campaign._FIRST_CLAIM_WAIT = 30.0  # however slow the machine: the order is what is tested
+    claims = _watch_claims(campaign)
+    pick = campaign._pick
+
+    def slow_pick(*args: Any) -> Any:
+        if campaign._commits and not campaign._claimed:
+            time.sleep(0.2)  # a worker slow to claim: the importer must wait for it
+        return pick(*args)
+
+    campaign._pick = slow_pick  # type: ignore[method-assign]
+    status = campaign.run(workers=2)
+    assert status.count("accepted") == 230
+    assert next(commits for commits, got in claims if got) == 1
 
 
 def test_keep_duplicates_sends_a_repeated_number_each_time(client: Client, emulator: Any) -> None:

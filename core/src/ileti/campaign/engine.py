@@ -557,6 +557,8 @@ class Campaign:
                 return self.status()
             self._importing = not record.imported
             self._commits = 0
+            self._claimed = False
+            self._handed = False
             self._pending_at_start = counts.get(RowState.PENDING, (0, 0))[0]
             threads = [
                 threading.Thread(target=self._worker, name=f"ileti-campaign-{i}", daemon=True)
@@ -683,6 +685,14 @@ class Campaign:
         with self._wake:
             self._commits += 1
             self._wake.notify(chunks)  # a worker for each new chunk, not every one
+            if chunks and self._importing and not self._claimed and not self._handed:
+                self._handed = True
+                # the first rows of a run: let a worker claim them and start the
+                # first request before the import takes the store and the
+                # interpreter again (bounded: a throttled worker may wait longer)
+                self._wake.wait_for(
+                    lambda: self._claimed or self._stop.is_set(), self._FIRST_CLAIM_WAIT
+                )
 
     # -- sending ---------------------------------------------------------------------
 
@@ -723,6 +733,10 @@ class Campaign:
                             self._wake.wait(0.05)
                     continue
                 waited = False
+                if not self._claimed:
+                    with self._wake:
+                        self._claimed = True
+                        self._wake.notify_all()
                 self._count({RowState.PENDING: -len(rows), RowState.CLAIMED: len(rows)})
                 self._send(batch, rows, provider)
         except Exception as exc:  # a store failure or a bug: stop everyone, keep the reason
@@ -734,6 +748,12 @@ class Campaign:
     _runner = ""
     #: the rows pending when run() began (a resumed import's), sendable at once
     _pending_at_start = 0
+    #: whether a worker of this run has claimed rows yet
+    _claimed = False
+    #: whether the importer has waited once for the first claim of this run
+    _handed = False
+    #: how long the importer waits, after its first commit of chunks, for a worker to claim (s)
+    _FIRST_CLAIM_WAIT = 0.05
 
     def send_chunk(self, chunk: int, *, throttle: Throttling | None = None) -> int:
         """Send one chunk of an imported campaign; the rows it sent.
