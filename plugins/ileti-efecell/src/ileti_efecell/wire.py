@@ -641,8 +641,7 @@ def send_result(
     return SendResult(
         provider=provider,
         message_id=str(package.package_id),
-        # positional, in a list: about 0.15 µs a recipient less than keywords in a generator
-        recipients=tuple([RecipientResult(n, True) for n in recipients]),
+        recipients=RecipientResult.all_accepted(recipients),
         client_ref=client_ref,
         parts=parts,
         credits=package.total_price,
