@@ -31,8 +31,11 @@ DEFAULT_POOL_SIZE = 8
 
 
 #: what ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes,
-#: with its encoder built once instead of on every call (encoding holds no state)
-_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: with its encoder built once instead of on every call (encoding holds no state).
+#: Payloads are trees the plugins build, never cyclic: no check for cycles (it
+#: cost each dict and list of a body an id in a table, about 80 ns a recipient
+#: of a campaign's request)
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from ileti.campaign.source import Template, _nonblank
 from ileti.client import _XML_FORBIDDEN, check_text
 from ileti.errors import InvalidContent, MalformedResponse
+from ileti.http import HttpRequest
 from ileti.models import RecipientResult
 from ileti.plugin import OutgoingItem
 from ileti.text import measured
@@ -108,3 +111,19 @@ def test_outgoing_items_many_refuse_lengths_that_differ() -> None:
     seg = measured("gsm7")("hi", 1)
     with pytest.raises(ValueError, match="zip"):
         OutgoingItem.many(["+905321112233"], [seg, seg], ["a"])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_a_json_body_is_what_json_dumps_makes(payload: object) -> None:
+    """Property: a request's JSON body (encoded without the check for cycles)
+    is ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``."""
+    request = HttpRequest.json_body("POST", "/x", payload)
+    wanted = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    assert request.body == wanted.encode("utf-8")
