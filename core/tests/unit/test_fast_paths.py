@@ -127,3 +127,15 @@ def test_a_json_body_is_what_json_dumps_makes(payload: object) -> None:
     request = HttpRequest.json_body("POST", "/x", payload)
     wanted = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     assert request.body == wanted.encode("utf-8")
+
+
+@given(json_values, st.dictionaries(st.sampled_from(["Accept", "Authorization", "X-A"]), st.text()))
+def test_a_json_text_request_is_the_json_body_request(
+    payload: object, headers: dict[str, str]
+) -> None:
+    """Property: ``json_text`` with the JSON ``json_body`` writes makes the same request."""
+    wanted = HttpRequest.json_body("POST", "/x", payload, headers=headers, query={"q": "1"})
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    got = HttpRequest.json_text("POST", "/x", text, headers=headers, query={"q": "1"})
+    assert got == wanted
+    assert list(got.headers.items()) == list(wanted.headers.items())

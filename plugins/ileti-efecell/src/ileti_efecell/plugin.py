@@ -227,12 +227,11 @@ def send_multi(ctx: Context[EfecellSettings], batch: OutgoingBatch) -> SendResul
         numbers = [n[3:] for n in recipients]
     else:
         numbers = [_wire_number(ctx, n, i) for i, n in enumerate(recipients)]
-    payload = wire.multi_body(
-        _originator(ctx, batch.sender),
-        zip(numbers, map(_text, items), strict=True),
-        batch.wire_encoding,
+    text = wire.multi_json(
+        _originator(ctx, batch.sender), numbers, map(_text, items), batch.wire_encoding
     )
-    body = _post_send(ctx, wire.MULTI_PATH, payload)
+    request = HttpRequest.json_text("POST", wire.MULTI_PATH, text, headers=_headers(ctx))
+    body = wire.read(ctx, ctx.send(request), wire.SendBody)
     _remember(ctx, body.message.package_id, recipients)
     # parts per recipient differ in a batch: the largest is reported
     parts = max(map(_parts, items))
