@@ -919,15 +919,28 @@ class SQLiteStore(StoreBase):
                 (target.value, batch, attempts + 1, now, cid, chunk),
             )
             self._route(conn, cid, batch, provider)
+            where = "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid"
             found = conn.execute(
-                "SELECT rid, line, number, text, grp, parts FROM rows "
-                "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid",
+                f"SELECT line, number, text, grp, parts FROM rows {where}",  # noqa: S608
                 (lo, hi, cid, chunk),
             ).fetchall()
+            if len(found) == hi - lo + 1:
+                # as many rows as ids from lo to hi: they are those ids, in
+                # order (an import stores a chunk's rows so), not fetched
+                rids: Sequence[int] = range(lo, hi + 1)
+            else:  # a chunk with gaps (one migrated from a store before chunks)
+                rids = [
+                    rid
+                    for (rid,) in conn.execute(
+                        f"SELECT rid FROM rows {where}",  # noqa: S608
+                        (lo, hi, cid, chunk),
+                    )
+                ]
         # tuple.__new__ straight from the values: Row(...) per row would go
         # through the NamedTuple's Python-level __new__ (about 0.5 µs a row).
         # Each client reference, <batch>-<row id>, is written here rather
-        # than by the query (one column fewer to fetch a row)
+        # than by the query (one column fewer to fetch a row; in Python 3.11
+        # each column of each row lets go of the GIL and takes SQLite's lock)
         attempts += 1
         ref = f"{batch}-"
         return [
@@ -955,7 +968,7 @@ class SQLiteStore(StoreBase):
                     chunk,
                 ),
             )
-            for rid, line, number, text, grp, parts in found
+            for rid, (line, number, text, grp, parts) in zip(rids, found, strict=True)
         ]
 
     @staticmethod
