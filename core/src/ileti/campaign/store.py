@@ -1177,14 +1177,21 @@ class SQLiteStore(StoreBase):
             return [_row(r) for r in found]
         found = []
         for state in dict.fromkeys(s.value for s in states):
-            # rows with a state of their own (an index holds only those)
-            found.extend(
-                conn.execute(
-                    f"{_ROW_SELECT} WHERE r.cid = ? AND r.state = ? AND r.rid > ? "
-                    "ORDER BY r.rid LIMIT ?",
-                    (cid, state, after, limit),
+            # rows with a state of their own (an index holds only those),
+            # looked for first by a statement far cheaper to prepare than
+            # the join (the store caches no statement): usually there is none
+            own = conn.execute(
+                "SELECT 1 FROM rows WHERE cid = ? AND state = ? AND rid > ? LIMIT 1",
+                (cid, state, after),
+            ).fetchone()
+            if own is not None:
+                found.extend(
+                    conn.execute(
+                        f"{_ROW_SELECT} WHERE r.cid = ? AND r.state = ? AND r.rid > ? "
+                        "ORDER BY r.rid LIMIT ?",
+                        (cid, state, after, limit),
+                    )
                 )
-            )
             # and the rows of the chunks in that state (in chunk order, which
             # is row id order), until there are enough
             taken = 0
