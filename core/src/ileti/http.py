@@ -31,8 +31,11 @@ DEFAULT_POOL_SIZE = 8
 
 
 #: what ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` makes,
-#: with its encoder built once instead of on every call (encoding holds no state)
-_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: with its encoder built once instead of on every call (encoding holds no state).
+#: Payloads are trees the plugins build, never cyclic: no check for cycles (it
+#: cost each dict and list of a body an id in a table, about 80 ns a recipient
+#: of a campaign's request)
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
 def _frozen_map(value: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -64,10 +67,27 @@ class HttpRequest:
         headers: Mapping[str, str] | None = None,
         query: Mapping[str, str] | None = None,
     ) -> HttpRequest:
-        body = _JSON_ENCODER.encode(payload).encode("utf-8")
+        return cls.json_text(
+            method, path, _JSON_ENCODER.encode(payload), headers=headers, query=query
+        )
+
+    @classmethod
+    def json_text(
+        cls,
+        method: str,
+        path: str,
+        text: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        """A request whose body is ``text``, JSON already (UTF-8 on the wire),
+        with the headers :meth:`json_body` gives: for a plugin that writes a
+        large body's JSON itself. :meth:`json_body` writes
+        ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))``."""
         merged = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
         merged.update(headers or {})
-        return cls(method, path, query=query or {}, headers=merged, body=body)
+        return cls(method, path, query=query or {}, headers=merged, body=text.encode("utf-8"))
 
     @classmethod
     def form_body(

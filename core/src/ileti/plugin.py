@@ -292,6 +292,33 @@ class OutgoingItem:
     segmentation: Segmentation
     client_ref: str
 
+    @classmethod
+    def many(
+        cls,
+        recipients: Iterable[str],
+        segmentations: Iterable[Segmentation],
+        client_refs: Iterable[str],
+    ) -> tuple[OutgoingItem, ...]:
+        """``OutgoingItem(r, s.text, s, ref)`` for each recipient, its
+        segmentation and its reference (as many of each): the same items,
+        built without attrs' ``__init__`` per item (a campaign's request
+        has 500 of them)."""
+        new = object.__new__
+        set_recipient, set_text, set_segmentation, set_ref = _ITEM_SLOTS
+        out = []
+        for recipient, seg, ref in zip(recipients, segmentations, client_refs, strict=True):
+            item = new(OutgoingItem)
+            set_recipient(item, recipient)
+            set_text(item, seg.text)
+            set_segmentation(item, seg)
+            set_ref(item, ref)
+            out.append(item)
+        return tuple(out)
+
+
+#: the setters of OutgoingItem's fields, in order (its slots' own descriptors)
+_ITEM_SLOTS = tuple(vars(OutgoingItem)[a.name].__set__ for a in attrs.fields(OutgoingItem))
+
 
 @attrs.frozen(kw_only=True)
 class Outgoing:

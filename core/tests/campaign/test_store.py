@@ -159,3 +159,27 @@ def test_a_chunk_is_inserted_a_group_of_rows_a_statement_with_every_row_in_order
     store.add_rows("c1", rows(3, chunk_size=3, start=size - 1), line=size + 3, offset=0, done=True)
     assert [r.line for r in store.rows("c1", limit=100)][-3:] == [size + 1, size + 2, size + 3]
     assert len(list(store.rows("c1", limit=100))) == size + 2
+
+
+def test_a_claim_of_a_chunk_with_gaps_in_its_row_ids_gives_each_row_its_own_id(
+    tmp_path: Path,
+) -> None:
+    """A chunk's rows usually have consecutive ids, and a claim then does not
+    fetch them; a chunk with gaps (as one migrated from schema 1 may have)
+    gets its rows' ids fetched."""
+    store = SQLiteStore(tmp_path / "c.db")
+    store.create("c1", "testprov", {})
+    store.add_rows("c1", rows(20), line=21, offset=0, done=True)
+    with sqlite3.connect(tmp_path / "c.db", isolation_level=None) as conn:
+        # row 5 leaves chunk 1 (lo 1, hi 10): nine rows, ids 1-4 and 6-10
+        conn.execute("UPDATE rows SET chunk = 99 WHERE rid = 5")
+        conn.execute("UPDATE chunks SET size = 9 WHERE chunk = 1")
+    claimed = store.claim("c1", batch="b1")
+    assert [r.rid for r in claimed] == [1, 2, 3, 4, 6, 7, 8, 9, 10]
+    assert [r.line for r in claimed] == [2, 3, 4, 5, 7, 8, 9, 10, 11]
+    assert [r.client_ref for r in claimed] == [f"b1-{r.rid}" for r in claimed]
+    assert claimed == store.rows("c1", [RowState.CLAIMED])
+    whole = store.claim("c1", batch="b2")  # consecutive ids: not fetched
+    assert [r.rid for r in whole] == list(range(11, 21))
+    assert whole == [r for r in store.rows("c1", [RowState.CLAIMED]) if r.batch == "b2"]
+    store.close()

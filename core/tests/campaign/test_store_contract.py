@@ -67,6 +67,8 @@ def test_a_claim_takes_one_chunk_and_gives_each_row_a_reference(make: Make) -> N
     assert [r.line for r in first] == list(range(2, 12))
     assert [r.client_ref for r in first] == [f"b1-{r.rid}" for r in first]
     assert {r.state for r in first} == {RowState.CLAIMED}
+    # the claim gives each row as the store reads it back
+    assert first == store.rows("c1", [RowState.CLAIMED])
     assert [len(store.claim("c1", batch=f"b{i}")) for i in (2, 3, 4)] == [10, 5, 0]
 
 

@@ -202,6 +202,41 @@ def test_send_multi_builds_the_documented_request() -> None:
     assert result.credits == Decimal(2)
 
 
+def _multi(numbers: list[str], texts: list[str]) -> OutgoingBatch:
+    return OutgoingBatch(
+        items=tuple(
+            OutgoingItem(n, t, segment(t, "gsm7", plugin.TEXT_PROFILE), f"r{i}")
+            for i, (n, t) in enumerate(zip(numbers, texts, strict=True))
+        ),
+        sender="EFECELL",
+        schedule=None,
+        validity=None,
+        flash=False,
+        client_ref="batch-ref",
+    )
+
+
+def test_send_multi_refuses_foreign_numbers_before_a_request() -> None:
+    fake = answer(SENT)
+    numbers = ["+905321112233", "+905321112234", "+4915112345678", "+15551234567"]
+    with pytest.raises(InvalidRecipient) as caught:
+        plugin.send_multi(fake.context(), _multi(numbers, ["a", "b", "c", "d"]))
+    assert caught.value.position == 2
+    assert caught.value.number == "+4915112345678"
+    assert caught.value.provider == "efecell"
+    assert fake.sent == []
+
+
+def test_send_multi_reports_the_largest_parts_of_its_recipients() -> None:
+    fake = answer(envelope({"message": {"id": 7, "count": 3}}))
+    texts = ["short", "x" * 200, "y" * 161]
+    numbers = ["+905321112233", "+905321112234", "+905321112235"]
+    result = plugin.send_multi(fake.context(), _multi(numbers, texts))
+    assert result.parts == 2
+    assert [r.number for r in result.recipients] == numbers
+    assert all(r.accepted for r in result.recipients)
+
+
 def test_report_builds_the_documented_request() -> None:
     fake = answer(envelope({"message": {"id": 302, "status": 0, "details": []}}))
     report = plugin.query_report(fake.context(), "302")

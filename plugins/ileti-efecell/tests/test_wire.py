@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ileti_efecell import wire
 
 from ileti.models import DeliveryState, SenderState
-from ileti.plugin import Category
+from ileti.plugin import Category, HttpRequest
 
 # -- the document's samples, verbatim (original/efecell.txt) ----------------------------
 
@@ -482,6 +482,29 @@ def test_the_usual_send_answer_takes_the_plain_way() -> None:
     answer = {"message": {"id": 13544, "originator": "ILETI", "count": 1, "total_price": 1}}
     assert wire._plain_send_body(answer) == wire.structure(answer, wire.SendBody)
     assert wire._plain_send_body({"message": {"id": "13544"}}) is None  # the converter's way
+
+
+@given(
+    st.text(max_size=12),
+    st.lists(st.tuples(st.text(max_size=12), st.text(max_size=40)), max_size=6),
+    st.sampled_from(["default", "utf-8", "turkish", 'a"b%s\\']),
+)
+def test_multi_json_is_the_json_body_of_the_multi_body(
+    originator: str, pairs: list[tuple[str, str]], encoding: str
+) -> None:
+    """Property: the JSON a send_multi writes itself is the body
+    ``HttpRequest.json_body`` makes of ``multi_body``, byte for byte."""
+    text = wire.multi_json(originator, [n for n, _ in pairs], [t for _, t in pairs], encoding)
+    wanted = HttpRequest.json_body(
+        "POST", wire.MULTI_PATH, wire.multi_body(originator, pairs, encoding)
+    )
+    assert text.encode("utf-8") == wanted.body
+    assert json.loads(text) == wire.multi_body(originator, pairs, encoding)
+
+
+def test_multi_json_refuses_numbers_and_texts_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match="zip"):
+        wire.multi_json("ILETI", ["5321112233"], [], "default")
 
 
 def test_multi_body_is_the_multi_request() -> None:

@@ -883,20 +883,25 @@ class Campaign:
             # (its encoding is the chunk's group, its parts stored): its
             # segmentation is made from that, not measured again
             split = measured(encoding, profile, fold=fold) if encoding else None
-            measure = None  # for rows stored without their parts, made once if any
-            name = client.provider
-            items = []
-            for r in rows:
-                if split is not None and r.parts > 0:
-                    seg = split(r.text or "", r.parts)
-                else:  # a row stored without its parts: measured now
-                    if measure is None:
-                        measure = segmenter(encoding or "auto", profile, fold=fold)
-                    seg = measure(r.text or "")
-                    ensure_fits(seg, profile, provider=name)
-                items.append(OutgoingItem(r.number, seg.text, seg, r.client_ref or batch))
+            if split is not None and min(map(_row_parts, rows)) > 0:  # the usual case
+                segs = [split(r.text or "", r.parts) for r in rows]
+            else:
+                segs = []
+                measure = None  # for rows stored without their parts, made once if any
+                name = client.provider
+                for r in rows:
+                    if split is not None and r.parts > 0:
+                        seg = split(r.text or "", r.parts)
+                    else:  # a row stored without its parts: measured now
+                        if measure is None:
+                            measure = segmenter(encoding or "auto", profile, fold=fold)
+                        seg = measure(r.text or "")
+                        ensure_fits(seg, profile, provider=name)
+                    segs.append(seg)
             prepared: Outgoing | OutgoingBatch = OutgoingBatch(
-                items=tuple(items),
+                items=OutgoingItem.many(
+                    map(_row_number, rows), segs, [r.client_ref or batch for r in rows]
+                ),
                 sender=sender,
                 schedule=schedule,
                 validity=validity,
@@ -1271,6 +1276,7 @@ _outcome_message_id = operator.attrgetter("message_id")
 _outcome_number = operator.attrgetter("number")
 _row_number = operator.itemgetter(Row._fields.index("number"))
 _row_chunk = operator.itemgetter(Row._fields.index("chunk"))
+_row_parts = operator.itemgetter(Row._fields.index("parts"))
 
 #: a row ready to send: (line, E.164 number, text, group, parts)
 _Ready = tuple[int, str, str, str, int]

@@ -919,14 +919,30 @@ class SQLiteStore(StoreBase):
                 (target.value, batch, attempts + 1, now, cid, chunk),
             )
             self._route(conn, cid, batch, provider)
+            where = "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid"
             found = conn.execute(
-                "SELECT rid, line, number, text, grp, parts, ? || '-' || rid FROM rows "
-                "WHERE rid BETWEEN ? AND ? AND +cid = ? AND +chunk = ? ORDER BY rid",
-                (batch, lo, hi, cid, chunk),
+                f"SELECT line, number, text, grp, parts FROM rows {where}",  # noqa: S608
+                (lo, hi, cid, chunk),
             ).fetchall()
+            if len(found) == hi - lo + 1:
+                # as many rows as ids from lo to hi: they are those ids, in
+                # order (an import stores a chunk's rows so), not fetched
+                rids: Sequence[int] = range(lo, hi + 1)
+            else:  # a chunk with gaps (one migrated from a store before chunks)
+                rids = [
+                    rid
+                    for (rid,) in conn.execute(
+                        f"SELECT rid FROM rows {where}",  # noqa: S608
+                        (lo, hi, cid, chunk),
+                    )
+                ]
         # tuple.__new__ straight from the values: Row(...) per row would go
-        # through the NamedTuple's Python-level __new__ (about 0.5 µs a row)
+        # through the NamedTuple's Python-level __new__ (about 0.5 µs a row).
+        # Each client reference, <batch>-<row id>, is written here rather
+        # than by the query (one column fewer to fetch a row; in Python 3.11
+        # each column of each row lets go of the GIL and takes SQLite's lock)
         attempts += 1
+        ref = f"{batch}-"
         return [
             _new_tuple(
                 Row,
@@ -939,7 +955,7 @@ class SQLiteStore(StoreBase):
                     grp,
                     parts,
                     batch,
-                    ref,
+                    f"{ref}{rid}",
                     None,
                     None,
                     attempts,
@@ -952,7 +968,7 @@ class SQLiteStore(StoreBase):
                     chunk,
                 ),
             )
-            for rid, line, number, text, grp, parts, ref in found
+            for rid, (line, number, text, grp, parts) in zip(rids, found, strict=True)
         ]
 
     @staticmethod
@@ -1161,14 +1177,21 @@ class SQLiteStore(StoreBase):
             return [_row(r) for r in found]
         found = []
         for state in dict.fromkeys(s.value for s in states):
-            # rows with a state of their own (an index holds only those)
-            found.extend(
-                conn.execute(
-                    f"{_ROW_SELECT} WHERE r.cid = ? AND r.state = ? AND r.rid > ? "
-                    "ORDER BY r.rid LIMIT ?",
-                    (cid, state, after, limit),
+            # rows with a state of their own (an index holds only those),
+            # looked for first by a statement far cheaper to prepare than
+            # the join (the store caches no statement): usually there is none
+            own = conn.execute(
+                "SELECT 1 FROM rows WHERE cid = ? AND state = ? AND rid > ? LIMIT 1",
+                (cid, state, after),
+            ).fetchone()
+            if own is not None:
+                found.extend(
+                    conn.execute(
+                        f"{_ROW_SELECT} WHERE r.cid = ? AND r.state = ? AND r.rid > ? "
+                        "ORDER BY r.rid LIMIT ?",
+                        (cid, state, after, limit),
+                    )
                 )
-            )
             # and the rows of the chunks in that state (in chunk order, which
             # is row id order), until there are enough
             taken = 0

@@ -723,7 +723,8 @@ def measured(
     folded = fold or enc.fold_turkish
     known = (enc, folded)
     new = object.__new__
-    init = object.__setattr__
+    # the slots' own setters: cheaper than object.__setattr__ by name
+    set_text, set_parts, set_enc = _MEASURED_SLOTS
     normalize = unicodedata.normalize
 
     def one(text: str, parts: int) -> Segmentation:
@@ -732,12 +733,16 @@ def measured(
         if folded:
             text = fold_turkish(text)
         seg: Segmentation = new(Segmentation)
-        init(seg, "text", text)
-        init(seg, "parts", parts)
-        init(seg, "_enc", known)
+        set_text(seg, text)
+        set_parts(seg, parts)
+        set_enc(seg, known)
         return seg
 
     return one
+
+
+#: what measured() sets at once: the text, the parts and the encoding
+_MEASURED_SLOTS = tuple(vars(Segmentation)[name].__set__ for name in ("text", "parts", "_enc"))
 
 
 def ensure_fits(

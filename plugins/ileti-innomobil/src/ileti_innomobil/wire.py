@@ -618,8 +618,7 @@ def send_result(
     return SendResult(
         provider=provider,
         message_id=message_id,
-        # positional, in a list: cheaper than keywords in a generator
-        recipients=tuple([RecipientResult(n, True) for n in recipients]),
+        recipients=RecipientResult.all_accepted(recipients),
         client_ref=client_ref,
         parts=parts,
         credits=Decimal(count) * CREDITS_PER_UNIT,
