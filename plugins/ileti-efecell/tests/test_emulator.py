@@ -540,6 +540,25 @@ def test_any_json_gets_an_envelope(path: str, body: object) -> None:
         assert emulator.messages == []
 
 
+@pytest.mark.parametrize("raw", [b"Infinity", b"-Infinity", b"1e999"])
+def test_an_infinite_report_id_is_an_unknown_id(raw: bytes) -> None:
+    """Found by the test above: an id Python's JSON reader takes as an
+    infinite float crashed the emulator (int() of it)."""
+    emulator = EfecellEmulator(clock=VirtualClock())
+    request = EmulatorRequest(
+        method="POST",
+        path="/v2/get/report",
+        headers={
+            "authorization": f"Key {emulator.credentials()['api_key']}",
+            "content-type": "application/json",
+        },
+        body=b'{"id": ' + raw + b"}",
+    )
+    response = emulator.handle(request)
+    assert response.status == 400
+    assert json.loads(response.body)["status"]["successful"] is False
+
+
 # -- strictness: what the document does not allow is refused --------------------------
 
 

@@ -364,6 +364,11 @@ _FIELDS = st.sampled_from(
 )
 @example(op="reports", fields={"sdate": "9" * 30}, with_credentials=True)
 @example(op="reports", fields={"fdate": "9" * 12}, with_credentials=True)
+# digits str.isdigit takes and int refuses (they crashed the emulator)
+@example(op="sendsms", fields={"gate": "²"}, with_credentials=True)
+@example(op="sendsms", fields={"gate": "0", "vperiod": "٤"}, with_credentials=True)
+@example(op="reports", fields={"sdate": "¹"}, with_credentials=True)
+@example(op="reports", fields={"page": "²"}, with_credentials=True)
 def test_any_json_gets_the_envelope(
     op: str, fields: dict[str, Any], with_credentials: bool
 ) -> None:

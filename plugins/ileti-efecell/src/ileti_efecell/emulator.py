@@ -548,7 +548,7 @@ class EfecellEmulator(EmulatorBase):
             return self.fail(400, NO_ID)
         try:
             package_id = int(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite number
             return self.fail(400, UNKNOWN_ID)
         package = self.packages.get(package_id)
         if package is None or isinstance(raw, bool):

@@ -185,6 +185,12 @@ _KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
 _MESSAGE_KEYS = frozenset({"sender", "text", "utf8", "gsm"})
 
 
+def _digits(raw: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes ``²`` and other digits
+    that ``int`` refuses."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _count(text: str, utf8: str) -> int:
     """Parts by the documented rule of ``utf8``, counted apart from ``ileti.text``
     (:mod:`ileti.emulation.counting`), so a client's prediction is checked."""
@@ -362,7 +368,7 @@ class InnomobilEmulator(EmulatorBase):
 
     def _gate(self, payload: Mapping[str, Any], *, sending: bool) -> int:
         raw = self._text(payload, "gate").strip() or "0"
-        if not raw.isdigit():
+        if not _digits(raw):
             raise Refusal(ERR_GATE)
         gate = int(raw)
         if gate == GATE_NATIONAL_ID and sending:
@@ -388,7 +394,7 @@ class InnomobilEmulator(EmulatorBase):
         raw = self._text(payload, "vperiod").strip()
         if not raw:
             return timedelta(hours=MAX_VALIDITY_HOURS)  # default: 48 hours
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_VALIDITY_HOURS:
+        if not _digits(raw) or not 1 <= int(raw) <= MAX_VALIDITY_HOURS:
             raise Refusal(ERR_VPERIOD)
         return timedelta(hours=int(raw))
 
@@ -570,7 +576,7 @@ class InnomobilEmulator(EmulatorBase):
             raw = self._text(payload, key).strip()
             if not raw:
                 return default
-            if not raw.isdigit():
+            if not _digits(raw):
                 raise Refusal(ERR_SDATE)
             try:
                 return datetime.fromtimestamp(int(raw), tz=default.tzinfo)
@@ -583,7 +589,7 @@ class InnomobilEmulator(EmulatorBase):
             start = stamp(payload, "sdate", now.replace(hour=0, minute=0, second=0, microsecond=0))
             end = stamp(payload, "fdate", now)
             page_raw = self._text(payload, "page").strip()
-            page = int(page_raw) if page_raw.isdigit() and int(page_raw) >= 1 else 1
+            page = int(page_raw) if _digits(page_raw) and int(page_raw) >= 1 else 1
             sender = self._text(payload, "alfanumerik").strip()
             tip = self._text(payload, "tip").strip() or "0"
             rows = []
