@@ -1193,13 +1193,15 @@ class SQLiteStore(StoreBase):
                     )
                 )
             # and the rows of the chunks in that state (in chunk order, which
-            # is row id order), until there are enough
+            # is row id order), until there are enough: the chunks are read
+            # one at a time (not fetched all first), so that a call for a few
+            # rows reads a few chunks, however many there are
             taken = 0
             for chunk, lo, hi in conn.execute(
                 "SELECT chunk, lo, hi FROM chunks WHERE cid = ? AND state = ? AND hi > ? "
                 "ORDER BY chunk",
                 (cid, state, after),
-            ).fetchall():
+            ):
                 page = conn.execute(
                     f"{_ROW_SELECT} WHERE r.rid BETWEEN ? AND ? AND +r.cid = ? "
                     "AND +r.chunk = ? AND r.state IS NULL ORDER BY r.rid LIMIT ?",
