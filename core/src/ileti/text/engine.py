@@ -473,11 +473,16 @@ def _plain_auto(text: str) -> tuple[str, int, bool]:
     return text, units, True
 
 
+def _is_auto(encoding: str) -> bool:
+    """Whether ``encoding`` asks for the automatic choice (any case)."""
+    return encoding == AUTO or encoding.casefold() == AUTO
+
+
 def _choose(
     text: str, encoding: str, profile: TextProfile | None, fold: bool
 ) -> tuple[ProfileEncoding, str, bool, int, int]:
     """(encoding, final text, folded, units, parts or -1 when not yet known)."""
-    auto = encoding == AUTO or encoding.casefold() == AUTO
+    auto = _is_auto(encoding)
     if auto and profile is None and not fold:
         text, units, gsm = _plain_auto(text)
         return (_PLAIN_GSM7 if gsm else _PLAIN_UCS2), text, False, units, -1
@@ -605,7 +610,7 @@ def _fixed(
 ) -> Callable[[str], tuple[ProfileEncoding, str, bool, int]] | None:
     """What :func:`_choose` does for one named encoding, resolved once:
     ``text -> (encoding, final text, folded, units)``; ``None`` for auto."""
-    if encoding == AUTO or encoding.casefold() == AUTO:
+    if _is_auto(encoding):
         return None
     enc = (profile or DEFAULT_PROFILE).get(encoding)
     folded = fold or enc.fold_turkish
@@ -653,7 +658,7 @@ def counter_many(
     folding and NFC change nothing, a text's units are its length, and the
     check is a few C-level passes over the block's texts joined.
     """
-    auto = encoding == AUTO or encoding.casefold() == AUTO
+    auto = _is_auto(encoding)
     if auto and profile is None:
         return _never
     enc = (
