@@ -167,10 +167,8 @@ def test_send_refuses_foreign_numbers_before_a_request() -> None:
     assert fake.sent == []
 
 
-def test_send_multi_builds_the_documented_request() -> None:
-    texts = ["Test SMS 1.", "Test SMS 2."]
-    numbers = ["+905355350001", "+905355350002"]
-    batch = OutgoingBatch(
+def _multi(numbers: list[str], texts: list[str]) -> OutgoingBatch:
+    return OutgoingBatch(
         items=tuple(
             OutgoingItem(n, t, segment(t, "gsm7", plugin.TEXT_PROFILE), f"r{i}")
             for i, (n, t) in enumerate(zip(numbers, texts, strict=True))
@@ -181,6 +179,10 @@ def test_send_multi_builds_the_documented_request() -> None:
         flash=False,
         client_ref="batch-ref",
     )
+
+
+def test_send_multi_builds_the_documented_request() -> None:
+    batch = _multi(["+905355350001", "+905355350002"], ["Test SMS 1.", "Test SMS 2."])
     fake = answer(
         envelope({"message": {"id": 13544, "originator": "EFECELL", "count": 2, "total_price": 2}})
     )
@@ -200,20 +202,6 @@ def test_send_multi_builds_the_documented_request() -> None:
     assert result.message_id == "13544"
     assert result.client_ref == "batch-ref"
     assert result.credits == Decimal(2)
-
-
-def _multi(numbers: list[str], texts: list[str]) -> OutgoingBatch:
-    return OutgoingBatch(
-        items=tuple(
-            OutgoingItem(n, t, segment(t, "gsm7", plugin.TEXT_PROFILE), f"r{i}")
-            for i, (n, t) in enumerate(zip(numbers, texts, strict=True))
-        ),
-        sender="EFECELL",
-        schedule=None,
-        validity=None,
-        flash=False,
-        client_ref="batch-ref",
-    )
 
 
 def test_send_multi_refuses_foreign_numbers_before_a_request() -> None:
