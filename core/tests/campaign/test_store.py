@@ -183,3 +183,47 @@ def test_a_claim_of_a_chunk_with_gaps_in_its_row_ids_gives_each_row_its_own_id(
     assert [r.rid for r in whole] == list(range(11, 21))
     assert whole == [r for r in store.rows("c1", [RowState.CLAIMED]) if r.batch == "b2"]
     store.close()
+
+
+def _commit_levels(store: SQLiteStore) -> list[tuple[str, int]]:
+    """Each COMMIT the store's connection runs, with the ``synchronous``
+    level in force for it (1 NORMAL: not flushed; 2 FULL: flushed)."""
+    seen: list[tuple[str, int]] = []
+    level = [store._conn.execute("PRAGMA synchronous").fetchone()[0]]
+
+    def trace(statement: str) -> None:
+        if statement.startswith("PRAGMA synchronous="):
+            level[0] = {"NORMAL": 1, "FULL": 2}[statement.split("=")[1]]
+        elif statement in ("COMMIT", "ROLLBACK"):
+            seen.append((statement, level[0]))
+
+    store._conn.set_trace_callback(trace)
+    return seen
+
+
+def test_claims_are_flushed_before_they_return_and_imports_and_outcomes_are_not(
+    tmp_path: Path,
+) -> None:
+    """A claim is on the disk before its request leaves (FULL); the rows an
+    import stores and a request's outcome are only written to the log
+    (NORMAL: a crash of the process loses nothing, and the next claim's flush
+    takes them to the disk with it)."""
+    from ileti.campaign.states import Event
+    from ileti.campaign.store import BatchRecord, RowUpdate
+
+    store = SQLiteStore(tmp_path / "c.db")
+    store.create("c1", "testprov", {})
+    commits = _commit_levels(store)
+    store.add_rows("c1", rows(20), line=21, offset=0, done=True)
+    assert commits == [("COMMIT", 1)]
+    claimed = store.claim("c1", batch="b1")
+    assert commits[-1] == ("COMMIT", 2)
+    update = RowUpdate(claimed[0].rid, Event.ACCEPTED, "p1")
+    record = BatchRecord("c1", "b1", "p1", None)
+    store.apply_chunk("c1", 1, update, rows=len(claimed), batch=record)
+    assert commits[-1] == ("COMMIT", 1)
+    store.claim("c1", batch="b2")
+    store.set_status("c1", "done")
+    assert commits[-2:] == [("COMMIT", 2), ("COMMIT", 2)]
+    assert [r.state for r in store.rows("c1")] == [RowState.ACCEPTED] * 10 + [RowState.CLAIMED] * 10
+    store.close()

@@ -20,6 +20,18 @@ a request leaves survives a power cut as well as a crash, one connection
 per store shared by its threads under a lock, a small page cache (2 MiB:
 memory stays flat however many rows). The schema is versioned (``PRAGMA user_version``) and migrated
 when the store is opened.
+
+Two kinds of commit are not flushed on their own (``synchronous=NORMAL``):
+an import's rows (:meth:`SQLiteStore.add_rows`) and a request's outcome
+(:meth:`SQLiteStore.apply_chunk`). They are in the log when the commit
+returns, so a crash of the process loses neither, and the next flushed
+commit (the next claim's) takes them to the disk with it: the log is
+written in order. A power cut before that can lose them, and nothing is
+sent twice for it: lost import rows are read again (the import position is
+lost with them), and rows whose outcome is lost are still ``claimed``, so
+they are settled as any dead runner's claim. (Each flush holds the store,
+and every thread that needs it, for a disk's round trip: three a request
+were a tenth of a 10,000-row campaign's time; ``docs/benchmarks.md``.)
 """
 
 from __future__ import annotations
@@ -625,6 +637,8 @@ class SQLiteStore(StoreBase):
         # Other processes coordinate through SQLite's file locks.
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = self._connect()
+        #: whether the connection's commits are flushed (synchronous=FULL) now
+        self._flushing = True
         #: the most parameters one statement may have (32,766 from SQLite 3.32; 999 before)
         self._params = self._connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._migrate()
@@ -659,8 +673,8 @@ class SQLiteStore(StoreBase):
             raise RuntimeError(f"the campaign store {self.location} is closed")
         return self._connection
 
-    def _tx(self) -> _Tx:
-        return _Tx(self._conn, self._lock, self._params)
+    def _tx(self, *, flush: bool = True) -> _Tx:
+        return _Tx(self, flush)
 
     def runner(self, campaign_id: str, *, exclusive: bool = False) -> AbstractContextManager[str]:
         return _FileLock(self.location, campaign_id)
@@ -758,7 +772,7 @@ class SQLiteStore(StoreBase):
         stored together (consecutive row ids) and follow their chunk's state.
         """
         now = time.time()
-        with self._tx() as conn:
+        with self._tx(flush=False) as conn:
             cid = self._cid(conn, campaign_id)
             start = 0
             while start < len(rows):
@@ -1004,7 +1018,7 @@ class SQLiteStore(StoreBase):
         sources = tuple(s.value for s in move.sources)
         marks = ",".join("?" * len(sources))
         now = time.time()
-        with self._tx() as conn:
+        with self._tx(flush=False) as conn:
             cid = self._cid(conn, campaign_id)
             conn.execute(
                 "INSERT OR REPLACE INTO batches (ref, cid, message_id, credits, at) "
@@ -1300,16 +1314,25 @@ class _TxConn:
 
 
 class _Tx:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error)."""
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error), flushed
+    to the disk when it commits (``synchronous=FULL``) unless ``flush`` is
+    false (``NORMAL``: in the log, safe from a crash of the process, and
+    flushed by the next transaction that is)."""
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock, params: int) -> None:
-        self._conn = conn
-        self._lock = lock
-        self._params = params
+    def __init__(self, store: SQLiteStore, flush: bool) -> None:
+        self._conn = store._conn
+        self._lock = store._lock
+        self._params = store._params
+        self._store = store
+        self._flush = flush
 
     def __enter__(self) -> _TxConn:
         self._lock.acquire()
         try:
+            if self._store._flushing is not self._flush:
+                level = "FULL" if self._flush else "NORMAL"
+                self._conn.execute(f"PRAGMA synchronous={level}")
+                self._store._flushing = self._flush
             self._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
