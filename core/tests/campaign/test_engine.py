@@ -229,6 +229,55 @@ def test_the_first_chunk_is_claimed_before_the_import_goes_on(
     assert next(commits for commits, got in claims if got) == 1
 
 
+@pytest.mark.parametrize("source", ["csv", "jsonl", "mappings"])
+def test_a_new_campaigns_first_request_carries_its_first_chunk_only(
+    client: Client,
+    emulator: Any,
+    write: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    source: str,
+) -> None:
+    """The first chunk of a campaign holds FIRST_CHUNK rows (so that its
+    request leaves once they are read), every other chunk the batch size;
+    an import continued after a stop makes no small chunk again."""
+    monkeypatch.setattr(engine, "FIRST_CHUNK", 7)
+    first = numbers(130)
+    if source == "csv":
+        data: Any = write("in.csv", csv_of(first, column="text"))
+    elif source == "jsonl":
+        data = write("in.jsonl", "".join(f'{{"to": "{n}", "text": "x"}}\n' for n in first))
+    else:
+        data = [{"to": n, "text": "x"} for n in first]
+    campaign = client.campaign(data, store=tmp_path / "c.db", batch_size=40)
+    status = campaign.run(workers=2)
+    assert status.count("accepted") == 130
+    sizes = Counter(m.package_id for m in emulator.messages)
+    # the packages in the order of their chunks
+    order = {r.message_id: r.chunk for r in campaign.rows()}
+    assert [sizes[p] for p in sorted(sizes, key=order.__getitem__)] == [7, 40, 40, 40, 3]
+
+    # stopped after its first two chunks, then continued: full chunks after them
+    more = numbers(100, start=1000)
+    path = write("more.csv", csv_of(more, column="text"))
+    again = client.campaign(path, store=tmp_path / "c.db", batch_size=40)
+    commit = engine._Importer._commit
+    commits: list[int] = []
+
+    def stopping(self: Any, chunks: Any, *, done: bool = False) -> None:
+        commit(self, chunks, done=done)
+        commits.append(len(chunks))
+        if sum(commits) == 2:
+            self.campaign.stop()
+
+    with monkeypatch.context() as m:
+        m.setattr(engine._Importer, "_commit", stopping)
+        again.import_rows()
+    again.import_rows()
+    chunks = Counter(r.chunk for r in again.rows())
+    assert [chunks[c] for c in sorted(chunks)] == [7, 40, 40, 13]
+
+
 def test_keep_duplicates_sends_a_repeated_number_each_time(client: Client, emulator: Any) -> None:
     rows = [{"to": "05321112233", "text": "bir"}, {"to": "+905321112233", "text": "iki"}]
     campaign = client.campaign(rows, store=":memory:", keep_duplicates=True)
@@ -572,6 +621,7 @@ def _rows_of(
     st.sampled_from([2, 4, 256]),
     st.integers(0, 3),
     st.sampled_from(["Sayin {name}, kod {code}", "{code}{name}{{x}}", None]),
+    st.sampled_from([1, 2, 50]),
 )
 def test_a_block_imported_at_once_is_stored_as_row_by_row(
     client: Client,
@@ -581,14 +631,17 @@ def test_a_block_imported_at_once_is_stored_as_row_by_row(
     block: int,
     stop_after: int,
     template: str | None,
+    first: int,
 ) -> None:
     """Every row's line, number, text, state, encoding, parts, error and chunk
     are the same whether the import checks a block at once or row by row,
-    also when it stops and continues."""
+    also when it stops and continues (with a first chunk smaller than the
+    batch size, 3, or not)."""
     tmp = tmp_path_factory.mktemp("block")
     path = tmp / "in.csv"
     path.write_text("to,name,code\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8")
     monkeypatch.setattr(engine, "_STOP_EVERY", block)
+    monkeypatch.setattr(engine, "FIRST_CHUNK", first)
     at_once = _rows_of(path, client, tmp / "a.db", monkeypatch, stop_after, template)
     with monkeypatch.context() as m:
         m.setattr(engine._WholeBlock, "check", lambda self, block: None)
@@ -612,7 +665,7 @@ def test_the_usual_rows_take_the_block_path(
         write("in.csv", csv_of(numbers(600))), template="Merhaba {name}", store=":memory:"
     )
     assert campaign.import_rows().count("pending") == 600
-    assert taken == [256, 256, 88]
+    assert taken == [50, 256, 256, 38]  # a new import reads its first chunk first
 
 
 @pytest.mark.parametrize("stop_after", [1, 3])

@@ -656,8 +656,10 @@ class Campaign:
         if spec["format"] == "csv" and not record.import_line:
             check_columns(spec["header"], self._needed(spec))
         if spec["format"] == "csv":
+            # a new import reads a first block no larger than its first chunk
+            first = FIRST_CHUNK if not record.import_line else None
             blocks: Iterator[_Block] = csv_blocks(
-                stream, spec["delimiter"], record.import_line, _STOP_EVERY
+                stream, spec["delimiter"], record.import_line, _STOP_EVERY, first=first
             )
         else:
             blocks = _blocks(read_rows(stream, spec["format"], after=record.import_line))
@@ -1283,6 +1285,10 @@ _Ready = tuple[int, str, str, str, int]
 
 #: rows read between two looks at whether the run was stopped
 _STOP_EVERY = 256
+#: the most rows a campaign's first chunk takes: its request leaves once they
+#: are read, checked and stored, not once a whole batch is (500 rows: about
+#: 5 ms sooner); one request more in all
+FIRST_CHUNK = 50
 #: what the importer reads at a time: a CSV block as read, or rows
 _Block = CsvBlock | list[SourceRow]
 
@@ -1347,6 +1353,7 @@ class _Importer:
         buffers = self.buffers
         invalid = self.invalid
         size = self.size
+        limit = self.limit()  # the rows of the chunk being filled
         stopped = campaign._stop.is_set
         read = self.read
         whole = None if single else _WholeBlock(self)
@@ -1368,6 +1375,7 @@ class _Importer:
                     self.read = read
                     self.line = ready[-1][0]
                     self._add_whole(ready)
+                    limit = self.limit()
                     continue
                 block = block.rows()
             for line, data, error in block:
@@ -1413,14 +1421,22 @@ class _Importer:
                 if buffer is None:
                     buffer = buffers[group] = []
                 buffer.append((line, number, text, group, parts))
-                if len(buffer) >= size:
+                if len(buffer) >= limit:
                     self.read = read
                     self._flush([group])
+                    limit = self.limit()
                 elif len(buffers) > MAX_OPEN_GROUPS:
                     self.read = read
                     self._flush([next(iter(buffers))])
+                    limit = self.limit()
         self.read = read
         self.finish()
+
+    def limit(self) -> int:
+        """The rows the next chunk takes: the batch size, except for a
+        campaign's first chunk (:data:`FIRST_CHUNK` rows at most), so that
+        its first request leaves as soon as those rows are read."""
+        return self.size if self.chunk else min(self.size, FIRST_CHUNK)
 
     def _add_whole(self, ready: list[_Ready]) -> None:
         """A block's rows, every one checked and of one group, into its
@@ -1430,7 +1446,7 @@ class _Importer:
         if buffer is None:
             buffer = self.buffers[group] = []
         buffer.extend(ready)
-        size = self.size
+        size = self.limit()
         while len(buffer) >= size:
             chunk = buffer[:size]
             del buffer[:size]
@@ -1442,6 +1458,7 @@ class _Importer:
             if buffer:
                 self.buffers[group] = buffer
             self._commit([chunk])
+            size = self.limit()
 
     def finish(self, *, done: bool = True) -> None:
         self._flush(list(self.buffers), done=done)

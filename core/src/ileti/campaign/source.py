@@ -195,8 +195,11 @@ class CsvBlock(NamedTuple):
         return found
 
 
-def csv_blocks(stream: IO[str], delimiter: str, after: int, size: int) -> Iterator[CsvBlock]:
-    """The rows of a CSV text stream read from its start, ``size`` at a time.
+def csv_blocks(
+    stream: IO[str], delimiter: str, after: int, size: int, *, first: int | None = None
+) -> Iterator[CsvBlock]:
+    """The rows of a CSV text stream read from its start, ``size`` at a time
+    (the first block ``first`` at most, when given).
 
     A row that cannot be read raises :class:`InputError` naming its line,
     after the block of the rows before it.
@@ -204,13 +207,14 @@ def csv_blocks(stream: IO[str], delimiter: str, after: int, size: int) -> Iterat
     reader = csv.reader(stream, delimiter=delimiter, strict=True)
     header = _header(reader)
     previous = reader.line_num
+    wanted = size if first is None else max(1, min(size, first))
     while True:
         values: list[list[str]] = []
         ends: list[int] = []
         add, end = values.append, ends.append
         failure: InputError | None = None
         try:
-            for found in itertools.islice(reader, size):
+            for found in itertools.islice(reader, wanted):
                 add(found)
                 end(reader.line_num)
         except csv.Error as exc:
@@ -232,8 +236,9 @@ def csv_blocks(stream: IO[str], delimiter: str, after: int, size: int) -> Iterat
             previous = last
         if failure is not None:
             raise failure
-        if len(values) < size:
+        if len(values) < wanted:
             return
+        wanted = size
 
 
 def _csv_rows(stream: IO[str], delimiter: str, after: int) -> Iterator[SourceRow]:
