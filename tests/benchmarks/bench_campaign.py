@@ -28,6 +28,11 @@ time of the client process while it sends, start-up excluded), and the
 client's peak RSS. Targets: at least
 0.9x the raw loop's rate; peak RSS under 100 MB at 1M rows and flat from 10k
 to 1M.
+
+With ``--baseline CHECKOUT`` it also runs ileti as another checkout of this
+repository has it (its ``core/src`` first on the path), in the same rounds:
+a change measured against what it changes, on the same machine at the same
+minutes.
 """
 
 from __future__ import annotations
@@ -154,9 +159,17 @@ def write_rows(path: Path, n: int) -> None:
     Path(f"{path}.warm").write_text("to,name,code\n05339999999,Warm,K0\n", encoding="utf-8")
 
 
-def run(code: str, *args: str) -> dict[str, float]:
+def run(code: str, *args: str, core: Path | None = None) -> dict[str, float]:
+    """Run ``code`` in a fresh process; with ``core``, the ``ileti`` it
+    imports is the one in that folder (another checkout's ``core/src``)."""
+    env = None
+    if core is not None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(core), os.environ.get("PYTHONPATH", "")]),
+        }
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env
     )
     if done.returncode != 0:
         raise SystemExit(f"benchmark process failed:\n{done.stderr[-3000:]}")
@@ -176,12 +189,22 @@ def main() -> int:
         "ratio (one run's ratio moves by a third on a shared machine)",
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run ileti as another checkout of this repository has it (its core/src "
+        "first on the path; the plugins are this checkout's), alternately with the others: "
+        "a change measured against what it changes",
+    )
+    parser.add_argument(
         "--phases",
         action="store_true",
         help="also run ileti importing first, then sending, and print each phase's client "
         "CPU and wall time per row",
     )
     args = parser.parse_args()
+    if args.baseline is not None and not (args.baseline / "core" / "src" / "ileti").is_dir():
+        parser.error(f"--baseline {args.baseline}: no core/src/ileti there (give a checkout)")
     sizes = [int(s) for s in args.sizes.split(",")]
     folder = Path(tempfile.mkdtemp(prefix="ileti-bench-"))
     try:
@@ -190,10 +213,17 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _one_run(folder: Path, csv_path: Path, n: int, run_no: int, args: argparse.Namespace) -> float:
-    """One run of raw, ileti (and the phases) at ``n`` rows: prints them, returns the ratio."""
+def _one_run(
+    folder: Path, csv_path: Path, n: int, run_no: int, args: argparse.Namespace
+) -> dict[str, float]:
+    """One run of raw, ileti (the baseline, the phases) at ``n`` rows: prints
+    them, returns the ratio to raw of ileti (and of the baseline)."""
     results = {}
-    names = ("raw", "ileti", "phases") if args.phases else ("raw", "ileti")
+    names = ["raw", "ileti"]
+    if args.baseline is not None:
+        names.append("base")
+    if args.phases:
+        names.append("phases")
     for name in names:  # a fresh emulator for each, so none pays for another
         emulator = subprocess.Popen(
             [sys.executable, "-c", EMULATOR],
@@ -210,14 +240,16 @@ def _one_run(folder: Path, csv_path: Path, n: int, run_no: int, args: argparse.N
                 results[name] = run(RAW, *common)
             else:
                 store = str(folder / f"store-{n}-{name}-{run_no}.sqlite3")
-                results[name] = run(ILETI if name == "ileti" else PHASES, *common, store)
+                code = PHASES if name == "phases" else ILETI
+                core = args.baseline / "core" / "src" if name == "base" else None
+                results[name] = run(code, *common, store, core=core)
                 for leftover in folder.glob(f"store-{n}-{name}-{run_no}.sqlite3*"):
                     leftover.unlink()  # a million rows' store takes hundreds of MB
         finally:
             emulator.stdin.close()
             emulator.wait(timeout=60)
     raw_rate = results["raw"]["rows"] / results["raw"]["wall"]
-    for name in ("raw", "ileti"):
+    for name in [n for n in names if n != "phases"]:
         r = results[name]
         rate = r["rows"] / r["wall"]
         print(
@@ -233,8 +265,11 @@ def _one_run(folder: Path, csv_path: Path, n: int, run_no: int, args: argparse.N
             f"µs CPU/row ({p['send_wall'] * 1e6:.1f} wall)",
             flush=True,
         )
-    ileti = results["ileti"]
-    return float(ileti["rows"] / ileti["wall"] / raw_rate)
+    return {
+        name: float(results[name]["rows"] / results[name]["wall"] / raw_rate)
+        for name in ("ileti", "base")
+        if name in results
+    }
 
 
 def _measure(folder: Path, sizes: list[int], args: argparse.Namespace) -> int:
@@ -244,17 +279,19 @@ def _measure(folder: Path, sizes: list[int], args: argparse.Namespace) -> int:
     for n in sizes:
         csv_path = folder / f"rows-{n}.csv"
         write_rows(csv_path, n)
-        ratios = []
+        ratios: dict[str, list[float]] = {}
         for run_no in range(args.runs):
-            ratios.append(_one_run(folder, csv_path, n, run_no, args))
+            for name, ratio in _one_run(folder, csv_path, n, run_no, args).items():
+                ratios.setdefault(name, []).append(ratio)
         if args.runs > 1:
-            ratios.sort()
-            middle = statistics.median(ratios)
-            print(
-                f"{n:>9} median ratio of {args.runs} runs: {middle:.2f}x "
-                f"({ratios[0]:.2f}x to {ratios[-1]:.2f}x)",
-                flush=True,
-            )
+            for name, found in ratios.items():
+                found.sort()
+                middle = statistics.median(found)
+                print(
+                    f"{n:>9} median ratio of {args.runs} runs ({name}): {middle:.2f}x "
+                    f"({found[0]:.2f}x to {found[-1]:.2f}x)",
+                    flush=True,
+                )
         os.unlink(csv_path)
         os.unlink(f"{csv_path}.warm")
     return 0
