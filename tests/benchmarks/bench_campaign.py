@@ -166,7 +166,8 @@ def run(code: str, *args: str, core: Path | None = None) -> dict[str, float]:
     if core is not None:
         env = {
             **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(core), os.environ.get("PYTHONPATH", "")]),
+            # (no empty entry when PYTHONPATH is unset: an empty one is the current folder)
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(core), os.environ.get("PYTHONPATH")])),
         }
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False, env=env

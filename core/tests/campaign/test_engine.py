@@ -261,18 +261,7 @@ def test_a_new_campaigns_first_request_carries_its_first_chunk_only(
     more = numbers(100, start=1000)
     path = write("more.csv", csv_of(more, column="text"))
     again = client.campaign(path, store=tmp_path / "c.db", batch_size=40)
-    commit = engine._Importer._commit
-    commits: list[int] = []
-
-    def stopping(self: Any, chunks: Any, *, done: bool = False) -> None:
-        commit(self, chunks, done=done)
-        commits.append(len(chunks))
-        if sum(commits) == 2:
-            self.campaign.stop()
-
-    with monkeypatch.context() as m:
-        m.setattr(engine._Importer, "_commit", stopping)
-        again.import_rows()
+    _import_stopped(again, monkeypatch, after=2)  # a chunk a commit here
     again.import_rows()
     chunks = Counter(r.chunk for r in again.rows())
     assert [chunks[c] for c in sorted(chunks)] == [7, 40, 40, 13]
@@ -566,6 +555,22 @@ def _csv_cell(value: str) -> str:
     return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(c in value for c in ',"\n') else value
 
 
+def _import_stopped(campaign: Campaign, monkeypatch: pytest.MonkeyPatch, *, after: int) -> None:
+    """Import ``campaign``'s rows, stopping it after the importer's ``after``-th commit."""
+    commit = engine._Importer._commit
+    commits: list[int] = []
+
+    def stopping(self: Any, chunks: Any, *, done: bool = False) -> None:
+        commit(self, chunks, done=done)
+        commits.append(1)
+        if len(commits) == after:
+            self.campaign.stop()
+
+    with monkeypatch.context() as m:
+        m.setattr(engine._Importer, "_commit", stopping)
+        campaign.import_rows()
+
+
 def _rows_of(
     path: Path,
     client: Client,
@@ -581,18 +586,7 @@ def _rows_of(
         path, template=template, text_column="name", store=store, batch_size=3
     )
     if stop_after:
-        commit = engine._Importer._commit
-        commits = []
-
-        def stopping(self: Any, chunks: Any, *, done: bool = False) -> None:
-            commit(self, chunks, done=done)
-            commits.append(1)
-            if len(commits) == stop_after:
-                self.campaign.stop()
-
-        with monkeypatch.context() as m:
-            m.setattr(engine._Importer, "_commit", stopping)
-            campaign.import_rows()
+        _import_stopped(campaign, monkeypatch, after=stop_after)
         campaign = Campaign.open(campaign.id, client=client, store=store)
     campaign.import_rows()
     return [
